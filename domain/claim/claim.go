@@ -1,0 +1,333 @@
+// Package claim holds the Claim aggregate: a shopper's request for money
+// back on an order, its status and the events that moved it. Every change
+// goes through a method that refuses an illegal transition and records a
+// timeline Event, which the store appends in the same transaction.
+package claim
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/validation"
+)
+
+// Limits on what a shopper may attach to one claim.
+const (
+	MaxDescription = 4000
+	MaxEvidence    = 20
+	MaxURL         = 2048
+)
+
+// Evidence kinds a shopper may attach.
+var evidenceKinds = map[string]bool{"photo": true, "video": true, "document": true, "link": true}
+
+// Item is a claimed quantity of one order line.
+type Item struct {
+	SKU      string
+	Quantity int64
+}
+
+// Evidence is a link to something that backs the claim (a photo of the
+// fake, an authenticity report).
+type Evidence struct {
+	Kind string // photo, video, document, link
+	URL  string
+}
+
+// Actor is who caused an event: the shopper, an agent, the system.
+type Actor struct {
+	Kind string // shopper, agent, system, service
+	ID   string
+}
+
+// SystemActor is the engine itself.
+var SystemActor = Actor{Kind: "system", ID: "claimsd"}
+
+// Event is one line of a claim's timeline.
+type Event struct {
+	Type  string // submitted, decided, status_changed, ...
+	From  Status // zero for the first event
+	To    Status
+	Actor Actor
+	Note  string
+	Data  map[string]any
+	At    time.Time
+}
+
+// Request is what a shopper asks for, before it is checked against the order.
+type Request struct {
+	ShopperID   string
+	Reason      string
+	Items       []Item // empty: the whole order
+	Amount      *int64 // nil: the value of the claimed items
+	Description string
+	Evidence    []Evidence
+}
+
+// Claim is the aggregate. Build one with New; the store uses Rehydrate.
+type Claim struct {
+	id          string
+	orderID     string
+	shopperID   string
+	sellerID    string
+	reason      Reason
+	items       []Item
+	amount      money.Money
+	description string
+	evidence    []Evidence
+	status      Status
+	version     int64
+	createdAt   time.Time
+	updatedAt   time.Time
+
+	pending []Event
+}
+
+// ErrNotPaid is returned by New when the order has not been paid, so there
+// is nothing to refund.
+var ErrNotPaid = errors.New("order is not paid")
+
+// New checks req against the order and returns a submitted claim. refundable
+// is what can still be claimed on the order: what was paid minus what other
+// live claims hold. Errors are *validation.Error naming the request field.
+func New(id string, o *order.Order, req Request, refundable money.Money, now time.Time) (*Claim, error) {
+	reason, err := ParseReason(req.Reason)
+	if err != nil {
+		return nil, validation.New("reason", "unknown_reason", "must be one of counterfeit, not_as_described, damaged, not_received")
+	}
+	if !o.IsPaid() {
+		return nil, validation.New("order_id", "order_not_paid", "the order has not been paid, so there is nothing to refund")
+	}
+	items, value, verr := claimedItems(o, req.Items)
+	if verr != nil {
+		return nil, verr
+	}
+	amount := value
+	if req.Amount != nil {
+		if *req.Amount <= 0 {
+			return nil, validation.New("amount", "invalid_amount", "must be a positive number of minor units")
+		}
+		amount = money.Of(*req.Amount, o.Currency())
+		if amount.Amount() > value.Amount() {
+			return nil, validation.Newf("amount", "amount_exceeds_items",
+				"is %s but the claimed items are worth %s", amount, value)
+		}
+	}
+	if !amount.IsPositive() {
+		return nil, validation.New("amount", "invalid_amount", "the claimed items are worth nothing")
+	}
+	if amount.Amount() > refundable.Amount() {
+		return nil, validation.Newf("amount", "amount_exceeds_refundable",
+			"is %s but only %s of this order can still be claimed", amount, refundable)
+	}
+	if err := validation.CheckText("description", req.Description, 1, MaxDescription); err != nil {
+		return nil, err
+	}
+	if len(req.Evidence) > MaxEvidence {
+		return nil, validation.Newf("evidence", "too_many_evidence", "at most %d links", MaxEvidence)
+	}
+	for i, ev := range req.Evidence {
+		field := validation.Indexed("evidence", i)
+		if !evidenceKinds[ev.Kind] {
+			return nil, validation.New(field+".kind", "unknown_evidence_kind", "must be photo, video, document or link")
+		}
+		if err := checkURL(field+".url", ev.URL); err != nil {
+			return nil, err
+		}
+	}
+	c := &Claim{
+		id: id, orderID: o.ID(), shopperID: req.ShopperID, sellerID: o.SellerID(),
+		reason: reason, items: items, amount: amount, description: req.Description,
+		evidence: append([]Evidence(nil), req.Evidence...), status: StatusSubmitted,
+		version: 1, createdAt: now, updatedAt: now,
+	}
+	c.pending = append(c.pending, Event{
+		Type: "submitted", To: StatusSubmitted, Actor: Actor{Kind: "shopper", ID: req.ShopperID},
+		Data: map[string]any{"reason": reason.String(), "amount": amount.Amount(), "currency": amount.Currency().String()},
+		At:   now,
+	})
+	return c, nil
+}
+
+// claimedItems resolves the requested items against the order and returns
+// them with their value; no items means the whole order.
+func claimedItems(o *order.Order, req []Item) ([]Item, money.Money, *validation.Error) {
+	if len(req) == 0 {
+		all := o.Items()
+		items := make([]Item, len(all))
+		for i, it := range all {
+			items[i] = Item{SKU: it.SKU, Quantity: it.Quantity}
+		}
+		return items, o.Amount(), nil
+	}
+	if len(req) > order.MaxItems {
+		return nil, money.Money{}, validation.Newf("items", "too_many_items", "must list at most %d items", order.MaxItems)
+	}
+	value := money.Of(0, o.Currency())
+	seen := make(map[string]bool, len(req))
+	for i, it := range req {
+		field := validation.Indexed("items", i)
+		line, ok := o.Item(it.SKU)
+		if !ok {
+			return nil, money.Money{}, validation.Newf(field+".sku", "unknown_sku", "%q is not in the order", it.SKU)
+		}
+		if seen[it.SKU] {
+			return nil, money.Money{}, validation.New(field+".sku", "duplicate_sku", "each SKU may appear once")
+		}
+		seen[it.SKU] = true
+		if it.Quantity < 1 || it.Quantity > line.Quantity {
+			return nil, money.Money{}, validation.Newf(field+".quantity", "invalid_quantity", "must be between 1 and %d, the quantity ordered", line.Quantity)
+		}
+		// Cannot overflow: the order's total was checked on the way in.
+		lineValue, _ := money.Of(line.UnitAmount, o.Currency()).MulInt(it.Quantity)
+		value, _ = value.Add(lineValue)
+	}
+	return append([]Item(nil), req...), value, nil
+}
+
+func checkURL(field, raw string) *validation.Error {
+	if raw == "" {
+		return validation.New(field, "required", "is required")
+	}
+	if len(raw) > MaxURL {
+		return validation.Newf(field, "too_long", "must be at most %d characters", MaxURL)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(raw, " \t\r\n") {
+		return validation.New(field, "invalid_url", "must be an http or https link")
+	}
+	return nil
+}
+
+// RehydrateParams are a stored claim's fields.
+type RehydrateParams struct {
+	ID, OrderID, ShopperID, SellerID string
+	Reason                           Reason
+	Items                            []Item
+	Amount                           money.Money
+	Description                      string
+	Evidence                         []Evidence
+	Status                           Status
+	Version                          int64
+	CreatedAt, UpdatedAt             time.Time
+}
+
+// Rehydrate rebuilds a Claim read from the store.
+func Rehydrate(p RehydrateParams) *Claim {
+	return &Claim{
+		id: p.ID, orderID: p.OrderID, shopperID: p.ShopperID, sellerID: p.SellerID,
+		reason: p.Reason, items: p.Items, amount: p.Amount, description: p.Description,
+		evidence: p.Evidence, status: p.Status, version: p.Version,
+		createdAt: p.CreatedAt, updatedAt: p.UpdatedAt,
+	}
+}
+
+// Approve moves the claim to approved: the refund may go ahead.
+func (c *Claim) Approve(actor Actor, note string, data map[string]any, now time.Time) error {
+	return c.moveTo(StatusApproved, "decided", actor, note, data, now)
+}
+
+// SendToReview moves the claim to in_review: a person decides.
+func (c *Claim) SendToReview(actor Actor, note string, data map[string]any, now time.Time) error {
+	return c.moveTo(StatusInReview, "decided", actor, note, data, now)
+}
+
+// Reject moves the claim to rejected.
+func (c *Claim) Reject(actor Actor, note string, data map[string]any, now time.Time) error {
+	return c.moveTo(StatusRejected, "decided", actor, note, data, now)
+}
+
+func (c *Claim) moveTo(to Status, eventType string, actor Actor, note string, data map[string]any, now time.Time) error {
+	if !c.status.CanMoveTo(to) {
+		return &TransitionError{From: c.status, To: to}
+	}
+	c.pending = append(c.pending, Event{Type: eventType, From: c.status, To: to, Actor: actor, Note: note, Data: data, At: now})
+	c.status = to
+	c.updatedAt = now
+	c.version++
+	return nil
+}
+
+// PopEvents returns the events recorded since the claim was built or
+// loaded and forgets them; the store appends them with the state change.
+func (c *Claim) PopEvents() []Event {
+	ev := c.pending
+	c.pending = nil
+	return ev
+}
+
+// ID returns the claim id (clm_…).
+func (c *Claim) ID() string { return c.id }
+
+// OrderID returns the order the claim is on.
+func (c *Claim) OrderID() string { return c.orderID }
+
+// ShopperID returns the shopper who filed it.
+func (c *Claim) ShopperID() string { return c.shopperID }
+
+// SellerID returns the seller of the order.
+func (c *Claim) SellerID() string { return c.sellerID }
+
+// Reason returns why the shopper claims.
+func (c *Claim) Reason() Reason { return c.reason }
+
+// Items returns the claimed items.
+func (c *Claim) Items() []Item { return append([]Item(nil), c.items...) }
+
+// Amount returns the amount claimed.
+func (c *Claim) Amount() money.Money { return c.amount }
+
+// Description returns the shopper's words.
+func (c *Claim) Description() string { return c.description }
+
+// Evidence returns the attached links.
+func (c *Claim) Evidence() []Evidence { return append([]Evidence(nil), c.evidence...) }
+
+// Status returns where the claim stands.
+func (c *Claim) Status() Status { return c.status }
+
+// Version counts the claim's changes; the store uses it for optimistic
+// concurrency.
+func (c *Claim) Version() int64 { return c.version }
+
+// CreatedAt returns when the claim was filed.
+func (c *Claim) CreatedAt() time.Time { return c.createdAt }
+
+// UpdatedAt returns when the claim last changed.
+func (c *Claim) UpdatedAt() time.Time { return c.updatedAt }
+
+// NewID returns a sortable claim id, "clm_" followed by 26 Crockford
+// base32 characters: 48 bits of milliseconds then 80 random bits, so ids
+// sort by creation time.
+func NewID(now time.Time, rnd io.Reader) (string, error) {
+	return newID("clm_", now, rnd)
+}
+
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+func newID(prefix string, now time.Time, rnd io.Reader) (string, error) {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	if _, err := io.ReadFull(rnd, b[6:]); err != nil {
+		return "", err
+	}
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo := binary.BigEndian.Uint64(b[8:])
+	out := make([]byte, 26)
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | (hi&31)<<59
+		hi >>= 5
+	}
+	return prefix + string(out), nil
+}

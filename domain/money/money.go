@@ -1,0 +1,172 @@
+// Package money holds amounts as integer minor units with an ISO 4217
+// currency. There is no floating point anywhere in this package: 12.34 EUR
+// is Money{amount: 1234, currency: "EUR"}.
+//
+//	price, err := money.New(1999, "EUR")
+//	total, err := price.Add(shipping)
+package money
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrCurrencyMismatch is returned when two amounts of different currencies
+// are combined.
+var ErrCurrencyMismatch = errors.New("currency mismatch")
+
+// ErrOverflow is returned when arithmetic would leave the int64 range.
+var ErrOverflow = errors.New("amount overflows")
+
+// ErrUnknownCurrency is returned for a code that is not an ISO 4217
+// currency this engine handles.
+var ErrUnknownCurrency = errors.New("unknown currency")
+
+// Currency is an ISO 4217 alphabetic code such as "EUR". Only ParseCurrency
+// builds one, so a Currency value is always known.
+type Currency struct{ code string }
+
+// currencies maps each supported ISO 4217 code to its number of minor-unit
+// digits (EUR 2, JPY 0, BHD 3).
+var currencies = map[string]int{
+	"AED": 2, "ARS": 2, "AUD": 2, "BGN": 2, "BHD": 3, "BRL": 2, "CAD": 2,
+	"CHF": 2, "CLP": 0, "CNY": 2, "COP": 2, "CZK": 2, "DKK": 2, "EGP": 2,
+	"EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2,
+	"ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "MAD": 2, "MXN": 2,
+	"MYR": 2, "NGN": 2, "NOK": 2, "NZD": 2, "OMR": 3, "PEN": 2, "PHP": 2,
+	"PKR": 2, "PLN": 2, "QAR": 2, "RON": 2, "SAR": 2, "SEK": 2, "SGD": 2,
+	"THB": 2, "TND": 3, "TRY": 2, "TWD": 2, "UAH": 2, "USD": 2, "VND": 0,
+	"ZAR": 2,
+}
+
+// ParseCurrency returns the Currency for an upper-case ISO 4217 code, or
+// ErrUnknownCurrency.
+func ParseCurrency(code string) (Currency, error) {
+	if _, ok := currencies[code]; !ok {
+		return Currency{}, fmt.Errorf("%w: %q", ErrUnknownCurrency, code)
+	}
+	return Currency{code: code}, nil
+}
+
+// MustCurrency is ParseCurrency for constants in tests and defaults; it
+// panics on an unknown code.
+func MustCurrency(code string) Currency {
+	c, err := ParseCurrency(code)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// String returns the ISO code, or "" for the zero Currency.
+func (c Currency) String() string { return c.code }
+
+// IsZero reports whether c was never set.
+func (c Currency) IsZero() bool { return c.code == "" }
+
+// Exponent is the number of minor-unit digits: 2 for EUR, 0 for JPY.
+func (c Currency) Exponent() int { return currencies[c.code] }
+
+// Money is an amount in minor units of a currency. The zero value is not a
+// valid amount; build one with New.
+type Money struct {
+	amount   int64
+	currency Currency
+}
+
+// New returns amount minor units of the currency code.
+func New(amount int64, code string) (Money, error) {
+	c, err := ParseCurrency(code)
+	if err != nil {
+		return Money{}, err
+	}
+	return Money{amount: amount, currency: c}, nil
+}
+
+// Of returns amount minor units of an already parsed currency.
+func Of(amount int64, c Currency) Money { return Money{amount: amount, currency: c} }
+
+// Amount returns the signed amount in minor units.
+func (m Money) Amount() int64 { return m.amount }
+
+// Currency returns the amount's currency.
+func (m Money) Currency() Currency { return m.currency }
+
+// IsPositive reports whether the amount is greater than zero.
+func (m Money) IsPositive() bool { return m.amount > 0 }
+
+// IsZero reports whether the amount is zero.
+func (m Money) IsZero() bool { return m.amount == 0 }
+
+// Add returns m+o. It fails on a currency mismatch or overflow.
+func (m Money) Add(o Money) (Money, error) {
+	if m.currency != o.currency {
+		return Money{}, fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m.currency, o.currency)
+	}
+	if (o.amount > 0 && m.amount > math.MaxInt64-o.amount) ||
+		(o.amount < 0 && m.amount < math.MinInt64-o.amount) {
+		return Money{}, ErrOverflow
+	}
+	return Money{amount: m.amount + o.amount, currency: m.currency}, nil
+}
+
+// Sub returns m-o. It fails on a currency mismatch or overflow.
+func (m Money) Sub(o Money) (Money, error) {
+	if o.amount == math.MinInt64 {
+		return Money{}, ErrOverflow
+	}
+	return m.Add(Money{amount: -o.amount, currency: o.currency})
+}
+
+// Neg returns -m. It fails for the one amount whose negation overflows.
+func (m Money) Neg() (Money, error) {
+	if m.amount == math.MinInt64 {
+		return Money{}, ErrOverflow
+	}
+	return Money{amount: -m.amount, currency: m.currency}, nil
+}
+
+// MulInt returns m*n. It fails on overflow.
+func (m Money) MulInt(n int64) (Money, error) {
+	if m.amount != 0 && n != 0 {
+		p := m.amount * n
+		if p/n != m.amount || (m.amount == -1 && n == math.MinInt64) || (n == -1 && m.amount == math.MinInt64) {
+			return Money{}, ErrOverflow
+		}
+		return Money{amount: p, currency: m.currency}, nil
+	}
+	return Money{amount: 0, currency: m.currency}, nil
+}
+
+// Cmp compares m and o: -1 if m<o, 0 if equal, +1 if m>o. It fails on a
+// currency mismatch.
+func (m Money) Cmp(o Money) (int, error) {
+	if m.currency != o.currency {
+		return 0, fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m.currency, o.currency)
+	}
+	switch {
+	case m.amount < o.amount:
+		return -1, nil
+	case m.amount > o.amount:
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// String formats the amount with its decimal point, e.g. "12.34 EUR" or
+// "-5 JPY", for logs and plain-language messages.
+func (m Money) String() string {
+	exp := m.currency.Exponent()
+	sign := ""
+	u := uint64(m.amount)
+	if m.amount < 0 {
+		sign = "-"
+		u = uint64(-(m.amount + 1)) + 1
+	}
+	if exp == 0 {
+		return fmt.Sprintf("%s%d %s", sign, u, m.currency)
+	}
+	div := uint64(math.Pow10(exp))
+	return fmt.Sprintf("%s%d.%0*d %s", sign, u/div, exp, u%div, m.currency)
+}

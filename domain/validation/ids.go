@@ -1,0 +1,34 @@
+package validation
+
+// CheckID validates an identifier that the platform chooses (order, seller,
+// shopper, SKU): 1 to 64 characters of letters, digits and "-_.:".
+func CheckID(field, id string) *Error {
+	if id == "" {
+		return New(field, "required", "is required")
+	}
+	if len(id) > 64 {
+		return New(field, "invalid_id", "must be at most 64 characters")
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '-' || r == '_' || r == '.' || r == ':'
+		if !ok {
+			return New(field, "invalid_id", "may hold only letters, digits and - _ . :")
+		}
+	}
+	return nil
+}
+
+// CheckText validates free text: required when min > 0, at most max bytes.
+func CheckText(field, s string, min, max int) *Error {
+	if len(s) < min {
+		if min == 1 {
+			return New(field, "required", "is required")
+		}
+		return Newf(field, "too_short", "must be at least %d characters", min)
+	}
+	if len(s) > max {
+		return Newf(field, "too_long", "must be at most %d characters", max)
+	}
+	return nil
+}
