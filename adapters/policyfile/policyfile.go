@@ -1,0 +1,287 @@
+// Package policyfile reads the decision policy from a versioned JSON file,
+// so the rules can change without a new build. Default returns the policy
+// built into the binary (default.json); Load reads an operator's file.
+//
+//	policy := policyfile.Default()
+//	policy, err := policyfile.Load("/etc/claimsd/policy.json")
+//
+// The format (every field is required; limits are in minor units, so 5000
+// is 50.00 EUR but 5000 JPY; currency keys are ISO 4217 codes):
+//
+//	{
+//	  "version": "2026-11-27.1",                    // recorded on every decision
+//	  "claim_window_days": {                        // per claim reason, counted from delivery,
+//	    "counterfeit": 180, "damaged": 30,          // or from payment when not delivered
+//	    "not_as_described": 30, "not_received": 60
+//	  },
+//	  "not_received_min_wait_days": 7,              // "not received" is rejected before this
+//	  "frequent_claims_90d": 3,                     // this many other claims in 90 days: review
+//	  "recent_refund_limits": {"EUR": 200000},      // 90 days of claims plus this one, above: review
+//	  "high_risk_seller_score": 70,                 // seller risk score from which the raised limit applies
+//	  "counterfeit_pattern_claims_90d": 3,          // counterfeit claims on a seller from which it applies
+//	  "tiers": [                                    // youngest first; the first starts at 0
+//	    {"name": "new", "min_account_age_days": 0,
+//	     "instant_limits": {"EUR": 5000}, "raised_limits": {"EUR": 15000}}
+//	  ]
+//	}
+//
+// (JSON has no comments; they are here for the reader.) Unknown fields are
+// refused, and every error names the field it is about, such as
+// "tiers[1].instant_limits.EUR: must not be negative".
+package policyfile
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/validation"
+)
+
+// MaxSize is the largest policy file Parse reads.
+const MaxSize = 1 << 20
+
+//go:embed default.json
+var defaultJSON []byte
+
+// Default returns the built-in policy. It panics if default.json is invalid,
+// which the package's tests rule out. Each call returns a fresh copy.
+func Default() decision.Policy {
+	p, err := Parse(bytes.NewReader(defaultJSON))
+	if err != nil {
+		panic(fmt.Sprintf("policyfile: built-in default.json: %v", err))
+	}
+	return p
+}
+
+// Load reads and validates the policy file at path.
+func Load(path string) (decision.Policy, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return decision.Policy{}, fmt.Errorf("policy file: %w", err)
+	}
+	defer f.Close()
+	p, err := Parse(f)
+	if err != nil {
+		return decision.Policy{}, fmt.Errorf("policy file %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// file is the JSON shape. Pointers tell a missing number from a zero.
+type file struct {
+	Version                     *string          `json:"version"`
+	ClaimWindowDays             map[string]int   `json:"claim_window_days"`
+	NotReceivedMinWaitDays      *int             `json:"not_received_min_wait_days"`
+	FrequentClaims90d           *int             `json:"frequent_claims_90d"`
+	RecentRefundLimits          map[string]int64 `json:"recent_refund_limits"`
+	HighRiskSellerScore         *int             `json:"high_risk_seller_score"`
+	CounterfeitPatternClaims90d *int             `json:"counterfeit_pattern_claims_90d"`
+	Tiers                       []tier           `json:"tiers"`
+}
+
+type tier struct {
+	Name              *string          `json:"name"`
+	MinAccountAgeDays *int             `json:"min_account_age_days"`
+	InstantLimits     map[string]int64 `json:"instant_limits"`
+	RaisedLimits      map[string]int64 `json:"raised_limits"`
+}
+
+// Parse reads one JSON policy from r and validates it. The error joins
+// every problem found, each naming its field (a *validation.Error, except
+// for malformed JSON).
+func Parse(r io.Reader) (decision.Policy, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return decision.Policy{}, fmt.Errorf("read policy: %w", err)
+	}
+	if len(data) > MaxSize {
+		return decision.Policy{}, fmt.Errorf("policy is larger than %d bytes", MaxSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f file
+	if err := dec.Decode(&f); err != nil {
+		return decision.Policy{}, decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return decision.Policy{}, errors.New("policy: unexpected data after the policy object")
+	}
+
+	var c collector
+	p := decision.Policy{
+		Version:                     c.str("version", f.Version),
+		ClaimWindowDays:             make(map[claim.Reason]int, len(f.ClaimWindowDays)),
+		NotReceivedMinWaitDays:      c.num("not_received_min_wait_days", f.NotReceivedMinWaitDays),
+		FrequentClaims90d:           c.num("frequent_claims_90d", f.FrequentClaims90d),
+		RecentRefundLimits:          c.limits("recent_refund_limits", f.RecentRefundLimits),
+		HighRiskSellerScore:         c.num("high_risk_seller_score", f.HighRiskSellerScore),
+		CounterfeitPatternClaims90d: c.num("counterfeit_pattern_claims_90d", f.CounterfeitPatternClaims90d),
+	}
+	for _, k := range sortedKeys(f.ClaimWindowDays) {
+		reason, err := claim.ParseReason(k)
+		if err != nil {
+			c.add("claim_window_days."+k, "unknown_reason", "is not a claim reason; use counterfeit, not_as_described, damaged or not_received")
+			continue
+		}
+		p.ClaimWindowDays[reason] = f.ClaimWindowDays[k]
+	}
+	for i, t := range f.Tiers {
+		field := validation.Indexed("tiers", i)
+		p.Tiers = append(p.Tiers, decision.Tier{
+			Name:              c.str(field+".name", t.Name),
+			MinAccountAgeDays: c.num(field+".min_account_age_days", t.MinAccountAgeDays),
+			InstantLimits:     c.limits(field+".instant_limits", t.InstantLimits),
+			RaisedLimits:      c.limits(field+".raised_limits", t.RaisedLimits),
+		})
+	}
+
+	// Validate sees what could be read; a problem the file's own checks
+	// already reported for a field is not reported twice.
+	if err := p.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			var ve *validation.Error
+			if errors.As(e, &ve) && c.covers(ve.Field) {
+				continue
+			}
+			c.errs = append(c.errs, e)
+		}
+	}
+	if len(c.errs) > 0 {
+		return decision.Policy{}, errors.Join(c.errs...)
+	}
+	return p, nil
+}
+
+// Marshal returns p as an indented policy file that Parse reads back.
+func Marshal(p decision.Policy) ([]byte, error) {
+	f := file{
+		Version:                     &p.Version,
+		ClaimWindowDays:             make(map[string]int, len(p.ClaimWindowDays)),
+		NotReceivedMinWaitDays:      &p.NotReceivedMinWaitDays,
+		FrequentClaims90d:           &p.FrequentClaims90d,
+		RecentRefundLimits:          limitsJSON(p.RecentRefundLimits),
+		HighRiskSellerScore:         &p.HighRiskSellerScore,
+		CounterfeitPatternClaims90d: &p.CounterfeitPatternClaims90d,
+		Tiers:                       make([]tier, len(p.Tiers)),
+	}
+	for r, days := range p.ClaimWindowDays {
+		f.ClaimWindowDays[r.String()] = days
+	}
+	for i := range p.Tiers {
+		t := &p.Tiers[i]
+		f.Tiers[i] = tier{
+			Name: &t.Name, MinAccountAgeDays: &t.MinAccountAgeDays,
+			InstantLimits: limitsJSON(t.InstantLimits), RaisedLimits: limitsJSON(t.RaisedLimits),
+		}
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("marshal policy: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+func limitsJSON(m map[money.Currency]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for c, v := range m {
+		out[c.String()] = v
+	}
+	return out
+}
+
+// collector gathers the file's own problems and the fields they name.
+type collector struct {
+	errs     []error
+	reported map[string]bool
+}
+
+func (c *collector) add(field, code, message string) {
+	c.errs = append(c.errs, validation.New(field, code, message))
+	if c.reported == nil {
+		c.reported = map[string]bool{}
+	}
+	c.reported[field] = true
+}
+
+// covers reports whether a problem with field, with a field it is in or
+// with one inside it was already reported: a missing or unreadable setting
+// is reported once, not again as out of range.
+func (c *collector) covers(field string) bool {
+	related := func(outer, inner string) bool {
+		return outer == inner || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
+	}
+	for f := range c.reported {
+		if related(f, field) || related(field, f) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *collector) str(field string, s *string) string {
+	if s == nil {
+		c.add(field, "required", "is required")
+		return ""
+	}
+	return *s
+}
+
+func (c *collector) num(field string, n *int) int {
+	if n == nil {
+		c.add(field, "required", "is required")
+		return 0
+	}
+	return *n
+}
+
+func (c *collector) limits(field string, m map[string]int64) map[money.Currency]int64 {
+	if m == nil {
+		c.add(field, "required", "is required")
+		return nil
+	}
+	out := make(map[money.Currency]int64, len(m))
+	for _, code := range sortedKeys(m) {
+		cur, err := money.ParseCurrency(code)
+		if err != nil {
+			c.add(field+"."+code, "unknown_currency", "is not an ISO 4217 currency this engine handles")
+			continue
+		}
+		out[cur] = m[code]
+	}
+	return out
+}
+
+// decodeError names the field of a JSON type error.
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return validation.Newf(te.Field, "invalid_type", "has the wrong type: a JSON %s", te.Value)
+	}
+	return fmt.Errorf("policy: %w", err)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

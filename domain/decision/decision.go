@@ -1,0 +1,380 @@
+// Package decision decides a claim the moment it is filed: refund it
+// instantly, send it to a person, or reject it. Decide is a pure function of
+// a versioned Policy, the Facts gathered about the claim and the time:
+//
+//	d := decision.Decide(policy, facts, now)
+//	if d.Outcome == decision.OutcomeInstantRefund { ... }
+//
+// Rules run in this order. The first rejection wins:
+//
+//  1. outside_claim_window: filed later than the policy's window for its
+//     reason, counted from delivery, or from payment when not delivered.
+//  2. duplicate_claim: some items are already covered by a live claim.
+//  3. delivery_not_overdue: "not received", not delivered, and filed before
+//     the policy's minimum wait after payment. The shopper may file again
+//     once the wait is over.
+//
+// Facts that cannot be trusted (missing or contradictory dates, amounts or
+// currencies that do not match, impossible counts) then send the claim to a
+// person, with one reason per kind of problem. Otherwise every review rule
+// that applies adds its reason:
+//
+//  4. delivery_confirmed: "not received" but the carrier reported delivery.
+//  5. frequent_claims, high_recent_refunds: the shopper's last 90 days.
+//  6. no_limit_for_currency, above_instant_limit: the shopper's trust tier
+//     (by account age) has no limit in the claim's currency, or the amount
+//     is above it. A high-risk seller or a counterfeit pattern raises the
+//     limit to the tier's raised limit.
+//
+// With no review reason the claim is refunded instantly, because of
+// high_risk_seller and/or counterfeit_pattern when the raised limit was
+// used, else small_amount_new_shopper (first tier, no recent claims) or
+// within_instant_limit.
+package decision
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/money"
+)
+
+// Reason codes: stable snake_case identifiers for what drove a decision.
+const (
+	// Rejections.
+	CodeOutsideClaimWindow = "outside_claim_window"
+	CodeDuplicateClaim     = "duplicate_claim"
+	CodeDeliveryNotOverdue = "delivery_not_overdue"
+
+	// Manual review because the policy or the facts cannot be relied on.
+	CodeInvalidPolicy      = "invalid_policy"
+	CodeUnknownClaimReason = "unknown_claim_reason"
+	CodeMissingPaymentDate = "missing_payment_date"
+	CodeInconsistentDates  = "inconsistent_dates"
+	CodeUnknownAccountAge  = "unknown_account_age"
+	CodeInvalidAmount      = "invalid_amount"
+	CodeCurrencyMismatch   = "currency_mismatch"
+	CodeAmountExceedsOrder = "amount_exceeds_order"
+	CodeInvalidHistory     = "invalid_history"
+
+	// Manual review by the rules.
+	CodeDeliveryConfirmed  = "delivery_confirmed"
+	CodeFrequentClaims     = "frequent_claims"
+	CodeHighRecentRefunds  = "high_recent_refunds"
+	CodeNoLimitForCurrency = "no_limit_for_currency"
+	CodeAboveInstantLimit  = "above_instant_limit"
+
+	// Instant refunds.
+	CodeHighRiskSeller        = "high_risk_seller"
+	CodeCounterfeitPattern    = "counterfeit_pattern"
+	CodeSmallAmountNewShopper = "small_amount_new_shopper"
+	CodeWithinInstantLimit    = "within_instant_limit"
+)
+
+const (
+	day          = 24 * time.Hour
+	clockSkew    = 5 * time.Minute // how far ahead of now a date may be and still count as now
+	historyDays  = 90              // the span of the history counts in Facts
+	reviewSuffix = " A person will review this claim."
+)
+
+// MaxReasons bounds len(Decision.Reasons): a rejection has one reason, an
+// instant refund at most two, a review at most one per code (seven fact
+// checks, or four rule reasons).
+const MaxReasons = 8
+
+// Reason says why a decision went the way it did.
+type Reason struct {
+	// Code is stable and snake_case, e.g. "outside_claim_window".
+	Code string
+	// Message is a plain sentence a shopper can read, with the numbers
+	// that mattered.
+	Message string
+}
+
+// Decision is the outcome for one claim and why.
+type Decision struct {
+	Outcome Outcome
+	// Reasons holds 1 to MaxReasons reasons, in rule order, codes unique.
+	Reasons []Reason
+	// PolicyVersion is the Version of the policy that decided.
+	PolicyVersion string
+	// Tier is the name of the shopper's trust tier when its limits were
+	// weighed; "" when the decision was made before that (rejections,
+	// untrustworthy facts).
+	Tier string
+}
+
+// Facts are what Decide weighs, gathered by the caller at filing time.
+type Facts struct {
+	ClaimReason claim.Reason
+	Amount      money.Money // what this claim asks for
+	OrderAmount money.Money
+	PaidAt      time.Time
+	DeliveredAt *time.Time // nil: not delivered (yet)
+	// ItemsAlreadyClaimed: some claimed quantity is already covered by
+	// another live (not rejected) claim on the order.
+	ItemsAlreadyClaimed bool
+	SellerRiskScore     int // 0–100
+	SellerVerified      bool
+	// SellerCounterfeitClaims90d counts counterfeit claims against the
+	// seller in the last 90 days that were not rejected.
+	SellerCounterfeitClaims90d int
+	// ShopperFirstOrderAt is when the shopper first ordered; account age
+	// is measured from it.
+	ShopperFirstOrderAt time.Time
+	// ShopperClaims90d counts the shopper's claims in the last 90 days,
+	// any outcome, excluding this one.
+	ShopperClaims90d int
+	// ShopperRefunded90d adds up the shopper's claims of the last 90 days
+	// that were not rejected, in this claim's currency.
+	ShopperRefunded90d money.Money
+}
+
+// Decide applies p to f at time now. It is pure and never panics: facts it
+// cannot rely on, and a policy that does not pass Validate, send the claim
+// to a person. See the package documentation for the rules.
+func Decide(p Policy, f Facts, now time.Time) Decision {
+	d := Decision{PolicyVersion: p.Version}
+	if err := p.Validate(); err != nil {
+		return d.with(OutcomeManualReview, []Reason{{CodeInvalidPolicy,
+			"The claims policy in force is incomplete." + reviewSuffix}})
+	}
+
+	dateProblems := checkDates(f, now)
+	if len(dateProblems) == 0 && f.ClaimReason != (claim.Reason{}) {
+		if r, ok := outsideWindow(p, f, now); ok {
+			return d.with(OutcomeRejected, []Reason{r})
+		}
+	}
+	if f.ItemsAlreadyClaimed {
+		return d.with(OutcomeRejected, []Reason{{CodeDuplicateClaim,
+			"Some of the items in this claim are already covered by another open claim on this order."}})
+	}
+	if len(dateProblems) == 0 && f.ClaimReason == claim.ReasonNotReceived && f.DeliveredAt == nil {
+		if waited := daysBetween(f.PaidAt, now); waited < int64(p.NotReceivedMinWaitDays) {
+			from := f.PaidAt.Add(time.Duration(p.NotReceivedMinWaitDays) * day)
+			return d.with(OutcomeRejected, []Reason{{CodeDeliveryNotOverdue, fmt.Sprintf(
+				"Claims for items not received can be filed %s after payment; this order was paid %s. "+
+					"If it has still not arrived on %s, please file again.",
+				days(int64(p.NotReceivedMinWaitDays)), ago(waited), from.UTC().Format("2 January 2006"))}})
+		}
+	}
+
+	if problems := append(dateProblems, checkFacts(f)...); len(problems) > 0 {
+		return d.with(OutcomeManualReview, problems)
+	}
+
+	var review reasons
+	if f.ClaimReason == claim.ReasonNotReceived && f.DeliveredAt != nil {
+		review.add(CodeDeliveryConfirmed, fmt.Sprintf(
+			"The carrier reported this order delivered on %s; a person will check the delivery before any refund.",
+			f.DeliveredAt.UTC().Format("2 January 2006")))
+	}
+	if f.ShopperClaims90d >= p.FrequentClaims90d {
+		review.add(CodeFrequentClaims, fmt.Sprintf(
+			"You have filed %s in the last %d days.%s", count(f.ShopperClaims90d, "other claim"), historyDays, reviewSuffix))
+	}
+	cur := f.Amount.Currency()
+	if limit, ok := p.RecentRefundLimits[cur]; !ok {
+		review.add(CodeNoLimitForCurrency, fmt.Sprintf(
+			"Claims in %s cannot be refunded automatically yet.%s", cur, reviewSuffix))
+	} else if total, err := f.ShopperRefunded90d.Add(f.Amount); err != nil || total.Amount() > limit {
+		review.add(CodeHighRecentRefunds, fmt.Sprintf(
+			"Your claims of the last %d days (%s) and this one (%s) add up to more than the %s that can be refunded automatically.%s",
+			historyDays, f.ShopperRefunded90d, f.Amount, money.Of(limit, cur), reviewSuffix))
+	}
+
+	tier := p.tierFor(daysBetween(f.ShopperFirstOrderAt, now))
+	d.Tier = tier.Name
+	accounts := strings.ReplaceAll(tier.Name, "_", " ") + " accounts"
+	limit, ok := tier.InstantLimits[cur]
+	if !ok {
+		review.add(CodeNoLimitForCurrency, fmt.Sprintf(
+			"Claims in %s cannot be refunded instantly for %s.%s", cur, accounts, reviewSuffix))
+		return d.with(OutcomeManualReview, review)
+	}
+
+	var seller reasons
+	raised := money.Of(tier.RaisedLimits[cur], cur)
+	if f.SellerRiskScore >= p.HighRiskSellerScore {
+		seller.add(CodeHighRiskSeller, fmt.Sprintf(
+			"The seller is rated high risk, so claims against them of up to %s are refunded instantly for %s.",
+			raised, accounts))
+	}
+	if f.ClaimReason == claim.ReasonCounterfeit && f.SellerCounterfeitClaims90d >= p.CounterfeitPatternClaims90d {
+		seller.add(CodeCounterfeitPattern, fmt.Sprintf(
+			"Shoppers reported counterfeit goods from this seller %s in the last %d days, so claims of up to %s are refunded instantly for %s.",
+			times(f.SellerCounterfeitClaims90d), historyDays, raised, accounts))
+	}
+	if len(seller) > 0 {
+		limit = raised.Amount()
+	}
+	if f.Amount.Amount() > limit {
+		what := "the instant-refund limit for " + accounts
+		if len(seller) > 0 {
+			what = "the raised instant-refund limit for claims against this seller"
+		}
+		review.add(CodeAboveInstantLimit, fmt.Sprintf("The amount claimed, %s, is above %s, %s.%s",
+			f.Amount, money.Of(limit, cur), what, reviewSuffix))
+	}
+	if len(review) > 0 {
+		return d.with(OutcomeManualReview, review)
+	}
+	if len(seller) > 0 {
+		return d.with(OutcomeInstantRefund, seller)
+	}
+	if tier.Name == p.Tiers[0].Name && f.ShopperClaims90d == 0 {
+		return d.with(OutcomeInstantRefund, []Reason{{CodeSmallAmountNewShopper, fmt.Sprintf(
+			"The amount claimed, %s, is within the %s refunded instantly for %s with no recent claims.",
+			f.Amount, money.Of(limit, cur), accounts)}})
+	}
+	return d.with(OutcomeInstantRefund, []Reason{{CodeWithinInstantLimit, fmt.Sprintf(
+		"The amount claimed, %s, is within the %s refunded instantly for %s.", f.Amount, money.Of(limit, cur), accounts)}})
+}
+
+func (d Decision) with(o Outcome, rs []Reason) Decision {
+	d.Outcome = o
+	d.Reasons = rs
+	return d
+}
+
+// reasons collects reasons, one per code.
+type reasons []Reason
+
+func (rs *reasons) add(code, message string) {
+	for _, r := range *rs {
+		if r.Code == code {
+			return
+		}
+	}
+	*rs = append(*rs, Reason{Code: code, Message: message})
+}
+
+// outsideWindow applies rule 1. The dates must have passed checkDates.
+func outsideWindow(p Policy, f Facts, now time.Time) (Reason, bool) {
+	window := int64(p.ClaimWindowDays[f.ClaimReason])
+	from, event, past := f.PaidAt, "payment", "paid"
+	if f.DeliveredAt != nil {
+		from, event, past = *f.DeliveredAt, "delivery", "delivered"
+	}
+	elapsed := daysBetween(from, now)
+	if elapsed <= window {
+		return Reason{}, false
+	}
+	return Reason{CodeOutsideClaimWindow, fmt.Sprintf(
+		"Claims for %s must be filed within %s of %s; this order was %s %s.",
+		describe(f.ClaimReason), days(window), event, past, ago(elapsed))}, true
+}
+
+// checkDates reports dates that are missing or contradict each other; a
+// date up to clockSkew ahead of now counts as now.
+func checkDates(f Facts, now time.Time) []Reason {
+	var rs reasons
+	future := func(t time.Time) bool { return t.After(now.Add(clockSkew)) }
+	if f.PaidAt.IsZero() {
+		rs.add(CodeMissingPaymentDate, "The order has no payment date on record."+reviewSuffix)
+	} else if future(f.PaidAt) {
+		rs.add(CodeInconsistentDates, "The order's payment date is in the future."+reviewSuffix)
+	}
+	if f.DeliveredAt != nil {
+		switch {
+		case f.DeliveredAt.IsZero() || future(*f.DeliveredAt):
+			rs.add(CodeInconsistentDates, "The order's delivery date is missing or in the future."+reviewSuffix)
+		case !f.PaidAt.IsZero() && f.DeliveredAt.Before(f.PaidAt):
+			rs.add(CodeInconsistentDates, "The order's delivery date is before its payment date."+reviewSuffix)
+		}
+	}
+	if !f.ShopperFirstOrderAt.IsZero() && future(f.ShopperFirstOrderAt) {
+		rs.add(CodeInconsistentDates, "Your account's first order date is in the future."+reviewSuffix)
+	}
+	return rs
+}
+
+// checkFacts reports the other facts Decide cannot rely on.
+func checkFacts(f Facts) []Reason {
+	var rs reasons
+	if f.ClaimReason == (claim.Reason{}) {
+		rs.add(CodeUnknownClaimReason, "The reason for this claim is missing."+reviewSuffix)
+	}
+	if f.ShopperFirstOrderAt.IsZero() {
+		rs.add(CodeUnknownAccountAge, "Your account's first order could not be found."+reviewSuffix)
+	}
+	cur := f.Amount.Currency()
+	switch {
+	case cur.IsZero():
+		rs.add(CodeInvalidAmount, "The amount claimed has no currency."+reviewSuffix)
+	case !f.Amount.IsPositive():
+		rs.add(CodeInvalidAmount, fmt.Sprintf("The amount claimed, %s, must be more than zero.%s", f.Amount, reviewSuffix))
+	case f.OrderAmount.Currency() != cur:
+		rs.add(CodeCurrencyMismatch, fmt.Sprintf("The amount claimed is in %s but the order was paid in %s.%s",
+			cur, orNone(f.OrderAmount.Currency()), reviewSuffix))
+	case f.Amount.Amount() > f.OrderAmount.Amount():
+		rs.add(CodeAmountExceedsOrder, fmt.Sprintf("The amount claimed, %s, is more than the %s paid for the order.%s",
+			f.Amount, f.OrderAmount, reviewSuffix))
+	}
+	if !cur.IsZero() && f.ShopperRefunded90d.Currency() != cur {
+		rs.add(CodeCurrencyMismatch, fmt.Sprintf("Your recent claims are recorded in %s but this claim is in %s.%s",
+			orNone(f.ShopperRefunded90d.Currency()), cur, reviewSuffix))
+	}
+	if f.SellerRiskScore < 0 || f.SellerRiskScore > 100 || f.SellerCounterfeitClaims90d < 0 ||
+		f.ShopperClaims90d < 0 || f.ShopperRefunded90d.Amount() < 0 {
+		rs.add(CodeInvalidHistory, "The claim history on record is incomplete."+reviewSuffix)
+	}
+	return rs
+}
+
+// daysBetween counts whole days from from to to, rounding toward zero.
+// time.Time.Sub saturates, so extreme dates cannot overflow.
+func daysBetween(from, to time.Time) int64 { return int64(to.Sub(from) / day) }
+
+func describe(r claim.Reason) string {
+	switch r {
+	case claim.ReasonCounterfeit:
+		return "counterfeit goods"
+	case claim.ReasonNotAsDescribed:
+		return "items not as described"
+	case claim.ReasonDamaged:
+		return "damaged items"
+	case claim.ReasonNotReceived:
+		return "items not received"
+	}
+	return "this problem"
+}
+
+func days(n int64) string {
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
+}
+
+func ago(n int64) string {
+	if n <= 0 {
+		return "today"
+	}
+	return days(n) + " ago"
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
+}
+
+func orNone(c money.Currency) string {
+	if c.IsZero() {
+		return "no currency"
+	}
+	return c.String()
+}
