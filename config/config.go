@@ -1,0 +1,262 @@
+// Package config loads every claimsd setting from the environment, lets
+// command-line flags override them, and validates them all at once so an
+// operator sees every problem in one go.
+//
+//	cfg, err := config.Load(os.Args[2:], os.Getenv)
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the engine's whole configuration.
+type Config struct {
+	HTTPAddr        string
+	DatabaseURL     string
+	DataDir         string
+	EmbeddedPGPort  uint32
+	EmbeddedPGUser  string
+	DBMaxConns      int32
+	DBMinConns      int32
+	JWTSecret       string
+	PolicyFile      string
+	LogLevel        slog.Level
+	LogFormat       string
+	MaxBodyBytes    int64
+	RequestTimeout  time.Duration
+	ShutdownTimeout time.Duration
+	MigrateOnStart  bool
+}
+
+// Setting describes one setting: its environment variable, its flag, its
+// default and what it does. Settings() lists them; the README's table is
+// checked against that list.
+type Setting struct {
+	Env     string
+	Flag    string
+	Default string
+	Help    string
+	apply   func(c *Config, v string) error
+}
+
+// Settings returns every setting in the order the README lists them.
+func Settings() []Setting {
+	return []Setting{
+		{Env: "CLAIMSD_HTTP_ADDR", Flag: "http-addr", Default: "127.0.0.1:8080",
+			Help: "address the API listens on",
+			apply: func(c *Config, v string) error {
+				if _, _, err := net.SplitHostPort(v); err != nil {
+					return errors.New("must be host:port, e.g. 127.0.0.1:8080")
+				}
+				c.HTTPAddr = v
+				return nil
+			}},
+		{Env: "DATABASE_URL", Flag: "database-url", Default: "",
+			Help: "PostgreSQL URL; empty starts a private PostgreSQL in the data directory",
+			apply: func(c *Config, v string) error {
+				if v != "" {
+					u, err := url.Parse(v)
+					if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+						return errors.New("must be a postgres:// URL")
+					}
+				}
+				c.DatabaseURL = v
+				return nil
+			}},
+		{Env: "CLAIMSD_DATA_DIR", Flag: "data-dir", Default: ".claimsd",
+			Help: "folder for the embedded database and the generated JWT secret",
+			apply: func(c *Config, v string) error {
+				if v == "" {
+					return errors.New("must not be empty")
+				}
+				abs, err := filepath.Abs(v)
+				if err != nil {
+					return err
+				}
+				c.DataDir = abs
+				return nil
+			}},
+		{Env: "CLAIMSD_EMBEDDED_PG_PORT", Flag: "embedded-pg-port", Default: "0",
+			Help: "TCP port of the embedded PostgreSQL on 127.0.0.1; 0 picks a free one and keeps it",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.ParseUint(v, 10, 16)
+				if err != nil {
+					return errors.New("must be a port number from 0 to 65535")
+				}
+				c.EmbeddedPGPort = uint32(n)
+				return nil
+			}},
+		{Env: "CLAIMSD_EMBEDDED_PG_USER", Flag: "embedded-pg-user", Default: "nobody",
+			Help: "unprivileged user that runs the embedded PostgreSQL when claimsd runs as root",
+			apply: func(c *Config, v string) error {
+				if v == "" {
+					return errors.New("must not be empty")
+				}
+				c.EmbeddedPGUser = v
+				return nil
+			}},
+		{Env: "CLAIMSD_DB_MAX_CONNS", Flag: "db-max-conns", Default: "16",
+			Help: "most connections the engine opens to PostgreSQL",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 32)
+				if err != nil || n < 1 || n > 1000 {
+					return errors.New("must be a whole number from 1 to 1000")
+				}
+				c.DBMaxConns = int32(n)
+				return nil
+			}},
+		{Env: "CLAIMSD_DB_MIN_CONNS", Flag: "db-min-conns", Default: "2",
+			Help: "connections kept open while idle",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 32)
+				if err != nil || n < 0 || n > 1000 {
+					return errors.New("must be a whole number from 0 to 1000")
+				}
+				c.DBMinConns = int32(n)
+				return nil
+			}},
+		{Env: "CLAIMSD_JWT_SECRET", Flag: "jwt-secret", Default: "",
+			Help: "HS256 secret for API tokens (32+ bytes); empty creates one in the data directory",
+			apply: func(c *Config, v string) error {
+				if v != "" && len(v) < 32 {
+					return errors.New("must be at least 32 bytes")
+				}
+				c.JWTSecret = v
+				return nil
+			}},
+		{Env: "CLAIMSD_POLICY_FILE", Flag: "policy-file", Default: "",
+			Help: "JSON decision policy; empty uses the built-in policy",
+			apply: func(c *Config, v string) error {
+				if v != "" {
+					if _, err := os.Stat(v); err != nil {
+						return fmt.Errorf("cannot read %s", v)
+					}
+				}
+				c.PolicyFile = v
+				return nil
+			}},
+		{Env: "CLAIMSD_LOG_LEVEL", Flag: "log-level", Default: "info",
+			Help: "debug, info, warn or error",
+			apply: func(c *Config, v string) error {
+				if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+					return errors.New("must be debug, info, warn or error")
+				}
+				return nil
+			}},
+		{Env: "CLAIMSD_LOG_FORMAT", Flag: "log-format", Default: "json",
+			Help: "json or text",
+			apply: func(c *Config, v string) error {
+				if v != "json" && v != "text" {
+					return errors.New("must be json or text")
+				}
+				c.LogFormat = v
+				return nil
+			}},
+		{Env: "CLAIMSD_MAX_BODY_BYTES", Flag: "max-body-bytes", Default: "262144",
+			Help: "largest request body accepted, in bytes",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n < 1024 || n > 64<<20 {
+					return errors.New("must be a whole number of bytes from 1024 to 67108864")
+				}
+				c.MaxBodyBytes = n
+				return nil
+			}},
+		{Env: "CLAIMSD_REQUEST_TIMEOUT", Flag: "request-timeout", Default: "15s",
+			Help:  "longest time one API request may take",
+			apply: durationSetting(func(c *Config, d time.Duration) { c.RequestTimeout = d })},
+		{Env: "CLAIMSD_SHUTDOWN_TIMEOUT", Flag: "shutdown-timeout", Default: "20s",
+			Help:  "how long serve waits for requests in flight when stopping",
+			apply: durationSetting(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},
+		{Env: "CLAIMSD_MIGRATE_ON_START", Flag: "migrate-on-start", Default: "true",
+			Help: "apply pending migrations when serve starts",
+			apply: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return errors.New("must be true or false")
+				}
+				c.MigrateOnStart = b
+				return nil
+			}},
+	}
+}
+
+func durationSetting(set func(*Config, time.Duration)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 15s")
+		}
+		set(c, d)
+		return nil
+	}
+}
+
+// Error lists every invalid setting.
+type Error struct {
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// FlagSet returns a flag set with one string flag per setting, for a
+// subcommand to extend with its own flags before Parse.
+func FlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, s := range Settings() {
+		fs.String(s.Flag, "", fmt.Sprintf("%s (env %s, default %q)", s.Help, s.Env, s.Default))
+	}
+	return fs
+}
+
+// FromFlags builds the Config from the environment (through getenv) and
+// the flags parsed into fs; a flag that was given wins over its variable.
+// Every invalid setting is reported in one *Error.
+func FromFlags(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
+	given := map[string]string{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = f.Value.String() })
+	var c Config
+	var problems []string
+	for _, s := range Settings() {
+		v, source := s.Default, "default"
+		if e := getenv(s.Env); e != "" {
+			v, source = e, s.Env
+		}
+		if f, ok := given[s.Flag]; ok {
+			v, source = f, "--"+s.Flag
+		}
+		if err := s.apply(&c, v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s (from %s): %v", s.Env, source, err))
+		}
+	}
+	if c.DBMinConns > c.DBMaxConns && len(problems) == 0 {
+		problems = append(problems, "CLAIMSD_DB_MIN_CONNS: must not exceed CLAIMSD_DB_MAX_CONNS")
+	}
+	if len(problems) > 0 {
+		return Config{}, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+// Load parses args as flags and combines them with the environment.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	fs := FlagSet("claimsd")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, &Error{Problems: []string{err.Error()}}
+	}
+	return FromFlags(fs, getenv)
+}

@@ -1,0 +1,81 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/config"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(nil, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
+	require.Empty(t, c.DatabaseURL)
+	require.True(t, filepath.IsAbs(c.DataDir))
+	require.Equal(t, int32(16), c.DBMaxConns)
+	require.Equal(t, 15*time.Second, c.RequestTimeout)
+	require.True(t, c.MigrateOnStart)
+}
+
+func TestFlagOverridesEnv(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load([]string{"--http-addr", "127.0.0.1:9999"},
+		env(map[string]string{"CLAIMSD_HTTP_ADDR": "127.0.0.1:7777", "CLAIMSD_DB_MAX_CONNS": "40"}))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9999", c.HTTPAddr)
+	require.Equal(t, int32(40), c.DBMaxConns)
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load([]string{"--log-level", "loud"}, env(map[string]string{
+		"CLAIMSD_HTTP_ADDR":        "nonsense",
+		"DATABASE_URL":             "mysql://x",
+		"CLAIMSD_DB_MAX_CONNS":     "0",
+		"CLAIMSD_JWT_SECRET":       "short",
+		"CLAIMSD_MIGRATE_ON_START": "maybe",
+		"CLAIMSD_REQUEST_TIMEOUT":  "-1s",
+	}))
+	var cerr *config.Error
+	require.ErrorAs(t, err, &cerr)
+	joined := strings.Join(cerr.Problems, "\n")
+	for _, want := range []string{"CLAIMSD_HTTP_ADDR", "DATABASE_URL", "CLAIMSD_DB_MAX_CONNS",
+		"CLAIMSD_JWT_SECRET", "CLAIMSD_MIGRATE_ON_START", "CLAIMSD_REQUEST_TIMEOUT", "CLAIMSD_LOG_LEVEL (from --log-level)"} {
+		require.Contains(t, joined, want)
+	}
+	require.Len(t, cerr.Problems, 7)
+}
+
+func TestMinConnsAboveMax(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load(nil, env(map[string]string{"CLAIMSD_DB_MAX_CONNS": "4", "CLAIMSD_DB_MIN_CONNS": "8"}))
+	require.ErrorContains(t, err, "CLAIMSD_DB_MIN_CONNS")
+}
+
+// TestREADMEListsEverySetting keeps the README's configuration table true:
+// every setting appears with its default.
+func TestREADMEListsEverySetting(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	for _, s := range config.Settings() {
+		def := s.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		row := regexp.MustCompile(`(?m)^\| ` + "`" + regexp.QuoteMeta(s.Env) + "`" + ` \| ` + "`--" + regexp.QuoteMeta(s.Flag) + "`" + ` \| ` + "`?" + regexp.QuoteMeta(def) + "`?" + ` \|`)
+		require.Regexp(t, row, string(readme), "README.md must list %s with flag --%s and default %q", s.Env, s.Flag, def)
+	}
+}
