@@ -1,0 +1,398 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+type claimRow struct {
+	ID                    string `gorm:"primaryKey"`
+	OrderID               string
+	ShopperID             string
+	SellerID              string
+	Reason                string
+	Status                string
+	Amount                int64
+	Currency              string
+	Items                 string `gorm:"type:jsonb"`
+	Description           string
+	Evidence              string `gorm:"type:jsonb"`
+	DecisionOutcome       string
+	DecisionReasons       string `gorm:"type:jsonb"`
+	DecisionPolicyVersion string
+	DecisionTier          string
+	DecisionFacts         string `gorm:"type:jsonb"`
+	DecidedAt             time.Time
+	Version               int64
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+func (claimRow) TableName() string { return "claims" }
+
+type claimItemJSON struct {
+	SKU      string `json:"sku"`
+	Quantity int64  `json:"quantity"`
+}
+
+type evidenceJSON struct {
+	Kind string `json:"kind"`
+	URL  string `json:"url"`
+}
+
+type reasonJSON struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// factsJSON is the stored snapshot of what a decision used, so it can be
+// replayed later with the same inputs.
+type factsJSON struct {
+	ClaimReason                string     `json:"claim_reason"`
+	Amount                     int64      `json:"amount"`
+	Currency                   string     `json:"currency"`
+	OrderAmount                int64      `json:"order_amount"`
+	PaidAt                     time.Time  `json:"paid_at"`
+	DeliveredAt                *time.Time `json:"delivered_at"`
+	ItemsAlreadyClaimed        bool       `json:"items_already_claimed"`
+	SellerRiskScore            int        `json:"seller_risk_score"`
+	SellerVerified             bool       `json:"seller_verified"`
+	SellerCounterfeitClaims90d int        `json:"seller_counterfeit_claims_90d"`
+	ShopperFirstOrderAt        time.Time  `json:"shopper_first_order_at"`
+	ShopperClaims90d           int        `json:"shopper_claims_90d"`
+	ShopperRefunded90d         int64      `json:"shopper_refunded_90d"`
+}
+
+func toFactsJSON(f decision.Facts) factsJSON {
+	return factsJSON{
+		ClaimReason: f.ClaimReason.String(), Amount: f.Amount.Amount(), Currency: f.Amount.Currency().String(),
+		OrderAmount: f.OrderAmount.Amount(), PaidAt: f.PaidAt, DeliveredAt: f.DeliveredAt,
+		ItemsAlreadyClaimed: f.ItemsAlreadyClaimed, SellerRiskScore: f.SellerRiskScore,
+		SellerVerified: f.SellerVerified, SellerCounterfeitClaims90d: f.SellerCounterfeitClaims90d,
+		ShopperFirstOrderAt: f.ShopperFirstOrderAt, ShopperClaims90d: f.ShopperClaims90d,
+		ShopperRefunded90d: f.ShopperRefunded90d.Amount(),
+	}
+}
+
+func (j factsJSON) domain() decision.Facts {
+	cur, _ := money.ParseCurrency(j.Currency)
+	reason, _ := claim.ParseReason(j.ClaimReason)
+	return decision.Facts{
+		ClaimReason: reason, Amount: money.Of(j.Amount, cur), OrderAmount: money.Of(j.OrderAmount, cur),
+		PaidAt: j.PaidAt, DeliveredAt: j.DeliveredAt, ItemsAlreadyClaimed: j.ItemsAlreadyClaimed,
+		SellerRiskScore: j.SellerRiskScore, SellerVerified: j.SellerVerified,
+		SellerCounterfeitClaims90d: j.SellerCounterfeitClaims90d, ShopperFirstOrderAt: j.ShopperFirstOrderAt,
+		ShopperClaims90d: j.ShopperClaims90d, ShopperRefunded90d: money.Of(j.ShopperRefunded90d, cur),
+	}
+}
+
+func newClaimRow(r claimflow.Record) (claimRow, error) {
+	c := r.Claim
+	items := make([]claimItemJSON, 0, len(c.Items()))
+	for _, it := range c.Items() {
+		items = append(items, claimItemJSON{SKU: it.SKU, Quantity: it.Quantity})
+	}
+	evidence := make([]evidenceJSON, 0, len(c.Evidence()))
+	for _, ev := range c.Evidence() {
+		evidence = append(evidence, evidenceJSON{Kind: ev.Kind, URL: ev.URL})
+	}
+	reasons := make([]reasonJSON, 0, len(r.Decision.Reasons))
+	for _, rs := range r.Decision.Reasons {
+		reasons = append(reasons, reasonJSON{Code: rs.Code, Message: rs.Message})
+	}
+	var b [4][]byte
+	var err error
+	for i, v := range []any{items, evidence, reasons, toFactsJSON(r.Facts)} {
+		if b[i], err = json.Marshal(v); err != nil {
+			return claimRow{}, err
+		}
+	}
+	return claimRow{
+		ID: c.ID(), OrderID: c.OrderID(), ShopperID: c.ShopperID(), SellerID: c.SellerID(),
+		Reason: c.Reason().String(), Status: c.Status().String(),
+		Amount: c.Amount().Amount(), Currency: c.Amount().Currency().String(),
+		Items: string(b[0]), Description: c.Description(), Evidence: string(b[1]),
+		DecisionOutcome: r.Decision.Outcome.String(), DecisionReasons: string(b[2]),
+		DecisionPolicyVersion: r.Decision.PolicyVersion, DecisionTier: r.Decision.Tier,
+		DecisionFacts: string(b[3]), DecidedAt: r.DecidedAt,
+		Version: c.Version(), CreatedAt: c.CreatedAt(), UpdatedAt: c.UpdatedAt(),
+	}, nil
+}
+
+func (row claimRow) record() (claimflow.Record, error) {
+	var items []claimItemJSON
+	var evidence []evidenceJSON
+	var reasons []reasonJSON
+	var facts factsJSON
+	for _, p := range []struct {
+		src string
+		dst any
+	}{{row.Items, &items}, {row.Evidence, &evidence}, {row.DecisionReasons, &reasons}, {row.DecisionFacts, &facts}} {
+		if err := json.Unmarshal([]byte(p.src), p.dst); err != nil {
+			return claimflow.Record{}, fmt.Errorf("claim %s: %w", row.ID, err)
+		}
+	}
+	reason, err := claim.ParseReason(row.Reason)
+	if err != nil {
+		return claimflow.Record{}, fmt.Errorf("claim %s: %w", row.ID, err)
+	}
+	status, err := claim.ParseStatus(row.Status)
+	if err != nil {
+		return claimflow.Record{}, fmt.Errorf("claim %s: %w", row.ID, err)
+	}
+	outcome, err := decision.ParseOutcome(row.DecisionOutcome)
+	if err != nil {
+		return claimflow.Record{}, fmt.Errorf("claim %s: %w", row.ID, err)
+	}
+	cur, err := money.ParseCurrency(row.Currency)
+	if err != nil {
+		return claimflow.Record{}, fmt.Errorf("claim %s: %w", row.ID, err)
+	}
+	p := claim.RehydrateParams{
+		ID: row.ID, OrderID: row.OrderID, ShopperID: row.ShopperID, SellerID: row.SellerID,
+		Reason: reason, Amount: money.Of(row.Amount, cur), Description: row.Description,
+		Status: status, Version: row.Version, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+	}
+	for _, it := range items {
+		p.Items = append(p.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
+	}
+	for _, ev := range evidence {
+		p.Evidence = append(p.Evidence, claim.Evidence{Kind: ev.Kind, URL: ev.URL})
+	}
+	d := decision.Decision{Outcome: outcome, PolicyVersion: row.DecisionPolicyVersion, Tier: row.DecisionTier}
+	for _, r := range reasons {
+		d.Reasons = append(d.Reasons, decision.Reason{Code: r.Code, Message: r.Message})
+	}
+	return claimflow.Record{Claim: claim.Rehydrate(p), Decision: d, Facts: facts.domain(), DecidedAt: row.DecidedAt.UTC()}, nil
+}
+
+type eventRow struct {
+	ClaimID    string `gorm:"primaryKey"`
+	Seq        int    `gorm:"primaryKey"`
+	Type       string
+	FromStatus *string
+	ToStatus   string
+	ActorKind  string
+	ActorID    string
+	Note       string
+	Data       *string `gorm:"type:jsonb"`
+	CreatedAt  time.Time
+}
+
+func (eventRow) TableName() string { return "claim_events" }
+
+// appendEvents writes a claim's pending events after its last sequence number.
+func appendEvents(tx *gorm.DB, claimID string, firstSeq int, events []claim.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]eventRow, len(events))
+	for i, ev := range events {
+		rows[i] = eventRow{
+			ClaimID: claimID, Seq: firstSeq + i, Type: ev.Type, ToStatus: ev.To.String(),
+			ActorKind: ev.Actor.Kind, ActorID: ev.Actor.ID, Note: ev.Note, CreatedAt: ev.At,
+		}
+		if from := ev.From.String(); from != "" {
+			rows[i].FromStatus = &from
+		}
+		if ev.Data != nil {
+			b, err := json.Marshal(ev.Data)
+			if err != nil {
+				return fmt.Errorf("event data: %w", err)
+			}
+			s := string(b)
+			rows[i].Data = &s
+		}
+	}
+	return tx.Create(&rows).Error
+}
+
+// SubmitClaim implements claimflow.Store. The order row is locked FOR
+// UPDATE for the whole transaction, so two claims on one order are checked
+// one after the other and can never together exceed what was paid.
+func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since time.Time,
+	decide func(claimflow.Intake) (claimflow.Record, error)) (claimflow.Record, error) {
+	var rec claimflow.Record
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		var orow orderRow
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+			Where("id = ? AND buyer_id = ?", orderID, buyerID).Take(&orow).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return &claimflow.NotFoundError{Resource: "order", ID: orderID, Field: "order_id"}
+		}
+		if err != nil {
+			return err
+		}
+		o, err := orow.domain()
+		if err != nil {
+			return err
+		}
+		in := claimflow.Intake{Order: o}
+		var srow sellerRow
+		if err := tx.Where("id = ?", orow.SellerID).Take(&srow).Error; err != nil {
+			return fmt.Errorf("seller %s: %w", orow.SellerID, err)
+		}
+		in.Seller = srow.domain()
+
+		var live []struct {
+			ID     string
+			Items  string
+			Amount int64
+		}
+		if err := tx.Table("claims").Select("id, items, amount").
+			Where("order_id = ? AND status <> ?", orderID, claim.StatusRejected.String()).Scan(&live).Error; err != nil {
+			return err
+		}
+		for _, l := range live {
+			var items []claimItemJSON
+			if err := json.Unmarshal([]byte(l.Items), &items); err != nil {
+				return fmt.Errorf("claim %s items: %w", l.ID, err)
+			}
+			lc := claimflow.LiveClaim{ID: l.ID, Amount: money.Of(l.Amount, o.Currency())}
+			for _, it := range items {
+				lc.Items = append(lc.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
+			}
+			in.LiveClaims = append(in.LiveClaims, lc)
+		}
+
+		var hist struct {
+			FirstOrderAt *time.Time
+			Claims       int
+			Claimed      int64
+			Counterfeit  int
+		}
+		err = tx.Raw(`
+			SELECT (SELECT min(paid_at) FROM orders WHERE buyer_id = @buyer AND paid_at IS NOT NULL) AS first_order_at,
+			       (SELECT count(*) FROM claims WHERE shopper_id = @buyer AND created_at >= @since) AS claims,
+			       (SELECT coalesce(sum(amount), 0) FROM claims WHERE shopper_id = @buyer AND created_at >= @since
+			            AND status <> @rejected AND currency = @currency) AS claimed,
+			       (SELECT count(*) FROM claims WHERE seller_id = @seller AND created_at >= @since
+			            AND reason = @counterfeit AND status <> @rejected) AS counterfeit`,
+			map[string]any{
+				"buyer": buyerID, "since": since, "rejected": claim.StatusRejected.String(),
+				"currency": orow.Currency, "seller": orow.SellerID, "counterfeit": claim.ReasonCounterfeit.String(),
+			}).Scan(&hist).Error
+		if err != nil {
+			return fmt.Errorf("history of %s: %w", buyerID, err)
+		}
+		if hist.FirstOrderAt != nil {
+			in.ShopperFirstOrderAt = hist.FirstOrderAt.UTC()
+		}
+		in.ShopperClaims, in.ShopperClaimed, in.SellerCounterfeitClaims = hist.Claims, hist.Claimed, hist.Counterfeit
+
+		rec, err = decide(in)
+		if err != nil {
+			return err
+		}
+		row, err := newClaimRow(rec)
+		if err != nil {
+			return err
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return appendEvents(tx, row.ID, 1, rec.Claim.PopEvents())
+	})
+	if err != nil {
+		return claimflow.Record{}, fmt.Errorf("submit claim on order %s: %w", orderID, err)
+	}
+	return rec, nil
+}
+
+// GetClaim implements claimflow.Store.
+func (s *Store) GetClaim(ctx context.Context, id string) (claimflow.Record, error) {
+	var row claimRow
+	err := s.conn(ctx).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return claimflow.Record{}, &claimflow.NotFoundError{Resource: "claim", ID: id}
+	}
+	if err != nil {
+		return claimflow.Record{}, fmt.Errorf("get claim %s: %w", id, err)
+	}
+	return row.record()
+}
+
+// ListClaims implements claimflow.Store: newest first, keyset-paginated on
+// the id, which sorts by creation time.
+func (s *Store) ListClaims(ctx context.Context, f claimflow.ClaimFilter) ([]claimflow.Record, string, error) {
+	q := s.conn(ctx).Model(&claimRow{})
+	if f.ShopperID != "" {
+		q = q.Where("shopper_id = ?", f.ShopperID)
+	}
+	if f.SellerID != "" {
+		q = q.Where("seller_id = ?", f.SellerID)
+	}
+	if f.Status != nil {
+		q = q.Where("status = ?", f.Status.String())
+	}
+	if f.CreatedFrom != nil {
+		q = q.Where("created_at >= ?", *f.CreatedFrom)
+	}
+	if f.CreatedTo != nil {
+		q = q.Where("created_at < ?", *f.CreatedTo)
+	}
+	if f.After != "" {
+		q = q.Where("id < ?", f.After)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var rows []claimRow
+	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list claims: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].ID
+	}
+	out := make([]claimflow.Record, 0, len(rows))
+	for _, row := range rows {
+		r, err := row.record()
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, r)
+	}
+	return out, next, nil
+}
+
+// ClaimEvents implements claimflow.Store.
+func (s *Store) ClaimEvents(ctx context.Context, id string) ([]claim.Event, error) {
+	var rows []eventRow
+	if err := s.conn(ctx).Where("claim_id = ?", id).Order("seq").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("events of claim %s: %w", id, err)
+	}
+	out := make([]claim.Event, 0, len(rows))
+	for _, r := range rows {
+		ev := claim.Event{Type: r.Type, Actor: claim.Actor{Kind: r.ActorKind, ID: r.ActorID}, Note: r.Note, At: r.CreatedAt.UTC()}
+		var err error
+		if ev.To, err = claim.ParseStatus(r.ToStatus); err != nil {
+			return nil, err
+		}
+		if r.FromStatus != nil {
+			if ev.From, err = claim.ParseStatus(*r.FromStatus); err != nil {
+				return nil, err
+			}
+		}
+		if r.Data != nil {
+			if err := json.Unmarshal([]byte(*r.Data), &ev.Data); err != nil {
+				return nil, fmt.Errorf("event %d data: %w", r.Seq, err)
+			}
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}

@@ -1,0 +1,116 @@
+// Package pgtest gives a test package its own migrated PostgreSQL
+// database: a fresh database on TEST_DATABASE_URL's server when it is set
+// (CI sets it to the machine's PostgreSQL), otherwise on a private embedded
+// PostgreSQL started for the package's tests and stopped after them.
+//
+//	var store *pgstore.Store
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, "httpapi", &store)) }
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/claimsd/claimsd/adapters/embeddedpg"
+	"github.com/claimsd/claimsd/adapters/pgstore"
+)
+
+// Main sets up the package's database, stores an open, migrated store in
+// *out, runs the tests and tears everything down. It returns the exit code.
+func Main(m *testing.M, name string, out **pgstore.Store) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	url, cleanup, err := Database(ctx, name)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	defer cleanup()
+	st, err := pgstore.Open(context.Background(), url, pgstore.PoolConfig{MaxConns: 20})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	defer st.Close()
+	if _, err := st.Migrate(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest: migrate:", err)
+		return 1
+	}
+	*out = st
+	return m.Run()
+}
+
+// Database creates an empty database named after the test package and
+// returns its URL and a cleanup that drops it (and stops the embedded
+// server, if one was started).
+func Database(ctx context.Context, name string) (string, func(), error) {
+	base := os.Getenv("TEST_DATABASE_URL")
+	stop := func() {}
+	if base == "" {
+		dir, err := os.MkdirTemp("", "claimsd-test-pg-")
+		if err != nil {
+			return "", nil, err
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return "", nil, err
+		}
+		log := slog.New(slog.DiscardHandler)
+		srv, err := embeddedpg.Start(ctx, embeddedpg.Config{Dir: dir, Logger: log})
+		if err != nil {
+			os.RemoveAll(dir)
+			return "", nil, fmt.Errorf("no TEST_DATABASE_URL, and the embedded PostgreSQL did not start: %w", err)
+		}
+		base = srv.URL()
+		stop = func() {
+			_ = srv.Stop(context.Background())
+			os.RemoveAll(dir)
+		}
+	}
+	suffix := make([]byte, 4)
+	_, _ = rand.Read(suffix)
+	dbName := fmt.Sprintf("claimsd_test_%s_%s", name, hex.EncodeToString(suffix))
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("connect to %s: %w", redact(base), err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize()); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("create test database: %w", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	u.Path = "/" + dbName
+	cleanup := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if c, err := pgx.Connect(ctx, base); err == nil {
+			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)")
+			_ = c.Close(ctx)
+		}
+		stop()
+	}
+	return u.String(), cleanup, nil
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the database"
+	}
+	return u.Redacted()
+}

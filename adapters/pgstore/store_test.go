@@ -1,0 +1,277 @@
+package pgstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+var store *pgstore.Store
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, "pgstore", &store)) }
+
+func uniq(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return prefix + "_" + hex.EncodeToString(b)
+}
+
+var now = time.Now().UTC().Truncate(time.Microsecond)
+
+func seed(t *testing.T) (*seller.Seller, *order.Order) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := seller.New(seller.Params{ID: uniq("sel"), Name: "S", RiskScore: 30})
+	require.NoError(t, err)
+	created, err := store.UpsertSeller(ctx, s, now)
+	require.NoError(t, err)
+	require.True(t, created)
+	paid := now.Add(-48 * time.Hour)
+	o, err := order.New(order.Params{
+		ID: uniq("ord"), BuyerID: uniq("shp"), SellerID: s.ID(), Currency: "EUR", Amount: 3000,
+		Items:   []order.Item{{SKU: "a", Name: "A", Quantity: 3, UnitAmount: 1000}},
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay"}, PaidAt: &paid,
+	})
+	require.NoError(t, err)
+	created, err = store.UpsertOrder(ctx, o, now)
+	require.NoError(t, err)
+	require.True(t, created)
+	return s, o
+}
+
+func TestMigrateIsIdempotentAndSerialised(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "migrate")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+
+	// Two processes starting at once: both succeed, the schema is built once.
+	var wg sync.WaitGroup
+	applied := make([][]string, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 2})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer st.Close()
+			applied[i], errs[i] = st.Migrate(ctx)
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	require.Len(t, append(applied[0], applied[1]...), 1, "each migration applied exactly once")
+
+	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 2})
+	require.NoError(t, err)
+	defer st.Close()
+	again, err := st.Migrate(ctx)
+	require.NoError(t, err)
+	require.Empty(t, again)
+	pending, err := st.PendingMigrations(ctx)
+	require.NoError(t, err)
+	require.Zero(t, pending)
+}
+
+func TestPendingMigrationsOnEmptyDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "empty")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 2})
+	require.NoError(t, err)
+	defer st.Close()
+	pending, err := st.PendingMigrations(ctx)
+	require.NoError(t, err)
+	require.Positive(t, pending)
+}
+
+func TestUpsertRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, o := seed(t)
+
+	got, err := store.GetOrder(ctx, o.ID())
+	require.NoError(t, err)
+	require.Equal(t, o.Amount(), got.Amount())
+	require.Equal(t, o.Items(), got.Items())
+	require.Equal(t, o.PaidAt().UnixMicro(), got.PaidAt().UnixMicro())
+
+	s2, err := seller.New(seller.Params{ID: s.ID(), Name: "Renamed", RiskScore: 99, Verified: true, StripeAccount: "acct_1"})
+	require.NoError(t, err)
+	created, err := store.UpsertSeller(ctx, s2, now)
+	require.NoError(t, err)
+	require.False(t, created)
+	gs, err := store.GetSeller(ctx, s.ID())
+	require.NoError(t, err)
+	require.Equal(t, 99, gs.RiskScore())
+	require.Equal(t, "acct_1", gs.StripeAccount())
+
+	_, err = store.GetOrder(ctx, uniq("ord"))
+	var nf *claimflow.NotFoundError
+	require.ErrorAs(t, err, &nf)
+	require.Equal(t, "order", nf.Resource)
+}
+
+func TestUpsertOrderUnknownSeller(t *testing.T) {
+	t.Parallel()
+	paid := now
+	o, err := order.New(order.Params{
+		ID: uniq("ord"), BuyerID: "shp", SellerID: uniq("sel_missing"), Currency: "EUR", Amount: 100,
+		Items:   []order.Item{{SKU: "a", Quantity: 1, UnitAmount: 100}},
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "p"}, PaidAt: &paid,
+	})
+	require.NoError(t, err)
+	_, err = store.UpsertOrder(context.Background(), o, now)
+	var nf *claimflow.NotFoundError
+	require.ErrorAs(t, err, &nf)
+	require.Equal(t, "seller_id", nf.Field)
+}
+
+func submit(ctx context.Context, t *testing.T, o *order.Order, amount int64, status func(*claim.Claim) error) (claimflow.Record, error) {
+	t.Helper()
+	return store.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
+		func(in claimflow.Intake) (claimflow.Record, error) {
+			id, err := claim.NewID(now, nil)
+			require.NoError(t, err)
+			c, err := claim.New(id, in.Order, claim.Request{ShopperID: o.BuyerID(), Reason: "damaged", Description: "d",
+				Amount: &amount, Items: []claim.Item{{SKU: "a", Quantity: 1}}}, in.Order.Amount(), now)
+			if err != nil {
+				return claimflow.Record{}, err
+			}
+			if err := status(c); err != nil {
+				return claimflow.Record{}, err
+			}
+			d := decision.Decision{Outcome: decision.OutcomeManualReview, PolicyVersion: "test", Tier: "new",
+				Reasons: []decision.Reason{{Code: "test", Message: "a test"}}}
+			f := decision.Facts{ClaimReason: c.Reason(), Amount: c.Amount(), OrderAmount: in.Order.Amount(),
+				PaidAt: *in.Order.PaidAt(), ShopperFirstOrderAt: in.ShopperFirstOrderAt, ShopperClaims90d: in.ShopperClaims,
+				ShopperRefunded90d: money.Of(in.ShopperClaimed, in.Order.Currency()), SellerRiskScore: in.Seller.RiskScore()}
+			return claimflow.Record{Claim: c, Decision: d, Facts: f, DecidedAt: now}, nil
+		})
+}
+
+func TestSubmitClaimStoresEverything(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, o := seed(t)
+	toReview := func(c *claim.Claim) error {
+		return c.SendToReview(claim.SystemActor, "", map[string]any{"k": "v"}, now)
+	}
+
+	rec, err := submit(ctx, t, o, 1000, toReview)
+	require.NoError(t, err)
+	got, err := store.GetClaim(ctx, rec.Claim.ID())
+	require.NoError(t, err)
+	require.Equal(t, claim.StatusInReview, got.Claim.Status())
+	require.Equal(t, rec.Claim.Amount(), got.Claim.Amount())
+	require.Equal(t, rec.Claim.Items(), got.Claim.Items())
+	require.Equal(t, rec.Decision, got.Decision)
+	require.Equal(t, 30, got.Facts.SellerRiskScore)
+	require.Equal(t, int64(2), got.Claim.Version())
+
+	events, err := store.ClaimEvents(ctx, rec.Claim.ID())
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	require.Equal(t, claim.StatusInReview, events[1].To)
+	require.Equal(t, claim.StatusSubmitted, events[1].From)
+	require.Equal(t, "v", events[1].Data["k"])
+
+	// The second claim sees the first in its history and its live claims.
+	var seen claimflow.Intake
+	_, err = store.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow), func(in claimflow.Intake) (claimflow.Record, error) {
+		seen = in
+		return claimflow.Record{}, errors.New("stop here")
+	})
+	require.ErrorContains(t, err, "stop here")
+	require.Equal(t, 1, seen.ShopperClaims)
+	require.Equal(t, int64(1000), seen.ShopperClaimed)
+	require.Len(t, seen.LiveClaims, 1)
+	require.Equal(t, []claim.Item{{SKU: "a", Quantity: 1}}, seen.LiveClaims[0].Items)
+
+	// Someone else asking about the order sees nothing.
+	_, err = store.SubmitClaim(ctx, o.ID(), uniq("shp_other"), now, func(claimflow.Intake) (claimflow.Record, error) {
+		t.Fatal("decide must not run for another shopper's order")
+		return claimflow.Record{}, nil
+	})
+	require.ErrorIs(t, err, claimflow.ErrNotFound)
+}
+
+func TestIdempotentRollsBackOnError(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, o := seed(t)
+	key, scope := uniq("key"), uniq("shopper:x")
+	toReview := func(c *claim.Claim) error { return c.SendToReview(claim.SystemActor, "", nil, now) }
+
+	// fn writes a claim, then fails: the claim and the key are both gone.
+	_, _, _, err := store.Idempotent(ctx, scope, key, []byte("h1"), func(ctx context.Context) (int, []byte, error) {
+		_, err := store.SubmitClaim(ctx, o.ID(), o.BuyerID(), now, func(in claimflow.Intake) (claimflow.Record, error) {
+			r, err := submitRecord(t, in, o)
+			return r, err
+		})
+		require.NoError(t, err)
+		return 0, nil, errors.New("boom")
+	})
+	require.ErrorContains(t, err, "boom")
+	list, _, err := store.ListClaims(ctx, claimflow.ClaimFilter{ShopperID: o.BuyerID()})
+	require.NoError(t, err)
+	require.Empty(t, list)
+
+	// Now it succeeds, and a replay returns the stored response.
+	calls := 0
+	run := func(ctx context.Context) (int, []byte, error) {
+		calls++
+		if _, err := submit(ctx, t, o, 500, toReview); err != nil {
+			return 0, nil, err
+		}
+		return 201, []byte(`{"ok":true}`), nil
+	}
+	status, body, replayed, err := store.Idempotent(ctx, scope, key, []byte("h1"), run)
+	require.NoError(t, err)
+	require.False(t, replayed)
+	status2, body2, replayed2, err := store.Idempotent(ctx, scope, key, []byte("h1"), run)
+	require.NoError(t, err)
+	require.True(t, replayed2)
+	require.Equal(t, status, status2)
+	require.Equal(t, body, body2)
+	require.Equal(t, 1, calls)
+	list, _, err = store.ListClaims(ctx, claimflow.ClaimFilter{ShopperID: o.BuyerID()})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+
+	_, _, _, err = store.Idempotent(ctx, scope, key, []byte("h2"), run)
+	require.ErrorIs(t, err, claimflow.ErrIdempotencyKeyReused)
+}
+
+func submitRecord(t *testing.T, in claimflow.Intake, o *order.Order) (claimflow.Record, error) {
+	t.Helper()
+	id, err := claim.NewID(now, nil)
+	require.NoError(t, err)
+	c, err := claim.New(id, in.Order, claim.Request{ShopperID: o.BuyerID(), Reason: "damaged", Description: "d"}, in.Order.Amount(), now)
+	require.NoError(t, err)
+	require.NoError(t, c.Reject(claim.SystemActor, "", nil, now))
+	return claimflow.Record{Claim: c, Decision: decision.Decision{Outcome: decision.OutcomeRejected, PolicyVersion: "t"}, DecidedAt: now}, nil
+}

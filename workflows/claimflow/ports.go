@@ -1,0 +1,123 @@
+// Package claimflow holds the claim use cases (put orders and sellers,
+// submit a claim and decide it, read claims) and the ports they need. It
+// orchestrates the domain; adapters implement the ports.
+package claimflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/seller"
+)
+
+// ErrNotFound is matched (errors.Is) by every *NotFoundError.
+var ErrNotFound = errors.New("not found")
+
+// NotFoundError says which resource is missing, and which request field
+// named it, if any. A shopper asking for someone else's order or claim gets
+// this too: existence is not revealed.
+type NotFoundError struct {
+	Resource string // order, seller, claim
+	ID       string
+	Field    string // request field that named it, e.g. "order_id"; may be ""
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e.Resource, e.ID) }
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// ErrOrderHasClaims is returned by Store.UpsertOrder when an update would
+// change what existing claims were checked against (buyer, seller, items,
+// amount, currency, payment).
+var ErrOrderHasClaims = errors.New("order has claims; only paid_at and delivered_at may change")
+
+// ErrIdempotencyKeyReused is returned by IdempotencyStore.Idempotent when
+// the key was first used for another request.
+var ErrIdempotencyKeyReused = errors.New("idempotency key was used for another request")
+
+// Record is a stored claim with the decision that was made on it.
+type Record struct {
+	Claim     *claim.Claim
+	Decision  decision.Decision
+	Facts     decision.Facts
+	DecidedAt time.Time
+}
+
+// LiveClaim is another claim on the same order that still holds its amount
+// (every claim that was not rejected).
+type LiveClaim struct {
+	ID     string
+	Items  []claim.Item
+	Amount money.Money
+}
+
+// Intake is what a claim is checked and decided against, read under the
+// order's row lock so concurrent claims on one order are serialised.
+type Intake struct {
+	Order      *order.Order
+	Seller     *seller.Seller
+	LiveClaims []LiveClaim
+	// The shopper's history: first paid order, claims filed since the
+	// history window began, and the amount of those not rejected (in the
+	// order's currency).
+	ShopperFirstOrderAt time.Time
+	ShopperClaims       int
+	ShopperClaimed      int64
+	// Counterfeit claims against the seller since the window began, not
+	// rejected.
+	SellerCounterfeitClaims int
+}
+
+// ClaimFilter selects claims for a list. Zero fields do not filter.
+type ClaimFilter struct {
+	ShopperID   string
+	SellerID    string
+	Status      *claim.Status
+	CreatedFrom *time.Time
+	CreatedTo   *time.Time
+	Limit       int
+	After       string // cursor: list claims older than this id
+}
+
+// Store is the persistence the claim use cases need. Implementations run
+// each method in one transaction, or in the caller's when ctx carries one
+// (see IdempotencyStore).
+type Store interface {
+	// UpsertSeller creates or replaces a seller; created reports which.
+	UpsertSeller(ctx context.Context, s *seller.Seller, now time.Time) (created bool, err error)
+	// UpsertOrder creates or replaces an order. Errors: *NotFoundError
+	// (its seller, Field "seller_id"), ErrOrderHasClaims.
+	UpsertOrder(ctx context.Context, o *order.Order, now time.Time) (created bool, err error)
+	// SubmitClaim locks the order, reads the Intake (history since the
+	// given time) and calls decide; it stores the returned record and its
+	// events in the same transaction. Errors: *NotFoundError when the order
+	// does not exist or does not belong to buyerID; decide's error.
+	SubmitClaim(ctx context.Context, orderID, buyerID string, since time.Time, decide func(Intake) (Record, error)) (Record, error)
+	// GetClaim returns one claim. Errors: *NotFoundError.
+	GetClaim(ctx context.Context, id string) (Record, error)
+	// ListClaims returns claims newest first and the cursor of the next
+	// page ("" at the end).
+	ListClaims(ctx context.Context, f ClaimFilter) ([]Record, string, error)
+	// ClaimEvents returns a claim's timeline in order.
+	ClaimEvents(ctx context.Context, id string) ([]claim.Event, error)
+}
+
+// IdempotencyStore runs a request at most once per (scope, key).
+type IdempotencyStore interface {
+	// Idempotent runs fn in a transaction that ctx carries to every store
+	// call fn makes, and stores fn's response with the key and hash in that
+	// same transaction, so the effect and its response commit together. A
+	// later call with the same key and hash returns the stored response
+	// with replayed=true, without calling fn. Errors:
+	// ErrIdempotencyKeyReused when the hash differs; fn's error, in which
+	// case nothing is kept.
+	Idempotent(ctx context.Context, scope, key string, hash []byte,
+		fn func(ctx context.Context) (status int, body []byte, err error)) (status int, body []byte, replayed bool, err error)
+}

@@ -1,0 +1,187 @@
+package claimflow
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/domain/validation"
+)
+
+// HistoryWindow is how far back a shopper's and a seller's claim history
+// is read for a decision.
+const HistoryWindow = 90 * 24 * time.Hour
+
+// Viewer is who is asking: the role and subject of the caller's token.
+type Viewer struct {
+	Role    string // shopper, agent, finance, admin, service
+	Subject string
+}
+
+// IsShopper reports whether the viewer sees only their own claims.
+func (v Viewer) IsShopper() bool { return v.Role == "shopper" }
+
+// Service runs the claim use cases.
+type Service struct {
+	store  Store
+	policy decision.Policy
+	now    func() time.Time
+	rand   io.Reader
+}
+
+// NewService returns a Service deciding with policy. now is the clock
+// (time.Now in production).
+func NewService(store Store, policy decision.Policy, now func() time.Time) *Service {
+	return &Service{store: store, policy: policy, now: now, rand: rand.Reader}
+}
+
+// Policy returns the decision policy in force.
+func (s *Service) Policy() decision.Policy { return s.policy }
+
+// PutSeller validates and upserts a seller.
+func (s *Service) PutSeller(ctx context.Context, p seller.Params) (*seller.Seller, bool, error) {
+	sl, err := seller.New(p)
+	if err != nil {
+		return nil, false, err
+	}
+	created, err := s.store.UpsertSeller(ctx, sl, s.now().UTC())
+	if err != nil {
+		return nil, false, err
+	}
+	return sl, created, nil
+}
+
+// PutOrder validates and upserts an order. Errors: *validation.Error,
+// *NotFoundError for an unknown seller, ErrOrderHasClaims.
+func (s *Service) PutOrder(ctx context.Context, p order.Params) (*order.Order, bool, error) {
+	o, err := order.New(p)
+	if err != nil {
+		return nil, false, err
+	}
+	created, err := s.store.UpsertOrder(ctx, o, s.now().UTC())
+	if err != nil {
+		return nil, false, err
+	}
+	return o, created, nil
+}
+
+// Submit files a claim on orderID for the shopper in req, checks it against
+// the order, decides it and stores claim, decision and timeline in one
+// transaction. Errors: *NotFoundError (the order is unknown or not the
+// shopper's), *validation.Error.
+func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request) (Record, error) {
+	if err := validation.CheckID("order_id", orderID); err != nil {
+		return Record{}, err
+	}
+	now := s.now().UTC()
+	id, err := claim.NewID(now, s.rand)
+	if err != nil {
+		return Record{}, fmt.Errorf("new claim id: %w", err)
+	}
+	return s.store.SubmitClaim(ctx, orderID, req.ShopperID, now.Add(-HistoryWindow), func(in Intake) (Record, error) {
+		o := in.Order
+		refundable := o.Amount()
+		for _, lc := range in.LiveClaims {
+			if refundable, err = refundable.Sub(lc.Amount); err != nil {
+				return Record{}, fmt.Errorf("refundable on order %s: %w", o.ID(), err)
+			}
+		}
+		if refundable.Amount() < 0 {
+			refundable = money.Of(0, o.Currency())
+		}
+		c, err := claim.New(id, o, req, refundable, now)
+		if err != nil {
+			return Record{}, err
+		}
+		facts := decision.Facts{
+			ClaimReason:                c.Reason(),
+			Amount:                     c.Amount(),
+			OrderAmount:                o.Amount(),
+			PaidAt:                     *o.PaidAt(),
+			DeliveredAt:                o.DeliveredAt(),
+			ItemsAlreadyClaimed:        overlaps(o, c.Items(), in.LiveClaims),
+			SellerRiskScore:            in.Seller.RiskScore(),
+			SellerVerified:             in.Seller.Verified(),
+			SellerCounterfeitClaims90d: in.SellerCounterfeitClaims,
+			ShopperFirstOrderAt:        in.ShopperFirstOrderAt,
+			ShopperClaims90d:           in.ShopperClaims,
+			ShopperRefunded90d:         money.Of(in.ShopperClaimed, o.Currency()),
+		}
+		d := decision.Decide(s.policy, facts, now)
+		if err := apply(c, d, now); err != nil {
+			return Record{}, err
+		}
+		return Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now}, nil
+	})
+}
+
+// apply moves a submitted claim to the status its decision calls for.
+func apply(c *claim.Claim, d decision.Decision, now time.Time) error {
+	codes := make([]string, len(d.Reasons))
+	for i, r := range d.Reasons {
+		codes[i] = r.Code
+	}
+	data := map[string]any{"outcome": d.Outcome.String(), "reasons": codes, "policy_version": d.PolicyVersion}
+	switch d.Outcome {
+	case decision.OutcomeInstantRefund:
+		return c.Approve(claim.SystemActor, "", data, now)
+	case decision.OutcomeRejected:
+		return c.Reject(claim.SystemActor, "", data, now)
+	default:
+		return c.SendToReview(claim.SystemActor, "", data, now)
+	}
+}
+
+// overlaps reports whether the claimed items, together with what live
+// claims already cover, exceed the quantity ordered of any SKU.
+func overlaps(o *order.Order, items []claim.Item, live []LiveClaim) bool {
+	held := map[string]int64{}
+	for _, lc := range live {
+		for _, it := range lc.Items {
+			held[it.SKU] += it.Quantity
+		}
+	}
+	for _, it := range items {
+		line, _ := o.Item(it.SKU)
+		if held[it.SKU]+it.Quantity > line.Quantity {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns a claim the viewer may see. Errors: *NotFoundError, also for
+// a shopper asking for someone else's claim.
+func (s *Service) Get(ctx context.Context, v Viewer, id string) (Record, error) {
+	r, err := s.store.GetClaim(ctx, id)
+	if err != nil {
+		return Record{}, err
+	}
+	if v.IsShopper() && r.Claim.ShopperID() != v.Subject {
+		return Record{}, &NotFoundError{Resource: "claim", ID: id}
+	}
+	return r, nil
+}
+
+// List returns claims the viewer may see, newest first, and the next cursor.
+func (s *Service) List(ctx context.Context, v Viewer, f ClaimFilter) ([]Record, string, error) {
+	if v.IsShopper() {
+		f.ShopperID = v.Subject
+	}
+	return s.store.ListClaims(ctx, f)
+}
+
+// Events returns the timeline of a claim the viewer may see.
+func (s *Service) Events(ctx context.Context, v Viewer, id string) ([]claim.Event, error) {
+	if _, err := s.Get(ctx, v, id); err != nil {
+		return nil, err
+	}
+	return s.store.ClaimEvents(ctx, id)
+}
