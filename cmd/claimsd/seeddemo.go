@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+// demoSellers and demoOrders are the README walk-through's data. Dates are
+// relative to now so the claim windows hold whenever it runs; running it
+// again refreshes them.
+var demoSellers = []seller.Params{
+	{ID: "sel_northwind", Name: "Northwind Sneakers", RiskScore: 12, Verified: true},
+	{ID: "sel_quickdeal", Name: "QuickDeal Outlet", RiskScore: 85, Verified: false},
+}
+
+type demoOrder struct {
+	p                 order.Params
+	paidAgo, delivAgo time.Duration // delivAgo 0: not delivered
+}
+
+const day = 24 * time.Hour
+
+var demoOrders = []demoOrder{
+	{p: order.Params{ID: "ord_0900", BuyerID: "shp_alice", SellerID: "sel_northwind", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_cap", Name: "Running cap", Quantity: 1, UnitAmount: 1900}}, Amount: 1900,
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_0900"}},
+		paidAgo: 400 * day, delivAgo: 396 * day},
+	{p: order.Params{ID: "ord_1001", BuyerID: "shp_alice", SellerID: "sel_quickdeal", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_airrunner", Name: "Air Runner sneakers", Quantity: 1, UnitAmount: 8999}}, Amount: 8999,
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_1001"}},
+		paidAgo: 12 * day, delivAgo: 8 * day},
+	{p: order.Params{ID: "ord_1002", BuyerID: "shp_alice", SellerID: "sel_northwind", Currency: "EUR",
+		Items: []order.Item{
+			{SKU: "sku_handbag", Name: "Leather handbag", Quantity: 1, UnitAmount: 24900},
+			{SKU: "sku_wallet", Name: "Leather wallet", Quantity: 1, UnitAmount: 5900},
+		}, Amount: 30800,
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_1002"}},
+		paidAgo: 20 * day, delivAgo: 15 * day},
+	{p: order.Params{ID: "ord_1003", BuyerID: "shp_bob", SellerID: "sel_quickdeal", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_earbuds", Name: "Wireless earbuds", Quantity: 1, UnitAmount: 3999}}, Amount: 3999,
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_1003"}},
+		paidAgo: 5 * day, delivAgo: 2 * day},
+	{p: order.Params{ID: "ord_1004", BuyerID: "shp_bob", SellerID: "sel_northwind", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_watch", Name: "Smart watch", Quantity: 1, UnitAmount: 29900}}, Amount: 29900,
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_1004"}},
+		paidAgo: 4 * day, delivAgo: 1 * day},
+}
+
+func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, _, err := parseFlags("seed-demo", args, stdout, getenv, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.leave(log)
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	svc := claimflow.NewService(db.Store, policyfile.Default(), time.Now)
+	for _, s := range demoSellers {
+		if _, _, err := svc.PutSeller(ctx, s); err != nil {
+			return fmt.Errorf("seed seller %s: %w", s.ID, err)
+		}
+		fmt.Fprintf(stdout, "seller %-14s %s (risk %d)\n", s.ID, s.Name, s.RiskScore)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	for _, d := range demoOrders {
+		p := d.p
+		paid := now.Add(-d.paidAgo)
+		p.PaidAt = &paid
+		if d.delivAgo > 0 {
+			deliv := now.Add(-d.delivAgo)
+			p.DeliveredAt = &deliv
+		}
+		if _, _, err := svc.PutOrder(ctx, p); err != nil {
+			return fmt.Errorf("seed order %s: %w", p.ID, err)
+		}
+		fmt.Fprintf(stdout, "order  %-14s %-10s from %-14s %6d %s\n", p.ID, p.BuyerID, p.SellerID, p.Amount, p.Currency)
+	}
+	return nil
+}

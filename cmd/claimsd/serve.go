@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, _, err := parseFlags("serve", args, stdout, getenv, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	started := time.Now()
+
+	policy := policyfile.Default()
+	if cfg.PolicyFile != "" {
+		if policy, err = policyfile.Load(cfg.PolicyFile); err != nil {
+			return err
+		}
+	}
+	secret, err := jwtSecret(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.stopEmbedded(context.Background(), log)
+	defer db.Close()
+	if cfg.MigrateOnStart {
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			log.Info("migrations applied", "names", applied)
+		}
+	}
+
+	svc := claimflow.NewService(db.Store, policy, time.Now)
+	e := httpapi.New(httpapi.Deps{
+		Claims:         svc,
+		Idempotency:    db.Store,
+		Ready:          readiness(db),
+		Secret:         secret,
+		Logger:         log,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequestTimeout: cfg.RequestTimeout,
+	})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set CLAIMSD_HTTP_ADDR to another address)", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("claimsd serving", "addr", ln.Addr().String(), "policy_version", policy.Version,
+		"embedded_db", db.embedded != nil, "startup", time.Since(started).Round(time.Millisecond).String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// readiness reports ready when the database answers and no migration is
+// pending.
+func readiness(db *database) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			return errors.New("database unreachable")
+		}
+		n, err := db.PendingMigrations(ctx)
+		if err != nil {
+			return errors.New("cannot read the migration state")
+		}
+		if n > 0 {
+			return fmt.Errorf("%d migrations pending; run claimsd migrate", n)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/claimsd/claimsd/adapters/embeddedpg"
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/config"
+)
+
+// parseFlags parses a subcommand's flags (every setting, plus extra) and
+// loads the configuration. --help prints the flags.
+func parseFlags(name string, args []string, stdout io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
+	fs := config.FlagSet(name)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprintf(stdout, "Usage of claimsd %s:\n", name)
+			fs.PrintDefaults()
+			return config.Config{}, nil, errUsage
+		}
+		return config.Config{}, nil, err
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, nil, fmt.Errorf("unexpected argument %q (see claimsd %s --help)", fs.Arg(0), name)
+	}
+	cfg, err := config.FromFlags(fs, getenv)
+	return cfg, fs, err
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// database is an open store and, when claimsd started it, the embedded
+// PostgreSQL behind it.
+type database struct {
+	*pgstore.Store
+	embedded *embeddedpg.Server
+}
+
+// openDatabase connects to DATABASE_URL, or starts (or reuses) the
+// embedded PostgreSQL in the data directory when it is unset.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*database, error) {
+	db := &database{}
+	url := cfg.DatabaseURL
+	if url == "" {
+		dir, err := clusterDir(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := embeddedpg.Start(ctx, embeddedpg.Config{Dir: dir, Port: cfg.EmbeddedPGPort, RunAs: cfg.EmbeddedPGUser, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("%w\n(set DATABASE_URL=postgres://... to use a PostgreSQL server of your own)", err)
+		}
+		db.embedded = srv
+		url = srv.URL()
+	}
+	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: cfg.DBMaxConns, MinConns: cfg.DBMinConns, Logger: log})
+	if err != nil {
+		db.stopEmbedded(context.WithoutCancel(ctx), log)
+		return nil, err
+	}
+	if err := st.Ping(ctx); err != nil {
+		st.Close()
+		db.stopEmbedded(context.WithoutCancel(ctx), log)
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	db.Store = st
+	return db, nil
+}
+
+// stopEmbedded stops the embedded PostgreSQL, if claimsd started it.
+func (db *database) stopEmbedded(ctx context.Context, log *slog.Logger) {
+	if db.embedded == nil {
+		return
+	}
+	if err := db.embedded.Stop(ctx); err != nil {
+		log.Error("stop embedded postgres", "err", err)
+	}
+}
+
+// clusterDir chooses where the embedded cluster lives: <data dir>/pg, or,
+// when claimsd runs as root and the unprivileged database user cannot
+// reach that folder (a checkout under /root, say), a folder of its own
+// under /var/lib/claimsd keyed by the data directory, so restarts find it.
+func clusterDir(cfg config.Config, log *slog.Logger) (string, error) {
+	dir := filepath.Join(cfg.DataDir, "pg")
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	if os.Geteuid() != 0 || embeddedpg.Reachable(dir, cfg.EmbeddedPGUser) == nil {
+		return dir, nil
+	}
+	sum := sha256.Sum256([]byte(cfg.DataDir))
+	alt := filepath.Join("/var/lib/claimsd", "pg-"+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(filepath.Dir(alt), 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", filepath.Dir(alt), err)
+	}
+	log.Info("the data directory is not reachable by the database user; keeping the embedded database elsewhere",
+		"data_dir", cfg.DataDir, "cluster_dir", alt, "user", cfg.EmbeddedPGUser)
+	return alt, nil
+}
+
+// jwtSecret returns CLAIMSD_JWT_SECRET, or the secret kept in the data
+// directory, creating it on first use.
+func jwtSecret(cfg config.Config) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	path := filepath.Join(cfg.DataDir, "jwt-secret")
+	if b, err := os.ReadFile(path); err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < 32 {
+			return nil, fmt.Errorf("%s holds fewer than 32 bytes; delete it to make a new one", path)
+		}
+		return []byte(s), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read JWT secret: %w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	secret := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return jwtSecret(cfg) // another process made it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create JWT secret: %w", err)
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write JWT secret: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write JWT secret: %w", err)
+	}
+	return []byte(secret), nil
+}
+
+// leave closes the store and stops the embedded PostgreSQL unless it was
+// already running when this command came (a serve may be using it).
+func (db *database) leave(log *slog.Logger) {
+	db.Close()
+	if db.embedded != nil && !db.embedded.Reused() {
+		db.stopEmbedded(context.Background(), log)
+	}
+}
