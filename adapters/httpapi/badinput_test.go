@@ -1,0 +1,162 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestBadInput sends each kind of bad request and checks its status, code
+// and field, and that the database is unchanged afterwards.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	shopper, other := b.name("shp"), b.name("shp_other")
+	sellerID, orderID := b.seed(t, 10, shopper, 5000, 3*day, day)
+	_, othersOrder := b.seed(t, 10, other, 5000, 3*day, day)
+	shopperTok := b.token(t, "shopper", shopper)
+	svcTok := b.token(t, "service", "platform")
+	expired, err := httpapiMint("shopper", shopper, -time.Minute)
+	require.NoError(t, err)
+
+	goodOrder := func(over map[string]any) map[string]any {
+		m := map[string]any{
+			"buyer_id": shopper, "seller_id": sellerID, "currency": "EUR", "amount": 1500,
+			"items": []map[string]any{
+				{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 1000},
+				{"sku": "sku_b", "name": "B", "quantity": 1, "unit_amount": 500},
+			},
+			"payment": map[string]any{"provider": "sandbox", "reference": "pay_bad"},
+			"paid_at": b.now.Add(-day).Format(time.RFC3339),
+		}
+		for k, v := range over {
+			m[k] = v
+		}
+		return m
+	}
+	badOrderPath := "/v1/orders/" + b.name("ord_bad")
+
+	tests := []struct {
+		name      string
+		method    string
+		path      string
+		token     string
+		body      any
+		headers   []string
+		wantCode  int
+		wantError string
+		wantField string
+	}{
+		{name: "malformed JSON", body: `{"order_id": "x",`, wantCode: 400, wantError: "malformed_json"},
+		{name: "not JSON at all", body: `order=1`, wantCode: 400, wantError: "malformed_json"},
+		{name: "two JSON values", body: `{"order_id":"a"} {"order_id":"b"}`, wantCode: 400, wantError: "malformed_json"},
+		{name: "empty body", body: ` `, wantCode: 400, wantError: "empty_body"},
+		{name: "wrong type", body: map[string]any{"order_id": 5, "reason": "counterfeit", "description": "x"},
+			wantCode: 400, wantError: "invalid_type", wantField: "order_id"},
+		{name: "amount as a string", body: claimBody(orderID, "amount", "1000"), wantCode: 400, wantError: "invalid_type", wantField: "amount"},
+		{name: "fractional amount", body: `{"order_id":"` + orderID + `","reason":"counterfeit","description":"d","amount":10.5}`,
+			wantCode: 400, wantError: "invalid_type", wantField: "amount"},
+		{name: "overflowing amount", body: `{"order_id":"` + orderID + `","reason":"counterfeit","description":"d","amount":9223372036854775808}`,
+			wantCode: 400, wantError: "invalid_type", wantField: "amount"},
+		{name: "zero amount", body: claimBody(orderID, "amount", 0), wantCode: 422, wantError: "invalid_amount", wantField: "amount"},
+		{name: "negative amount", body: claimBody(orderID, "amount", -100), wantCode: 422, wantError: "invalid_amount", wantField: "amount"},
+		{name: "amount above what was paid", body: claimBody(orderID, "amount", 5001), wantCode: 422, wantError: "amount_exceeds_items", wantField: "amount"},
+		{name: "unknown field", body: claimBody(orderID, "colour", "red"), wantCode: 400, wantError: "unknown_field", wantField: "colour"},
+		{name: "unknown reason", body: claimBody(orderID, "reason", "changed_my_mind"), wantCode: 422, wantError: "unknown_reason", wantField: "reason"},
+		{name: "missing description", body: claimBody(orderID, "description", ""), wantCode: 422, wantError: "required", wantField: "description"},
+		{name: "unknown SKU", body: claimBody(orderID, "items", []map[string]any{{"sku": "sku_zzz", "quantity": 1}}),
+			wantCode: 422, wantError: "unknown_sku", wantField: "items[0].sku"},
+		{name: "too many of an item", body: claimBody(orderID, "items", []map[string]any{{"sku": "sku_a", "quantity": 2}}),
+			wantCode: 422, wantError: "invalid_quantity", wantField: "items[0].quantity"},
+		{name: "evidence not a link", body: claimBody(orderID, "evidence", []map[string]any{{"kind": "photo", "url": "javascript:alert(1)"}}),
+			wantCode: 422, wantError: "invalid_url", wantField: "evidence[0].url"},
+		{name: "unknown order", body: claimBody(b.name("ord_nope")), wantCode: 404, wantError: "order_not_found", wantField: "order_id"},
+		{name: "someone else's order", body: claimBody(othersOrder), wantCode: 404, wantError: "order_not_found", wantField: "order_id"},
+		{name: "missing token", token: "-", body: claimBody(orderID), wantCode: 401, wantError: "unauthenticated"},
+		{name: "garbage token", token: "not.a.jwt", body: claimBody(orderID), wantCode: 401, wantError: "invalid_token"},
+		{name: "expired token", token: expired, body: claimBody(orderID), wantCode: 401, wantError: "invalid_token"},
+		{name: "wrong role", token: b.token(t, "agent", "ana"), body: claimBody(orderID), wantCode: 403, wantError: "forbidden"},
+		{name: "oversized body", body: claimBody(orderID, "description", strings.Repeat("x", 9<<10)), wantCode: 413, wantError: "body_too_large"},
+		{name: "not JSON content type", body: claimBody(orderID), headers: []string{"Content-Type", "text/plain"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "idempotency key too long", body: claimBody(orderID), headers: []string{"Idempotency-Key", strings.Repeat("k", 300)},
+			wantCode: 400, wantError: "invalid_idempotency_key", wantField: "Idempotency-Key"},
+
+		{name: "order: unknown currency", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"currency": "EURO"}), wantCode: 422, wantError: "unknown_currency", wantField: "currency"},
+		{name: "order: items do not sum to amount", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"amount": 1499}), wantCode: 422, wantError: "amount_mismatch", wantField: "amount"},
+		{name: "order: zero quantity", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"items": []map[string]any{{"sku": "a", "name": "A", "quantity": 0, "unit_amount": 1500}}}),
+			wantCode: 422, wantError: "invalid_quantity", wantField: "items[0].quantity"},
+		{name: "order: line total overflows", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1000000, "unit_amount": int64(1) << 60}}}),
+			wantCode: 422, wantError: "amount_overflow", wantField: "items[0].unit_amount"},
+		{name: "order: wrong type in a list", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1, "unit_amount": 1000}, {"sku": "b", "name": "B", "quantity": "two", "unit_amount": 500}}}),
+			wantCode: 400, wantError: "invalid_type", wantField: "items[1].quantity"},
+		{name: "order: missing amount", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"amount": nil}), wantCode: 422, wantError: "required", wantField: "amount"},
+		{name: "order: bad timestamp", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"paid_at": "yesterday"}), wantCode: 422, wantError: "invalid_timestamp", wantField: "paid_at"},
+		{name: "order: delivered before paid", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"delivered_at": b.now.Add(-2 * day).Format(time.RFC3339)}), wantCode: 422, wantError: "before_payment", wantField: "delivered_at"},
+		{name: "order: unknown seller", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"seller_id": b.name("sel_nope")}), wantCode: 404, wantError: "seller_not_found", wantField: "seller_id"},
+		{name: "order: bad id", method: http.MethodPut, path: "/v1/orders/bad%20id", token: svcTok,
+			body: goodOrder(nil), wantCode: 422, wantError: "invalid_id", wantField: "id"},
+		{name: "order: shopper may not write", method: http.MethodPut, path: badOrderPath, token: shopperTok,
+			body: goodOrder(nil), wantCode: 403, wantError: "forbidden"},
+		{name: "seller: risk out of range", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body: map[string]any{"name": "S", "risk_score": 101}, wantCode: 422, wantError: "out_of_range", wantField: "risk_score"},
+		{name: "seller: missing risk", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body: map[string]any{"name": "S"}, wantCode: 422, wantError: "required", wantField: "risk_score"},
+		{name: "seller: bad stripe account", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body: map[string]any{"name": "S", "risk_score": 5, "stripe_account": "cus_123"}, wantCode: 422, wantError: "invalid_stripe_account", wantField: "stripe_account"},
+
+		{name: "list: bad limit", method: http.MethodGet, path: "/v1/claims?limit=0", body: nil, wantCode: 400, wantError: "invalid_limit", wantField: "limit"},
+		{name: "list: bad status", method: http.MethodGet, path: "/v1/claims?status=lost", body: nil, wantCode: 400, wantError: "invalid_status", wantField: "status"},
+		{name: "list: bad cursor", method: http.MethodGet, path: "/v1/claims?cursor=not*base64", body: nil, wantCode: 400, wantError: "invalid_cursor", wantField: "cursor"},
+		{name: "list: bad date", method: http.MethodGet, path: "/v1/claims?created_from=monday", body: nil, wantCode: 400, wantError: "invalid_timestamp", wantField: "created_from"},
+	}
+	for _, tt := range tests {
+		method, path, token := tt.method, tt.path, tt.token
+		if method == "" {
+			method = http.MethodPost
+		}
+		if path == "" {
+			path = "/v1/claims"
+		}
+		switch token {
+		case "":
+			token = shopperTok
+		case "-":
+			token = ""
+		}
+		r := b.do(t, method, path, token, tt.body, tt.headers...)
+		require.Equal(t, tt.wantCode, r.Code, "%s: %s", tt.name, r.Body)
+		e := r.errorOf(t)
+		require.Equal(t, tt.wantError, e["code"], "%s: %s", tt.name, r.Body)
+		require.NotEmpty(t, e["message"], tt.name)
+		if tt.wantField != "" {
+			require.Equal(t, tt.wantField, e["field"], "%s: %s", tt.name, r.Body)
+		}
+	}
+
+	// Nothing was written: no claim on either order, no idempotency key for
+	// the shopper, no bad order or seller.
+	var n int
+	db := store.DB()
+	ctx := context.Background()
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM claims WHERE order_id IN ($1, $2)`, orderID, othersOrder).Scan(&n))
+	require.Zero(t, n)
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM idempotency_keys WHERE scope LIKE $1`, "%"+b.id).Scan(&n))
+	require.Zero(t, n)
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM orders WHERE id = $1`, b.name("ord_bad")).Scan(&n))
+	require.Zero(t, n)
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sellers WHERE id = $1`, b.name("sel_bad")).Scan(&n))
+	require.Zero(t, n)
+}

@@ -1,0 +1,129 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/domain/validation"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+// apiError is the one error shape the API answers with:
+// {"error":{"code":"snake_case","message":"...","field":"items[0].sku"}}.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	// Extra carries structured details for some codes (e.g. the current
+	// state on a conflict); omitted when empty.
+	Extra map[string]any `json:"details,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func newError(status int, code, message, field string) *apiError {
+	return &apiError{Status: status, Code: code, Message: message, Field: field}
+}
+
+// toAPIError is the single table from every error the API can meet to its
+// HTTP status and stable code. Anything not listed is a 500 that reveals
+// nothing of its cause.
+func toAPIError(err error) *apiError {
+	var (
+		ae  *apiError
+		ve  *validation.Error
+		nf  *claimflow.NotFoundError
+		he  *echo.HTTPError
+		mbe *http.MaxBytesError
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &mbe):
+		return newError(http.StatusRequestEntityTooLarge, "body_too_large",
+			fmt.Sprintf("the request body must be at most %d bytes", mbe.Limit), "")
+	case errors.As(err, &ve):
+		return newError(http.StatusUnprocessableEntity, ve.Code, ve.Message, ve.Field)
+	case errors.As(err, &nf):
+		return newError(http.StatusNotFound, nf.Resource+"_not_found", nf.Error(), nf.Field)
+	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
+		return newError(http.StatusConflict, "idempotency_key_reused",
+			"this Idempotency-Key was already used for a different request; use a new key", "Idempotency-Key")
+	case errors.Is(err, claimflow.ErrOrderHasClaims):
+		return newError(http.StatusConflict, "order_has_claims",
+			"the order has claims, so only paid_at and delivered_at may change", "")
+	case errors.As(err, &syn):
+		return newError(http.StatusBadRequest, "malformed_json", fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset), "")
+	case errors.As(err, &typ):
+		return newError(http.StatusBadRequest, "invalid_type",
+			fmt.Sprintf("must be %s, got a JSON %s", jsonKind(typ.Type.Kind().String()), typ.Value), typ.Field)
+	case errors.As(err, &he):
+		return fromEchoError(he)
+	case errors.Is(err, context.DeadlineExceeded):
+		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long; retry it with the same Idempotency-Key", "")
+	}
+	return newError(http.StatusInternalServerError, "internal", "something went wrong on our side; retry later", "")
+}
+
+func fromEchoError(he *echo.HTTPError) *apiError {
+	switch he.Code {
+	case http.StatusNotFound:
+		return newError(he.Code, "route_not_found", "no such route", "")
+	case http.StatusMethodNotAllowed:
+		return newError(he.Code, "method_not_allowed", "this route does not accept that method", "")
+	case http.StatusRequestEntityTooLarge:
+		return newError(he.Code, "body_too_large", "the request body is too large", "")
+	case http.StatusUnsupportedMediaType:
+		return newError(he.Code, "unsupported_media_type", "send the body as application/json", "")
+	}
+	code := "http_error"
+	if he.Code >= 500 {
+		code = "internal"
+	}
+	return newError(he.Code, code, http.StatusText(he.Code), "")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number within range"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "another type"
+}
+
+// errorHandler writes every error in the API's shape and logs the ones
+// that are ours (5xx) with the request id.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		ae := toAPIError(err)
+		if ae.Status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+				"method", c.Request().Method, "path", c.Path())
+		}
+		if ae.Status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="claimsd"`)
+		}
+		_ = c.JSON(ae.Status, map[string]*apiError{"error": ae})
+	}
+}

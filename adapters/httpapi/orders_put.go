@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/domain/order"
+)
+
+type orderItemDTO struct {
+	SKU        string `json:"sku"`
+	Name       string `json:"name"`
+	Quantity   *int64 `json:"quantity"`
+	UnitAmount *int64 `json:"unit_amount"`
+}
+
+type paymentDTO struct {
+	Provider  string `json:"provider"`
+	Reference string `json:"reference"`
+}
+
+type orderRequest struct {
+	BuyerID     string         `json:"buyer_id"`
+	SellerID    string         `json:"seller_id"`
+	Currency    string         `json:"currency"`
+	Items       []orderItemDTO `json:"items"`
+	Amount      *int64         `json:"amount"`
+	Payment     paymentDTO     `json:"payment"`
+	PaidAt      *string        `json:"paid_at"`
+	DeliveredAt *string        `json:"delivered_at"`
+}
+
+type orderResponse struct {
+	ID          string         `json:"id"`
+	BuyerID     string         `json:"buyer_id"`
+	SellerID    string         `json:"seller_id"`
+	Currency    string         `json:"currency"`
+	Items       []orderItemDTO `json:"items"`
+	Amount      int64          `json:"amount"`
+	Payment     paymentDTO     `json:"payment"`
+	PaidAt      *time.Time     `json:"paid_at"`
+	DeliveredAt *time.Time     `json:"delivered_at"`
+}
+
+func (a *api) putOrder(c echo.Context) error {
+	var req orderRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Amount == nil {
+		return newError(http.StatusUnprocessableEntity, "required", "is required", "amount")
+	}
+	p := order.Params{
+		ID: c.Param("id"), BuyerID: req.BuyerID, SellerID: req.SellerID, Currency: req.Currency,
+		Amount: *req.Amount, Payment: order.Payment{Provider: req.Payment.Provider, Reference: req.Payment.Reference},
+	}
+	for i, it := range req.Items {
+		if it.Quantity == nil {
+			return newError(http.StatusUnprocessableEntity, "required", "is required", fmt.Sprintf("items[%d].quantity", i))
+		}
+		if it.UnitAmount == nil {
+			return newError(http.StatusUnprocessableEntity, "required", "is required", fmt.Sprintf("items[%d].unit_amount", i))
+		}
+		p.Items = append(p.Items, order.Item{SKU: it.SKU, Name: it.Name, Quantity: *it.Quantity, UnitAmount: *it.UnitAmount})
+	}
+	var err error
+	if p.PaidAt, err = parseTime("paid_at", req.PaidAt); err != nil {
+		return err
+	}
+	if p.DeliveredAt, err = parseTime("delivered_at", req.DeliveredAt); err != nil {
+		return err
+	}
+	o, created, err := a.Claims.PutOrder(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(createdOrOK(created), newOrderResponse(o))
+}
+
+func newOrderResponse(o *order.Order) orderResponse {
+	resp := orderResponse{
+		ID: o.ID(), BuyerID: o.BuyerID(), SellerID: o.SellerID(), Currency: o.Currency().String(),
+		Amount: o.Amount().Amount(), Payment: paymentDTO{Provider: o.Payment().Provider, Reference: o.Payment().Reference},
+		PaidAt: o.PaidAt(), DeliveredAt: o.DeliveredAt(),
+	}
+	for _, it := range o.Items() {
+		q, u := it.Quantity, it.UnitAmount
+		resp.Items = append(resp.Items, orderItemDTO{SKU: it.SKU, Name: it.Name, Quantity: &q, UnitAmount: &u})
+	}
+	return resp
+}
