@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,6 +11,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
 const day = 24 * time.Hour
@@ -316,4 +322,33 @@ func TestHealthAndReady(t *testing.T) {
 	r := b.do(t, http.MethodGet, "/v1/nope", "", nil)
 	require.Equal(t, http.StatusNotFound, r.Code)
 	require.Equal(t, "route_not_found", r.errorOf(t)["code"])
+}
+
+// TestDatabaseDownIs503: with the database unreachable, reads answer 503
+// with Retry-After, never 500, and /readyz says not ready.
+func TestDatabaseDownIs503(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	dead, err := pgstore.Open(ctx, "postgres://claimsd@"+addr+"/claimsd?sslmode=disable&connect_timeout=2", pgstore.PoolConfig{MaxConns: 1})
+	require.NoError(t, err)
+	defer dead.Close()
+	b := setup(t)
+	b.e = httpapi.New(httpapi.Deps{
+		Claims:      claimflow.NewService(dead, policyfile.Default(), time.Now),
+		Idempotency: dead,
+		Ready:       func(ctx context.Context) error { return dead.Ping(ctx) },
+		Secret:      secret,
+	})
+	r := b.do(t, http.MethodGet, "/v1/claims", b.token(t, "agent", "ana"), nil)
+	require.Equal(t, http.StatusServiceUnavailable, r.Code, string(r.Body))
+	require.Equal(t, "unavailable", r.errorOf(t)["code"])
+	require.NotEmpty(t, r.Header.Get("Retry-After"))
+	shopper := b.name("shp")
+	r = b.do(t, http.MethodPost, "/v1/claims", b.token(t, "shopper", shopper), claimBody("ord_1"), "Idempotency-Key", "k1")
+	require.Equal(t, http.StatusServiceUnavailable, r.Code, string(r.Body))
+	require.Equal(t, http.StatusServiceUnavailable, b.do(t, http.MethodGet, "/readyz", "", nil).Code)
 }

@@ -68,6 +68,8 @@ func toAPIError(err error) *apiError {
 			fmt.Sprintf("must be %s, got a JSON %s", jsonKind(typ.Type.Kind().String()), typ.Value), typ.Field)
 	case errors.As(err, &he):
 		return fromEchoError(he)
+	case errors.Is(err, claimflow.ErrUnavailable):
+		return newError(http.StatusServiceUnavailable, "unavailable", "the service cannot reach its database; retry shortly with the same Idempotency-Key", "")
 	case errors.Is(err, context.DeadlineExceeded):
 		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long; retry it with the same Idempotency-Key", "")
 	}
@@ -120,6 +122,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"err", err, "request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 				"method", c.Request().Method, "path", c.Path())
+		}
+		if ae.Status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", "2")
 		}
 		if ae.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="claimsd"`)

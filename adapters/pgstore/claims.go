@@ -305,7 +305,7 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		return appendEvents(tx, row.ID, 1, rec.Claim.PopEvents())
 	})
 	if err != nil {
-		return claimflow.Record{}, fmt.Errorf("submit claim on order %s: %w", orderID, err)
+		return claimflow.Record{}, storeError(err, "submit claim on order %s", orderID)
 	}
 	return rec, nil
 }
@@ -318,7 +318,7 @@ func (s *Store) GetClaim(ctx context.Context, id string) (claimflow.Record, erro
 		return claimflow.Record{}, &claimflow.NotFoundError{Resource: "claim", ID: id}
 	}
 	if err != nil {
-		return claimflow.Record{}, fmt.Errorf("get claim %s: %w", id, err)
+		return claimflow.Record{}, storeError(err, "get claim %s", id)
 	}
 	return row.record()
 }
@@ -351,7 +351,7 @@ func (s *Store) ListClaims(ctx context.Context, f claimflow.ClaimFilter) ([]clai
 	}
 	var rows []claimRow
 	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list claims: %w", err)
+		return nil, "", storeError(err, "list claims")
 	}
 	next := ""
 	if len(rows) > limit {
@@ -373,7 +373,7 @@ func (s *Store) ListClaims(ctx context.Context, f claimflow.ClaimFilter) ([]clai
 func (s *Store) ClaimEvents(ctx context.Context, id string) ([]claim.Event, error) {
 	var rows []eventRow
 	if err := s.conn(ctx).Where("claim_id = ?", id).Order("seq").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("events of claim %s: %w", id, err)
+		return nil, storeError(err, "events of claim %s", id)
 	}
 	out := make([]claim.Event, 0, len(rows))
 	for _, r := range rows {

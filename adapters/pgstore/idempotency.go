@@ -3,7 +3,6 @@ package pgstore
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,7 +48,7 @@ func (s *Store) Idempotent(ctx context.Context, scope, key string, hash []byte,
 			status, body, scope, key).Error
 	})
 	if err != nil {
-		return 0, nil, false, fmt.Errorf("idempotent %s: %w", key, err)
+		return 0, nil, false, storeError(err, "idempotent %s", key)
 	}
 	return status, body, replayed, nil
 }

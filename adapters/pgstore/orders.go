@@ -108,7 +108,7 @@ func (s *Store) UpsertSeller(ctx context.Context, sl *seller.Seller, now time.Ti
 		row.ID, row.Name, row.RiskScore, row.Verified, row.StripeAccount, row.CreatedAt, row.UpdatedAt).
 		Scan(&created).Error
 	if err != nil {
-		return false, fmt.Errorf("upsert seller %s: %w", sl.ID(), err)
+		return false, storeError(err, "upsert seller %s", sl.ID())
 	}
 	return created, nil
 }
@@ -155,7 +155,7 @@ func (s *Store) UpsertOrder(ctx context.Context, o *order.Order, now time.Time) 
 		return s.updateOrder(tx, row)
 	})
 	if err != nil {
-		return false, fmt.Errorf("upsert order %s: %w", o.ID(), err)
+		return false, storeError(err, "upsert order %s", o.ID())
 	}
 	return created, nil
 }
@@ -196,7 +196,7 @@ func (s *Store) GetOrder(ctx context.Context, id string) (*order.Order, error) {
 		return nil, &claimflow.NotFoundError{Resource: "order", ID: id}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get order %s: %w", id, err)
+		return nil, storeError(err, "get order %s", id)
 	}
 	return row.domain()
 }
@@ -209,7 +209,7 @@ func (s *Store) GetSeller(ctx context.Context, id string) (*seller.Seller, error
 		return nil, &claimflow.NotFoundError{Resource: "seller", ID: id}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get seller %s: %w", id, err)
+		return nil, storeError(err, "get seller %s", id)
 	}
 	return row.domain(), nil
 }

@@ -10,9 +10,13 @@ package pgstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -62,9 +66,10 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)
 	}
+	// database/sql keeps no idle connections of its own (OpenDBFromPool
+	// sets that): a connection it held idle would count as taken in the
+	// pgx pool and starve pgx users of the same pool.
 	sqlDB := stdlib.OpenDBFromPool(pool)
-	sqlDB.SetMaxOpenConns(int(pc.MaxConns))
-	sqlDB.SetMaxIdleConns(int(pc.MaxConns))
 	gl := logger.Discard
 	if pc.Logger != nil {
 		gl = logger.NewSlogLogger(pc.Logger, logger.Config{
@@ -76,6 +81,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 gl,
 		SkipDefaultTransaction: true, // every write we make is already in an explicit transaction
+		DisableAutomaticPing:   true, // callers ping when they need to; a database that is down must not stop Open
 		TranslateError:         false,
 	})
 	if err != nil {
@@ -128,4 +134,29 @@ func isUniqueViolation(err error, constraint string) bool {
 func isForeignKeyViolation(err error, constraint string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23503" && (constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+// storeError wraps err with what was being done, and marks the errors that
+// mean the database cannot be reached (connection refused or lost, server
+// shutting down or starting) with claimflow.ErrUnavailable, so callers can
+// answer "try again" rather than "our fault".
+func storeError(err error, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if isUnavailable(err) {
+		return fmt.Errorf("%s: %w: %w", msg, claimflow.ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
+
+func isUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-57P03: admin shutdown,
+		// crash shutdown, cannot connect now.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net"
 	"os"
 	"sync"
 	"testing"
@@ -274,4 +275,48 @@ func submitRecord(t *testing.T, in claimflow.Intake, o *order.Order) (claimflow.
 	require.NoError(t, err)
 	require.NoError(t, c.Reject(claim.SystemActor, "", nil, now))
 	return claimflow.Record{Claim: c, Decision: decision.Decision{Outcome: decision.OutcomeRejected, PolicyVersion: "t"}, DecidedAt: now}, nil
+}
+
+func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there now
+	st, err := pgstore.Open(ctx, "postgres://claimsd@"+addr+"/claimsd?sslmode=disable&connect_timeout=2", pgstore.PoolConfig{MaxConns: 1})
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = st.GetClaim(ctx, "clm_x")
+	require.ErrorIs(t, err, claimflow.ErrUnavailable)
+	_, _, err = st.ListClaims(ctx, claimflow.ClaimFilter{})
+	require.ErrorIs(t, err, claimflow.ErrUnavailable)
+}
+
+// TestGormReturnsConnectionsToThePool: gorm (database/sql) and pgx users
+// share one pool, so database/sql must not keep connections idle for
+// itself, or pgx users would wait for connections nobody uses.
+func TestGormReturnsConnectionsToThePool(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "pool")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 4})
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = st.Migrate(ctx)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := st.ListClaims(ctx, claimflow.ClaimFilter{})
+			require.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.Zero(t, st.Pool().Stat().AcquiredConns())
+	require.NoError(t, st.Ping(ctx))
 }

@@ -38,6 +38,10 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 // amount, currency, payment).
 var ErrOrderHasClaims = errors.New("order has claims; only paid_at and delivered_at may change")
 
+// ErrUnavailable marks errors that mean the database cannot be reached
+// right now; the request may be retried.
+var ErrUnavailable = errors.New("database unavailable")
+
 // ErrIdempotencyKeyReused is returned by IdempotencyStore.Idempotent when
 // the key was first used for another request.
 var ErrIdempotencyKeyReused = errors.New("idempotency key was used for another request")
