@@ -86,8 +86,24 @@ type Claim struct {
 	version     int64
 	createdAt   time.Time
 	updatedAt   time.Time
+	refund      RefundRef
+	failure     Failure
 
 	pending []Event
+}
+
+// RefundRef names the provider's refund of a claim.
+type RefundRef struct {
+	Provider string
+	ID       string
+	At       time.Time
+}
+
+// Failure is why a claim's money could not move: a provider's stable code
+// and its reason in words, shown to agents.
+type Failure struct {
+	Code   string
+	Reason string
 }
 
 // ErrNotPaid is returned by New when the order has not been paid, so there
@@ -217,6 +233,8 @@ type RehydrateParams struct {
 	Status                           Status
 	Version                          int64
 	CreatedAt, UpdatedAt             time.Time
+	Refund                           RefundRef
+	Failure                          Failure
 }
 
 // Rehydrate rebuilds a Claim read from the store.
@@ -225,7 +243,7 @@ func Rehydrate(p RehydrateParams) *Claim {
 		id: p.ID, orderID: p.OrderID, shopperID: p.ShopperID, sellerID: p.SellerID,
 		reason: p.Reason, items: p.Items, amount: p.Amount, description: p.Description,
 		evidence: p.Evidence, status: p.Status, version: p.Version,
-		createdAt: p.CreatedAt, updatedAt: p.UpdatedAt,
+		createdAt: p.CreatedAt, updatedAt: p.UpdatedAt, refund: p.Refund, failure: p.Failure,
 	}
 }
 
@@ -243,6 +261,55 @@ func (c *Claim) SendToReview(actor Actor, note string, data map[string]any, now 
 func (c *Claim) Reject(actor Actor, note string, data map[string]any, now time.Time) error {
 	return c.moveTo(StatusRejected, "decided", actor, note, data, now)
 }
+
+// MarkRefunded records the provider's refund: the shopper has the money.
+func (c *Claim) MarkRefunded(ref RefundRef, now time.Time) error {
+	if err := c.moveTo(StatusRefunded, "refunded", SystemActor, "",
+		map[string]any{"provider": ref.Provider, "refund_id": ref.ID}, now); err != nil {
+		return err
+	}
+	c.refund, c.failure = ref, Failure{}
+	return nil
+}
+
+// MarkRefundPending records a refund the provider accepted but has not
+// settled: the claim waits for the provider's word.
+func (c *Claim) MarkRefundPending(ref RefundRef, now time.Time) error {
+	if err := c.moveTo(StatusRefundPending, "refund_pending", SystemActor, "",
+		map[string]any{"provider": ref.Provider, "refund_id": ref.ID}, now); err != nil {
+		return err
+	}
+	c.refund = ref
+	return nil
+}
+
+// FailRefund records that the refund cannot be made; the claim waits for
+// an agent.
+func (c *Claim) FailRefund(f Failure, now time.Time) error {
+	if err := c.moveTo(StatusRefundFailed, "refund_failed", SystemActor, f.Reason,
+		map[string]any{"code": f.Code}, now); err != nil {
+		return err
+	}
+	c.failure = f
+	return nil
+}
+
+// ChargeSeller records that the refunded amount was charged to the seller.
+func (c *Claim) ChargeSeller(now time.Time) error {
+	return c.moveTo(StatusSellerCharged, "seller_charged", SystemActor, "",
+		map[string]any{"seller_id": c.sellerID, "amount": c.amount.Amount(), "currency": c.amount.Currency().String()}, now)
+}
+
+// Close ends the claim's journey.
+func (c *Claim) Close(now time.Time) error {
+	return c.moveTo(StatusClosed, "closed", SystemActor, "", nil, now)
+}
+
+// Refund returns the provider's refund, if one was made.
+func (c *Claim) Refund() RefundRef { return c.refund }
+
+// Failure returns why the money could not move, if it could not.
+func (c *Claim) Failure() Failure { return c.failure }
 
 func (c *Claim) moveTo(to Status, eventType string, actor Actor, note string, data map[string]any, now time.Time) error {
 	if !c.status.CanMoveTo(to) {
