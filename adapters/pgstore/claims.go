@@ -37,6 +37,11 @@ type claimRow struct {
 	Version               int64
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+	RefundID              *string
+	RefundProvider        *string
+	RefundedAt            *time.Time
+	FailureCode           *string
+	FailureReason         *string
 }
 
 func (claimRow) TableName() string { return "claims" }
@@ -163,6 +168,11 @@ func (row claimRow) record() (claimflow.Record, error) {
 		ID: row.ID, OrderID: row.OrderID, ShopperID: row.ShopperID, SellerID: row.SellerID,
 		Reason: reason, Amount: money.Of(row.Amount, cur), Description: row.Description,
 		Status: status, Version: row.Version, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
+		Refund:  claim.RefundRef{Provider: deref(row.RefundProvider), ID: deref(row.RefundID)},
+		Failure: claim.Failure{Code: deref(row.FailureCode), Reason: deref(row.FailureReason)},
+	}
+	if row.RefundedAt != nil {
+		p.Refund.At = row.RefundedAt.UTC()
 	}
 	for _, it := range items {
 		p.Items = append(p.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
@@ -302,7 +312,10 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return appendEvents(tx, row.ID, 1, rec.Claim.PopEvents())
+		if err := appendEvents(tx, row.ID, 1, rec.Claim.PopEvents()); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, row.ID, rec.Next)
 	})
 	if err != nil {
 		return claimflow.Record{}, storeError(err, "submit claim on order %s", orderID)
@@ -395,4 +408,18 @@ func (s *Store) ClaimEvents(ctx context.Context, id string) ([]claim.Event, erro
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

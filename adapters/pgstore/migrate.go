@@ -52,10 +52,15 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
-// Migrate applies every pending migration, each in its own transaction. A
-// session advisory lock makes concurrent callers (two processes starting at
-// once) wait for each other instead of racing. It returns the names applied.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+// Migrator applies another component's migrations (the job queue's) and
+// returns the names it applied.
+type Migrator func(ctx context.Context) ([]string, error)
+
+// Migrate applies every pending migration, each in its own transaction,
+// then runs the other migrators given. A session advisory lock makes
+// concurrent callers (two processes starting at once) wait for each other
+// instead of racing. It returns the names applied.
+func (s *Store) Migrate(ctx context.Context, more ...Migrator) ([]string, error) {
 	ms, err := loadMigrations()
 	if err != nil {
 		return nil, err
@@ -110,6 +115,13 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 			return done, fmt.Errorf("migrate %s: commit: %w", m.name, err)
 		}
 		done = append(done, m.name)
+	}
+	for _, m := range more {
+		names, err := m(ctx)
+		done = append(done, names...)
+		if err != nil {
+			return done, err
+		}
 	}
 	return done, nil
 }

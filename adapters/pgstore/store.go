@@ -42,6 +42,8 @@ type Store struct {
 	pool  *pgxpool.Pool
 	sqlDB *sql.DB
 	db    *gorm.DB
+
+	enqueuer Enqueuer
 }
 
 var (

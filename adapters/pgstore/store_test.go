@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"net"
 	"os"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/migrations"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -82,7 +84,9 @@ func TestMigrateIsIdempotentAndSerialised(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
-	require.Len(t, append(applied[0], applied[1]...), 1, "each migration applied exactly once")
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	require.NoError(t, err)
+	require.ElementsMatch(t, files, append(applied[0], applied[1]...), "each migration applied exactly once")
 
 	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 2})
 	require.NoError(t, err)
@@ -319,4 +323,39 @@ func TestGormReturnsConnectionsToThePool(t *testing.T) {
 	wg.Wait()
 	require.Zero(t, st.Pool().Stat().AcquiredConns())
 	require.NoError(t, st.Ping(ctx))
+}
+
+// TestDatabaseRefusesUnbalancedLedger: whoever writes the ledger, even with
+// plain SQL, a transaction whose postings do not sum to zero per currency
+// does not commit.
+func TestDatabaseRefusesUnbalancedLedger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := store.DB()
+	write := func(key string, legs ...[2]any) error {
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO ledger_transactions (key, kind, created_at) VALUES ($1, 'test', now()) RETURNING id`, key).Scan(&id); err != nil {
+			return err
+		}
+		for _, l := range legs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (transaction_id, account, amount, currency) VALUES ($1, 'acct', $2, $3)`, id, l[0], l[1]); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}
+	require.NoError(t, write(uniq("balanced"), [2]any{100, "EUR"}, [2]any{-100, "EUR"}))
+	require.ErrorContains(t, write(uniq("off"), [2]any{100, "EUR"}, [2]any{-99, "EUR"}), "does not balance")
+	require.ErrorContains(t, write(uniq("mixed"), [2]any{100, "EUR"}, [2]any{-100, "USD"}), "does not balance")
+	require.ErrorContains(t, write(uniq("one"), [2]any{5, "EUR"}), "does not balance")
+
+	// Editing a committed posting is checked too.
+	key := uniq("edit")
+	require.NoError(t, write(key, [2]any{7, "EUR"}, [2]any{-7, "EUR"}))
+	_, err := db.ExecContext(ctx, `UPDATE ledger_postings SET amount = 8 WHERE amount = 7 AND transaction_id =
+		(SELECT id FROM ledger_transactions WHERE key = $1)`, key)
+	require.ErrorContains(t, err, "does not balance")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/ledger"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
@@ -52,6 +53,9 @@ type Record struct {
 	Decision  decision.Decision
 	Facts     decision.Facts
 	DecidedAt time.Time
+	// Next lists the steps to schedule with the record, in the same
+	// transaction (an approved claim's refund).
+	Next []Step
 }
 
 // LiveClaim is another claim on the same order that still holds its amount
@@ -94,18 +98,21 @@ type ClaimFilter struct {
 // each method in one transaction, or in the caller's when ctx carries one
 // (see IdempotencyStore).
 type Store interface {
+	LedgerReader
 	// UpsertSeller creates or replaces a seller; created reports which.
 	UpsertSeller(ctx context.Context, s *seller.Seller, now time.Time) (created bool, err error)
 	// UpsertOrder creates or replaces an order. Errors: *NotFoundError
 	// (its seller, Field "seller_id"), ErrOrderHasClaims.
 	UpsertOrder(ctx context.Context, o *order.Order, now time.Time) (created bool, err error)
 	// SubmitClaim locks the order, reads the Intake (history since the
-	// given time) and calls decide; it stores the returned record and its
-	// events in the same transaction. Errors: *NotFoundError when the order
+	// given time) and calls decide; it stores the returned record, its
+	// events and its Next steps in the same transaction. Errors: *NotFoundError when the order
 	// does not exist or does not belong to buyerID; decide's error.
 	SubmitClaim(ctx context.Context, orderID, buyerID string, since time.Time, decide func(Intake) (Record, error)) (Record, error)
 	// GetClaim returns one claim. Errors: *NotFoundError.
 	GetClaim(ctx context.Context, id string) (Record, error)
+	// GetSeller returns one seller. Errors: *NotFoundError.
+	GetSeller(ctx context.Context, id string) (*seller.Seller, error)
 	// ListClaims returns claims newest first and the cursor of the next
 	// page ("" at the end).
 	ListClaims(ctx context.Context, f ClaimFilter) ([]Record, string, error)
@@ -124,4 +131,11 @@ type IdempotencyStore interface {
 	// case nothing is kept.
 	Idempotent(ctx context.Context, scope, key string, hash []byte,
 		fn func(ctx context.Context) (status int, body []byte, err error)) (status int, body []byte, replayed bool, err error)
+}
+
+// LedgerReader reads account balances.
+type LedgerReader interface {
+	// Balances returns the account's balance per currency (debits
+	// positive); an account never posted to has none.
+	Balances(ctx context.Context, account ledger.Account) ([]money.Money, error)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/ledger"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
@@ -118,7 +119,11 @@ func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request)
 		if err := apply(c, d, now); err != nil {
 			return Record{}, err
 		}
-		return Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now}, nil
+		rec := Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now}
+		if c.Status() == claim.StatusApproved {
+			rec.Next = []Step{StepRefund}
+		}
+		return rec, nil
 	})
 }
 
@@ -176,6 +181,16 @@ func (s *Service) List(ctx context.Context, v Viewer, f ClaimFilter) ([]Record, 
 		f.ShopperID = v.Subject
 	}
 	return s.store.ListClaims(ctx, f)
+}
+
+// SellerBalance returns what a seller owes the platform, per currency:
+// the balance of their receivable in the ledger. Errors: *NotFoundError
+// for an unknown seller.
+func (s *Service) SellerBalance(ctx context.Context, sellerID string) ([]money.Money, error) {
+	if _, err := s.store.GetSeller(ctx, sellerID); err != nil {
+		return nil, err
+	}
+	return s.store.Balances(ctx, ledger.SellerReceivable(sellerID))
 }
 
 // Events returns the timeline of a claim the viewer may see.

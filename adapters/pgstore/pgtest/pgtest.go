@@ -23,10 +23,11 @@ import (
 
 	"github.com/claimsd/claimsd/adapters/embeddedpg"
 	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/queue"
 )
 
-// Main sets up the package's database, stores an open, migrated store in
-// *out, runs the tests and tears everything down. It returns the exit code.
+// Main sets up the package's database, stores an open store in *out,
+// migrated (the job queue's tables too) and scheduling steps as River jobs, runs the tests and tears everything down. It returns the exit code.
 func Main(m *testing.M, name string, out **pgstore.Store) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	url, cleanup, err := Database(ctx, name)
@@ -42,10 +43,18 @@ func Main(m *testing.M, name string, out **pgstore.Store) int {
 		return 1
 	}
 	defer st.Close()
-	if _, err := st.Migrate(context.Background()); err != nil {
+	if _, err := st.Migrate(context.Background(), func(ctx context.Context) ([]string, error) {
+		return queue.Migrate(ctx, st.Pool())
+	}); err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest: migrate:", err)
 		return 1
 	}
+	ins, err := queue.NewInserter(st.DB(), queue.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	st.SetEnqueuer(ins)
 	*out = st
 	return m.Run()
 }

@@ -1,0 +1,625 @@
+package claimflow_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/ledger"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+var (
+	_ claimflow.StepStore       = (*stepStore)(nil)
+	_ claimflow.PaymentProvider = (*scriptedProvider)(nil)
+)
+
+// stepStore is an in-memory claimflow.StepStore. Like the real store it
+// keeps a claim's fields, not the claim, and builds a fresh claim for every
+// read and update, so an update whose fn fails leaves nothing behind.
+type stepStore struct {
+	mu      sync.Mutex
+	claims  map[string]claim.RehydrateParams
+	orders  map[string]*order.Order
+	events  []claim.Event
+	ledger  []ledger.Transaction
+	next    []claimflow.Step
+	updates int // updates committed
+}
+
+func newStepStore() *stepStore {
+	return &stepStore{claims: map[string]claim.RehydrateParams{}, orders: map[string]*order.Order{}}
+}
+
+// put stores an order and a claim on it; the events that built the claim
+// are dropped, so the store's events are the steps' alone.
+func (f *stepStore) put(o *order.Order, c *claim.Claim) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c.PopEvents()
+	f.orders[o.ID()] = o
+	f.claims[c.ID()] = claimFields(c)
+}
+
+func claimFields(c *claim.Claim) claim.RehydrateParams {
+	return claim.RehydrateParams{
+		ID: c.ID(), OrderID: c.OrderID(), ShopperID: c.ShopperID(), SellerID: c.SellerID(),
+		Reason: c.Reason(), Items: c.Items(), Amount: c.Amount(), Description: c.Description(),
+		Evidence: c.Evidence(), Status: c.Status(), Version: c.Version(),
+		CreatedAt: c.CreatedAt(), UpdatedAt: c.UpdatedAt(), Refund: c.Refund(), Failure: c.Failure(),
+	}
+}
+
+func rehydrate(p claim.RehydrateParams) *claim.Claim {
+	p.Items = append([]claim.Item(nil), p.Items...)
+	p.Evidence = append([]claim.Evidence(nil), p.Evidence...)
+	return claim.Rehydrate(p)
+}
+
+func (f *stepStore) GetClaim(_ context.Context, id string) (claimflow.Record, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.claims[id]
+	if !ok {
+		return claimflow.Record{}, &claimflow.NotFoundError{Resource: "claim", ID: id}
+	}
+	return claimflow.Record{Claim: rehydrate(p)}, nil
+}
+
+func (f *stepStore) GetOrder(_ context.Context, id string) (*order.Order, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.orders[id]
+	if !ok {
+		return nil, &claimflow.NotFoundError{Resource: "order", ID: id}
+	}
+	return o, nil
+}
+
+func (f *stepStore) UpdateClaim(_ context.Context, id string, fn func(c *claim.Claim) (claimflow.Effects, error)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.claims[id]
+	if !ok {
+		return &claimflow.NotFoundError{Resource: "claim", ID: id}
+	}
+	c := rehydrate(p)
+	eff, err := fn(c)
+	if errors.Is(err, claimflow.ErrNothingToDo) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f.claims[id] = claimFields(c)
+	f.events = append(f.events, c.PopEvents()...)
+	for _, tx := range eff.Ledger {
+		if !f.hasKey(tx.Key()) {
+			f.ledger = append(f.ledger, tx)
+		}
+	}
+	f.next = append(f.next, eff.Next...)
+	f.updates++
+	return nil
+}
+
+func (f *stepStore) hasKey(key string) bool {
+	for _, tx := range f.ledger {
+		if tx.Key() == key {
+			return true
+		}
+	}
+	return false
+}
+
+// claim returns the stored claim.
+func (f *stepStore) claim(t *testing.T, id string) *claim.Claim {
+	t.Helper()
+	rec, err := f.GetClaim(context.Background(), id)
+	require.NoError(t, err)
+	return rec.Claim
+}
+
+// balance sums an account's postings in minor units.
+func (f *stepStore) balance(account ledger.Account) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var sum int64
+	for _, tx := range f.ledger {
+		for _, p := range tx.Postings() {
+			if p.Account == account {
+				sum += p.Amount.Amount()
+			}
+		}
+	}
+	return sum
+}
+
+// refundResult is one scripted answer of a scriptedProvider.
+type refundResult struct {
+	refund claimflow.Refund
+	err    error
+}
+
+// scriptedProvider is a claimflow.PaymentProvider answering each call with
+// the next scripted result and recording the requests.
+type scriptedProvider struct {
+	mu     sync.Mutex
+	script []refundResult
+	calls  []claimflow.RefundRequest
+	during func() // if set, runs inside every call, as a concurrent writer
+}
+
+func (p *scriptedProvider) Name() string { return order.ProviderSandbox }
+
+func (p *scriptedProvider) Refund(_ context.Context, req claimflow.RefundRequest) (claimflow.Refund, error) {
+	if p.during != nil {
+		p.during()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, req)
+	if len(p.calls) > len(p.script) {
+		return claimflow.Refund{}, fmt.Errorf("scriptedProvider: unscripted call %d", len(p.calls))
+	}
+	r := p.script[len(p.calls)-1]
+	return r.refund, r.err
+}
+
+var (
+	stepFiledAt = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	stepNow     = time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)
+	eur         = money.MustCurrency("EUR")
+)
+
+const (
+	stepClaimID  = "clm_step1"
+	stepSellerID = "sel_9"
+)
+
+// stepBundle is a claim in the store and the steps that act on it.
+type stepBundle struct {
+	store    *stepStore
+	provider *scriptedProvider
+	refund   *claimflow.RefundStep
+	charge   *claimflow.ChargeSellerStep
+	order    *order.Order
+	amount   money.Money
+}
+
+// setupSteps stores a claim for the whole of an order paid through
+// paidThrough, moved to status through the domain's methods; only the
+// sandbox provider is configured, answering with script.
+func setupSteps(t *testing.T, paidThrough string, status claim.Status, script ...refundResult) *stepBundle {
+	t.Helper()
+	paid := stepFiledAt.Add(-72 * time.Hour)
+	o, err := order.New(order.Params{
+		ID: "ord_step1", BuyerID: "shp_7", SellerID: stepSellerID, Currency: "EUR", Amount: 2500,
+		Items:   []order.Item{{SKU: "sku_1", Name: "Shoes", Quantity: 2, UnitAmount: 1250}},
+		Payment: order.Payment{Provider: paidThrough, Reference: "pay_1"}, PaidAt: &paid,
+	})
+	require.NoError(t, err)
+	c, err := claim.New(stepClaimID, o, claim.Request{ShopperID: "shp_7", Reason: "damaged", Description: "arrived torn"},
+		o.Amount(), stepFiledAt)
+	require.NoError(t, err)
+	moveClaim(t, c, status)
+
+	store := newStepStore()
+	store.put(o, c)
+	provider := &scriptedProvider{script: script}
+	// A clock outside UTC: the steps must record UTC times.
+	clock := func() time.Time { return stepNow.In(time.FixedZone("CET", 3600)) }
+	return &stepBundle{
+		store:    store,
+		provider: provider,
+		refund: &claimflow.RefundStep{Store: store, Providers: claimflow.Providers{order.ProviderSandbox: provider},
+			Now: clock, Log: slog.New(slog.DiscardHandler)},
+		charge: &claimflow.ChargeSellerStep{Store: store, Now: clock},
+		order:  o,
+		amount: money.Of(2500, eur),
+	}
+}
+
+// moveClaim drives a submitted claim to status the way the engine would.
+func moveClaim(t *testing.T, c *claim.Claim, status claim.Status) {
+	t.Helper()
+	at := stepFiledAt
+	ref := claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_old", At: at}
+	approve := func() error { return c.Approve(claim.SystemActor, "", nil, at) }
+	refunded := func() error { return c.MarkRefunded(ref, at) }
+	charged := func() error { return c.ChargeSeller(at) }
+	paths := map[claim.Status][]func() error{
+		claim.StatusSubmitted:     nil,
+		claim.StatusInReview:      {func() error { return c.SendToReview(claim.SystemActor, "", nil, at) }},
+		claim.StatusRejected:      {func() error { return c.Reject(claim.SystemActor, "", nil, at) }},
+		claim.StatusApproved:      {approve},
+		claim.StatusRefundPending: {approve, func() error { return c.MarkRefundPending(ref, at) }},
+		claim.StatusRefundFailed:  {approve, func() error { return c.FailRefund(claim.Failure{Code: "x", Reason: "y"}, at) }},
+		claim.StatusRefunded:      {approve, refunded},
+		claim.StatusSellerCharged: {approve, refunded, charged},
+		claim.StatusClosed:        {approve, refunded, charged, func() error { return c.Close(at) }},
+	}
+	path, ok := paths[status]
+	require.True(t, ok, "no path to %s", status)
+	for _, move := range path {
+		require.NoError(t, move())
+	}
+	require.Equal(t, status, c.Status())
+}
+
+func succeeded(status claimflow.RefundStatus) refundResult {
+	return refundResult{refund: claimflow.Refund{ID: "re_1", Provider: order.ProviderSandbox, Status: status,
+		Amount: money.Of(2500, eur)}}
+}
+
+// requireUntouched checks that nothing was written since setup.
+func requireUntouched(t *testing.T, b *stepBundle, status claim.Status) {
+	t.Helper()
+	c := b.store.claim(t, stepClaimID)
+	require.Equal(t, status, c.Status())
+	require.Zero(t, b.store.updates)
+	require.Empty(t, b.store.events)
+	require.Empty(t, b.store.ledger)
+	require.Empty(t, b.store.next)
+}
+
+func TestRefundStepRefundsApprovedClaim(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(claimflow.RefundSucceeded))
+
+	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
+
+	require.Equal(t, []claimflow.RefundRequest{{
+		IdempotencyKey: "claim/clm_step1/refund", ClaimID: stepClaimID, OrderID: "ord_step1",
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_1"}, Amount: b.amount,
+	}}, b.provider.calls)
+	require.Equal(t, claimflow.RefundKey(stepClaimID), b.provider.calls[0].IdempotencyKey)
+
+	c := b.store.claim(t, stepClaimID)
+	require.Equal(t, claim.StatusRefunded, c.Status())
+	require.Equal(t, claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_1", At: stepNow}, c.Refund())
+	require.Zero(t, c.Failure())
+	require.Equal(t, stepNow, c.UpdatedAt())
+	require.Equal(t, []claim.Event{{
+		Type: "refunded", From: claim.StatusApproved, To: claim.StatusRefunded, Actor: claim.SystemActor,
+		Data: map[string]any{"provider": order.ProviderSandbox, "refund_id": "re_1"}, At: stepNow,
+	}}, b.store.events)
+
+	require.Len(t, b.store.ledger, 1)
+	tx := b.store.ledger[0]
+	require.Equal(t, claimflow.RefundKey(stepClaimID), tx.Key())
+	require.Equal(t, ledger.KindRefund, tx.Kind())
+	require.Equal(t, []ledger.Posting{
+		{Account: ledger.ClaimsClearing, Amount: money.Of(2500, eur)},
+		{Account: ledger.ProviderCash(order.ProviderSandbox), Amount: money.Of(-2500, eur)},
+	}, tx.Postings())
+	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.next)
+}
+
+func TestRefundStepTwiceRefundsOnce(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(claimflow.RefundSucceeded))
+	ctx := context.Background()
+
+	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
+	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
+
+	require.Len(t, b.provider.calls, 1, "the second run finds the claim refunded")
+	require.Equal(t, 1, b.store.updates)
+	require.Len(t, b.store.events, 1)
+	require.Len(t, b.store.ledger, 1)
+	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.next)
+	require.Equal(t, claim.StatusRefunded, b.store.claim(t, stepClaimID).Status())
+}
+
+func TestRefundStepClaimMovedDuringRefund(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(claimflow.RefundSucceeded))
+	ctx := context.Background()
+	// Another run of the step records the refund while this one waits for
+	// the provider.
+	b.provider.during = func() {
+		require.NoError(t, b.store.UpdateClaim(ctx, stepClaimID, func(c *claim.Claim) (claimflow.Effects, error) {
+			return claimflow.Effects{}, c.MarkRefunded(claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_1", At: stepFiledAt}, stepFiledAt)
+		}))
+	}
+
+	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
+
+	require.Len(t, b.provider.calls, 1)
+	require.Equal(t, 1, b.store.updates, "only the other run's update")
+	require.Len(t, b.store.events, 1)
+	require.Equal(t, stepFiledAt, b.store.events[0].At)
+	require.Empty(t, b.store.ledger)
+	require.Empty(t, b.store.next)
+}
+
+func TestRefundStepPending(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(claimflow.RefundPending))
+
+	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
+
+	c := b.store.claim(t, stepClaimID)
+	require.Equal(t, claim.StatusRefundPending, c.Status())
+	require.Equal(t, claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_1", At: stepNow}, c.Refund())
+	require.Equal(t, []claim.Event{{
+		Type: "refund_pending", From: claim.StatusApproved, To: claim.StatusRefundPending, Actor: claim.SystemActor,
+		Data: map[string]any{"provider": order.ProviderSandbox, "refund_id": "re_1"}, At: stepNow,
+	}}, b.store.events)
+	require.Empty(t, b.store.ledger, "no money moved yet")
+	require.Empty(t, b.store.next)
+	require.Len(t, b.provider.calls, 1)
+}
+
+func TestRefundStepPermanentError(t *testing.T) {
+	t.Parallel()
+	declined := &claimflow.PaymentError{Permanent: true, Code: "card_declined", Message: "The card was closed."}
+	tests := []struct {
+		name string
+		give error
+	}{
+		{name: "payment error", give: declined},
+		{name: "wrapped payment error", give: fmt.Errorf("stripe refund: %w", declined)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, refundResult{err: tt.give})
+
+			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3), "a permanent error is not retried")
+
+			c := b.store.claim(t, stepClaimID)
+			require.Equal(t, claim.StatusRefundFailed, c.Status())
+			require.Equal(t, claim.Failure{Code: "card_declined", Reason: "The card was closed."}, c.Failure())
+			require.Zero(t, c.Refund())
+			require.Equal(t, []claim.Event{{
+				Type: "refund_failed", From: claim.StatusApproved, To: claim.StatusRefundFailed, Actor: claim.SystemActor,
+				Note: "The card was closed.", Data: map[string]any{"code": "card_declined"}, At: stepNow,
+			}}, b.store.events)
+			require.Empty(t, b.store.ledger)
+			require.Empty(t, b.store.next)
+			require.Len(t, b.provider.calls, 1)
+		})
+	}
+}
+
+func TestRefundStepTransientErrorIsRetried(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		give    error
+		attempt int
+	}{
+		{name: "transient payment error, first attempt", attempt: 1,
+			give: &claimflow.PaymentError{Code: "rate_limited", Message: "Too many requests."}},
+		{name: "transient payment error, second attempt", attempt: 2,
+			give: &claimflow.PaymentError{Code: "rate_limited", Message: "Too many requests."}},
+		{name: "plain error", attempt: 1, give: errors.New("connection reset by peer")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, refundResult{err: tt.give})
+
+			err := b.refund.Run(context.Background(), stepClaimID, tt.attempt, 3)
+
+			require.ErrorIs(t, err, tt.give, "returned for a retry")
+			require.Len(t, b.provider.calls, 1)
+			requireUntouched(t, b, claim.StatusApproved)
+		})
+	}
+}
+
+func TestRefundStepLastAttemptFailsClaim(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		give    error
+		attempt int
+	}{
+		{name: "transient payment error", attempt: 3,
+			give: &claimflow.PaymentError{Code: "rate_limited", Message: "Too many requests."}},
+		{name: "plain error", attempt: 3, give: errors.New("connection reset by peer")},
+		{name: "past the last attempt", attempt: 4, give: errors.New("connection reset by peer")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, refundResult{err: tt.give})
+
+			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, tt.attempt, 3))
+
+			c := b.store.claim(t, stepClaimID)
+			require.Equal(t, claim.StatusRefundFailed, c.Status())
+			f := c.Failure()
+			require.Equal(t, "retries_exhausted", f.Code)
+			require.Equal(t, fmt.Sprintf("The refund failed %d times; the last error: %v", tt.attempt, tt.give), f.Reason)
+			require.Len(t, b.store.events, 1)
+			require.Equal(t, f.Reason, b.store.events[0].Note)
+			require.Equal(t, map[string]any{"code": "retries_exhausted"}, b.store.events[0].Data)
+			require.Empty(t, b.store.ledger)
+			require.Empty(t, b.store.next)
+		})
+	}
+}
+
+func TestRefundStepProviderNotConfigured(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderStripe, claim.StatusApproved, succeeded(claimflow.RefundSucceeded))
+
+	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
+
+	require.Empty(t, b.provider.calls)
+	c := b.store.claim(t, stepClaimID)
+	require.Equal(t, claim.StatusRefundFailed, c.Status())
+	require.Equal(t, "provider_not_configured", c.Failure().Code)
+	require.Contains(t, c.Failure().Reason, `"stripe"`)
+	require.Len(t, b.store.events, 1)
+	require.Equal(t, claim.StatusRefundFailed, b.store.events[0].To)
+	require.Empty(t, b.store.ledger)
+	require.Empty(t, b.store.next)
+}
+
+func TestRefundStepLeavesOtherStatusesAlone(t *testing.T) {
+	t.Parallel()
+	tests := []claim.Status{
+		claim.StatusSubmitted, claim.StatusInReview, claim.StatusRejected, claim.StatusRefundPending,
+		claim.StatusRefunded, claim.StatusRefundFailed, claim.StatusSellerCharged, claim.StatusClosed,
+	}
+	for _, give := range tests {
+		t.Run(give.String(), func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, give, succeeded(claimflow.RefundSucceeded))
+			version := b.store.claim(t, stepClaimID).Version()
+
+			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
+
+			require.Empty(t, b.provider.calls)
+			requireUntouched(t, b, give)
+			require.Equal(t, version, b.store.claim(t, stepClaimID).Version())
+		})
+	}
+}
+
+func TestRefundStepMissingClaimOrOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(claimflow.RefundSucceeded))
+	err := b.refund.Run(ctx, "clm_nope", 1, 3)
+	var nf *claimflow.NotFoundError
+	require.ErrorAs(t, err, &nf)
+	require.Equal(t, "claim", nf.Resource)
+
+	delete(b.store.orders, b.order.ID())
+	err = b.refund.Run(ctx, stepClaimID, 1, 3)
+	require.ErrorAs(t, err, &nf)
+	require.Equal(t, "order", nf.Resource)
+
+	require.Empty(t, b.provider.calls)
+	requireUntouched(t, b, claim.StatusApproved)
+}
+
+func TestChargeSellerStepClosesRefundedClaim(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
+	refund := b.store.claim(t, stepClaimID).Refund()
+
+	require.NoError(t, b.charge.Run(context.Background(), stepClaimID))
+
+	c := b.store.claim(t, stepClaimID)
+	require.Equal(t, claim.StatusClosed, c.Status())
+	require.Equal(t, refund, c.Refund(), "the refund is kept")
+	require.Equal(t, []claim.Event{
+		{Type: "seller_charged", From: claim.StatusRefunded, To: claim.StatusSellerCharged, Actor: claim.SystemActor,
+			Data: map[string]any{"seller_id": stepSellerID, "amount": int64(2500), "currency": "EUR"}, At: stepNow},
+		{Type: "closed", From: claim.StatusSellerCharged, To: claim.StatusClosed, Actor: claim.SystemActor, At: stepNow},
+	}, b.store.events)
+
+	require.Len(t, b.store.ledger, 1)
+	tx := b.store.ledger[0]
+	require.Equal(t, claimflow.ChargeSellerKey(stepClaimID), tx.Key())
+	require.Equal(t, "claim/clm_step1/charge_seller", tx.Key())
+	require.Equal(t, ledger.KindSellerCharge, tx.Kind())
+	require.Equal(t, []ledger.Posting{
+		{Account: ledger.SellerReceivable(stepSellerID), Amount: money.Of(2500, eur)},
+		{Account: ledger.ClaimsClearing, Amount: money.Of(-2500, eur)},
+	}, tx.Postings())
+	require.Empty(t, b.store.next)
+}
+
+func TestChargeSellerStepTwiceChargesOnce(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
+	ctx := context.Background()
+
+	require.NoError(t, b.charge.Run(ctx, stepClaimID))
+	require.NoError(t, b.charge.Run(ctx, stepClaimID))
+
+	require.Equal(t, 1, b.store.updates)
+	require.Len(t, b.store.events, 2)
+	require.Len(t, b.store.ledger, 1)
+	require.Equal(t, int64(2500), b.store.balance(ledger.SellerReceivable(stepSellerID)))
+	require.Equal(t, claim.StatusClosed, b.store.claim(t, stepClaimID).Status())
+}
+
+func TestChargeSellerStepLeavesOtherStatusesAlone(t *testing.T) {
+	t.Parallel()
+	tests := []claim.Status{
+		claim.StatusSubmitted, claim.StatusInReview, claim.StatusRejected, claim.StatusApproved,
+		claim.StatusRefundPending, claim.StatusRefundFailed, claim.StatusSellerCharged, claim.StatusClosed,
+	}
+	for _, give := range tests {
+		t.Run(give.String(), func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, give)
+
+			require.NoError(t, b.charge.Run(context.Background(), stepClaimID))
+
+			requireUntouched(t, b, give)
+		})
+	}
+}
+
+func TestChargeSellerStepMissingClaim(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
+	require.ErrorIs(t, b.charge.Run(context.Background(), "clm_nope"), claimflow.ErrNotFound)
+	requireUntouched(t, b, claim.StatusRefunded)
+}
+
+func TestRefundThenChargeSellerBalancesLedger(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(claimflow.RefundSucceeded))
+	ctx := context.Background()
+
+	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
+	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.next)
+	require.NoError(t, b.charge.Run(ctx, stepClaimID))
+
+	require.Equal(t, claim.StatusClosed, b.store.claim(t, stepClaimID).Status())
+	require.Equal(t, int64(-2500), b.store.balance(ledger.ProviderCash(order.ProviderSandbox)))
+	require.Zero(t, b.store.balance(ledger.ClaimsClearing), "charged on in full")
+	require.Equal(t, int64(2500), b.store.balance(ledger.SellerReceivable(stepSellerID)))
+	types := make([]string, len(b.store.events))
+	for i, ev := range b.store.events {
+		types[i] = ev.Type
+	}
+	require.Equal(t, []string{"refunded", "seller_charged", "closed"}, types)
+}
+
+// TestStepStoreFake checks the fake keeps the real store's promises the
+// step tests rely on: a failed update leaves nothing behind, and a ledger
+// key is written once.
+func TestStepStoreFake(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusSubmitted)
+	ctx := context.Background()
+	boom := errors.New("boom")
+
+	err := b.store.UpdateClaim(ctx, stepClaimID, func(c *claim.Claim) (claimflow.Effects, error) {
+		require.NoError(t, c.Approve(claim.SystemActor, "", nil, stepNow))
+		return claimflow.Effects{Next: []claimflow.Step{claimflow.StepRefund}}, boom
+	})
+	require.ErrorIs(t, err, boom)
+	requireUntouched(t, b, claim.StatusSubmitted)
+
+	tx, err := ledger.Transfer("k", ledger.KindRefund, ledger.ClaimsClearing, ledger.SellerReceivable("s"), money.Of(1, eur))
+	require.NoError(t, err)
+	for range 2 {
+		require.NoError(t, b.store.UpdateClaim(ctx, stepClaimID, func(*claim.Claim) (claimflow.Effects, error) {
+			return claimflow.Effects{Ledger: []ledger.Transaction{tx}}, nil
+		}))
+	}
+	require.Len(t, b.store.ledger, 1)
+}
