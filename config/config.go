@@ -37,6 +37,16 @@ type Config struct {
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
 	MigrateOnStart  bool
+
+	Role                string // all, api or worker
+	Payments            string
+	SandboxFailRate     float64
+	SandboxLatency      time.Duration
+	SandboxDeclineAbove int64
+	WorkerConcurrency   int
+	JobMaxAttempts      int
+	JobTimeout          time.Duration
+	JobRescueAfter      time.Duration
 }
 
 // Setting describes one setting: its environment variable, its flag, its
@@ -189,6 +199,80 @@ func Settings() []Setting {
 				c.MigrateOnStart = b
 				return nil
 			}},
+		{Env: "CLAIMSD_ROLE", Flag: "role", Default: "all",
+			Help: "what serve runs: all (API and workers), api or worker",
+			apply: func(c *Config, v string) error {
+				if v != "all" && v != "api" && v != "worker" {
+					return errors.New("must be all, api or worker")
+				}
+				c.Role = v
+				return nil
+			}},
+		{Env: "CLAIMSD_PAYMENTS", Flag: "payments", Default: "sandbox",
+			Help: "payment provider for refunds: sandbox (built in, records refunds in its own table)",
+			apply: func(c *Config, v string) error {
+				if v != "sandbox" {
+					return errors.New("must be sandbox")
+				}
+				c.Payments = v
+				return nil
+			}},
+		{Env: "CLAIMSD_SANDBOX_FAIL_RATE", Flag: "sandbox-fail-rate", Default: "0",
+			Help: "share of sandbox refund calls that fail transiently (0 to 1), to watch retries",
+			apply: func(c *Config, v string) error {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || f < 0 || f > 1 {
+					return errors.New("must be a number from 0 to 1")
+				}
+				c.SandboxFailRate = f
+				return nil
+			}},
+		{Env: "CLAIMSD_SANDBOX_LATENCY", Flag: "sandbox-latency", Default: "0s",
+			Help: "delay added to every sandbox refund call",
+			apply: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < 0 {
+					return errors.New("must be a duration such as 200ms")
+				}
+				c.SandboxLatency = d
+				return nil
+			}},
+		{Env: "CLAIMSD_SANDBOX_DECLINE_ABOVE", Flag: "sandbox-decline-above", Default: "0",
+			Help: "the sandbox declines refunds above this many minor units; 0 declines none (orders paid with a reference starting pay_decline are always declined)",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n < 0 {
+					return errors.New("must be a whole number of minor units, 0 or more")
+				}
+				c.SandboxDeclineAbove = n
+				return nil
+			}},
+		{Env: "CLAIMSD_WORKER_CONCURRENCY", Flag: "worker-concurrency", Default: "20",
+			Help: "workflow steps one process runs at once",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 10000 {
+					return errors.New("must be a whole number from 1 to 10000")
+				}
+				c.WorkerConcurrency = n
+				return nil
+			}},
+		{Env: "CLAIMSD_JOB_MAX_ATTEMPTS", Flag: "job-max-attempts", Default: "10",
+			Help: "tries of a step (with exponential backoff) before its claim is marked failed",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 100 {
+					return errors.New("must be a whole number from 1 to 100")
+				}
+				c.JobMaxAttempts = n
+				return nil
+			}},
+		{Env: "CLAIMSD_JOB_TIMEOUT", Flag: "job-timeout", Default: "10s",
+			Help:  "longest one attempt of a step may run",
+			apply: durationSetting(func(c *Config, d time.Duration) { c.JobTimeout = d })},
+		{Env: "CLAIMSD_JOB_RESCUE_AFTER", Flag: "job-rescue-after", Default: "15s",
+			Help:  "when a step whose process died is run again (must exceed CLAIMSD_JOB_TIMEOUT)",
+			apply: durationSetting(func(c *Config, d time.Duration) { c.JobRescueAfter = d })},
 	}
 }
 
@@ -203,6 +287,13 @@ func durationSetting(set func(*Config, time.Duration)) func(*Config, string) err
 	}
 }
 
+// settingFlag holds a setting's flag value until FromFlags applies it; its
+// type tells settings apart from a subcommand's own flags.
+type settingFlag string
+
+func (f *settingFlag) String() string     { return string(*f) }
+func (f *settingFlag) Set(v string) error { *f = settingFlag(v); return nil }
+
 // Error lists every invalid setting.
 type Error struct {
 	Problems []string
@@ -212,13 +303,21 @@ func (e *Error) Error() string {
 	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
 }
 
-// FlagSet returns a flag set with one string flag per setting, for a
-// subcommand to extend with its own flags before Parse.
-func FlagSet(name string) *flag.FlagSet {
+// FlagSet returns a flag set with one string flag per setting. own, if
+// not nil, first adds the subcommand's own flags; a setting whose flag name
+// the subcommand took (token's --role) is then left to its environment
+// variable.
+func FlagSet(name string, own func(*flag.FlagSet)) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	if own != nil {
+		own(fs)
+	}
 	for _, s := range Settings() {
-		fs.String(s.Flag, "", fmt.Sprintf("%s (env %s, default %q)", s.Help, s.Env, s.Default))
+		if fs.Lookup(s.Flag) != nil {
+			continue
+		}
+		fs.Var(new(settingFlag), s.Flag, fmt.Sprintf("%s (env %s, default %q)", s.Help, s.Env, s.Default))
 	}
 	return fs
 }
@@ -228,7 +327,11 @@ func FlagSet(name string) *flag.FlagSet {
 // Every invalid setting is reported in one *Error.
 func FromFlags(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
 	given := map[string]string{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = f.Value.String() })
+	fs.Visit(func(f *flag.Flag) {
+		if _, ok := f.Value.(*settingFlag); ok {
+			given[f.Name] = f.Value.String()
+		}
+	})
 	var c Config
 	var problems []string
 	for _, s := range Settings() {
@@ -243,8 +346,13 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
 			problems = append(problems, fmt.Sprintf("%s (from %s): %v", s.Env, source, err))
 		}
 	}
-	if c.DBMinConns > c.DBMaxConns && len(problems) == 0 {
-		problems = append(problems, "CLAIMSD_DB_MIN_CONNS: must not exceed CLAIMSD_DB_MAX_CONNS")
+	if len(problems) == 0 {
+		if c.DBMinConns > c.DBMaxConns {
+			problems = append(problems, "CLAIMSD_DB_MIN_CONNS: must not exceed CLAIMSD_DB_MAX_CONNS")
+		}
+		if c.JobRescueAfter <= c.JobTimeout {
+			problems = append(problems, "CLAIMSD_JOB_RESCUE_AFTER: must exceed CLAIMSD_JOB_TIMEOUT, or a slow step would run twice")
+		}
 	}
 	if len(problems) > 0 {
 		return Config{}, &Error{Problems: problems}
@@ -254,7 +362,7 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
 
 // Load parses args as flags and combines them with the environment.
 func Load(args []string, getenv func(string) string) (Config, error) {
-	fs := FlagSet("claimsd")
+	fs := FlagSet("claimsd", nil)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, &Error{Problems: []string{err.Error()}}
 	}

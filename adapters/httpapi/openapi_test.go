@@ -516,6 +516,17 @@ func TestOpenAPIConformance(t *testing.T) {
 		cf.run(t, c)
 	}
 
+	// Seller balances.
+	for _, c := range []apiCall{
+		{name: "balance", path: sellerPath + "/balance", token: financeTok, want: 200},
+		{name: "balance: unknown seller", path: "/v1/sellers/" + b.name("sel_nope") + "/balance", token: financeTok, want: 404},
+		{name: "balance: no token", path: sellerPath + "/balance", want: 401, rejected: true},
+		{name: "balance: shopper", path: sellerPath + "/balance", token: aliceTok, want: 403},
+	} {
+		c.method = http.MethodGet
+		cf.run(t, c)
+	}
+
 	// Every status the document lists was seen, except failures the test
 	// cannot cause on purpose.
 	var missed []string

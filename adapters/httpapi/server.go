@@ -28,6 +28,9 @@ type Deps struct {
 	MaxBodyBytes   int64         // default 256 KiB
 	RequestTimeout time.Duration // default 15 s
 	Now            func() time.Time
+	// HealthOnly serves only /healthz, /readyz and the OpenAPI document:
+	// a worker process's HTTP server.
+	HealthOnly bool
 }
 
 // Route is one entry of the API's route table with the roles it admits;
@@ -55,6 +58,7 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/claims", Roles: all, handler: a.listClaims},
 		{Method: http.MethodGet, Path: "/v1/claims/:id", Roles: all, handler: a.getClaim},
 		{Method: http.MethodGet, Path: "/v1/claims/:id/events", Roles: all, handler: a.listClaimEvents},
+		{Method: http.MethodGet, Path: "/v1/sellers/:id/balance", Roles: []string{RoleFinance, RoleAdmin}, handler: a.getSellerBalance},
 	}
 }
 
@@ -87,6 +91,9 @@ func New(d Deps) *echo.Echo {
 	)
 	authn := authenticate(d.Secret, d.Now)
 	for _, r := range a.routes() {
+		if d.HealthOnly && len(r.Roles) > 0 {
+			continue
+		}
 		var mw []echo.MiddlewareFunc
 		if len(r.Roles) > 0 {
 			mw = append(mw, authn, allow(r.Roles...))

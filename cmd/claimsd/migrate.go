@@ -17,7 +17,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	defer db.leave(log)
-	applied, err := db.Migrate(ctx)
+	applied, err := db.Migrate(ctx, db.migrateQueue)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	defer db.leave(log)
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := db.Migrate(ctx, db.migrateQueue); err != nil {
 		return err
 	}
 	svc := claimflow.NewService(db.Store, policyfile.Default(), time.Now)

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/adapters/queue"
+	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -39,7 +44,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	defer db.stopEmbedded(context.Background(), log)
 	defer db.Close()
 	if cfg.MigrateOnStart {
-		applied, err := db.Migrate(ctx)
+		applied, err := db.Migrate(ctx, db.migrateQueue)
 		if err != nil {
 			return err
 		}
@@ -49,6 +54,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 
 	svc := claimflow.NewService(db.Store, policy, time.Now)
+	if cfg.Role != "api" {
+		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, log), queueConfig(cfg, log))
+		if err != nil {
+			return err
+		}
+		// The workers stop when serve says so, after the HTTP server, so
+		// steps in flight can finish.
+		if err := workers.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start workers: %w", err)
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			if err := workers.Stop(sctx); err != nil {
+				log.Error("stop workers", "err", err)
+			}
+		}()
+	}
 	e := httpapi.New(httpapi.Deps{
 		Claims:         svc,
 		Idempotency:    db.Store,
@@ -57,6 +80,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Logger:         log,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
+		HealthOnly:     cfg.Role == "worker",
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -65,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("claimsd serving", "addr", ln.Addr().String(), "policy_version", policy.Version,
+	log.Info("claimsd serving", "addr", ln.Addr().String(), "role", cfg.Role, "policy_version", policy.Version,
 		"embedded_db", db.embedded != nil, "startup", time.Since(started).Round(time.Millisecond).String())
 
 	select {
@@ -95,9 +119,35 @@ func readiness(db *database) func(ctx context.Context) error {
 		if err != nil {
 			return errors.New("cannot read the migration state")
 		}
+		q, err := queue.Pending(ctx, db.Pool())
+		if err != nil {
+			return errors.New("cannot read the job queue's migration state")
+		}
+		n += q
 		if n > 0 {
 			return fmt.Errorf("%d migrations pending; run claimsd migrate", n)
 		}
 		return nil
+	}
+}
+
+// steps builds the workflow steps on the store and the configured payment
+// provider.
+func steps(db *database, cfg config.Config, log *slog.Logger) queue.Steps {
+	providers := claimflow.Providers{
+		order.ProviderSandbox: sandbox.New(db.DB(), sandbox.Config{
+			FailRate: cfg.SandboxFailRate, Latency: cfg.SandboxLatency, DeclineAbove: cfg.SandboxDeclineAbove,
+		}),
+	}
+	return queue.Steps{
+		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log},
+		ChargeSeller: &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now},
+	}
+}
+
+func queueConfig(cfg config.Config, log *slog.Logger) queue.Config {
+	return queue.Config{
+		Concurrency: cfg.WorkerConcurrency, MaxAttempts: cfg.JobMaxAttempts,
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Logger: log,
 	}
 }

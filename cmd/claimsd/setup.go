@@ -16,16 +16,14 @@ import (
 
 	"github.com/claimsd/claimsd/adapters/embeddedpg"
 	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
 )
 
 // parseFlags parses a subcommand's flags (every setting, plus extra) and
 // loads the configuration. --help prints the flags.
 func parseFlags(name string, args []string, stdout io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
-	fs := config.FlagSet(name)
-	if extra != nil {
-		extra(fs)
-	}
+	fs := config.FlagSet(name, extra)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stdout)
@@ -85,7 +83,19 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*da
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	db.Store = st
+	ins, err := queue.NewInserter(st.DB(), queueConfig(cfg, log))
+	if err != nil {
+		st.Close()
+		db.stopEmbedded(context.WithoutCancel(ctx), log)
+		return nil, err
+	}
+	st.SetEnqueuer(ins)
 	return db, nil
+}
+
+// migrateQueue applies the job queue's migrations; pass it to Migrate.
+func (db *database) migrateQueue(ctx context.Context) ([]string, error) {
+	return queue.Migrate(ctx, db.Pool())
 }
 
 // stopEmbedded stops the embedded PostgreSQL, if claimsd started it.

@@ -1,0 +1,245 @@
+// Package queue runs the claim workflow's steps as River jobs on
+// PostgreSQL. Jobs are inserted in the same transaction as the state
+// change that calls for them (through River's database/sql driver on the
+// *sql.Tx gorm holds) and worked by a client on pgx, woken by LISTEN/NOTIFY.
+//
+//	ins, _ := queue.NewInserter(store.DB())
+//	store.SetEnqueuer(ins)
+//	w, _ := queue.NewWorkers(store.Pool(), queue.Steps{...}, queue.Config{})
+//	w.Start(ctx)
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+// QueueClaims is the queue the claim steps run on.
+const QueueClaims = "claims"
+
+// RefundArgs is the job that runs claimflow's refund step for a claim.
+type RefundArgs struct {
+	ClaimID string `json:"claim_id"`
+}
+
+// Kind implements river.JobArgs.
+func (RefundArgs) Kind() string { return "claim_refund" }
+
+// ChargeSellerArgs is the job that runs the charge-seller step.
+type ChargeSellerArgs struct {
+	ClaimID string `json:"claim_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ChargeSellerArgs) Kind() string { return "claim_charge_seller" }
+
+// Config tunes the workers.
+type Config struct {
+	// Concurrency is how many jobs one process works at once (default 20).
+	Concurrency int
+	// MaxAttempts is how often a step is tried before the claim is marked
+	// failed (default 10).
+	MaxAttempts int
+	// JobTimeout bounds one attempt (default 10 s).
+	JobTimeout time.Duration
+	// RescueAfter is when a job whose worker died is run again (default
+	// 15 s; River's own default is an hour). Must exceed JobTimeout.
+	RescueAfter time.Duration
+	Logger      *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 20
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 10
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 10 * time.Second
+	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = 15 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Migrate creates or updates River's tables.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return nil, fmt.Errorf("river migrations: %w", err)
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("river migrations: %w", err)
+	}
+	var names []string
+	for _, v := range res.Versions {
+		names = append(names, fmt.Sprintf("river %03d %s", v.Version, v.Name))
+	}
+	return names, nil
+}
+
+// Pending returns how many of River's migrations are not applied.
+func Pending(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return 0, err
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('river_migration') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, err
+	}
+	all := len(m.AllVersions())
+	if !exists {
+		return all, nil
+	}
+	have, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return all - len(have), nil
+}
+
+// Inserter schedules steps in the caller's database/sql transaction.
+type Inserter struct {
+	client      *river.Client[*sql.Tx]
+	maxAttempts int
+}
+
+// NewInserter returns an insert-only River client over db.
+func NewInserter(db *sql.DB, cfg Config) (*Inserter, error) {
+	cfg = cfg.withDefaults()
+	c, err := river.NewClient(riverdatabasesql.New(db), &river.Config{
+		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts,
+		// An insert wakes the workers with NOTIFY at most once per
+		// FetchCooldown and queue; River's 100 ms would swallow the
+		// wake-up of a claim's next step, scheduled moments after its
+		// first, and leave it to the poll.
+		FetchCooldown: time.Millisecond,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river inserter: %w", err)
+	}
+	return &Inserter{client: c, maxAttempts: cfg.MaxAttempts}, nil
+}
+
+// EnqueueTx implements pgstore.Enqueuer.
+func (in *Inserter) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, steps []claimflow.Step) error {
+	for _, st := range steps {
+		var args river.JobArgs
+		switch st {
+		case claimflow.StepRefund:
+			args = RefundArgs{ClaimID: claimID}
+		case claimflow.StepChargeSeller:
+			args = ChargeSellerArgs{ClaimID: claimID}
+		default:
+			return fmt.Errorf("schedule step %q: unknown step", st)
+		}
+		if _, err := in.client.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: in.maxAttempts}); err != nil {
+			return fmt.Errorf("schedule %s for claim %s: %w", st, claimID, err)
+		}
+	}
+	return nil
+}
+
+// Steps are the workflow steps the workers run.
+type Steps struct {
+	Refund       *claimflow.RefundStep
+	ChargeSeller *claimflow.ChargeSellerStep
+}
+
+// Workers works the claim queue.
+type Workers struct {
+	client *river.Client[pgx.Tx]
+}
+
+// NewWorkers returns a worker client on pool; call Start to begin.
+func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
+	cfg = cfg.withDefaults()
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &refundWorker{step: steps.Refund, timeout: cfg.JobTimeout}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &chargeSellerWorker{step: steps.ChargeSeller, timeout: cfg.JobTimeout}); err != nil {
+		return nil, err
+	}
+	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:               map[string]river.QueueConfig{QueueClaims: {MaxWorkers: cfg.Concurrency}},
+		Workers:              workers,
+		Logger:               cfg.Logger,
+		MaxAttempts:          cfg.MaxAttempts,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		RetryPolicy:          backoff{},
+		// Woken by NOTIFY, a worker fetches at most every 20 ms; the poll
+		// is only the fallback for a missed notification.
+		FetchCooldown:     20 * time.Millisecond,
+		FetchPollInterval: 250 * time.Millisecond,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river workers: %w", err)
+	}
+	return &Workers{client: c}, nil
+}
+
+// Start begins working jobs until Stop.
+func (w *Workers) Start(ctx context.Context) error { return w.client.Start(ctx) }
+
+// Stop lets jobs in flight finish (until ctx ends), then stops.
+func (w *Workers) Stop(ctx context.Context) error { return w.client.Stop(ctx) }
+
+type refundWorker struct {
+	river.WorkerDefaults[RefundArgs]
+	step    *claimflow.RefundStep
+	timeout time.Duration
+}
+
+func (w *refundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
+	return w.step.Run(ctx, job.Args.ClaimID, job.Attempt, job.MaxAttempts)
+}
+
+func (w *refundWorker) Timeout(*river.Job[RefundArgs]) time.Duration { return w.timeout }
+
+type chargeSellerWorker struct {
+	river.WorkerDefaults[ChargeSellerArgs]
+	step    *claimflow.ChargeSellerStep
+	timeout time.Duration
+}
+
+func (w *chargeSellerWorker) Work(ctx context.Context, job *river.Job[ChargeSellerArgs]) error {
+	return w.step.Run(ctx, job.Args.ClaimID)
+}
+
+func (w *chargeSellerWorker) Timeout(*river.Job[ChargeSellerArgs]) time.Duration { return w.timeout }
+
+// backoff retries after 1 s, 2 s, 4 s, ... up to 5 minutes, with ±10 %
+// jitter so a burst of failures does not retry in lockstep. River's
+// default (attempt⁴ seconds) waits too long for a shopper's refund.
+type backoff struct{}
+
+func (backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	n := max(len(job.Errors), 1)
+	d := time.Duration(math.Min(math.Pow(2, float64(n-1)), 300)) * time.Second
+	jitter := time.Duration((rand.Float64()*0.2 - 0.1) * float64(d))
+	return time.Now().Add(d + jitter)
+}

@@ -1,0 +1,311 @@
+package queue_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/payments/sandbox"
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
+	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/adapters/queue"
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+var store *pgstore.Store
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, "queue", &store)) }
+
+var secret = []byte("queue-test-secret-queue-test-secret!")
+
+func uniq(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return prefix + "_" + hex.EncodeToString(b)
+}
+
+func stepsFor(st *pgstore.Store, p *sandbox.Provider) queue.Steps {
+	return queue.Steps{
+		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{order.ProviderSandbox: p}, Now: time.Now},
+		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
+	}
+}
+
+// startWorkers runs River workers on st for the test's duration.
+func startWorkers(t *testing.T, st *pgstore.Store, p *sandbox.Provider, cfg queue.Config) {
+	t.Helper()
+	w, err := queue.NewWorkers(st.Pool(), stepsFor(st, p), cfg)
+	require.NoError(t, err)
+	require.NoError(t, w.Start(context.Background()))
+	t.Cleanup(func() { require.NoError(t, w.Stop(context.Background())) })
+}
+
+type client struct {
+	t *testing.T
+	e http.Handler
+}
+
+func (c client) do(method, path, role, sub string, body any) (int, map[string]any) {
+	c.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		require.NoError(c.t, err)
+		rd = bytes.NewReader(raw)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	tok, err := httpapi.MintToken(secret, role, sub, time.Hour, time.Now())
+	require.NoError(c.t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	rec := httptest.NewRecorder()
+	c.e.ServeHTTP(rec, req)
+	var out map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &out)
+	return rec.Code, out
+}
+
+// seedOrder creates a seller and a paid, delivered order for shopper.
+func seedOrder(c client, shopper string, amount int64, reference string) (sellerID, orderID string) {
+	sellerID, orderID = uniq("sel"), uniq("ord")
+	code, body := c.do(http.MethodPut, "/v1/sellers/"+sellerID, "service", "platform", map[string]any{"name": "S", "risk_score": 80})
+	require.Equal(c.t, http.StatusCreated, code, body)
+	now := time.Now().UTC()
+	code, body = c.do(http.MethodPut, "/v1/orders/"+orderID, "service", "platform", map[string]any{
+		"buyer_id": shopper, "seller_id": sellerID, "currency": "EUR", "amount": amount,
+		"items":   []map[string]any{{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": amount}},
+		"payment": map[string]any{"provider": "sandbox", "reference": reference},
+		"paid_at": now.Add(-72 * time.Hour).Format(time.RFC3339), "delivered_at": now.Add(-24 * time.Hour).Format(time.RFC3339),
+	})
+	require.Equal(c.t, http.StatusCreated, code, body)
+	return sellerID, orderID
+}
+
+func router(st *pgstore.Store) http.Handler {
+	return httpapi.New(httpapi.Deps{
+		Claims: claimflow.NewService(st, policyfile.Default(), time.Now), Idempotency: st, Secret: secret,
+	})
+}
+
+// waitFor polls the claim until it leaves the statuses the workflow is
+// still working on, and returns where it stopped.
+func waitFor(t *testing.T, st *pgstore.Store, id string) claim.Status {
+	t.Helper()
+	for {
+		rec, err := st.GetClaim(context.Background(), id)
+		require.NoError(t, err)
+		switch rec.Claim.Status() {
+		case claim.StatusApproved, claim.StatusRefunded, claim.StatusSellerCharged:
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		return rec.Claim.Status()
+	}
+}
+
+func ledgerBalances(t *testing.T, st *pgstore.Store, claimID string) {
+	t.Helper()
+	var unbalanced int
+	require.NoError(t, st.DB().QueryRowContext(context.Background(), `
+		SELECT count(*) FROM (
+			SELECT p.transaction_id FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
+			WHERE t.claim_id = $1 GROUP BY p.transaction_id, p.currency HAVING sum(p.amount) <> 0) x`, claimID).Scan(&unbalanced))
+	require.Zero(t, unbalanced)
+}
+
+// TestApprovedClaimReachesClosed: through the real router, database and
+// River workers, an instantly approved claim is refunded once, charged to
+// the seller and closed; the seller's balance grows by the amount.
+func TestApprovedClaimReachesClosed(t *testing.T) {
+	t.Parallel()
+	p := sandbox.New(store.DB(), sandbox.Config{})
+	startWorkers(t, store, p, queue.Config{})
+	c := client{t: t, e: router(store)}
+	shopper := uniq("shp")
+	sellerID, orderID := seedOrder(c, shopper, 4200, "pay_ok")
+
+	code, body := c.do(http.MethodPost, "/v1/claims", "shopper", shopper, map[string]any{
+		"order_id": orderID, "reason": "counterfeit", "description": "fake"})
+	require.Equal(t, http.StatusCreated, code, body)
+	require.Equal(t, "approved", body["status"])
+	id := body["id"].(string)
+
+	require.Equal(t, claim.StatusClosed, waitFor(t, store, id))
+
+	refunds, err := p.RefundsFor(context.Background(), id)
+	require.NoError(t, err)
+	require.Len(t, refunds, 1)
+	rec, err := store.GetClaim(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, refunds[0].ID, rec.Claim.Refund().ID)
+
+	code, bal := c.do(http.MethodGet, "/v1/sellers/"+sellerID+"/balance", "finance", "fin", nil)
+	require.Equal(t, http.StatusOK, code, bal)
+	require.Equal(t, []any{map[string]any{"currency": "EUR", "amount": float64(4200)}}, bal["owed"])
+	ledgerBalances(t, store, id)
+
+	code, events := c.do(http.MethodGet, "/v1/claims/"+id+"/events", "shopper", shopper, nil)
+	require.Equal(t, http.StatusOK, code)
+	var types []string
+	for _, ev := range events["data"].([]any) {
+		types = append(types, ev.(map[string]any)["type"].(string))
+	}
+	require.Equal(t, []string{"submitted", "decided", "refunded", "seller_charged", "closed"}, types)
+}
+
+// TestDeclinedRefundWaitsForAnAgent: a permanent decline moves the claim to
+// refund_failed with the provider's reason; nothing is charged.
+func TestDeclinedRefundWaitsForAnAgent(t *testing.T) {
+	t.Parallel()
+	p := sandbox.New(store.DB(), sandbox.Config{})
+	startWorkers(t, store, p, queue.Config{})
+	c := client{t: t, e: router(store)}
+	shopper := uniq("shp")
+	sellerID, orderID := seedOrder(c, shopper, 1500, "pay_decline_1")
+	code, body := c.do(http.MethodPost, "/v1/claims", "shopper", shopper, map[string]any{
+		"order_id": orderID, "reason": "counterfeit", "description": "fake"})
+	require.Equal(t, http.StatusCreated, code, body)
+	id := body["id"].(string)
+
+	require.Equal(t, claim.StatusRefundFailed, waitFor(t, store, id))
+	rec, err := store.GetClaim(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, "card_declined", rec.Claim.Failure().Code)
+	require.NotEmpty(t, rec.Claim.Failure().Reason)
+	code, bal := c.do(http.MethodGet, "/v1/sellers/"+sellerID+"/balance", "finance", "fin", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Empty(t, bal["owed"])
+}
+
+// TestTransientFailuresAreRetried: with every other sandbox call failing
+// (some after the refund was made), every claim still closes with exactly
+// one refund.
+func TestTransientFailuresAreRetried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_flaky")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	p := sandbox.New(st.DB(), sandbox.Config{FailRate: 0.5})
+	startWorkers(t, st, p, queue.Config{})
+	c := client{t: t, e: router(st)}
+	var ids []string
+	for range 6 {
+		shopper := uniq("shp")
+		_, orderID := seedOrder(c, shopper, 2000, "pay_ok")
+		code, body := c.do(http.MethodPost, "/v1/claims", "shopper", shopper, map[string]any{
+			"order_id": orderID, "reason": "counterfeit", "description": "fake"})
+		require.Equal(t, http.StatusCreated, code, body)
+		ids = append(ids, body["id"].(string))
+	}
+	for _, id := range ids {
+		require.Equal(t, claim.StatusClosed, waitFor(t, st, id))
+		refunds, err := p.RefundsFor(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, refunds, 1)
+		ledgerBalances(t, st, id)
+	}
+	require.Greater(t, p.Calls(), int64(len(ids)), "some calls failed and were retried")
+}
+
+func openStore(t *testing.T, url string) *pgstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 10})
+	require.NoError(t, err)
+	t.Cleanup(st.Close)
+	_, err = st.Migrate(ctx, func(ctx context.Context) ([]string, error) { return queue.Migrate(ctx, st.Pool()) })
+	require.NoError(t, err)
+	ins, err := queue.NewInserter(st.DB(), queue.Config{})
+	require.NoError(t, err)
+	st.SetEnqueuer(ins)
+	return st
+}
+
+// TestStuckJobIsRescued: a job whose worker died mid-run (left "running")
+// is run again by a worker that starts later.
+func TestStuckJobIsRescued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_rescue")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	c := client{t: t, e: router(st)}
+	shopper := uniq("shp")
+	_, orderID := seedOrder(c, shopper, 1200, "pay_ok")
+	code, body := c.do(http.MethodPost, "/v1/claims", "shopper", shopper, map[string]any{
+		"order_id": orderID, "reason": "counterfeit", "description": "fake"})
+	require.Equal(t, http.StatusCreated, code, body)
+	id := body["id"].(string)
+
+	// The job was taken by a process that then died.
+	res, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'running', attempt = 1,
+		attempted_at = now() - interval '1 minute', attempted_by = ARRAY['dead-host']
+		WHERE args->>'claim_id' = $1`, id)
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+
+	p := sandbox.New(st.DB(), sandbox.Config{})
+	startWorkers(t, st, p, queue.Config{JobTimeout: time.Second, RescueAfter: 2 * time.Second})
+	require.Equal(t, claim.StatusClosed, waitFor(t, st, id))
+	refunds, err := p.RefundsFor(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, refunds, 1)
+}
+
+// TestStepsRunTwice: running each step again after it succeeded changes
+// nothing: one refund at the provider, one ledger transaction per step.
+func TestStepsRunTwice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_twice")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	c := client{t: t, e: router(st)}
+	shopper := uniq("shp")
+	_, orderID := seedOrder(c, shopper, 900, "pay_ok")
+	code, body := c.do(http.MethodPost, "/v1/claims", "shopper", shopper, map[string]any{
+		"order_id": orderID, "reason": "counterfeit", "description": "fake"})
+	require.Equal(t, http.StatusCreated, code, body)
+	id := body["id"].(string)
+
+	p := sandbox.New(st.DB(), sandbox.Config{})
+	steps := stepsFor(st, p)
+	for range 2 {
+		require.NoError(t, steps.Refund.Run(ctx, id, 1, 10))
+	}
+	for range 2 {
+		require.NoError(t, steps.ChargeSeller.Run(ctx, id))
+	}
+	rec, err := st.GetClaim(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, claim.StatusClosed, rec.Claim.Status())
+	require.Equal(t, int64(1), p.Calls(), "the second refund run found the claim refunded")
+	var txs int
+	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM ledger_transactions WHERE claim_id = $1`, id).Scan(&txs))
+	require.Equal(t, 2, txs)
+	// The jobs the steps scheduled find nothing left to do.
+	var jobs int
+	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE args->>'claim_id' = $1`, id).Scan(&jobs))
+	require.Equal(t, 2, jobs, "refund and charge_seller, each scheduled once")
+}
