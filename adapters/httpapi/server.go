@@ -28,9 +28,18 @@ type Deps struct {
 	MaxBodyBytes   int64         // default 256 KiB
 	RequestTimeout time.Duration // default 15 s
 	Now            func() time.Time
-	// HealthOnly serves only /healthz, /readyz and the OpenAPI document:
-	// a worker process's HTTP server.
+	// HealthOnly serves only the routes that need no token (health,
+	// readiness, metrics, the OpenAPI document): a worker's HTTP server.
 	HealthOnly bool
+	// Metrics records requests and serves /metrics; nil serves an empty
+	// registry's.
+	Metrics Metrics
+}
+
+// Metrics is what the API reports to and serves /metrics from.
+type Metrics interface {
+	ObserveRequest(route, method string, status int, d time.Duration)
+	Handler() http.Handler
 }
 
 // Route is one entry of the API's route table with the roles it admits;
@@ -52,6 +61,7 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
 		{Method: http.MethodGet, Path: "/openapi.json", handler: a.openapi},
+		{Method: http.MethodGet, Path: "/metrics", handler: a.metrics},
 		{Method: http.MethodPut, Path: "/v1/sellers/:id", Roles: []string{RoleService, RoleAdmin}, handler: a.putSeller},
 		{Method: http.MethodPut, Path: "/v1/orders/:id", Roles: []string{RoleService, RoleAdmin}, handler: a.putOrder},
 		{Method: http.MethodPost, Path: "/v1/claims", Roles: []string{RoleShopper}, handler: a.postClaim},
@@ -134,18 +144,30 @@ func (a *api) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		v := viewer(c)
+		latency := time.Since(start)
+		if a.Metrics != nil {
+			a.Metrics.ObserveRequest(c.Path(), c.Request().Method, c.Response().Status, latency)
+		}
 		a.Logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 			slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
 			slog.String("method", c.Request().Method),
 			slog.String("route", c.Path()),
 			slog.Int("status", c.Response().Status),
 			slog.Int64("bytes", c.Response().Size),
-			slog.Duration("latency", time.Since(start)),
+			slog.Duration("latency", latency),
 			slog.String("role", v.Role),
 			slog.String("sub", v.Subject),
 		)
 		return nil
 	}
+}
+
+func (a *api) metrics(c echo.Context) error {
+	if a.Metrics == nil {
+		return c.String(http.StatusOK, "")
+	}
+	a.Metrics.Handler().ServeHTTP(c.Response(), c.Request())
+	return nil
 }
 
 func (a *api) healthz(c echo.Context) error {

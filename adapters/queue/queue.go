@@ -61,6 +61,8 @@ type Config struct {
 	// 15 s; River's own default is an hour). Must exceed JobTimeout.
 	RescueAfter time.Duration
 	Logger      *slog.Logger
+	// Observe, if set, is told of every step run (for metrics).
+	Observe func(step string, attempt int, err error, d time.Duration)
 }
 
 func (c Config) withDefaults() Config {
@@ -177,10 +179,14 @@ type Workers struct {
 func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	cfg = cfg.withDefaults()
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &refundWorker{step: steps.Refund, timeout: cfg.JobTimeout}); err != nil {
+	refund := &refundWorker{step: steps.Refund, timeout: cfg.JobTimeout}
+	refund.run = observed(cfg, string(claimflow.StepRefund), refund.work)
+	if err := river.AddWorkerSafely(workers, refund); err != nil {
 		return nil, err
 	}
-	if err := river.AddWorkerSafely(workers, &chargeSellerWorker{step: steps.ChargeSeller, timeout: cfg.JobTimeout}); err != nil {
+	charge := &chargeSellerWorker{step: steps.ChargeSeller, timeout: cfg.JobTimeout}
+	charge.run = observed(cfg, string(claimflow.StepChargeSeller), charge.work)
+	if err := river.AddWorkerSafely(workers, charge); err != nil {
 		return nil, err
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -208,14 +214,39 @@ func (w *Workers) Start(ctx context.Context) error { return w.client.Start(ctx) 
 // Stop lets jobs in flight finish (until ctx ends), then stops.
 func (w *Workers) Stop(ctx context.Context) error { return w.client.Stop(ctx) }
 
+// observed wraps a step's run with a log line carrying the claim id and a
+// metrics observation.
+func observed(cfg Config, step string, run func(ctx context.Context, claimID string, attempt, max int) error) func(ctx context.Context, claimID string, attempt, max int) error {
+	return func(ctx context.Context, claimID string, attempt, max int) error {
+		start := time.Now()
+		err := run(ctx, claimID, attempt, max)
+		d := time.Since(start)
+		if cfg.Observe != nil {
+			cfg.Observe(step, attempt, err, d)
+		}
+		if err != nil {
+			cfg.Logger.WarnContext(ctx, "step will be retried", "step", step, "claim_id", claimID,
+				"attempt", attempt, "max_attempts", max, "err", err)
+		} else {
+			cfg.Logger.InfoContext(ctx, "step done", "step", step, "claim_id", claimID, "attempt", attempt, "duration", d)
+		}
+		return err
+	}
+}
+
 type refundWorker struct {
 	river.WorkerDefaults[RefundArgs]
 	step    *claimflow.RefundStep
 	timeout time.Duration
+	run     func(ctx context.Context, claimID string, attempt, max int) error
+}
+
+func (w *refundWorker) work(ctx context.Context, claimID string, attempt, max int) error {
+	return w.step.Run(ctx, claimID, attempt, max)
 }
 
 func (w *refundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
-	return w.step.Run(ctx, job.Args.ClaimID, job.Attempt, job.MaxAttempts)
+	return w.run(ctx, job.Args.ClaimID, job.Attempt, job.MaxAttempts)
 }
 
 func (w *refundWorker) Timeout(*river.Job[RefundArgs]) time.Duration { return w.timeout }
@@ -224,10 +255,15 @@ type chargeSellerWorker struct {
 	river.WorkerDefaults[ChargeSellerArgs]
 	step    *claimflow.ChargeSellerStep
 	timeout time.Duration
+	run     func(ctx context.Context, claimID string, attempt, max int) error
+}
+
+func (w *chargeSellerWorker) work(ctx context.Context, claimID string, _, _ int) error {
+	return w.step.Run(ctx, claimID)
 }
 
 func (w *chargeSellerWorker) Work(ctx context.Context, job *river.Job[ChargeSellerArgs]) error {
-	return w.step.Run(ctx, job.Args.ClaimID)
+	return w.run(ctx, job.Args.ClaimID, job.Attempt, job.MaxAttempts)
 }
 
 func (w *chargeSellerWorker) Timeout(*river.Job[ChargeSellerArgs]) time.Duration { return w.timeout }

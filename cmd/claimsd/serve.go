@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/metrics"
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/adapters/queue"
@@ -54,8 +55,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 
 	svc := claimflow.NewService(db.Store, policy, time.Now)
+	m := metrics.New(db.Pool(), log)
 	if cfg.Role != "api" {
-		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, log), queueConfig(cfg, log))
+		qcfg := queueConfig(cfg, log)
+		qcfg.Observe = m.ObserveStep
+		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, log), qcfg)
 		if err != nil {
 			return err
 		}
@@ -81,6 +85,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
 		HealthOnly:     cfg.Role == "worker",
+		Metrics:        m,
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

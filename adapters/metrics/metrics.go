@@ -1,0 +1,142 @@
+// Package metrics exposes the engine's Prometheus metrics: HTTP requests,
+// workflow steps, and, read from the database at scrape time, claims by
+// status and outcome, the job queue's depth and the connection pool.
+//
+//	m := metrics.New(store.Pool())
+//	http.Handle("/metrics", m.Handler())
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the engine's registry and the instruments code updates.
+type Metrics struct {
+	reg          *prometheus.Registry
+	httpRequests *prometheus.HistogramVec
+	stepRuns     *prometheus.HistogramVec
+	stepRetries  *prometheus.CounterVec
+}
+
+// New returns the metrics; pool, if not nil, is read at scrape time for
+// claim counts, queue depth and pool statistics.
+func New(pool *pgxpool.Pool, log *slog.Logger) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		httpRequests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "claimsd_http_request_duration_seconds",
+			Help:    "HTTP requests by route, method and status, and how long they took.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "status"}),
+		stepRuns: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "claimsd_step_duration_seconds",
+			Help:    "Workflow step runs by step and result (ok, retry), and how long they took.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"step", "result"}),
+		stepRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "claimsd_step_retries_total",
+			Help: "Workflow step runs that were retries of an earlier failed attempt.",
+		}, []string{"step"}),
+	}
+	m.reg.MustRegister(m.httpRequests, m.stepRuns, m.stepRetries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if pool != nil {
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		m.reg.MustRegister(&dbCollector{pool: pool, log: log})
+	}
+	return m
+}
+
+// Handler serves the metrics in Prometheus's text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// ObserveRequest records one HTTP request.
+func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
+	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+// ObserveStep records one run of a workflow step; attempt counts from 1.
+func (m *Metrics) ObserveStep(step string, attempt int, err error, d time.Duration) {
+	result := "ok"
+	if err != nil {
+		result = "retry"
+	}
+	m.stepRuns.WithLabelValues(step, result).Observe(d.Seconds())
+	if attempt > 1 {
+		m.stepRetries.WithLabelValues(step).Inc()
+	}
+}
+
+var (
+	claimsDesc = prometheus.NewDesc("claimsd_claims", "Claims by status and decision outcome.", []string{"status", "outcome"}, nil)
+	jobsDesc   = prometheus.NewDesc("claimsd_queue_jobs", "Workflow jobs by state (available, running, retryable, ...).", []string{"state"}, nil)
+	poolDesc   = prometheus.NewDesc("claimsd_db_connections", "Database connections by state (acquired, idle, total, max).", []string{"state"}, nil)
+	scrapeDesc = prometheus.NewDesc("claimsd_db_scrape_ok", "1 when the database could be read for these metrics.", nil, nil)
+)
+
+// dbCollector reads counts from the database on each scrape.
+type dbCollector struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- claimsDesc
+	ch <- jobsDesc
+	ch <- poolDesc
+	ch <- scrapeDesc
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.pool.Stat()
+	for state, v := range map[string]int32{"acquired": st.AcquiredConns(), "idle": st.IdleConns(), "total": st.TotalConns(), "max": st.MaxConns()} {
+		ch <- prometheus.MustNewConstMetric(poolDesc, prometheus.GaugeValue, float64(v), state)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ok := 1.0
+	if err := c.count(ctx, ch, claimsDesc, `SELECT status, decision_outcome, count(*) FROM claims GROUP BY 1, 2`, 2); err != nil {
+		ok = 0
+	}
+	if err := c.count(ctx, ch, jobsDesc, `SELECT state::text, count(*) FROM river_job GROUP BY 1`, 1); err != nil {
+		ok = 0
+	}
+	ch <- prometheus.MustNewConstMetric(scrapeDesc, prometheus.GaugeValue, ok)
+}
+
+// count runs a query whose rows are labels followed by a count.
+func (c *dbCollector) count(ctx context.Context, ch chan<- prometheus.Metric, desc *prometheus.Desc, query string, labels int) error {
+	rows, err := c.pool.Query(ctx, query)
+	if err != nil {
+		c.log.Warn("metrics query", "err", err)
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]string, labels)
+		dst := make([]any, labels+1)
+		for i := range vals {
+			dst[i] = &vals[i]
+		}
+		var n int64
+		dst[labels] = &n
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n), vals...)
+	}
+	return rows.Err()
+}
