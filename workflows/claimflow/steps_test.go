@@ -623,3 +623,19 @@ func TestStepStoreFake(t *testing.T) {
 	}
 	require.Len(t, b.store.ledger, 1)
 }
+
+// TestRefundStepAmountMismatch: a provider that refunds another amount
+// than asked sends the claim to a person and writes no ledger entry.
+func TestRefundStepAmountMismatch(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, refundResult{refund: claimflow.Refund{
+		ID: "re_odd", Provider: order.ProviderSandbox, Status: claimflow.RefundSucceeded, Amount: money.Of(1, eur),
+	}})
+	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
+	c := b.store.claim(t, stepClaimID)
+	require.Equal(t, claim.StatusRefundFailed, c.Status())
+	require.Equal(t, "refund_amount_mismatch", c.Failure().Code)
+	require.Contains(t, c.Failure().Reason, "re_odd")
+	require.Empty(t, b.store.ledger)
+	require.Empty(t, b.store.next)
+}
