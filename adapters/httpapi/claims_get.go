@@ -41,6 +41,19 @@ type decisionDTO struct {
 	Facts         *factsDTO   `json:"facts,omitempty"`
 }
 
+// refundDTO is the provider's refund of a claim, once made.
+type refundDTO struct {
+	Provider   string    `json:"provider"`
+	ID         string    `json:"id"`
+	RefundedAt time.Time `json:"refunded_at"`
+}
+
+// failureDTO says why a claim's money could not move.
+type failureDTO struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
 type claimResponse struct {
 	ID          string         `json:"id"`
 	OrderID     string         `json:"order_id"`
@@ -54,6 +67,8 @@ type claimResponse struct {
 	Description string         `json:"description"`
 	Evidence    []evidenceDTO  `json:"evidence"`
 	Decision    decisionDTO    `json:"decision"`
+	Refund      *refundDTO     `json:"refund"`
+	Failure     *failureDTO    `json:"failure"`
 	Version     int64          `json:"version"`
 	CreatedAt   time.Time      `json:"created_at"`
 	UpdatedAt   time.Time      `json:"updated_at"`
@@ -71,6 +86,12 @@ func newClaimResponse(r claimflow.Record, v claimflow.Viewer) claimResponse {
 			PolicyVersion: r.Decision.PolicyVersion, Tier: r.Decision.Tier, DecidedAt: r.DecidedAt,
 		},
 		Version: c.Version(), CreatedAt: c.CreatedAt(), UpdatedAt: c.UpdatedAt(),
+	}
+	if ref := c.Refund(); ref.ID != "" {
+		resp.Refund = &refundDTO{Provider: ref.Provider, ID: ref.ID, RefundedAt: ref.At}
+	}
+	if f := c.Failure(); f.Code != "" {
+		resp.Failure = &failureDTO{Code: f.Code, Reason: f.Reason}
 	}
 	for _, it := range c.Items() {
 		resp.Items = append(resp.Items, claimItemDTO{SKU: it.SKU, Quantity: it.Quantity})
