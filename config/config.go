@@ -40,6 +40,10 @@ type Config struct {
 
 	Role                string // all, api or worker
 	Payments            string
+	StripeAPIKey        string
+	StripeAPIBase       string
+	StripeRate          float64
+	StripeTimeout       time.Duration
 	SandboxFailRate     float64
 	SandboxLatency      time.Duration
 	SandboxDeclineAbove int64
@@ -209,14 +213,48 @@ func Settings() []Setting {
 				return nil
 			}},
 		{Env: "CLAIMSD_PAYMENTS", Flag: "payments", Default: "sandbox",
-			Help: "payment provider for refunds: sandbox (built in, records refunds in its own table)",
+			Help: "payment provider for refunds: sandbox (built in, records refunds in its own table) or stripe",
 			apply: func(c *Config, v string) error {
-				if v != "sandbox" {
-					return errors.New("must be sandbox")
+				if v != "sandbox" && v != "stripe" {
+					return errors.New("must be sandbox or stripe")
 				}
 				c.Payments = v
 				return nil
 			}},
+		{Env: "STRIPE_API_KEY", Flag: "stripe-api-key", Default: "",
+			Help: "Stripe secret key (sk_test_… or sk_live_…, or a restricted rk_ key); required with CLAIMSD_PAYMENTS=stripe",
+			apply: func(c *Config, v string) error {
+				if v != "" && !strings.HasPrefix(v, "sk_") && !strings.HasPrefix(v, "rk_") {
+					return errors.New("must be a Stripe secret key starting sk_ or rk_")
+				}
+				c.StripeAPIKey = v
+				return nil
+			}},
+		{Env: "STRIPE_API_BASE", Flag: "stripe-api-base", Default: "",
+			Help: "Stripe API URL; empty is Stripe's own, http://127.0.0.1:12111 is a local stripe-mock",
+			apply: func(c *Config, v string) error {
+				if v != "" {
+					u, err := url.Parse(v)
+					if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+						return errors.New("must be an http(s) URL")
+					}
+				}
+				c.StripeAPIBase = v
+				return nil
+			}},
+		{Env: "CLAIMSD_STRIPE_RATE", Flag: "stripe-rate", Default: "20",
+			Help: "Stripe API calls per second per process (Stripe allows 25 in test mode)",
+			apply: func(c *Config, v string) error {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || f <= 0 || f > 1000 {
+					return errors.New("must be a number above 0 and at most 1000")
+				}
+				c.StripeRate = f
+				return nil
+			}},
+		{Env: "CLAIMSD_STRIPE_TIMEOUT", Flag: "stripe-timeout", Default: "8s",
+			Help:  "longest one Stripe API call may take (keep it below CLAIMSD_JOB_TIMEOUT)",
+			apply: durationSetting(func(c *Config, d time.Duration) { c.StripeTimeout = d })},
 		{Env: "CLAIMSD_SANDBOX_FAIL_RATE", Flag: "sandbox-fail-rate", Default: "0",
 			Help: "share of sandbox refund calls that fail transiently (0 to 1), to watch retries",
 			apply: func(c *Config, v string) error {
@@ -349,6 +387,12 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
 	if len(problems) == 0 {
 		if c.DBMinConns > c.DBMaxConns {
 			problems = append(problems, "CLAIMSD_DB_MIN_CONNS: must not exceed CLAIMSD_DB_MAX_CONNS")
+		}
+		if c.Payments == "stripe" && c.StripeAPIKey == "" {
+			problems = append(problems, "STRIPE_API_KEY: is required with CLAIMSD_PAYMENTS=stripe")
+		}
+		if c.Payments == "stripe" && c.StripeTimeout >= c.JobTimeout {
+			problems = append(problems, "CLAIMSD_STRIPE_TIMEOUT: must be shorter than CLAIMSD_JOB_TIMEOUT, or a slow call would outlive its job")
 		}
 		if c.JobRescueAfter <= c.JobTimeout {
 			problems = append(problems, "CLAIMSD_JOB_RESCUE_AFTER: must exceed CLAIMSD_JOB_TIMEOUT, or a slow step would run twice")

@@ -79,3 +79,15 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		require.Regexp(t, row, string(readme), "README.md must list %s with flag --%s and default %q", s.Env, s.Flag, def)
 	}
 }
+
+func TestStripeNeedsAKey(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load([]string{"--payments", "stripe"}, env(nil))
+	require.ErrorContains(t, err, "STRIPE_API_KEY: is required")
+	c, err := config.Load([]string{"--payments", "stripe"}, env(map[string]string{
+		"STRIPE_API_KEY": "sk_test_123", "STRIPE_API_BASE": "http://127.0.0.1:12111"}))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:12111", c.StripeAPIBase)
+	_, err = config.Load(nil, env(map[string]string{"STRIPE_API_KEY": "pk_test_123"}))
+	require.ErrorContains(t, err, "STRIPE_API_KEY")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/claimsd/claimsd/adapters/policyfile"
@@ -77,6 +78,12 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	now := time.Now().UTC().Truncate(time.Second)
 	for _, d := range demoOrders {
 		p := d.p
+		if cfg.Payments == "stripe" {
+			// Orders paid through Stripe name their PaymentIntent. These
+			// ids exist only on stripe-mock, whose charges are in USD.
+			p.Payment = order.Payment{Provider: order.ProviderStripe, Reference: "pi_demo_" + strings.TrimPrefix(p.ID, "ord_")}
+			p.Currency = "USD"
+		}
 		paid := now.Add(-d.paidAgo)
 		p.PaidAt = &paid
 		if d.delivAgo > 0 {

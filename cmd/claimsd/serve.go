@@ -13,10 +13,10 @@ import (
 	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/metrics"
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
+	"github.com/claimsd/claimsd/adapters/payments/stripe"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
-	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -59,7 +59,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if cfg.Role != "api" {
 		qcfg := queueConfig(cfg, log)
 		qcfg.Observe = m.ObserveStep
-		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, log), qcfg)
+		st, err := steps(db, cfg, log)
+		if err != nil {
+			return err
+		}
+		workers, err := queue.NewWorkers(db.Pool(), st, qcfg)
 		if err != nil {
 			return err
 		}
@@ -137,17 +141,31 @@ func readiness(db *database) func(ctx context.Context) error {
 }
 
 // steps builds the workflow steps on the store and the configured payment
-// provider.
-func steps(db *database, cfg config.Config, log *slog.Logger) queue.Steps {
-	providers := claimflow.Providers{
-		order.ProviderSandbox: sandbox.New(db.DB(), sandbox.Config{
+// provider. Only that provider is registered: an order paid through another
+// fails its refund with a clear reason rather than refunding through the
+// wrong one.
+func steps(db *database, cfg config.Config, log *slog.Logger) (queue.Steps, error) {
+	providers := claimflow.Providers{}
+	switch cfg.Payments {
+	case "stripe":
+		p, err := stripe.New(stripe.Config{
+			APIKey: cfg.StripeAPIKey, APIBase: cfg.StripeAPIBase, Timeout: cfg.StripeTimeout,
+			RatePerSec: cfg.StripeRate, Logger: log,
+		})
+		if err != nil {
+			return queue.Steps{}, err
+		}
+		providers[p.Name()] = p
+	default:
+		p := sandbox.New(db.DB(), sandbox.Config{
 			FailRate: cfg.SandboxFailRate, Latency: cfg.SandboxLatency, DeclineAbove: cfg.SandboxDeclineAbove,
-		}),
+		})
+		providers[p.Name()] = p
 	}
 	return queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now},
-	}
+	}, nil
 }
 
 func queueConfig(cfg config.Config, log *slog.Logger) queue.Config {
