@@ -50,6 +50,8 @@ func TestTransitions(t *testing.T) {
 		{claim.StatusRefundPending, claim.StatusRefundFailed}, {claim.StatusRefundFailed, claim.StatusApproved},
 		{claim.StatusRefundFailed, claim.StatusRejected}, {claim.StatusRefunded, claim.StatusSellerCharged},
 		{claim.StatusSellerCharged, claim.StatusClosed},
+		{claim.StatusRefunded, claim.StatusRefundFailed}, {claim.StatusSellerCharged, claim.StatusRefundFailed},
+		{claim.StatusClosed, claim.StatusRefundFailed},
 	} {
 		allowed[p] = true
 	}

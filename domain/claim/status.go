@@ -37,9 +37,11 @@ var transitions = map[Status][]Status{
 	StatusApproved:      {StatusRefundPending, StatusRefunded, StatusRefundFailed}, // the refund step
 	StatusRefundPending: {StatusRefunded, StatusRefundFailed},
 	StatusRefundFailed:  {StatusApproved, StatusRejected}, // an agent retries or gives up
-	StatusRefunded:      {StatusSellerCharged},
-	StatusSellerCharged: {StatusClosed},
-	StatusClosed:        {},
+	// A refund the provider reported done can still fail later (a card
+	// refund bounces): the claim then goes back to waiting for an agent.
+	StatusRefunded:      {StatusSellerCharged, StatusRefundFailed},
+	StatusSellerCharged: {StatusClosed, StatusRefundFailed},
+	StatusClosed:        {StatusRefundFailed},
 }
 
 // ErrUnknownStatus is returned by ParseStatus for a slug it does not know.
@@ -68,8 +70,9 @@ func (s Status) CanMoveTo(to Status) bool {
 	return false
 }
 
-// IsTerminal reports whether no transition leaves s.
-func (s Status) IsTerminal() bool { return len(transitions[s]) == 0 }
+// IsTerminal reports whether the claim's journey is over: nothing but a
+// provider's late word (a refund that bounced) moves it again.
+func (s Status) IsTerminal() bool { return s == StatusClosed }
 
 // HoldsAmount reports whether a claim in status s still counts against what
 // can be claimed on its order: every claim except a rejected one does.

@@ -42,8 +42,10 @@ type Kind string
 
 // Transaction kinds.
 const (
-	KindRefund       Kind = "refund"
-	KindSellerCharge Kind = "seller_charge"
+	KindRefund               Kind = "refund"
+	KindSellerCharge         Kind = "seller_charge"
+	KindRefundReversal       Kind = "refund_reversal"
+	KindSellerChargeReversal Kind = "seller_charge_reversal"
 )
 
 // Posting is one leg of a transaction.
