@@ -42,6 +42,7 @@ type Config struct {
 	Payments            string
 	StripeAPIKey        string
 	StripeAPIBase       string
+	StripeWebhookSecret string
 	StripeRate          float64
 	StripeTimeout       time.Duration
 	SandboxFailRate     float64
@@ -240,6 +241,15 @@ func Settings() []Setting {
 					}
 				}
 				c.StripeAPIBase = v
+				return nil
+			}},
+		{Env: "STRIPE_WEBHOOK_SECRET", Flag: "stripe-webhook-secret", Default: "",
+			Help: "signing secret (whsec_…) of the Stripe webhook endpoint POST /webhooks/stripe; empty turns the endpoint off",
+			apply: func(c *Config, v string) error {
+				if v != "" && !strings.HasPrefix(v, "whsec_") {
+					return errors.New("must be a webhook signing secret starting whsec_")
+				}
+				c.StripeWebhookSecret = v
 				return nil
 			}},
 		{Env: "CLAIMSD_STRIPE_RATE", Flag: "stripe-rate", Default: "20",

@@ -34,6 +34,9 @@ type Deps struct {
 	// Metrics records requests and serves /metrics; nil serves an empty
 	// registry's.
 	Metrics Metrics
+	// StripeWebhook receives Stripe's events (it checks their signature
+	// itself); nil when Stripe is not configured.
+	StripeWebhook http.Handler
 }
 
 // Metrics is what the API reports to and serves /metrics from.
@@ -62,6 +65,7 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
 		{Method: http.MethodGet, Path: "/openapi.json", handler: a.openapi},
 		{Method: http.MethodGet, Path: "/metrics", handler: a.metrics},
+		{Method: http.MethodPost, Path: "/webhooks/stripe", handler: a.stripeWebhook},
 		{Method: http.MethodPut, Path: "/v1/sellers/:id", Roles: []string{RoleService, RoleAdmin}, handler: a.putSeller},
 		{Method: http.MethodPut, Path: "/v1/orders/:id", Roles: []string{RoleService, RoleAdmin}, handler: a.putOrder},
 		{Method: http.MethodPost, Path: "/v1/claims", Roles: []string{RoleShopper}, handler: a.postClaim},
@@ -167,6 +171,16 @@ func (a *api) metrics(c echo.Context) error {
 		return c.String(http.StatusOK, "")
 	}
 	a.Metrics.Handler().ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+// stripeWebhook hands the delivery to the Stripe adapter, which answers
+// Stripe itself; the route needs no token: the signature is the proof.
+func (a *api) stripeWebhook(c echo.Context) error {
+	if a.StripeWebhook == nil {
+		return newError(http.StatusNotFound, "stripe_not_configured", "this engine does not take payments through Stripe", "")
+	}
+	a.StripeWebhook.ServeHTTP(c.Response(), c.Request())
 	return nil
 }
 

@@ -80,6 +80,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			}
 		}()
 	}
+	var stripeWebhook http.Handler
+	if cfg.Payments == "stripe" && cfg.StripeWebhookSecret != "" {
+		stripeWebhook = &stripe.Webhook{Secret: cfg.StripeWebhookSecret, Events: db.Store, Log: log,
+			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log}}
+	} else if cfg.Payments == "stripe" {
+		log.Warn("STRIPE_WEBHOOK_SECRET is not set: refunds Stripe leaves pending, or fails later, are not settled")
+	}
 	e := httpapi.New(httpapi.Deps{
 		Claims:         svc,
 		Idempotency:    db.Store,
@@ -90,6 +97,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		RequestTimeout: cfg.RequestTimeout,
 		HealthOnly:     cfg.Role == "worker",
 		Metrics:        m,
+		StripeWebhook:  stripeWebhook,
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

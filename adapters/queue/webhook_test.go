@@ -1,0 +1,154 @@
+package queue_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/payments/sandbox"
+	"github.com/claimsd/claimsd/adapters/payments/stripe"
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
+	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/adapters/queue"
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+const whSecret = "whsec_test_secret"
+
+// hookedRouter is the API with Stripe's webhook endpoint.
+func hookedRouter(st *pgstore.Store) http.Handler {
+	return httpapi.New(httpapi.Deps{
+		Claims: claimflow.NewService(st, policyfile.Default(), time.Now), Idempotency: st, Secret: secret,
+		StripeWebhook: &stripe.Webhook{Secret: whSecret, Events: st, Settler: &claimflow.Settler{Store: st, Now: time.Now}},
+	})
+}
+
+// deliver posts a Stripe event about a refund, signed at the given time.
+func deliver(t *testing.T, h http.Handler, eventID, eventType, refundID, claimID, status, reason string, at time.Time) (int, string) {
+	t.Helper()
+	payload := fmt.Sprintf(`{"id":%q,"object":"event","api_version":"2023-10-16","type":%q,"created":%d,
+		"data":{"object":{"id":%q,"object":"refund","amount":100,"currency":"eur","status":%q,"failure_reason":%q,
+		"metadata":{"claim_id":%q}}}}`, eventID, eventType, at.Unix(), refundID, status, reason, claimID)
+	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: []byte(payload), Secret: whSecret, Timestamp: at})
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", strings.NewReader(payload))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Stripe-Signature", signed.Header)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+func eventCount(t *testing.T, st *pgstore.Store, claimID string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, st.DB().QueryRowContext(context.Background(), `SELECT count(*) FROM claim_events WHERE claim_id = $1`, claimID).Scan(&n))
+	return n
+}
+
+// TestLateRefundFailureReversesClaim: a refund that bounces after the
+// claim closed moves it to refund_failed with Stripe's reason and
+// reverses the refund and the seller charge in the ledger; a replayed
+// event changes nothing; forged and stale deliveries are refused.
+func TestLateRefundFailureReversesClaim(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_webhook")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	p := sandbox.New(st.DB(), sandbox.Config{})
+	startWorkers(t, st, p, queue.Config{})
+	h := hookedRouter(st)
+	c := client{t: t, e: h}
+	shopper := uniq("shp")
+	sellerID, orderID := seedOrder(c, shopper, 3100, "pay_ok")
+	id := fileClaim(c, shopper, orderID)["id"].(string)
+	require.Equal(t, claim.StatusClosed, waitFor(t, st, id))
+	rec, err := st.GetClaim(ctx, id)
+	require.NoError(t, err)
+	refundID := rec.Claim.Refund().ID
+
+	now := time.Now()
+	code, body := deliver(t, h, "evt_bounce", "charge.refund.updated", refundID, id, "failed", "lost_or_stolen_card", now)
+	require.Equal(t, http.StatusOK, code, body)
+	rec, err = st.GetClaim(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, claim.StatusRefundFailed, rec.Claim.Status())
+	require.Equal(t, "refund_failed", rec.Claim.Failure().Code)
+	require.Contains(t, rec.Claim.Failure().Reason, "lost_or_stolen_card")
+	code, bal := c.do(http.MethodGet, "/v1/sellers/"+sellerID+"/balance", "finance", "fin", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, []any{map[string]any{"currency": "EUR", "amount": float64(0)}}, bal["owed"])
+	ledgerBalances(t, st, id)
+	var reversals int
+	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM ledger_transactions WHERE claim_id = $1 AND kind LIKE '%reversal'`, id).Scan(&reversals))
+	require.Equal(t, 2, reversals)
+
+	// The same event again: acknowledged, nothing written.
+	events := eventCount(t, st, id)
+	code, _ = deliver(t, h, "evt_bounce", "charge.refund.updated", refundID, id, "failed", "lost_or_stolen_card", now)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, events, eventCount(t, st, id))
+	// Another event saying the same is harmless too.
+	code, _ = deliver(t, h, "evt_other", "refund.failed", refundID, id, "failed", "lost_or_stolen_card", now)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, events, eventCount(t, st, id))
+
+	// A stale signature and a wrong secret are refused.
+	code, body = deliver(t, h, "evt_old", "refund.updated", refundID, id, "succeeded", "", now.Add(-time.Hour))
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, body, "stale_event")
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/stripe", strings.NewReader(`{"id":"evt_x","type":"refund.failed"}`))
+	req.Header.Set("Stripe-Signature", fmt.Sprintf("t=%d,v1=%s", now.Unix(), strings.Repeat("ab", 32)))
+	rr := httptest.NewRecorder()
+	h.ServeHTTP(rr, req)
+	require.Equal(t, http.StatusBadRequest, rr.Code)
+	require.Contains(t, rr.Body.String(), "invalid_signature")
+}
+
+// TestPendingRefundSettles: a refund the provider left pending is settled
+// by its succeeded event, and the claim goes on to closed.
+func TestPendingRefundSettles(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_pending")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	h := hookedRouter(st)
+	c := client{t: t, e: h}
+	shopper := uniq("shp")
+	sellerID, orderID := seedOrder(c, shopper, 2700, "pay_ok")
+	id := fileClaim(c, shopper, orderID)["id"].(string)
+	// As if the provider had answered "pending".
+	require.NoError(t, st.UpdateClaim(ctx, id, func(cl *claim.Claim) (claimflow.Effects, error) {
+		return claimflow.Effects{}, cl.MarkRefundPending(claim.RefundRef{Provider: "stripe", ID: "re_pending1", At: time.Now()}, time.Now())
+	}))
+	// Events for other refunds or without a claim are ignored.
+	code, _ := deliver(t, h, "evt_a", "charge.refund.updated", "re_other", id, "succeeded", "", time.Now())
+	require.Equal(t, http.StatusOK, code)
+	code, _ = deliver(t, h, "evt_b", "charge.refund.updated", "re_pending1", "", "succeeded", "", time.Now())
+	require.Equal(t, http.StatusOK, code)
+	rec, err := st.GetClaim(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, claim.StatusRefundPending, rec.Claim.Status())
+
+	code, body := deliver(t, h, "evt_c", "charge.refund.updated", "re_pending1", id, "succeeded", "", time.Now())
+	require.Equal(t, http.StatusOK, code, body)
+	startWorkers(t, st, sandbox.New(st.DB(), sandbox.Config{}), queue.Config{})
+	require.Equal(t, claim.StatusClosed, waitFor(t, st, id))
+	code, bal := c.do(http.MethodGet, "/v1/sellers/"+sellerID+"/balance", "finance", "fin", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, []any{map[string]any{"currency": "EUR", "amount": float64(2700)}}, bal["owed"])
+	ledgerBalances(t, st, id)
+}

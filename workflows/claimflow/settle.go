@@ -1,0 +1,118 @@
+package claimflow
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/ledger"
+)
+
+// RefundUpdate is a provider's later word on a refund (a webhook, or a
+// lookup of a refund left pending).
+type RefundUpdate struct {
+	Provider      string
+	RefundID      string
+	ClaimID       string // from the refund's metadata
+	Status        string // succeeded, pending, requires_action, failed, canceled
+	FailureReason string // the provider's reason when failed
+}
+
+// Settler applies providers' later word on refunds to claims.
+type Settler struct {
+	Store StepStore
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// RefundReversalKey is the key of the ledger transaction that undoes a
+// claim's refund when the provider reports it failed after all.
+func RefundReversalKey(claimID string) string { return RefundKey(claimID) + "/reversed" }
+
+// ChargeSellerReversalKey is the key of the transaction that undoes the
+// seller charge of a refund that failed after all.
+func ChargeSellerReversalKey(claimID string) string { return ChargeSellerKey(claimID) + "/reversed" }
+
+// Settle applies u to its claim, once: a pending refund that succeeded
+// becomes refunded (ledger, then the seller charge is scheduled); a refund
+// that failed moves the claim to refund_failed with the provider's reason,
+// reversing in the ledger what was recorded for it. An update for a refund
+// the claim does not know, or one that changes nothing, is ignored.
+// Errors: the store's.
+func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
+	if u.ClaimID == "" || u.RefundID == "" {
+		return nil // not a refund this engine made
+	}
+	err := s.Store.UpdateClaim(ctx, u.ClaimID, func(c *claim.Claim) (Effects, error) {
+		if c.Refund().ID != u.RefundID {
+			// Not recorded yet (the refund step will record the refund
+			// it was answered) or another refund: nothing to settle here.
+			return Effects{}, ErrNothingToDo
+		}
+		now := s.Now().UTC()
+		switch u.Status {
+		case "succeeded":
+			if c.Status() != claim.StatusRefundPending {
+				return Effects{}, ErrNothingToDo
+			}
+			ref := c.Refund()
+			ref.At = now
+			if err := c.MarkRefunded(ref, now); err != nil {
+				return Effects{}, err
+			}
+			tx, err := ledger.Transfer(RefundKey(c.ID()), ledger.KindRefund, ledger.ProviderCash(ref.Provider), ledger.ClaimsClearing, c.Amount())
+			if err != nil {
+				return Effects{}, err
+			}
+			return Effects{Ledger: []ledger.Transaction{tx}, Next: []Step{StepChargeSeller}}, nil
+		case "failed", "canceled":
+			return s.reverse(c, u, now)
+		}
+		return Effects{}, ErrNothingToDo
+	})
+	if err != nil {
+		return fmt.Errorf("settle refund %s of claim %s: %w", u.RefundID, u.ClaimID, err)
+	}
+	return nil
+}
+
+// reverse moves a claim whose refund failed to refund_failed and undoes
+// in the ledger what its refund and seller charge recorded.
+func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effects, error) {
+	var eff Effects
+	switch c.Status() {
+	case claim.StatusRefundPending:
+		// Nothing was recorded in the ledger yet.
+	case claim.StatusRefunded, claim.StatusSellerCharged, claim.StatusClosed:
+		tx, err := ledger.Transfer(RefundReversalKey(c.ID()), ledger.KindRefundReversal,
+			ledger.ClaimsClearing, ledger.ProviderCash(c.Refund().Provider), c.Amount())
+		if err != nil {
+			return Effects{}, err
+		}
+		eff.Ledger = append(eff.Ledger, tx)
+		if c.Status() != claim.StatusRefunded {
+			tx, err := ledger.Transfer(ChargeSellerReversalKey(c.ID()), ledger.KindSellerChargeReversal,
+				ledger.SellerReceivable(c.SellerID()), ledger.ClaimsClearing, c.Amount())
+			if err != nil {
+				return Effects{}, err
+			}
+			eff.Ledger = append(eff.Ledger, tx)
+		}
+	default:
+		return Effects{}, ErrNothingToDo
+	}
+	reason := u.FailureReason
+	if reason == "" {
+		reason = "unknown"
+	}
+	f := claim.Failure{Code: "refund_" + u.Status, Reason: fmt.Sprintf("The provider reports the refund %s %s: %s.", u.RefundID, u.Status, reason)}
+	if err := c.FailRefund(f, now); err != nil {
+		return Effects{}, err
+	}
+	if s.Log != nil {
+		s.Log.Warn("refund failed after it was made", "claim_id", c.ID(), "refund_id", u.RefundID, "reason", reason)
+	}
+	return eff, nil
+}
