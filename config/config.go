@@ -43,6 +43,7 @@ type Config struct {
 	StripeAPIKey        string
 	StripeAPIBase       string
 	StripeWebhookSecret string
+	PendingRefundAfter  time.Duration
 	StripeRate          float64
 	StripeTimeout       time.Duration
 	SandboxFailRate     float64
@@ -252,6 +253,9 @@ func Settings() []Setting {
 				c.StripeWebhookSecret = v
 				return nil
 			}},
+		{Env: "CLAIMSD_PENDING_REFUND_AFTER", Flag: "pending-refund-after", Default: "30m",
+			Help:  "a refund the provider left pending this long is re-read from the provider (in case its webhook was lost); checked every 5 minutes",
+			apply: durationSetting(func(c *Config, d time.Duration) { c.PendingRefundAfter = d })},
 		{Env: "CLAIMSD_STRIPE_RATE", Flag: "stripe-rate", Default: "20",
 			Help: "Stripe API calls per second per process (Stripe allows 25 in test mode)",
 			apply: func(c *Config, v string) error {

@@ -48,6 +48,13 @@ type ChargeSellerArgs struct {
 // Kind implements river.JobArgs.
 func (ChargeSellerArgs) Kind() string { return "claim_charge_seller" }
 
+// SweepPendingArgs is the periodic job that asks providers about refunds
+// left pending (their webhooks may be lost).
+type SweepPendingArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SweepPendingArgs) Kind() string { return "refunds_sweep_pending" }
+
 // Config tunes the workers.
 type Config struct {
 	// Concurrency is how many jobs one process works at once (default 20).
@@ -61,6 +68,9 @@ type Config struct {
 	// 15 s; River's own default is an hour). Must exceed JobTimeout.
 	RescueAfter time.Duration
 	Logger      *slog.Logger
+	// SweepEvery is how often refunds left pending are re-read (default
+	// 5 minutes).
+	SweepEvery time.Duration
 	// Observe, if set, is told of every step run (for metrics).
 	Observe func(step string, attempt int, err error, d time.Duration)
 }
@@ -80,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.SweepEvery <= 0 {
+		c.SweepEvery = 5 * time.Minute
 	}
 	return c
 }
@@ -168,6 +181,8 @@ func (in *Inserter) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, s
 type Steps struct {
 	Refund       *claimflow.RefundStep
 	ChargeSeller *claimflow.ChargeSellerStep
+	// SweepPending, if set, runs every Config.SweepEvery.
+	SweepPending func(ctx context.Context) (int, error)
 }
 
 // Workers works the claim queue.
@@ -189,7 +204,18 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	if err := river.AddWorkerSafely(workers, charge); err != nil {
 		return nil, err
 	}
+	var periodic []*river.PeriodicJob
+	if steps.SweepPending != nil {
+		if err := river.AddWorkerSafely(workers, &sweepWorker{sweep: steps.SweepPending, log: cfg.Logger}); err != nil {
+			return nil, err
+		}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return SweepPendingArgs{}, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: 1}
+			}, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		PeriodicJobs:         periodic,
 		Queues:               map[string]river.QueueConfig{QueueClaims: {MaxWorkers: cfg.Concurrency}},
 		Workers:              workers,
 		Logger:               cfg.Logger,
@@ -267,6 +293,20 @@ func (w *chargeSellerWorker) Work(ctx context.Context, job *river.Job[ChargeSell
 }
 
 func (w *chargeSellerWorker) Timeout(*river.Job[ChargeSellerArgs]) time.Duration { return w.timeout }
+
+type sweepWorker struct {
+	river.WorkerDefaults[SweepPendingArgs]
+	sweep func(ctx context.Context) (int, error)
+	log   *slog.Logger
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepPendingArgs]) error {
+	n, err := w.sweep(ctx)
+	if n > 0 {
+		w.log.InfoContext(ctx, "pending refunds re-read", "count", n)
+	}
+	return err
+}
 
 // backoff retries after 1 s, 2 s, 4 s, ... up to 5 minutes, with ±10 %
 // jitter so a burst of failures does not retry in lockstep. River's

@@ -152,3 +152,62 @@ func TestPendingRefundSettles(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"currency": "EUR", "amount": float64(2700)}}, bal["owed"])
 	ledgerBalances(t, st, id)
 }
+
+// TestLostWebhookIsSwept: a refund left pending longer than the limit is
+// re-read from the provider by the periodic sweep, which settles it; a
+// refund pending only briefly is left to its webhook.
+func TestLostWebhookIsSwept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_sweep")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	c := client{t: t, e: router(st)}
+	p := sandbox.New(st.DB(), sandbox.Config{})
+
+	pend := func(ago time.Duration) string {
+		shopper := uniq("shp")
+		_, orderID := seedOrder(c, shopper, 1800, "pay_ok")
+		id := fileClaim(c, shopper, orderID)["id"].(string)
+		rec, err := st.GetClaim(ctx, id)
+		require.NoError(t, err)
+		o, err := st.GetOrder(ctx, orderID)
+		require.NoError(t, err)
+		ref, err := p.Refund(ctx, claimflow.RefundRequest{IdempotencyKey: claimflow.RefundKey(id), ClaimID: id,
+			OrderID: orderID, Payment: o.Payment(), Amount: rec.Claim.Amount()})
+		require.NoError(t, err)
+		at := time.Now().Add(-ago)
+		require.NoError(t, st.UpdateClaim(ctx, id, func(cl *claim.Claim) (claimflow.Effects, error) {
+			return claimflow.Effects{}, cl.MarkRefundPending(claim.RefundRef{Provider: "sandbox", ID: ref.ID, At: at}, at)
+		}))
+		return id
+	}
+	old, recent := pend(time.Hour), pend(time.Minute)
+
+	settler := &claimflow.Settler{Store: st, Now: time.Now}
+	providers := claimflow.Providers{"sandbox": p}
+	steps := stepsFor(st, p)
+	steps.SweepPending = func(ctx context.Context) (int, error) {
+		return settler.SweepPending(ctx, st, providers, 30*time.Minute)
+	}
+	w, err := queue.NewWorkers(st.Pool(), steps, queue.Config{})
+	require.NoError(t, err)
+	require.NoError(t, w.Start(ctx))
+	t.Cleanup(func() { require.NoError(t, w.Stop(context.Background())) })
+
+	// The sweep runs when the workers start.
+	for {
+		rec, err := st.GetClaim(ctx, old)
+		require.NoError(t, err)
+		if rec.Claim.Status() != claim.StatusRefundPending {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Equal(t, claim.StatusClosed, waitFor(t, st, old))
+	rec, err := st.GetClaim(ctx, recent)
+	require.NoError(t, err)
+	require.Equal(t, claim.StatusRefundPending, rec.Claim.Status())
+	ledgerBalances(t, st, old)
+}

@@ -170,9 +170,13 @@ func steps(db *database, cfg config.Config, log *slog.Logger) (queue.Steps, erro
 		})
 		providers[p.Name()] = p
 	}
+	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log}
 	return queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now},
+		SweepPending: func(ctx context.Context) (int, error) {
+			return settler.SweepPending(ctx, db.Store, providers, cfg.PendingRefundAfter)
+		},
 	}, nil
 }
 

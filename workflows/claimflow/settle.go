@@ -116,3 +116,54 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 	}
 	return eff, nil
 }
+
+// RefundLookup is implemented by providers that can be asked what became
+// of a refund.
+type RefundLookup interface {
+	// LookupRefund returns the refund's current state. Errors: as Refund's.
+	LookupRefund(ctx context.Context, refundID string) (RefundUpdate, error)
+}
+
+// PendingRefund is a claim waiting for its provider's word.
+type PendingRefund struct {
+	ClaimID, Provider, RefundID string
+}
+
+// PendingRefunds lists claims whose refund has been pending since before
+// a time.
+type PendingRefunds interface {
+	PendingRefunds(ctx context.Context, since time.Time, limit int) ([]PendingRefund, error)
+}
+
+// SweepPending asks the providers about refunds pending since before
+// olderThan ago — their webhooks may have been lost — and settles what
+// they say. It returns how many it settled or found still pending; one
+// refund's error is logged and the sweep goes on.
+func (s *Settler) SweepPending(ctx context.Context, list PendingRefunds, providers Providers, olderThan time.Duration) (int, error) {
+	pending, err := list.PendingRefunds(ctx, s.Now().Add(-olderThan), 500)
+	if err != nil {
+		return 0, fmt.Errorf("sweep pending refunds: %w", err)
+	}
+	done := 0
+	for _, p := range pending {
+		lookup, ok := providers[p.Provider].(RefundLookup)
+		if !ok {
+			continue
+		}
+		u, err := lookup.LookupRefund(ctx, p.RefundID)
+		if err == nil {
+			if u.ClaimID == "" {
+				u.ClaimID = p.ClaimID
+			}
+			err = s.Settle(ctx, u)
+		}
+		if err != nil {
+			if s.Log != nil {
+				s.Log.WarnContext(ctx, "sweep pending refund", "claim_id", p.ClaimID, "refund_id", p.RefundID, "err", err)
+			}
+			continue
+		}
+		done++
+	}
+	return done, nil
+}

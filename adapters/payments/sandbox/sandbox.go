@@ -305,3 +305,14 @@ func newID() string {
 	_, _ = rand.Read(b)   // never fails: crypto/rand crashes the program instead
 	return "re_sbx_" + idEncoding.EncodeToString(b)
 }
+
+// LookupRefund implements claimflow.RefundLookup from the sandbox's own
+// records.
+func (p *Provider) LookupRefund(ctx context.Context, refundID string) (claimflow.RefundUpdate, error) {
+	var claimID, status string
+	err := p.db.QueryRowContext(ctx, `SELECT claim_id, status FROM sandbox_refunds WHERE id = $1`, refundID).Scan(&claimID, &status)
+	if err != nil {
+		return claimflow.RefundUpdate{}, fmt.Errorf("look up sandbox refund %s: %w", refundID, err)
+	}
+	return claimflow.RefundUpdate{Provider: ProviderName, RefundID: refundID, ClaimID: claimID, Status: status}, nil
+}

@@ -467,3 +467,23 @@ func (s sdkLogger) log(level slog.Level, format string, v []any) {
 	}
 	s.l.Log(ctx, level, fmt.Sprintf(format, v...), "component", "stripe-go")
 }
+
+// LookupRefund implements claimflow.RefundLookup: Stripe's current word on
+// one refund, for refunds whose webhook never came.
+func (p *Provider) LookupRefund(ctx context.Context, refundID string) (claimflow.RefundUpdate, error) {
+	var re *stripego.Refund
+	err := p.do(ctx, func(ctx context.Context) error {
+		params := &stripego.RefundParams{}
+		params.Context = ctx
+		var err error
+		re, err = p.api.Refunds.Get(refundID, params)
+		return err
+	})
+	if err != nil {
+		return claimflow.RefundUpdate{}, err
+	}
+	return claimflow.RefundUpdate{
+		Provider: ProviderName, RefundID: re.ID, ClaimID: re.Metadata["claim_id"],
+		Status: string(re.Status), FailureReason: string(re.FailureReason),
+	}, nil
+}

@@ -197,3 +197,18 @@ func TestRefundAgainstStripeMock(t *testing.T) {
 		})
 	}
 }
+
+// TestLookupRefundAgainstStripeMock: the sweep's view of a refund comes
+// through the real SDK.
+func TestLookupRefundAgainstStripeMock(t *testing.T) {
+	t.Parallel()
+	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: stripeMockURL(t)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	u, err := p.LookupRefund(ctx, "re_mock1")
+	require.NoError(t, err)
+	require.Equal(t, "stripe", u.Provider)
+	require.Equal(t, "re_mock1", u.RefundID)
+	require.NotEmpty(t, u.Status)
+}
