@@ -43,6 +43,7 @@ type Config struct {
 	StripeAPIKey        string
 	StripeAPIBase       string
 	StripeWebhookSecret string
+	StripeSellerCharge  string
 	PendingRefundAfter  time.Duration
 	StripeRate          float64
 	StripeTimeout       time.Duration
@@ -256,6 +257,15 @@ func Settings() []Setting {
 		{Env: "CLAIMSD_PENDING_REFUND_AFTER", Flag: "pending-refund-after", Default: "30m",
 			Help:  "a refund the provider left pending this long is re-read from the provider (in case its webhook was lost); checked every 5 minutes",
 			apply: durationSetting(func(c *Config, d time.Duration) { c.PendingRefundAfter = d })},
+		{Env: "CLAIMSD_STRIPE_SELLER_CHARGE", Flag: "stripe-seller-charge", Default: "ledger",
+			Help: "how a seller pays back a refund with Stripe: ledger (their debt stays in the ledger, netted against payouts), connect_destination (the refund reverses the destination charge's transfer) or connect_transfers (a transfer reversal on the order's transfer)",
+			apply: func(c *Config, v string) error {
+				if v != "ledger" && v != "connect_destination" && v != "connect_transfers" {
+					return errors.New("must be ledger, connect_destination or connect_transfers")
+				}
+				c.StripeSellerCharge = v
+				return nil
+			}},
 		{Env: "CLAIMSD_STRIPE_RATE", Flag: "stripe-rate", Default: "20",
 			Help: "Stripe API calls per second per process (Stripe allows 25 in test mode)",
 			apply: func(c *Config, v string) error {

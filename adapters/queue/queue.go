@@ -284,8 +284,8 @@ type chargeSellerWorker struct {
 	run     func(ctx context.Context, claimID string, attempt, max int) error
 }
 
-func (w *chargeSellerWorker) work(ctx context.Context, claimID string, _, _ int) error {
-	return w.step.Run(ctx, claimID)
+func (w *chargeSellerWorker) work(ctx context.Context, claimID string, attempt, max int) error {
+	return w.step.Run(ctx, claimID, attempt, max)
 }
 
 func (w *chargeSellerWorker) Work(ctx context.Context, job *river.Job[ChargeSellerArgs]) error {

@@ -301,7 +301,7 @@ func TestStepsRunTwice(t *testing.T) {
 		require.NoError(t, steps.Refund.Run(ctx, id, 1, 10))
 	}
 	for range 2 {
-		require.NoError(t, steps.ChargeSeller.Run(ctx, id))
+		require.NoError(t, steps.ChargeSeller.Run(ctx, id, 1, 10))
 	}
 	rec, err := st.GetClaim(ctx, id)
 	require.NoError(t, err)

@@ -154,16 +154,23 @@ func readiness(db *database) func(ctx context.Context) error {
 // wrong one.
 func steps(db *database, cfg config.Config, log *slog.Logger) (queue.Steps, error) {
 	providers := claimflow.Providers{}
+	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now}
 	switch cfg.Payments {
 	case "stripe":
 		p, err := stripe.New(stripe.Config{
 			APIKey: cfg.StripeAPIKey, APIBase: cfg.StripeAPIBase, Timeout: cfg.StripeTimeout,
-			RatePerSec: cfg.StripeRate, Logger: log,
+			RatePerSec: cfg.StripeRate, Logger: log, ReverseTransfer: cfg.StripeSellerCharge == "connect_destination",
 		})
 		if err != nil {
 			return queue.Steps{}, err
 		}
 		providers[p.Name()] = p
+		switch cfg.StripeSellerCharge {
+		case "connect_destination":
+			charge.RecoveredWithRefund = true
+		case "connect_transfers":
+			charge.Recoverer, charge.Sellers = p, db.Store
+		}
 	default:
 		p := sandbox.New(db.DB(), sandbox.Config{
 			FailRate: cfg.SandboxFailRate, Latency: cfg.SandboxLatency, DeclineAbove: cfg.SandboxDeclineAbove,
@@ -173,7 +180,7 @@ func steps(db *database, cfg config.Config, log *slog.Logger) (queue.Steps, erro
 	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log}
 	return queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log},
-		ChargeSeller: &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now},
+		ChargeSeller: charge,
 		SweepPending: func(ctx context.Context) (int, error) {
 			return settler.SweepPending(ctx, db.Store, providers, cfg.PendingRefundAfter)
 		},

@@ -294,10 +294,15 @@ func (c *Claim) FailRefund(f Failure, now time.Time) error {
 	return nil
 }
 
-// ChargeSeller records that the refunded amount was charged to the seller.
-func (c *Claim) ChargeSeller(now time.Time) error {
-	return c.moveTo(StatusSellerCharged, "seller_charged", SystemActor, "",
-		map[string]any{"seller_id": c.sellerID, "amount": c.amount.Amount(), "currency": c.amount.Currency().String()}, now)
+// ChargeSeller records that the refunded amount was charged to the seller,
+// and how it was recovered ("" when it stays on the seller's balance);
+// note explains a recovery that could not be made.
+func (c *Claim) ChargeSeller(now time.Time, recovery, note string) error {
+	data := map[string]any{"seller_id": c.sellerID, "amount": c.amount.Amount(), "currency": c.amount.Currency().String()}
+	if recovery != "" {
+		data["recovery"] = recovery
+	}
+	return c.moveTo(StatusSellerCharged, "seller_charged", SystemActor, note, data, now)
 }
 
 // Close ends the claim's journey.

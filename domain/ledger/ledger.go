@@ -46,6 +46,7 @@ const (
 	KindSellerCharge         Kind = "seller_charge"
 	KindRefundReversal       Kind = "refund_reversal"
 	KindSellerChargeReversal Kind = "seller_charge_reversal"
+	KindSellerRecovery       Kind = "seller_recovery"
 )
 
 // Posting is one leg of a transaction.

@@ -9,7 +9,9 @@ import (
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/ledger"
+	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/seller"
 )
 
 // Step names a durable step of the claim workflow; the job queue runs one
@@ -144,31 +146,128 @@ func (s *RefundStep) fail(ctx context.Context, id string, f claim.Failure) error
 	})
 }
 
+// SellerRecoveryKey is the idempotency key of recovering a claim's amount
+// from its seller (a Connect transfer reversal) and of its ledger entry.
+func SellerRecoveryKey(claimID string) string { return "claim/" + claimID + "/seller_recovery" }
+
+// RecoverRequest asks a payment provider to take a refunded amount back
+// from the seller's account.
+type RecoverRequest struct {
+	IdempotencyKey string // SellerRecoveryKey
+	ClaimID        string
+	Payment        order.Payment
+	SellerAccount  string // e.g. a Stripe Connect account, acct_…
+	Amount         money.Money
+}
+
+// SellerRecoverer takes money back from sellers at the provider.
+type SellerRecoverer interface {
+	// RecoverFromSeller returns the provider's reference of the recovery
+	// (e.g. a transfer reversal, trr_…). The same key recovers once.
+	// Errors: *PaymentError as Refund's.
+	RecoverFromSeller(ctx context.Context, req RecoverRequest) (string, error)
+}
+
+// SellerReader reads seller profiles.
+type SellerReader interface {
+	GetSeller(ctx context.Context, id string) (*seller.Seller, error)
+}
+
 // ChargeSellerStep charges a refunded claim's amount to its seller in the
-// ledger (the seller's receivable grows) and closes the claim.
+// ledger (the seller's receivable grows) and closes the claim. How the
+// money comes back from the seller depends on the platform's set-up:
+//   - by default the debt stays in the ledger, to be netted against payouts;
+//   - RecoveredWithRefund: the refund itself took it back (a Connect
+//     destination charge refunded with reverse_transfer), and the ledger
+//     records the recovery at once;
+//   - Recoverer: the step takes it back at the provider (a Connect
+//     transfer reversal) and records the recovery; when the provider
+//     refuses for good, the debt stays in the ledger and the timeline says
+//     why.
 type ChargeSellerStep struct {
-	Store StepStore
-	Now   func() time.Time
+	Store               StepStore
+	Now                 func() time.Time
+	RecoveredWithRefund bool
+	Recoverer           SellerRecoverer
+	Sellers             SellerReader // needed with Recoverer
 }
 
 // Run charges the seller for claim id; a claim that is not refunded (any
-// more) is left alone.
-func (s *ChargeSellerStep) Run(ctx context.Context, id string) error {
+// more) is left alone. attempt and maxAttempts matter only with a
+// Recoverer, whose transient errors are retried.
+func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttempts int) error {
+	recovery, note, err := s.recover(ctx, id, attempt, maxAttempts)
+	if err != nil {
+		return err
+	}
 	return s.Store.UpdateClaim(ctx, id, func(c *claim.Claim) (Effects, error) {
 		if c.Status() != claim.StatusRefunded {
 			return Effects{}, ErrNothingToDo
 		}
 		now := s.Now().UTC()
-		tx, err := ledger.Transfer(ChargeSellerKey(id), ledger.KindSellerCharge, ledger.ClaimsClearing, ledger.SellerReceivable(c.SellerID()), c.Amount())
+		receivable := ledger.SellerReceivable(c.SellerID())
+		tx, err := ledger.Transfer(ChargeSellerKey(id), ledger.KindSellerCharge, ledger.ClaimsClearing, receivable, c.Amount())
 		if err != nil {
 			return Effects{}, err
 		}
-		if err := c.ChargeSeller(now); err != nil {
+		eff := Effects{Ledger: []ledger.Transaction{tx}}
+		if recovery != "" {
+			rtx, err := ledger.Transfer(SellerRecoveryKey(id), ledger.KindSellerRecovery, receivable, ledger.ProviderCash(c.Refund().Provider), c.Amount())
+			if err != nil {
+				return Effects{}, err
+			}
+			eff.Ledger = append(eff.Ledger, rtx)
+		}
+		if err := c.ChargeSeller(now, recovery, note); err != nil {
 			return Effects{}, err
 		}
 		if err := c.Close(now); err != nil {
 			return Effects{}, err
 		}
-		return Effects{Ledger: []ledger.Transaction{tx}}, nil
+		return eff, nil
 	})
+}
+
+// recover takes the amount back from the seller where the set-up says so,
+// and returns how ("" when the debt stays in the ledger) and, when it
+// could not, why.
+func (s *ChargeSellerStep) recover(ctx context.Context, id string, attempt, maxAttempts int) (string, string, error) {
+	if s.RecoveredWithRefund {
+		return "reversed_with_refund", "", nil
+	}
+	if s.Recoverer == nil {
+		return "", "", nil
+	}
+	rec, err := s.Store.GetClaim(ctx, id)
+	if err != nil {
+		return "", "", fmt.Errorf("charge seller step: %w", err)
+	}
+	if rec.Claim.Status() != claim.StatusRefunded {
+		return "", "", nil // the update will find nothing to do
+	}
+	o, err := s.Store.GetOrder(ctx, rec.Claim.OrderID())
+	if err != nil {
+		return "", "", fmt.Errorf("charge seller step: %w", err)
+	}
+	sl, err := s.Sellers.GetSeller(ctx, rec.Claim.SellerID())
+	if err != nil {
+		return "", "", fmt.Errorf("charge seller step: %w", err)
+	}
+	if sl.StripeAccount() == "" {
+		return "", "The seller has no connected account to recover from; the amount stays on their ledger balance.", nil
+	}
+	ref, err := s.Recoverer.RecoverFromSeller(ctx, RecoverRequest{
+		IdempotencyKey: SellerRecoveryKey(id), ClaimID: id, Payment: o.Payment(),
+		SellerAccount: sl.StripeAccount(), Amount: rec.Claim.Amount(),
+	})
+	var pe *PaymentError
+	switch {
+	case err == nil:
+		return ref, "", nil
+	case IsPermanent(err) && errors.As(err, &pe):
+		return "", fmt.Sprintf("The provider refused to recover the amount (%s: %s); it stays on the seller's ledger balance.", pe.Code, pe.Message), nil
+	case attempt >= maxAttempts:
+		return "", fmt.Sprintf("Recovering the amount failed %d times (%v); it stays on the seller's ledger balance.", attempt, err), nil
+	}
+	return "", "", fmt.Errorf("recover claim %s from seller (attempt %d of %d): %w", id, attempt, maxAttempts, err)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/claimsd/claimsd/domain/ledger"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/seller"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -236,7 +237,7 @@ func moveClaim(t *testing.T, c *claim.Claim, status claim.Status) {
 	ref := claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_old", At: at}
 	approve := func() error { return c.Approve(claim.SystemActor, "", nil, at) }
 	refunded := func() error { return c.MarkRefunded(ref, at) }
-	charged := func() error { return c.ChargeSeller(at) }
+	charged := func() error { return c.ChargeSeller(at, "", "") }
 	paths := map[claim.Status][]func() error{
 		claim.StatusSubmitted:     nil,
 		claim.StatusInReview:      {func() error { return c.SendToReview(claim.SystemActor, "", nil, at) }},
@@ -515,7 +516,7 @@ func TestChargeSellerStepClosesRefundedClaim(t *testing.T) {
 	b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
 	refund := b.store.claim(t, stepClaimID).Refund()
 
-	require.NoError(t, b.charge.Run(context.Background(), stepClaimID))
+	require.NoError(t, b.charge.Run(context.Background(), stepClaimID, 1, 10))
 
 	c := b.store.claim(t, stepClaimID)
 	require.Equal(t, claim.StatusClosed, c.Status())
@@ -543,8 +544,8 @@ func TestChargeSellerStepTwiceChargesOnce(t *testing.T) {
 	b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
 	ctx := context.Background()
 
-	require.NoError(t, b.charge.Run(ctx, stepClaimID))
-	require.NoError(t, b.charge.Run(ctx, stepClaimID))
+	require.NoError(t, b.charge.Run(ctx, stepClaimID, 1, 10))
+	require.NoError(t, b.charge.Run(ctx, stepClaimID, 1, 10))
 
 	require.Equal(t, 1, b.store.updates)
 	require.Len(t, b.store.events, 2)
@@ -564,7 +565,7 @@ func TestChargeSellerStepLeavesOtherStatusesAlone(t *testing.T) {
 			t.Parallel()
 			b := setupSteps(t, order.ProviderSandbox, give)
 
-			require.NoError(t, b.charge.Run(context.Background(), stepClaimID))
+			require.NoError(t, b.charge.Run(context.Background(), stepClaimID, 1, 10))
 
 			requireUntouched(t, b, give)
 		})
@@ -574,7 +575,7 @@ func TestChargeSellerStepLeavesOtherStatusesAlone(t *testing.T) {
 func TestChargeSellerStepMissingClaim(t *testing.T) {
 	t.Parallel()
 	b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
-	require.ErrorIs(t, b.charge.Run(context.Background(), "clm_nope"), claimflow.ErrNotFound)
+	require.ErrorIs(t, b.charge.Run(context.Background(), "clm_nope", 1, 10), claimflow.ErrNotFound)
 	requireUntouched(t, b, claim.StatusRefunded)
 }
 
@@ -585,7 +586,7 @@ func TestRefundThenChargeSellerBalancesLedger(t *testing.T) {
 
 	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
 	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.next)
-	require.NoError(t, b.charge.Run(ctx, stepClaimID))
+	require.NoError(t, b.charge.Run(ctx, stepClaimID, 1, 10))
 
 	require.Equal(t, claim.StatusClosed, b.store.claim(t, stepClaimID).Status())
 	require.Equal(t, int64(-2500), b.store.balance(ledger.ProviderCash(order.ProviderSandbox)))
@@ -638,4 +639,83 @@ func TestRefundStepAmountMismatch(t *testing.T) {
 	require.Contains(t, c.Failure().Reason, "re_odd")
 	require.Empty(t, b.store.ledger)
 	require.Empty(t, b.store.next)
+}
+
+// fakeRecoverer answers RecoverFromSeller with err or "trr_1", recording calls.
+type fakeRecoverer struct {
+	err   error
+	calls []claimflow.RecoverRequest
+}
+
+func (f *fakeRecoverer) RecoverFromSeller(_ context.Context, req claimflow.RecoverRequest) (string, error) {
+	f.calls = append(f.calls, req)
+	if f.err != nil {
+		return "", f.err
+	}
+	return "trr_1", nil
+}
+
+type fakeSellers struct{ account string }
+
+func (f fakeSellers) GetSeller(_ context.Context, id string) (*seller.Seller, error) {
+	return seller.Rehydrate(seller.Params{ID: id, Name: "S", StripeAccount: f.account}), nil
+}
+
+func TestChargeSellerRecoveryModes(t *testing.T) {
+	t.Parallel()
+	declined := &claimflow.PaymentError{Code: "no_transfer", Message: "no transfer", Permanent: true}
+	tests := []struct {
+		name           string
+		giveWithRefund bool
+		giveRecoverer  *fakeRecoverer
+		giveAccount    string
+		giveAttempt    int
+		wantErr        bool
+		wantRecovered  bool
+		wantNote       bool
+	}{
+		{name: "ledger only", giveAttempt: 1},
+		{name: "reversed with the refund", giveWithRefund: true, giveAttempt: 1, wantRecovered: true},
+		{name: "transfer reversed", giveRecoverer: &fakeRecoverer{}, giveAccount: "acct_1", giveAttempt: 1, wantRecovered: true},
+		{name: "refused for good", giveRecoverer: &fakeRecoverer{err: declined}, giveAccount: "acct_1", giveAttempt: 1, wantNote: true},
+		{name: "seller without account", giveRecoverer: &fakeRecoverer{}, giveAttempt: 1, wantNote: true},
+		{name: "transient, retried", giveRecoverer: &fakeRecoverer{err: errors.New("timeout")}, giveAccount: "acct_1", giveAttempt: 1, wantErr: true},
+		{name: "transient, last attempt", giveRecoverer: &fakeRecoverer{err: errors.New("timeout")}, giveAccount: "acct_1", giveAttempt: 10, wantNote: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
+			b.charge.RecoveredWithRefund = tt.giveWithRefund
+			if tt.giveRecoverer != nil {
+				b.charge.Recoverer = tt.giveRecoverer
+				b.charge.Sellers = fakeSellers{account: tt.giveAccount}
+			}
+			err := b.charge.Run(context.Background(), stepClaimID, tt.giveAttempt, 10)
+			if tt.wantErr {
+				require.Error(t, err)
+				require.Equal(t, claim.StatusRefunded, b.store.claim(t, stepClaimID).Status())
+				require.Empty(t, b.store.ledger)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, claim.StatusClosed, b.store.claim(t, stepClaimID).Status())
+			wantTxs := 1
+			if tt.wantRecovered {
+				wantTxs = 2
+			}
+			require.Len(t, b.store.ledger, wantTxs)
+			require.Equal(t, int64(map[bool]int64{true: 0, false: 2500}[tt.wantRecovered]), b.store.balance(ledger.SellerReceivable(stepSellerID)))
+			if tt.wantRecovered {
+				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID), b.store.ledger[1].Key())
+				require.Equal(t, ledger.KindSellerRecovery, b.store.ledger[1].Kind())
+				require.NotEmpty(t, b.store.events[0].Data["recovery"])
+			}
+			require.Equal(t, tt.wantNote, b.store.events[0].Note != "", b.store.events[0].Note)
+			if tt.giveRecoverer != nil && tt.giveAccount != "" {
+				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID), tt.giveRecoverer.calls[0].IdempotencyKey)
+				require.Equal(t, "acct_1", tt.giveRecoverer.calls[0].SellerAccount)
+			}
+		})
+	}
 }

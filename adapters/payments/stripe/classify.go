@@ -21,6 +21,9 @@ const (
 	// CodeChargeDisputed: the shopper disputed the charge; the dispute
 	// settles the money, so no refund is made. Permanent.
 	CodeChargeDisputed = "charge_disputed"
+	// CodeNoTransfer: the order paid the seller no Connect transfer, so
+	// there is nothing to reverse.
+	CodeNoTransfer = "no_transfer"
 	// CodeCurrencyMismatch: the claim's currency is not the charge's.
 	// Permanent.
 	CodeCurrencyMismatch = "currency_mismatch"

@@ -69,6 +69,11 @@ type fakeStripe struct {
 	refunds  []reply // answers to POST /v1/refunds in turn; the last repeats
 	listed   string  // JSON array of refunds for GET /v1/refunds
 	delay    time.Duration
+	// Connect: the charge's own transfer (destination charges), or its
+	// transfer group and the transfers listed for it.
+	transfer      string
+	transferGroup string
+	transfers     string // JSON array for GET /v1/transfers
 
 	mu       sync.Mutex
 	requests []request
@@ -111,7 +116,14 @@ func (f *fakeStripe) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Request-Id", fmt.Sprintf("req_fake_%d", n))
 	charge := func(id string) map[string]any {
-		return map[string]any{"id": id, "object": "charge", "amount": 5000, "currency": f.currency, "disputed": f.disputed}
+		ch := map[string]any{"id": id, "object": "charge", "amount": 5000, "currency": f.currency, "disputed": f.disputed}
+		if f.transfer != "" {
+			ch["transfer"] = f.transfer
+		}
+		if f.transferGroup != "" {
+			ch["transfer_group"] = f.transferGroup
+		}
+		return ch
 	}
 	write := func(status int, body any) {
 		w.WriteHeader(status)
@@ -133,6 +145,16 @@ func (f *fakeStripe) serve(w http.ResponseWriter, r *http.Request) {
 			pi["latest_charge"] = charge("ch_latest")
 		}
 		write(http.StatusOK, pi)
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/transfers":
+		list := f.transfers
+		if list == "" {
+			list = "[]"
+		}
+		write(http.StatusOK, `{"object":"list","url":"/v1/transfers","has_more":false,"data":`+list+`}`)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/transfers/") && strings.HasSuffix(r.URL.Path, "/reversals"):
+		write(http.StatusOK, map[string]any{"id": "trr_fake", "object": "transfer_reversal",
+			"amount": parseInt(r.Form.Get("amount")), "currency": f.currency,
+			"transfer": strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/transfers/"), "/reversals")})
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/refunds":
 		write(http.StatusOK, `{"object":"list","url":"/v1/refunds","has_more":false,"data":`+f.listed+`}`)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/refunds":

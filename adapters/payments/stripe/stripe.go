@@ -90,11 +90,17 @@ type Config struct {
 	// Logger receives the SDK's logs at debug level (its warnings at warn)
 	// and the Provider's own notes; nil discards them.
 	Logger *slog.Logger
+	// ReverseTransfer refunds Connect destination charges with
+	// reverse_transfer and refund_application_fee, so the refund takes the
+	// amount back from the seller's account at once.
+	ReverseTransfer bool
 }
 
 // Provider refunds Stripe payments. It is safe for concurrent use; all its
 // calls share one rate limiter.
 type Provider struct {
+	reverseTransfer bool
+
 	api     *client.API
 	limiter *rate.Limiter
 	timeout time.Duration
@@ -159,6 +165,8 @@ func New(cfg Config) (*Provider, error) {
 		limiter: rate.NewLimiter(rate.Limit(cfg.RatePerSec), cfg.Burst),
 		timeout: cfg.Timeout,
 		logger:  cfg.Logger,
+
+		reverseTransfer: cfg.ReverseTransfer,
 	}, nil
 }
 
@@ -199,6 +207,10 @@ func (p *Provider) Refund(ctx context.Context, req claimflow.RefundRequest) (cla
 			},
 		}
 		t.setOn(params)
+		if p.reverseTransfer {
+			params.ReverseTransfer = stripego.Bool(true)
+			params.RefundApplicationFee = stripego.Bool(true)
+		}
 		params.Context = ctx
 		// The claim's key, never the SDK's random one: a retry after a lost
 		// answer must get the first refund back, not make a second.
@@ -486,4 +498,83 @@ func (p *Provider) LookupRefund(ctx context.Context, refundID string) (claimflow
 		Provider: ProviderName, RefundID: re.ID, ClaimID: re.Metadata["claim_id"],
 		Status: string(re.Status), FailureReason: string(re.FailureReason),
 	}, nil
+}
+
+var _ claimflow.SellerRecoverer = (*Provider)(nil)
+
+// RecoverFromSeller reverses, on the seller's connected account, the
+// transfer that paid them for the order: the charge's own transfer
+// (destination charges) or the transfer to req.SellerAccount in the
+// charge's transfer group (separate charges and transfers). It returns
+// the reversal's id (trr_…); req.IdempotencyKey makes a retry reverse
+// once. Errors: as Refund's, and permanent CodeNoTransfer when the order
+// paid the seller no transfer.
+func (p *Provider) RecoverFromSeller(ctx context.Context, req claimflow.RecoverRequest) (string, error) {
+	t, err := check(claimflow.RefundRequest{IdempotencyKey: req.IdempotencyKey, Payment: req.Payment, Amount: req.Amount})
+	if err != nil {
+		return "", err
+	}
+	var transferID string
+	err = p.do(ctx, func(ctx context.Context) error {
+		var ch *stripego.Charge
+		if t.charge != "" {
+			params := &stripego.ChargeParams{}
+			params.Context = ctx
+			c, err := p.api.Charges.Get(t.charge, params)
+			if err != nil {
+				return err
+			}
+			ch = c
+		} else {
+			params := &stripego.PaymentIntentParams{}
+			params.Context = ctx
+			params.AddExpand("latest_charge")
+			pi, err := p.api.PaymentIntents.Get(t.paymentIntent, params)
+			if err != nil {
+				return err
+			}
+			ch = pi.LatestCharge
+		}
+		if ch == nil {
+			return nil
+		}
+		if ch.Transfer != nil && ch.Transfer.ID != "" {
+			transferID = ch.Transfer.ID
+			return nil
+		}
+		if ch.TransferGroup == "" {
+			return nil
+		}
+		params := &stripego.TransferListParams{TransferGroup: stripego.String(ch.TransferGroup), Destination: stripego.String(req.SellerAccount)}
+		params.Context = ctx
+		it := p.api.Transfers.List(params)
+		if it.Next() {
+			transferID = it.Transfer().ID
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return "", err
+	}
+	if transferID == "" {
+		return "", &claimflow.PaymentError{Code: CodeNoTransfer, Permanent: true,
+			Message: "The order paid the seller no Connect transfer to reverse."}
+	}
+	var rev *stripego.TransferReversal
+	err = p.do(ctx, func(ctx context.Context) error {
+		params := &stripego.TransferReversalParams{
+			ID: stripego.String(transferID), Amount: stripego.Int64(req.Amount.Amount()),
+			RefundApplicationFee: stripego.Bool(true),
+			Metadata:             map[string]string{MetadataClaimID: req.ClaimID},
+		}
+		params.Context = ctx
+		params.SetIdempotencyKey(req.IdempotencyKey)
+		var err error
+		rev, err = p.api.TransferReversals.New(params)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return rev.ID, nil
 }

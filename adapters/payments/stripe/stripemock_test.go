@@ -212,3 +212,33 @@ func TestLookupRefundAgainstStripeMock(t *testing.T) {
 	require.Equal(t, "re_mock1", u.RefundID)
 	require.NotEmpty(t, u.Status)
 }
+
+// TestConnectModesAgainstStripeMock: stripe-mock validates requests
+// against Stripe's OpenAPI spec, so a refund with reverse_transfer and the
+// transfer look-up of a recovery go through the real SDK as Stripe takes
+// them. (stripe-mock's charge has no transfer, so there is none to
+// reverse.)
+func TestConnectModesAgainstStripeMock(t *testing.T) {
+	t.Parallel()
+	mock := stripeMockURL(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: mock, ReverseTransfer: true})
+	require.NoError(t, err)
+	got, err := p.Refund(ctx, claimflow.RefundRequest{
+		IdempotencyKey: "claim/c_dest/refund", ClaimID: "c_dest", OrderID: "o_1",
+		Payment: order.Payment{Provider: order.ProviderStripe, Reference: "ch_mock"},
+		Amount:  money.Of(500, money.MustCurrency("USD")),
+	})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(got.ID, "re_"))
+
+	_, err = p.RecoverFromSeller(ctx, claimflow.RecoverRequest{
+		IdempotencyKey: "claim/c_dest/seller_recovery", ClaimID: "c_dest", SellerAccount: "acct_1",
+		Payment: order.Payment{Provider: order.ProviderStripe, Reference: "pi_mock"},
+		Amount:  money.Of(500, money.MustCurrency("USD")),
+	})
+	var pe *claimflow.PaymentError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, stripe.CodeNoTransfer, pe.Code)
+}
