@@ -130,12 +130,16 @@ func TestPendingRefundSettles(t *testing.T) {
 	shopper := uniq("shp")
 	sellerID, orderID := seedOrder(c, shopper, 2700, "pay_ok")
 	id := fileClaim(c, shopper, orderID)["id"].(string)
+	// Stripe's word on a refund the step has not recorded yet is asked for
+	// again later (503: Stripe retries), not dropped.
+	code, body := deliver(t, h, "evt_early", "charge.refund.updated", "re_pending1", id, "failed", "expired_or_canceled_card", time.Now())
+	require.Equal(t, http.StatusServiceUnavailable, code, body)
 	// As if the provider had answered "pending".
 	require.NoError(t, st.UpdateClaim(ctx, id, func(cl *claim.Claim) (claimflow.Effects, error) {
 		return claimflow.Effects{}, cl.MarkRefundPending(claim.RefundRef{Provider: "stripe", ID: "re_pending1", At: time.Now()}, time.Now())
 	}))
 	// Events for other refunds or without a claim are ignored.
-	code, _ := deliver(t, h, "evt_a", "charge.refund.updated", "re_other", id, "succeeded", "", time.Now())
+	code, _ = deliver(t, h, "evt_a", "charge.refund.updated", "re_other", id, "succeeded", "", time.Now())
 	require.Equal(t, http.StatusOK, code)
 	code, _ = deliver(t, h, "evt_b", "charge.refund.updated", "re_pending1", "", "succeeded", "", time.Now())
 	require.Equal(t, http.StatusOK, code)
@@ -143,7 +147,7 @@ func TestPendingRefundSettles(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, claim.StatusRefundPending, rec.Claim.Status())
 
-	code, body := deliver(t, h, "evt_c", "charge.refund.updated", "re_pending1", id, "succeeded", "", time.Now())
+	code, body = deliver(t, h, "evt_c", "charge.refund.updated", "re_pending1", id, "succeeded", "", time.Now())
 	require.Equal(t, http.StatusOK, code, body)
 	startWorkers(t, st, sandbox.New(st.DB(), sandbox.Config{}), queue.Config{})
 	require.Equal(t, claim.StatusClosed, waitFor(t, st, id))

@@ -2,6 +2,7 @@ package claimflow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -35,6 +36,11 @@ func RefundReversalKey(claimID string) string { return RefundKey(claimID) + "/re
 // seller charge of a refund that failed after all.
 func ChargeSellerReversalKey(claimID string) string { return ChargeSellerKey(claimID) + "/reversed" }
 
+// ErrRefundNotRecorded is returned by Settle when the claim is still
+// waiting for its refund step to record the refund the update speaks of:
+// the provider's word came first, and must be delivered again later.
+var ErrRefundNotRecorded = errors.New("the claim has not recorded this refund yet")
+
 // Settle applies u to its claim, once: a pending refund that succeeded
 // becomes refunded (ledger, then the seller charge is scheduled); a refund
 // that failed moves the claim to refund_failed with the provider's reason,
@@ -47,9 +53,12 @@ func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
 	}
 	err := s.Store.UpdateClaim(ctx, u.ClaimID, func(c *claim.Claim) (Effects, error) {
 		if c.Refund().ID != u.RefundID {
-			// Not recorded yet (the refund step will record the refund
-			// it was answered) or another refund: nothing to settle here.
-			return Effects{}, ErrNothingToDo
+			if c.Status() == claim.StatusApproved {
+				// The refund step has asked but not yet recorded the
+				// answer: settle once it has.
+				return Effects{}, ErrRefundNotRecorded
+			}
+			return Effects{}, ErrNothingToDo // another refund
 		}
 		now := s.Now().UTC()
 		switch u.Status {

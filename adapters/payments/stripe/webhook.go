@@ -78,7 +78,11 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	for _, u := range refundUpdates(ev) {
 		if err := w.Settler.Settle(ctx, u); err != nil {
 			// Stripe retries a delivery that did not get a 2xx.
-			log.Error("stripe webhook: settle refund", "event_id", ev.ID, "refund_id", u.RefundID, "err", err)
+			level := slog.LevelError
+			if errors.Is(err, claimflow.ErrRefundNotRecorded) {
+				level = slog.LevelInfo
+			}
+			log.Log(ctx, level, "stripe webhook: settle refund later", "event_id", ev.ID, "refund_id", u.RefundID, "err", err)
 			writeJSON(rw, http.StatusServiceUnavailable, "unavailable", "try again")
 			return
 		}
