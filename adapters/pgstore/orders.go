@@ -123,24 +123,21 @@ func (s *Store) UpsertOrder(ctx context.Context, o *order.Order, now time.Time) 
 	}
 	var created bool
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
-		var cur orderRow
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", o.ID()).Take(&cur).Error
-		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			if err := tx.Create(&row).Error; err != nil {
-				if isForeignKeyViolation(err, "orders_seller_id_fkey") {
-					return &claimflow.NotFoundError{Resource: "seller", ID: o.SellerID(), Field: "seller_id"}
-				}
-				if isUniqueViolation(err, "orders_pkey") {
-					// Another request created it first; upserts are
-					// idempotent, so apply ours over it.
-					return s.updateOrder(tx, row)
-				}
-				return err
+		// Insert unless it exists; a concurrent first PUT of the same
+		// order waits here for the other to commit, then updates over it.
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			if isForeignKeyViolation(res.Error, "orders_seller_id_fkey") {
+				return &claimflow.NotFoundError{Resource: "seller", ID: o.SellerID(), Field: "seller_id"}
 			}
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
 			created = true
 			return nil
-		case err != nil:
+		}
+		var cur orderRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", o.ID()).Take(&cur).Error; err != nil {
 			return err
 		}
 		if !sameTerms(cur, row) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"os"
@@ -358,4 +359,39 @@ func TestDatabaseRefusesUnbalancedLedger(t *testing.T) {
 	_, err := db.ExecContext(ctx, `UPDATE ledger_postings SET amount = 8 WHERE amount = 7 AND transaction_id =
 		(SELECT id FROM ledger_transactions WHERE key = $1)`, key)
 	require.ErrorContains(t, err, "does not balance")
+}
+
+// TestConcurrentFirstUpsertOfAnOrder: many first PUTs of one new order all
+// succeed, exactly one of them creating it.
+func TestConcurrentFirstUpsertOfAnOrder(t *testing.T) {
+	t.Parallel()
+	s, o := seed(t)
+	paid := now
+	for round := range 5 {
+		fresh, err := order.New(order.Params{
+			ID: fmt.Sprintf("%s_%d", o.ID(), round), BuyerID: "shp", SellerID: s.ID(), Currency: "EUR", Amount: 100,
+			Items:   []order.Item{{SKU: "a", Quantity: 1, UnitAmount: 100}},
+			Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "p"}, PaidAt: &paid,
+		})
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		created := make([]bool, 6)
+		errs := make([]error, 6)
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				created[i], errs[i] = store.UpsertOrder(context.Background(), fresh, now)
+			}()
+		}
+		wg.Wait()
+		require.NoError(t, errors.Join(errs...))
+		n := 0
+		for _, c := range created {
+			if c {
+				n++
+			}
+		}
+		require.Equal(t, 1, n)
+	}
 }
