@@ -70,6 +70,9 @@ func toAPIError(err error) *apiError {
 		return fromEchoError(he)
 	case errors.Is(err, claimflow.ErrUnavailable):
 		return newError(http.StatusServiceUnavailable, "unavailable", "the service cannot reach its database; retry shortly with the same Idempotency-Key", "")
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer.
+		return newError(499, "client_closed_request", "the client closed the request", "")
 	case errors.Is(err, context.DeadlineExceeded):
 		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long; retry it with the same Idempotency-Key", "")
 	}

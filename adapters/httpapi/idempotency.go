@@ -29,6 +29,11 @@ func (a *api) respondCreated(c echo.Context, req any, create func(ctx context.Co
 	if len(key) > 255 {
 		return newError(http.StatusBadRequest, "invalid_idempotency_key", "must be at most 255 characters", HeaderIdempotencyKey)
 	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return newError(http.StatusBadRequest, "invalid_idempotency_key", "must be printable ASCII without spaces", HeaderIdempotencyKey)
+		}
+	}
 	canon, err := json.Marshal(req)
 	if err != nil {
 		return err

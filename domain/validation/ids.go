@@ -1,5 +1,10 @@
 package validation
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // CheckID validates an identifier that the platform chooses (order, seller,
 // shopper, SKU): 1 to 64 characters of letters, digits and "-_.:".
 func CheckID(field, id string) *Error {
@@ -29,6 +34,9 @@ func CheckText(field, s string, min, max int) *Error {
 	}
 	if len(s) > max {
 		return Newf(field, "too_long", "must be at most %d characters", max)
+	}
+	if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+		return New(field, "invalid_text", "must be valid UTF-8 text without NUL characters")
 	}
 	return nil
 }

@@ -165,6 +165,9 @@ func overlaps(o *order.Order, items []claim.Item, live []LiveClaim) bool {
 // Get returns a claim the viewer may see. Errors: *NotFoundError, also for
 // a shopper asking for someone else's claim.
 func (s *Service) Get(ctx context.Context, v Viewer, id string) (Record, error) {
+	if validation.CheckID("id", id) != nil {
+		return Record{}, &NotFoundError{Resource: "claim", ID: id}
+	}
 	r, err := s.store.GetClaim(ctx, id)
 	if err != nil {
 		return Record{}, err
@@ -187,6 +190,9 @@ func (s *Service) List(ctx context.Context, v Viewer, f ClaimFilter) ([]Record, 
 // the balance of their receivable in the ledger. Errors: *NotFoundError
 // for an unknown seller.
 func (s *Service) SellerBalance(ctx context.Context, sellerID string) ([]money.Money, error) {
+	if validation.CheckID("id", sellerID) != nil {
+		return nil, &NotFoundError{Resource: "seller", ID: sellerID}
+	}
 	if _, err := s.store.GetSeller(ctx, sellerID); err != nil {
 		return nil, err
 	}
