@@ -149,7 +149,9 @@ type PendingRefunds interface {
 // they say. It returns how many it settled or found still pending; one
 // refund's error is logged and the sweep goes on.
 func (s *Settler) SweepPending(ctx context.Context, list PendingRefunds, providers Providers, olderThan time.Duration) (int, error) {
-	pending, err := list.PendingRefunds(ctx, s.Now().Add(-olderThan), 500)
+	// A hundred per run: with a provider paced at 20 calls a second this
+	// fits well inside a job's timeout, and the oldest go first.
+	pending, err := list.PendingRefunds(ctx, s.Now().Add(-olderThan), 100)
 	if err != nil {
 		return 0, fmt.Errorf("sweep pending refunds: %w", err)
 	}

@@ -91,19 +91,39 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		return s.fail(ctx, id, claim.Failure{Code: "provider_not_configured",
 			Reason: fmt.Sprintf("The order was paid through %q, which this engine is not configured for.", o.Payment().Provider)})
 	}
-	ref, err := provider.Refund(ctx, RefundRequest{
+	req := RefundRequest{
 		IdempotencyKey: RefundKey(id), ClaimID: id, OrderID: o.ID(), Payment: o.Payment(), Amount: rec.Claim.Amount(),
-	})
+	}
+	ref, err := provider.Refund(ctx, req)
 	if err != nil {
 		var pe *PaymentError
 		switch {
 		case IsPermanent(err) && errors.As(err, &pe):
 			return s.fail(ctx, id, claim.Failure{Code: pe.Code, Reason: pe.Message})
-		case attempt >= maxAttempts:
-			return s.fail(ctx, id, claim.Failure{Code: "retries_exhausted",
-				Reason: fmt.Sprintf("The refund failed %d times; the last error: %v", attempt, err)})
+		case attempt < maxAttempts:
+			return fmt.Errorf("refund claim %s (attempt %d of %d): %w", id, attempt, maxAttempts, err)
 		}
-		return fmt.Errorf("refund claim %s (attempt %d of %d): %w", id, attempt, maxAttempts, err)
+		// The last try failed without saying whether the money moved (a
+		// timeout can come after the provider acted): ask before giving up,
+		// so a refund made is never recorded as failed.
+		found, ok, findErr := findRefund(ctx, provider, req)
+		if findErr == nil && ok {
+			ref, err = found, nil
+		}
+		if err != nil {
+			if s.Log != nil {
+				s.Log.WarnContext(ctx, "refund retries exhausted", "claim_id", id, "attempts", attempt, "err", err, "lookup_err", findErr)
+			}
+			if findErr != nil {
+				return s.fail(ctx, id, claim.Failure{Code: "refund_outcome_unknown",
+					Reason: "The payment provider did not answer, and whether the refund was made could not be confirmed; check with the provider before refunding again."})
+			}
+			reason := fmt.Sprintf("The payment provider failed %d times in a row.", attempt)
+			if _, asked := provider.(RefundFinder); asked {
+				reason += " It confirms no refund was made."
+			}
+			return s.fail(ctx, id, claim.Failure{Code: "retries_exhausted", Reason: reason})
+		}
 	}
 	if ref.Amount != rec.Claim.Amount() {
 		// The money moved, but not as asked: a person must look, and the
@@ -131,6 +151,23 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		}
 		return Effects{Ledger: []ledger.Transaction{tx}, Next: []Step{StepChargeSeller}}, nil
 	})
+}
+
+// RefundFinder is implemented by providers that can find the refund made
+// under a request's idempotency key.
+type RefundFinder interface {
+	// FindRefund returns the refund made for req, if any.
+	FindRefund(ctx context.Context, req RefundRequest) (Refund, bool, error)
+}
+
+// findRefund asks the provider, if it can be asked, whether req was
+// refunded; a provider that cannot be asked is taken at its error's word.
+func findRefund(ctx context.Context, p PaymentProvider, req RefundRequest) (Refund, bool, error) {
+	f, ok := p.(RefundFinder)
+	if !ok {
+		return Refund{}, false, nil
+	}
+	return f.FindRefund(ctx, req)
 }
 
 // fail moves an approved claim to refund_failed with the reason.

@@ -444,7 +444,8 @@ func TestRefundStepLastAttemptFailsClaim(t *testing.T) {
 			require.Equal(t, claim.StatusRefundFailed, c.Status())
 			f := c.Failure()
 			require.Equal(t, "retries_exhausted", f.Code)
-			require.Equal(t, fmt.Sprintf("The refund failed %d times; the last error: %v", tt.attempt, tt.give), f.Reason)
+			require.Equal(t, fmt.Sprintf("The payment provider failed %d times in a row.", tt.attempt), f.Reason)
+			require.NotContains(t, f.Reason, "connection reset", "shoppers see the reason: no internals")
 			require.Len(t, b.store.events, 1)
 			require.Equal(t, f.Reason, b.store.events[0].Note)
 			require.Equal(t, map[string]any{"code": "retries_exhausted"}, b.store.events[0].Data)
@@ -715,6 +716,60 @@ func TestChargeSellerRecoveryModes(t *testing.T) {
 			if tt.giveRecoverer != nil && tt.giveAccount != "" {
 				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID), tt.giveRecoverer.calls[0].IdempotencyKey)
 				require.Equal(t, "acct_1", tt.giveRecoverer.calls[0].SellerAccount)
+			}
+		})
+	}
+}
+
+// findingProvider is a scriptedProvider that can also be asked whether a
+// refund was made.
+type findingProvider struct {
+	*scriptedProvider
+	found   *claimflow.Refund
+	findErr error
+}
+
+func (p *findingProvider) FindRefund(_ context.Context, _ claimflow.RefundRequest) (claimflow.Refund, bool, error) {
+	if p.findErr != nil {
+		return claimflow.Refund{}, false, p.findErr
+	}
+	if p.found == nil {
+		return claimflow.Refund{}, false, nil
+	}
+	return *p.found, true, nil
+}
+
+// TestRefundStepLastAttemptAsksTheProvider: when the last try fails
+// without saying whether the money moved, the step asks the provider; a
+// refund that was made is recorded, never failed.
+func TestRefundStepLastAttemptAsksTheProvider(t *testing.T) {
+	t.Parallel()
+	made := claimflow.Refund{ID: "re_made", Provider: order.ProviderSandbox, Status: claimflow.RefundSucceeded, Amount: money.Of(2500, eur)}
+	tests := []struct {
+		name       string
+		giveFound  *claimflow.Refund
+		giveErr    error
+		wantStatus claim.Status
+		wantCode   string
+	}{
+		{name: "it was made", giveFound: &made, wantStatus: claim.StatusRefunded},
+		{name: "it was not", wantStatus: claim.StatusRefundFailed, wantCode: "retries_exhausted"},
+		{name: "nobody knows", giveErr: errors.New("still down"), wantStatus: claim.StatusRefundFailed, wantCode: "refund_outcome_unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, refundResult{err: errors.New("timeout")})
+			b.refund.Providers = claimflow.Providers{order.ProviderSandbox: &findingProvider{scriptedProvider: b.provider, found: tt.giveFound, findErr: tt.giveErr}}
+			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 3, 3))
+			c := b.store.claim(t, stepClaimID)
+			require.Equal(t, tt.wantStatus, c.Status())
+			require.Equal(t, tt.wantCode, c.Failure().Code)
+			if tt.giveFound != nil {
+				require.Equal(t, "re_made", c.Refund().ID)
+				require.Len(t, b.store.ledger, 1)
+			} else {
+				require.Empty(t, b.store.ledger)
 			}
 		})
 	}

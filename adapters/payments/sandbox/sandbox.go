@@ -316,3 +316,24 @@ func (p *Provider) LookupRefund(ctx context.Context, refundID string) (claimflow
 	}
 	return claimflow.RefundUpdate{Provider: ProviderName, RefundID: refundID, ClaimID: claimID, Status: status}, nil
 }
+
+var _ claimflow.RefundFinder = (*Provider)(nil)
+
+// FindRefund implements claimflow.RefundFinder: the refund recorded under
+// req's idempotency key, if any.
+func (p *Provider) FindRefund(ctx context.Context, req claimflow.RefundRequest) (claimflow.Refund, bool, error) {
+	var r row
+	err := p.db.QueryRowContext(ctx, `SELECT id, status, amount, currency FROM sandbox_refunds WHERE idempotency_key = $1`,
+		req.IdempotencyKey).Scan(&r.id, &r.status, &r.amount, &r.currency)
+	if errors.Is(err, sql.ErrNoRows) {
+		return claimflow.Refund{}, false, nil
+	}
+	if err != nil {
+		return claimflow.Refund{}, false, fmt.Errorf("find sandbox refund %s: %w", req.IdempotencyKey, err)
+	}
+	ref, err := r.refund()
+	if err != nil {
+		return claimflow.Refund{}, false, err
+	}
+	return ref, true, nil
+}

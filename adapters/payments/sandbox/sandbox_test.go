@@ -361,3 +361,18 @@ func TestName(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "sandbox", sandbox.New(store.DB(), sandbox.Config{}).Name())
 }
+
+func TestFindRefund(t *testing.T) {
+	t.Parallel()
+	p := sandbox.New(store.DB(), sandbox.Config{})
+	req := request(t, 700)
+	_, found, err := p.FindRefund(context.Background(), req)
+	require.NoError(t, err)
+	require.False(t, found)
+	made, err := p.Refund(context.Background(), req)
+	require.NoError(t, err)
+	got, found, err := p.FindRefund(context.Background(), req)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.Equal(t, made, got)
+}

@@ -578,3 +578,23 @@ func (p *Provider) RecoverFromSeller(ctx context.Context, req claimflow.RecoverR
 	}
 	return rev.ID, nil
 }
+
+var _ claimflow.RefundFinder = (*Provider)(nil)
+
+// FindRefund implements claimflow.RefundFinder: the refund on req's
+// charge or PaymentIntent that carries req's claim id in its metadata.
+func (p *Provider) FindRefund(ctx context.Context, req claimflow.RefundRequest) (claimflow.Refund, bool, error) {
+	t, err := check(req)
+	if err != nil {
+		return claimflow.Refund{}, false, err
+	}
+	re, err := p.findRefund(ctx, t, req.ClaimID)
+	if err != nil || re == nil {
+		return claimflow.Refund{}, false, err
+	}
+	r, err := result(re, req.Amount.Currency())
+	if err != nil {
+		return claimflow.Refund{}, false, err
+	}
+	return r, true, nil
+}

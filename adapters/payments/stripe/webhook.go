@@ -76,7 +76,12 @@ func (w *Webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, u := range refundUpdates(ev) {
-		if err := w.Settler.Settle(ctx, u); err != nil {
+		if err := w.Settler.Settle(ctx, u); errors.Is(err, claimflow.ErrNotFound) {
+			// A refund made for a claim this engine does not hold (another
+			// system on the same Stripe account): nothing to do here.
+			log.Info("stripe webhook: refund of an unknown claim", "event_id", ev.ID, "refund_id", u.RefundID, "claim_id", u.ClaimID)
+			continue
+		} else if err != nil {
 			// Stripe retries a delivery that did not get a 2xx.
 			level := slog.LevelError
 			if errors.Is(err, claimflow.ErrRefundNotRecorded) {
