@@ -55,6 +55,14 @@ type SweepPendingArgs struct{}
 // Kind implements river.JobArgs.
 func (SweepPendingArgs) Kind() string { return "refunds_sweep_pending" }
 
+// RedriveArgs is the periodic job that schedules again the step of any
+// claim left waiting for a step that has no job (one that gave up on a
+// database error, say), so no claim waits silently.
+type RedriveArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RedriveArgs) Kind() string { return "claims_redrive" }
+
 // Config tunes the workers.
 type Config struct {
 	// Concurrency is how many jobs one process works at once (default 20).
@@ -68,9 +76,13 @@ type Config struct {
 	// 15 s; River's own default is an hour). Must exceed JobTimeout.
 	RescueAfter time.Duration
 	Logger      *slog.Logger
-	// SweepEvery is how often refunds left pending are re-read (default
-	// 5 minutes).
+	// SweepEvery is how often refunds left pending are re-read, and
+	// claims left without their next step are scheduled again (default 5
+	// minutes).
 	SweepEvery time.Duration
+	// RedriveAfter is how long a claim may wait for its next step with no
+	// job for it before the step is scheduled again (default 10 minutes).
+	RedriveAfter time.Duration
 	// Observe, if set, is told of every step run (for metrics).
 	Observe func(step string, attempt int, err error, d time.Duration)
 }
@@ -93,6 +105,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SweepEvery <= 0 {
 		c.SweepEvery = 5 * time.Minute
+	}
+	if c.RedriveAfter <= 0 {
+		c.RedriveAfter = 10 * time.Minute
 	}
 	return c
 }
@@ -214,6 +229,14 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 				return SweepPendingArgs{}, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: 1}
 			}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
+	redrive := &redriveWorker{pool: pool, after: cfg.RedriveAfter, maxAttempts: cfg.MaxAttempts, log: cfg.Logger}
+	if err := river.AddWorkerSafely(workers, redrive); err != nil {
+		return nil, err
+	}
+	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return RedriveArgs{}, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: 1}
+		}, &river.PeriodicJobOpts{RunOnStart: true}))
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		PeriodicJobs:         periodic,
 		Queues:               map[string]river.QueueConfig{QueueClaims: {MaxWorkers: cfg.Concurrency}},
@@ -231,6 +254,7 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("river workers: %w", err)
 	}
+	redrive.client = c
 	return &Workers{client: c}, nil
 }
 
@@ -293,6 +317,53 @@ func (w *chargeSellerWorker) Work(ctx context.Context, job *river.Job[ChargeSell
 }
 
 func (w *chargeSellerWorker) Timeout(*river.Job[ChargeSellerArgs]) time.Duration { return w.timeout }
+
+// redriveWorker schedules again the step of claims that wait for one with
+// no job to run it.
+type redriveWorker struct {
+	river.WorkerDefaults[RedriveArgs]
+	pool        *pgxpool.Pool
+	client      *river.Client[pgx.Tx]
+	after       time.Duration
+	maxAttempts int
+	log         *slog.Logger
+}
+
+func (w *redriveWorker) Work(ctx context.Context, _ *river.Job[RedriveArgs]) error {
+	rows, err := w.pool.Query(ctx, `
+		SELECT c.id, c.status FROM claims c
+		 WHERE c.status IN ('approved', 'refunded') AND c.updated_at < $1
+		   AND NOT EXISTS (SELECT 1 FROM river_job j
+		                    WHERE j.args->>'claim_id' = c.id
+		                      AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled'))
+		 ORDER BY c.updated_at LIMIT 100`, time.Now().Add(-w.after))
+	if err != nil {
+		return fmt.Errorf("find claims to redrive: %w", err)
+	}
+	var params []river.InsertManyParams
+	for rows.Next() {
+		var id, status string
+		if err := rows.Scan(&id, &status); err != nil {
+			rows.Close()
+			return err
+		}
+		var args river.JobArgs = RefundArgs{ClaimID: id}
+		if status == "refunded" {
+			args = ChargeSellerArgs{ClaimID: id}
+		}
+		params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: QueueClaims, MaxAttempts: w.maxAttempts}})
+		w.log.WarnContext(ctx, "claim had no job for its next step; scheduling it again", "claim_id", id, "status", status)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	_, err = w.client.InsertMany(ctx, params)
+	return err
+}
 
 type sweepWorker struct {
 	river.WorkerDefaults[SweepPendingArgs]

@@ -315,3 +315,27 @@ func TestStepsRunTwice(t *testing.T) {
 	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE args->>'claim_id' = $1`, id).Scan(&jobs))
 	require.Equal(t, 2, jobs, "refund and charge_seller, each scheduled once")
 }
+
+// TestClaimWithoutJobIsRedriven: a claim whose step gave up without
+// moving it (its job discarded after a database error, say) is scheduled
+// again by the periodic redrive, and closes.
+func TestClaimWithoutJobIsRedriven(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_redrive")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	c := client{t: t, e: router(st)}
+	shopper := uniq("shp")
+	_, orderID := seedOrder(c, shopper, 1300, "pay_ok")
+	id := fileClaim(c, shopper, orderID)["id"].(string)
+	_, err = st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE args->>'claim_id' = $1`, id)
+	require.NoError(t, err)
+	_, err = st.DB().ExecContext(ctx, `UPDATE claims SET updated_at = now() - interval '1 hour' WHERE id = $1`, id)
+	require.NoError(t, err)
+
+	startWorkers(t, st, sandbox.New(st.DB(), sandbox.Config{}), queue.Config{RedriveAfter: time.Minute})
+	require.Equal(t, claim.StatusClosed, waitFor(t, st, id))
+	ledgerBalances(t, st, id)
+}
