@@ -78,6 +78,7 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 			SlowThreshold:             500 * time.Millisecond,
 			LogLevel:                  logger.Warn,
 			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true, // log SQL without its values: they hold shoppers' words
 		})
 	}
 	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
