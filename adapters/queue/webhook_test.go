@@ -15,6 +15,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/adapters/payments/stripe"
+	"github.com/claimsd/claimsd/adapters/payments/stripe/stripemock"
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
@@ -214,4 +215,48 @@ func TestLostWebhookIsSwept(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, claim.StatusRefundPending, rec.Claim.Status())
 	ledgerBalances(t, st, old)
+}
+
+// TestClaimClosesThroughStripeMock: with Stripe as the payment provider, a
+// claim is refunded through the real SDK over HTTP (stripe-mock) and
+// closes with Stripe's refund id on it.
+func TestClaimClosesThroughStripeMock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, "queue_stripe")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st := openStore(t, url)
+	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: stripemock.URL(t)})
+	require.NoError(t, err)
+	steps := queue.Steps{
+		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{p.Name(): p}, Now: time.Now},
+		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
+	}
+	w, err := queue.NewWorkers(st.Pool(), steps, queue.Config{})
+	require.NoError(t, err)
+	require.NoError(t, w.Start(ctx))
+	t.Cleanup(func() { require.NoError(t, w.Stop(context.Background())) })
+
+	c := client{t: t, e: router(st)}
+	shopper, sellerID, orderID := uniq("shp"), uniq("sel"), uniq("ord")
+	code, body := c.do(http.MethodPut, "/v1/sellers/"+sellerID, "service", "platform", map[string]any{"name": "S", "risk_score": 80})
+	require.Equal(t, http.StatusCreated, code, body)
+	now := time.Now().UTC()
+	code, body = c.do(http.MethodPut, "/v1/orders/"+orderID, "service", "platform", map[string]any{
+		"buyer_id": shopper, "seller_id": sellerID, "currency": "USD", "amount": 2500, // stripe-mock's charges are USD
+		"items":   []map[string]any{{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 2500}},
+		"payment": map[string]any{"provider": "stripe", "reference": "pi_" + orderID},
+		"paid_at": now.Add(-72 * time.Hour).Format(time.RFC3339), "delivered_at": now.Add(-24 * time.Hour).Format(time.RFC3339),
+	})
+	require.Equal(t, http.StatusCreated, code, body)
+	id := fileClaim(c, shopper, orderID)["id"].(string)
+
+	require.Equal(t, claim.StatusClosed, waitFor(t, st, id))
+	code, got := c.do(http.MethodGet, "/v1/claims/"+id, "shopper", shopper, nil)
+	require.Equal(t, http.StatusOK, code)
+	refund := got["refund"].(map[string]any)
+	require.Equal(t, "stripe", refund["provider"])
+	require.True(t, strings.HasPrefix(refund["id"].(string), "re_"), refund)
+	ledgerBalances(t, st, id)
 }

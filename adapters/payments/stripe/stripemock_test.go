@@ -1,18 +1,11 @@
 package stripe_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,100 +16,11 @@ import (
 	"github.com/stripe/stripe-go/v76/client"
 
 	"github.com/claimsd/claimsd/adapters/payments/stripe"
+	"github.com/claimsd/claimsd/adapters/payments/stripe/stripemock"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
-
-const stripeMockModule = "github.com/stripe/stripe-mock@v0.203.0"
-
-// installStripeMock installs stripe-mock from the Go module proxy once per
-// test binary when it is not there yet, so the README's test command needs
-// no set-up step of its own.
-var installStripeMock = sync.OnceValue(func() error {
-	if findStripeMock() != "" {
-		return nil
-	}
-	out, err := exec.Command("go", "install", stripeMockModule).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go install %s: %w: %s", stripeMockModule, err, out)
-	}
-	return nil
-})
-
-// stripeMockURL returns the base URL of a stripe-mock: STRIPE_MOCK_URL if
-// set, else one started for this test from $(go env GOPATH)/bin or PATH
-// (installed there first if missing) and killed at cleanup.
-func stripeMockURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("STRIPE_MOCK_URL"); u != "" {
-		return u
-	}
-	require.NoError(t, installStripeMock())
-	bin := findStripeMock()
-	if bin == "" {
-		t.Fatalf("stripe-mock is not in $(go env GOPATH)/bin or PATH after `go install %s`; "+
-			"point STRIPE_MOCK_URL at a running one", stripeMockModule)
-	}
-
-	// Port 0 on both listeners: the system picks free ports, so parallel
-	// runs never collide, and stripe-mock prints the HTTP one.
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = cmd.Stdout
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-
-	addr := make(chan string, 1)
-	go func() {
-		const prefix = "Listening for HTTP at address: "
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
-				addr <- strings.TrimSpace(a)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout) // keep the pipe drained
-	}()
-	var hostPort string
-	select {
-	case hostPort = <-addr:
-	case <-time.After(30 * time.Second):
-		t.Fatal("stripe-mock did not report its HTTP address within 30s")
-	}
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", hostPort, time.Second)
-		if err == nil {
-			_ = conn.Close()
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "stripe-mock at %s does not accept connections: %v", hostPort, err)
-		time.Sleep(50 * time.Millisecond)
-	}
-	return "http://" + hostPort
-}
-
-func findStripeMock() string {
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			bin := filepath.Join(dir, "bin", "stripe-mock")
-			if _, err := os.Stat(bin); err == nil {
-				return bin
-			}
-		}
-	}
-	if bin, err := exec.LookPath("stripe-mock"); err == nil {
-		return bin
-	}
-	return ""
-}
 
 // recordingProxy forwards to target and keeps the Idempotency-Key header of
 // every POST /v1/refunds.
@@ -150,7 +54,7 @@ func (rp *recordingProxy) refundKeys() []string {
 
 func TestRefundAgainstStripeMock(t *testing.T) {
 	t.Parallel()
-	mock := stripeMockURL(t)
+	mock := stripemock.URL(t)
 
 	// stripe-mock answers with fixed fixtures: read the currency of the
 	// charge it serves so the refund asks for that one.
@@ -202,7 +106,7 @@ func TestRefundAgainstStripeMock(t *testing.T) {
 // through the real SDK.
 func TestLookupRefundAgainstStripeMock(t *testing.T) {
 	t.Parallel()
-	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: stripeMockURL(t)})
+	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: stripemock.URL(t)})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -220,7 +124,7 @@ func TestLookupRefundAgainstStripeMock(t *testing.T) {
 // reverse.)
 func TestConnectModesAgainstStripeMock(t *testing.T) {
 	t.Parallel()
-	mock := stripeMockURL(t)
+	mock := stripemock.URL(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: mock, ReverseTransfer: true})
