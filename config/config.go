@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,25 +125,11 @@ func Settings() []Setting {
 				return nil
 			}},
 		{Env: "CLAIMSD_DB_MAX_CONNS", Flag: "db-max-conns", Default: "16",
-			Help: "most connections the engine opens to PostgreSQL",
-			apply: func(c *Config, v string) error {
-				n, err := strconv.ParseInt(v, 10, 32)
-				if err != nil || n < 1 || n > 1000 {
-					return errors.New("must be a whole number from 1 to 1000")
-				}
-				c.DBMaxConns = int32(n)
-				return nil
-			}},
+			Help:  "most connections the engine opens to PostgreSQL",
+			apply: intSetting(1, 1000, func(c *Config, n int64) { c.DBMaxConns = int32(n) })},
 		{Env: "CLAIMSD_DB_MIN_CONNS", Flag: "db-min-conns", Default: "2",
-			Help: "connections kept open while idle",
-			apply: func(c *Config, v string) error {
-				n, err := strconv.ParseInt(v, 10, 32)
-				if err != nil || n < 0 || n > 1000 {
-					return errors.New("must be a whole number from 0 to 1000")
-				}
-				c.DBMinConns = int32(n)
-				return nil
-			}},
+			Help:  "connections kept open while idle",
+			apply: intSetting(0, 1000, func(c *Config, n int64) { c.DBMinConns = int32(n) })},
 		{Env: "CLAIMSD_JWT_SECRET", Flag: "jwt-secret", Default: "",
 			Help: "HS256 secret for API tokens (32+ bytes); empty creates one in the data directory",
 			apply: func(c *Config, v string) error {
@@ -172,14 +159,8 @@ func Settings() []Setting {
 				return nil
 			}},
 		{Env: "CLAIMSD_LOG_FORMAT", Flag: "log-format", Default: "json",
-			Help: "json or text",
-			apply: func(c *Config, v string) error {
-				if v != "json" && v != "text" {
-					return errors.New("must be json or text")
-				}
-				c.LogFormat = v
-				return nil
-			}},
+			Help:  "json or text",
+			apply: enumSetting(func(c *Config, v string) { c.LogFormat = v }, "json", "text")},
 		{Env: "CLAIMSD_MAX_BODY_BYTES", Flag: "max-body-bytes", Default: "262144",
 			Help: "largest request body accepted, in bytes",
 			apply: func(c *Config, v string) error {
@@ -207,23 +188,11 @@ func Settings() []Setting {
 				return nil
 			}},
 		{Env: "CLAIMSD_ROLE", Flag: "role", Default: "all",
-			Help: "what serve runs: all (API and workers), api or worker",
-			apply: func(c *Config, v string) error {
-				if v != "all" && v != "api" && v != "worker" {
-					return errors.New("must be all, api or worker")
-				}
-				c.Role = v
-				return nil
-			}},
+			Help:  "what serve runs: all (API and workers), api or worker",
+			apply: enumSetting(func(c *Config, v string) { c.Role = v }, "all", "api", "worker")},
 		{Env: "CLAIMSD_PAYMENTS", Flag: "payments", Default: "sandbox",
-			Help: "payment provider for refunds: sandbox (built in, records refunds in its own table) or stripe",
-			apply: func(c *Config, v string) error {
-				if v != "sandbox" && v != "stripe" {
-					return errors.New("must be sandbox or stripe")
-				}
-				c.Payments = v
-				return nil
-			}},
+			Help:  "payment provider for refunds: sandbox (built in, records refunds in its own table) or stripe",
+			apply: enumSetting(func(c *Config, v string) { c.Payments = v }, "sandbox", "stripe")},
 		{Env: "STRIPE_API_KEY", Flag: "stripe-api-key", Default: "",
 			Help: "Stripe secret key (sk_test_… or sk_live_…, or a restricted rk_ key); required with CLAIMSD_PAYMENTS=stripe",
 			apply: func(c *Config, v string) error {
@@ -258,14 +227,8 @@ func Settings() []Setting {
 			Help:  "a refund the provider left pending this long is re-read from the provider (in case its webhook was lost); checked every 5 minutes",
 			apply: durationSetting(func(c *Config, d time.Duration) { c.PendingRefundAfter = d })},
 		{Env: "CLAIMSD_STRIPE_SELLER_CHARGE", Flag: "stripe-seller-charge", Default: "ledger",
-			Help: "how a seller pays back a refund with Stripe: ledger (their debt stays in the ledger, netted against payouts), connect_destination (the refund reverses the destination charge's transfer) or connect_transfers (a transfer reversal on the order's transfer)",
-			apply: func(c *Config, v string) error {
-				if v != "ledger" && v != "connect_destination" && v != "connect_transfers" {
-					return errors.New("must be ledger, connect_destination or connect_transfers")
-				}
-				c.StripeSellerCharge = v
-				return nil
-			}},
+			Help:  "how a seller pays back a refund with Stripe: ledger (their debt stays in the ledger, netted against payouts), connect_destination (the refund reverses the destination charge's transfer) or connect_transfers (a transfer reversal on the order's transfer)",
+			apply: enumSetting(func(c *Config, v string) { c.StripeSellerCharge = v }, "ledger", "connect_destination", "connect_transfers")},
 		{Env: "CLAIMSD_STRIPE_RATE", Flag: "stripe-rate", Default: "20",
 			Help: "Stripe API calls per second per process (Stripe allows 25 in test mode)",
 			apply: func(c *Config, v string) error {
@@ -310,31 +273,40 @@ func Settings() []Setting {
 				return nil
 			}},
 		{Env: "CLAIMSD_WORKER_CONCURRENCY", Flag: "worker-concurrency", Default: "20",
-			Help: "workflow steps one process runs at once",
-			apply: func(c *Config, v string) error {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 1 || n > 10000 {
-					return errors.New("must be a whole number from 1 to 10000")
-				}
-				c.WorkerConcurrency = n
-				return nil
-			}},
+			Help:  "workflow steps one process runs at once",
+			apply: intSetting(1, 10000, func(c *Config, n int64) { c.WorkerConcurrency = int(n) })},
 		{Env: "CLAIMSD_JOB_MAX_ATTEMPTS", Flag: "job-max-attempts", Default: "10",
-			Help: "tries of a step (with exponential backoff) before its claim is marked failed",
-			apply: func(c *Config, v string) error {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 1 || n > 100 {
-					return errors.New("must be a whole number from 1 to 100")
-				}
-				c.JobMaxAttempts = n
-				return nil
-			}},
+			Help:  "tries of a step (with exponential backoff) before its claim is marked failed",
+			apply: intSetting(1, 100, func(c *Config, n int64) { c.JobMaxAttempts = int(n) })},
 		{Env: "CLAIMSD_JOB_TIMEOUT", Flag: "job-timeout", Default: "10s",
 			Help:  "longest one attempt of a step may run",
 			apply: durationSetting(func(c *Config, d time.Duration) { c.JobTimeout = d })},
 		{Env: "CLAIMSD_JOB_RESCUE_AFTER", Flag: "job-rescue-after", Default: "15s",
 			Help:  "when a step whose process died is run again (must exceed CLAIMSD_JOB_TIMEOUT)",
 			apply: durationSetting(func(c *Config, d time.Duration) { c.JobRescueAfter = d })},
+	}
+}
+
+// intSetting parses a whole number from lo to hi.
+func intSetting(lo, hi int64, set func(*Config, int64)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+		}
+		set(c, n)
+		return nil
+	}
+}
+
+// enumSetting accepts one of values.
+func enumSetting(set func(*Config, string), values ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if !slices.Contains(values, v) {
+			return fmt.Errorf("must be %s or %s", strings.Join(values[:len(values)-1], ", "), values[len(values)-1])
+		}
+		set(c, v)
+		return nil
 	}
 }
 
