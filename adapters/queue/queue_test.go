@@ -213,10 +213,7 @@ func TestDeclinedRefundWaitsForAnAgent(t *testing.T) {
 func TestTransientFailuresAreRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url, cleanup, err := pgtest.Database(ctx, "queue_flaky")
-	require.NoError(t, err)
-	t.Cleanup(cleanup)
-	st := openStore(t, url)
+	st := freshStore(t, "queue_flaky")
 	p := sandbox.New(st.DB(), sandbox.Config{FailRate: 0.25, Rand: mrand.New(mrand.NewPCG(9, 11))})
 	startWorkers(t, st, p, queue.Config{})
 	c := client{t: t, e: router(st)}
@@ -236,9 +233,14 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	require.Greater(t, p.Calls(), int64(len(ids)), "some calls failed and were retried")
 }
 
-func openStore(t *testing.T, url string) *pgstore.Store {
+// freshStore returns a store on a database of the test's own, migrated and
+// scheduling steps as River jobs, dropped at cleanup.
+func freshStore(t *testing.T, name string) *pgstore.Store {
 	t.Helper()
 	ctx := context.Background()
+	url, cleanup, err := pgtest.Database(ctx, name)
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
 	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 10})
 	require.NoError(t, err)
 	t.Cleanup(st.Close)
@@ -255,10 +257,7 @@ func openStore(t *testing.T, url string) *pgstore.Store {
 func TestStuckJobIsRescued(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url, cleanup, err := pgtest.Database(ctx, "queue_rescue")
-	require.NoError(t, err)
-	t.Cleanup(cleanup)
-	st := openStore(t, url)
+	st := freshStore(t, "queue_rescue")
 	c := client{t: t, e: router(st)}
 	shopper := uniq("shp")
 	_, orderID := seedOrder(c, shopper, 1200, "pay_ok")
@@ -286,10 +285,7 @@ func TestStuckJobIsRescued(t *testing.T) {
 func TestStepsRunTwice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url, cleanup, err := pgtest.Database(ctx, "queue_twice")
-	require.NoError(t, err)
-	t.Cleanup(cleanup)
-	st := openStore(t, url)
+	st := freshStore(t, "queue_twice")
 	c := client{t: t, e: router(st)}
 	shopper := uniq("shp")
 	_, orderID := seedOrder(c, shopper, 900, "pay_ok")
@@ -322,15 +318,12 @@ func TestStepsRunTwice(t *testing.T) {
 func TestClaimWithoutJobIsRedriven(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url, cleanup, err := pgtest.Database(ctx, "queue_redrive")
-	require.NoError(t, err)
-	t.Cleanup(cleanup)
-	st := openStore(t, url)
+	st := freshStore(t, "queue_redrive")
 	c := client{t: t, e: router(st)}
 	shopper := uniq("shp")
 	_, orderID := seedOrder(c, shopper, 1300, "pay_ok")
 	id := fileClaim(c, shopper, orderID)["id"].(string)
-	_, err = st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE args->>'claim_id' = $1`, id)
+	_, err := st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE args->>'claim_id' = $1`, id)
 	require.NoError(t, err)
 	_, err = st.DB().ExecContext(ctx, `UPDATE claims SET updated_at = now() - interval '1 hour' WHERE id = $1`, id)
 	require.NoError(t, err)
