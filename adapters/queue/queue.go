@@ -209,14 +209,14 @@ type Workers struct {
 func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	cfg = cfg.withDefaults()
 	workers := river.NewWorkers()
-	refund := &refundWorker{step: steps.Refund, timeout: cfg.JobTimeout}
-	refund.run = observed(cfg, string(claimflow.StepRefund), refund.work)
-	if err := river.AddWorkerSafely(workers, refund); err != nil {
+	if err := river.AddWorkerSafely(workers, &stepWorker[RefundArgs]{
+		run: observed(cfg, string(claimflow.StepRefund), steps.Refund.Run), timeout: cfg.JobTimeout,
+	}); err != nil {
 		return nil, err
 	}
-	charge := &chargeSellerWorker{step: steps.ChargeSeller, timeout: cfg.JobTimeout}
-	charge.run = observed(cfg, string(claimflow.StepChargeSeller), charge.work)
-	if err := river.AddWorkerSafely(workers, charge); err != nil {
+	if err := river.AddWorkerSafely(workers, &stepWorker[ChargeSellerArgs]{
+		run: observed(cfg, string(claimflow.StepChargeSeller), steps.ChargeSeller.Run), timeout: cfg.JobTimeout,
+	}); err != nil {
 		return nil, err
 	}
 	var periodic []*river.PeriodicJob
@@ -284,39 +284,27 @@ func observed(cfg Config, step string, run func(ctx context.Context, claimID str
 	}
 }
 
-type refundWorker struct {
-	river.WorkerDefaults[RefundArgs]
-	step    *claimflow.RefundStep
-	timeout time.Duration
+// claimJob is the args of a job that runs one step for one claim.
+type claimJob interface {
+	river.JobArgs
+	claim() string
+}
+
+func (a RefundArgs) claim() string       { return a.ClaimID }
+func (a ChargeSellerArgs) claim() string { return a.ClaimID }
+
+// stepWorker runs one workflow step for the claim its job names.
+type stepWorker[A claimJob] struct {
+	river.WorkerDefaults[A]
 	run     func(ctx context.Context, claimID string, attempt, max int) error
-}
-
-func (w *refundWorker) work(ctx context.Context, claimID string, attempt, max int) error {
-	return w.step.Run(ctx, claimID, attempt, max)
-}
-
-func (w *refundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
-	return w.run(ctx, job.Args.ClaimID, job.Attempt, job.MaxAttempts)
-}
-
-func (w *refundWorker) Timeout(*river.Job[RefundArgs]) time.Duration { return w.timeout }
-
-type chargeSellerWorker struct {
-	river.WorkerDefaults[ChargeSellerArgs]
-	step    *claimflow.ChargeSellerStep
 	timeout time.Duration
-	run     func(ctx context.Context, claimID string, attempt, max int) error
 }
 
-func (w *chargeSellerWorker) work(ctx context.Context, claimID string, attempt, max int) error {
-	return w.step.Run(ctx, claimID, attempt, max)
+func (w *stepWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
+	return w.run(ctx, job.Args.claim(), job.Attempt, job.MaxAttempts)
 }
 
-func (w *chargeSellerWorker) Work(ctx context.Context, job *river.Job[ChargeSellerArgs]) error {
-	return w.run(ctx, job.Args.ClaimID, job.Attempt, job.MaxAttempts)
-}
-
-func (w *chargeSellerWorker) Timeout(*river.Job[ChargeSellerArgs]) time.Duration { return w.timeout }
+func (w *stepWorker[A]) Timeout(*river.Job[A]) time.Duration { return w.timeout }
 
 // redriveWorker schedules again the step of claims that wait for one with
 // no job to run it.
