@@ -5,7 +5,8 @@
 //	policy := policyfile.Default()
 //	policy, err := policyfile.Load("/etc/claimsd/policy.json")
 //
-// The format (every field is required; limits are in minor units, so 5000
+// The format (every field is required but review and contest_window_hours;
+// limits are in minor units, so 5000
 // is 50.00 EUR but 5000 JPY; currency keys are ISO 4217 codes):
 //
 //	{
@@ -22,7 +23,12 @@
 //	  "tiers": [                                    // youngest first; the first starts at 0
 //	    {"name": "new", "min_account_age_days": 0,
 //	     "instant_limits": {"EUR": 5000}, "raised_limits": {"EUR": 15000}}
-//	  ]
+//	  ],
+//	  "review": {                                   // optional, per claim reason: how long a claim
+//	    "not_received": {"sla_hours": 72,           // may wait for a person (default 24 h), then
+//	                     "on_expiry": "approve"}    // "escalate" (default) or "approve"
+//	  },
+//	  "contest_window_hours": 72                    // optional: how long a charged seller may contest
 //	}
 //
 // (JSON has no comments; they are here for the reader.) Unknown fields are
@@ -40,6 +46,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
@@ -87,6 +94,14 @@ type file struct {
 	HighRiskSellerScore         *int             `json:"high_risk_seller_score"`
 	CounterfeitPatternClaims90d *int             `json:"counterfeit_pattern_claims_90d"`
 	Tiers                       []tier           `json:"tiers"`
+	// Optional time-boxes; missing ones take the defaults.
+	Review             map[string]reviewRule `json:"review,omitempty"`
+	ContestWindowHours *int                  `json:"contest_window_hours,omitempty"`
+}
+
+type reviewRule struct {
+	SLAHours *int    `json:"sla_hours"`
+	OnExpiry *string `json:"on_expiry"`
 }
 
 type tier struct {
@@ -145,6 +160,33 @@ func Parse(r io.Reader) (decision.Policy, error) {
 		})
 	}
 
+	if len(f.Review) > 0 {
+		p.Review = make(map[claim.Reason]decision.ReviewRule, len(f.Review))
+	}
+	for _, k := range sortedKeys(f.Review) {
+		field := "review." + k
+		reason, err := claim.ParseReason(k)
+		if err != nil {
+			c.add(field, "unknown_reason", "is not a claim reason; use counterfeit, not_as_described, damaged or not_received")
+			continue
+		}
+		r := f.Review[k]
+		rule := decision.ReviewRule{SLA: time.Duration(c.num(field+".sla_hours", r.SLAHours)) * time.Hour}
+		if s := c.str(field+".on_expiry", r.OnExpiry); s != "" {
+			if rule.OnExpiry, err = decision.ParseExpiry(s); err != nil {
+				c.add(field+".on_expiry", "unknown_expiry", "must be escalate or approve")
+			}
+		}
+		p.Review[reason] = rule
+	}
+	if f.ContestWindowHours != nil {
+		if *f.ContestWindowHours <= 0 {
+			c.add("contest_window_hours", "out_of_range", "must be at least 1 hour")
+		} else {
+			p.ContestWindow = time.Duration(*f.ContestWindowHours) * time.Hour
+		}
+	}
+
 	// Validate sees what could be read; a problem the file's own checks
 	// already reported for a field is not reported twice.
 	if err := p.Validate(); err != nil {
@@ -176,6 +218,17 @@ func Marshal(p decision.Policy) ([]byte, error) {
 	}
 	for r, days := range p.ClaimWindowDays {
 		f.ClaimWindowDays[r.String()] = days
+	}
+	if len(p.Review) > 0 {
+		f.Review = make(map[string]reviewRule, len(p.Review))
+		for r, rule := range p.Review {
+			hours, onExpiry := int(rule.SLA/time.Hour), rule.OnExpiry.String()
+			f.Review[r.String()] = reviewRule{SLAHours: &hours, OnExpiry: &onExpiry}
+		}
+	}
+	if p.ContestWindow > 0 {
+		hours := int(p.ContestWindow / time.Hour)
+		f.ContestWindowHours = &hours
 	}
 	for i := range p.Tiers {
 		t := &p.Tiers[i]

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/money"
@@ -45,6 +46,13 @@ type Policy struct {
 	// against a seller in 90 days make a pattern: further counterfeit
 	// claims against them are refunded up to the raised limit.
 	CounterfeitPatternClaims90d int
+	// Review is, per claim reason, how long a claim may wait for a person
+	// and what happens then; a reason missing here waits 24 hours and is
+	// escalated.
+	Review map[claim.Reason]ReviewRule
+	// ContestWindow is how long a seller may contest a chargeback after
+	// being charged; zero means 72 hours.
+	ContestWindow time.Duration
 	// Tiers are the shopper trust tiers, youngest first. The first starts at
 	// 0 days; a shopper belongs to the last tier whose MinAccountAgeDays
 	// their account age (days since their first order) has reached.
@@ -159,6 +167,7 @@ func (p Policy) Validate() error {
 		}
 		errs = append(errs, checkLimits(field+".raised_limits", t.RaisedLimits)...)
 	}
+	errs = append(errs, p.validateTimeBoxes()...)
 	return errors.Join(errs...)
 }
 
