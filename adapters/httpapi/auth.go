@@ -22,10 +22,12 @@ const (
 	RoleFinance = "finance"
 	RoleAdmin   = "admin"
 	RoleService = "service"
+	// RoleSeller's subject is the seller's id.
+	RoleSeller = "seller"
 )
 
 // Roles lists every role.
-var Roles = []string{RoleShopper, RoleAgent, RoleFinance, RoleAdmin, RoleService}
+var Roles = []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleService}
 
 type tokenClaims struct {
 	Role string `json:"role"`

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -54,27 +55,83 @@ type failureDTO struct {
 	Reason string `json:"reason"`
 }
 
-type claimResponse struct {
-	ID          string         `json:"id"`
-	OrderID     string         `json:"order_id"`
-	ShopperID   string         `json:"shopper_id"`
-	SellerID    string         `json:"seller_id"`
-	Reason      string         `json:"reason"`
-	Status      string         `json:"status"`
-	Amount      int64          `json:"amount"`
-	Currency    string         `json:"currency"`
-	Items       []claimItemDTO `json:"items"`
-	Description string         `json:"description"`
-	Evidence    []evidenceDTO  `json:"evidence"`
-	Decision    decisionDTO    `json:"decision"`
-	Refund      *refundDTO     `json:"refund"`
-	Failure     *failureDTO    `json:"failure"`
-	Version     int64          `json:"version"`
-	CreatedAt   time.Time      `json:"created_at"`
-	UpdatedAt   time.Time      `json:"updated_at"`
+// explanationDTO is what the shopper reads about their claim.
+type explanationDTO struct {
+	Summary   string  `json:"summary"`
+	WhatHelps *string `json:"what_helps"`
 }
 
-func newClaimResponse(r claimflow.Record, v claimflow.Viewer) claimResponse {
+// reviewDTO is the deadline of a claim waiting for a person.
+type reviewDTO struct {
+	Deadline    time.Time  `json:"deadline"`
+	Overdue     bool       `json:"overdue"`
+	EscalatedAt *time.Time `json:"escalated_at"`
+}
+
+// rejectionDTO is why an agent rejected the claim.
+type rejectionDTO struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	WhatHelps string `json:"what_helps"`
+}
+
+type contestDTO struct {
+	Statement   string        `json:"statement"`
+	Evidence    []evidenceDTO `json:"evidence"`
+	ContestedAt time.Time     `json:"contested_at"`
+}
+
+type resolutionDTO struct {
+	By   actorDTO  `json:"by"`
+	At   time.Time `json:"at"`
+	Note string    `json:"note"`
+}
+
+// chargebackDTO is the charge of the claim to its seller.
+type chargebackDTO struct {
+	Status     string         `json:"status"`
+	Amount     int64          `json:"amount"`
+	Currency   string         `json:"currency"`
+	ChargedAt  time.Time      `json:"charged_at"`
+	ContestBy  time.Time      `json:"contest_by"`
+	Recovery   *string        `json:"recovery"`
+	Contest    *contestDTO    `json:"contest"`
+	Resolution *resolutionDTO `json:"resolution"`
+}
+
+type claimResponse struct {
+	ID          string          `json:"id"`
+	OrderID     string          `json:"order_id"`
+	ShopperID   string          `json:"shopper_id,omitempty"`
+	SellerID    string          `json:"seller_id"`
+	Reason      string          `json:"reason"`
+	Status      string          `json:"status"`
+	Amount      int64           `json:"amount"`
+	Currency    string          `json:"currency"`
+	Items       []claimItemDTO  `json:"items"`
+	Description string          `json:"description"`
+	Evidence    []evidenceDTO   `json:"evidence"`
+	Decision    decisionDTO     `json:"decision"`
+	Refund      *refundDTO      `json:"refund"`
+	Failure     *failureDTO     `json:"failure"`
+	Explanation *explanationDTO `json:"explanation,omitempty"`
+	Review      *reviewDTO      `json:"review"`
+	Rejection   *rejectionDTO   `json:"rejection"`
+	Chargeback  *chargebackDTO  `json:"chargeback,omitempty"`
+	Version     int64           `json:"version"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// isStaff reports whether the viewer works for the platform and sees
+// every detail of a claim.
+func isStaff(v claimflow.Viewer) bool { return !v.IsShopper() && !v.IsSeller() }
+
+// newClaimResponse renders a claim for its viewer: a shopper does not see
+// the decision's facts (the seller's risk profile) nor the seller's
+// chargeback; a seller sees neither the shopper's identity nor their
+// evidence links, nor the facts.
+func newClaimResponse(r claimflow.Record, v claimflow.Viewer, now time.Time) claimResponse {
 	c := r.Claim
 	resp := claimResponse{
 		ID: c.ID(), OrderID: c.OrderID(), ShopperID: c.ShopperID(), SellerID: c.SellerID(),
@@ -99,10 +156,32 @@ func newClaimResponse(r claimflow.Record, v claimflow.Viewer) claimResponse {
 	for _, ev := range c.Evidence() {
 		resp.Evidence = append(resp.Evidence, evidenceDTO{Kind: ev.Kind, URL: ev.URL})
 	}
+	if d := c.ReviewDeadline(); !d.IsZero() {
+		resp.Review = &reviewDTO{Deadline: d, Overdue: c.ReviewDue(now), EscalatedAt: timePtr(c.EscalatedAt())}
+	}
+	if rr := c.Rejection(); rr.String() != "" {
+		resp.Rejection = &rejectionDTO{Code: rr.String(), Message: rr.Text(), WhatHelps: rr.Helps()}
+	}
+	if !v.IsSeller() {
+		ex := claimflow.Explain(r)
+		resp.Explanation = &explanationDTO{Summary: ex.Summary}
+		if ex.WhatHelps != "" {
+			resp.Explanation.WhatHelps = &ex.WhatHelps
+		}
+	}
+	if cb := c.Chargeback(); cb.Status != claim.ChargebackNone && !v.IsShopper() {
+		resp.Chargeback = newChargebackDTO(c, cb, v)
+	}
+	if v.IsSeller() {
+		resp.ShopperID = ""
+		for i := range resp.Evidence {
+			resp.Evidence[i].URL = ""
+		}
+	}
 	for _, rs := range r.Decision.Reasons {
 		resp.Decision.Reasons = append(resp.Decision.Reasons, reasonDTO{Code: rs.Code, Message: rs.Message})
 	}
-	if !v.IsShopper() {
+	if isStaff(v) {
 		f := r.Facts
 		resp.Decision.Facts = &factsDTO{
 			ClaimReason: f.ClaimReason.String(), Amount: f.Amount.Amount(), OrderAmount: f.OrderAmount.Amount(),
@@ -122,5 +201,36 @@ func (a *api) getClaim(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newClaimResponse(rec, v))
+	return c.JSON(http.StatusOK, newClaimResponse(rec, v, a.Claims.Now()))
+}
+
+func newChargebackDTO(c *claim.Claim, cb claim.Chargeback, v claimflow.Viewer) *chargebackDTO {
+	d := &chargebackDTO{
+		Status: cb.Status.String(), Amount: c.Amount().Amount(), Currency: c.Amount().Currency().String(),
+		ChargedAt: cb.ChargedAt, ContestBy: cb.ContestBy,
+	}
+	if cb.Recovery != "" {
+		d.Recovery = &cb.Recovery
+	}
+	if ct := cb.Contest; ct != nil {
+		d.Contest = &contestDTO{Statement: ct.Statement, ContestedAt: ct.At, Evidence: []evidenceDTO{}}
+		for _, ev := range ct.Evidence {
+			d.Contest.Evidence = append(d.Contest.Evidence, evidenceDTO{Kind: ev.Kind, URL: ev.URL})
+		}
+	}
+	if !cb.ResolvedAt.IsZero() {
+		by := actorDTO{Kind: cb.ResolvedBy.Kind, ID: cb.ResolvedBy.ID}
+		if !isStaff(v) {
+			by.ID = "" // sellers see that an agent decided, not who
+		}
+		d.Resolution = &resolutionDTO{By: by, At: cb.ResolvedAt, Note: cb.Note}
+	}
+	return d
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }

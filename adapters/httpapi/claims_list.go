@@ -52,7 +52,7 @@ func (a *api) listClaims(c echo.Context) error {
 	}
 	out := listResponse[claimResponse]{Data: make([]claimResponse, 0, len(recs))}
 	for _, r := range recs {
-		out.Data = append(out.Data, newClaimResponse(r, v))
+		out.Data = append(out.Data, newClaimResponse(r, v, a.Claims.Now()))
 	}
 	if next != "" {
 		cur := base64.RawURLEncoding.EncodeToString([]byte(next))
@@ -75,15 +75,24 @@ func queryTime(c echo.Context, name string) (*time.Time, error) {
 	return t, nil
 }
 
+// pageLimit reads ?limit=: 50 when absent, at most MaxPageSize.
+func pageLimit(c echo.Context) (int, error) {
+	s := c.QueryParam("limit")
+	if s == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxPageSize {
+		return 0, newError(http.StatusBadRequest, "invalid_limit", "must be a whole number from 1 to 200", "limit")
+	}
+	return n, nil
+}
+
 // page reads ?limit= and ?cursor=; the cursor is opaque to clients.
 func page(c echo.Context) (int, string, error) {
-	limit := 50
-	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxPageSize {
-			return 0, "", newError(http.StatusBadRequest, "invalid_limit", "must be a whole number from 1 to 200", "limit")
-		}
-		limit = n
+	limit, err := pageLimit(c)
+	if err != nil {
+		return 0, "", err
 	}
 	var after string
 	if s := c.QueryParam("cursor"); s != "" {

@@ -16,7 +16,7 @@ type claimItemDTO struct {
 
 type evidenceDTO struct {
 	Kind string `json:"kind"`
-	URL  string `json:"url"`
+	URL  string `json:"url,omitempty"` // empty in a seller's view
 }
 
 type claimRequest struct {
@@ -46,6 +46,6 @@ func (a *api) postClaim(c echo.Context) error {
 		if err != nil {
 			return 0, nil, err
 		}
-		return http.StatusCreated, newClaimResponse(rec, v), nil
+		return http.StatusCreated, newClaimResponse(rec, v, a.Claims.Now()), nil
 	})
 }

@@ -40,6 +40,7 @@ func toAPIError(err error) *apiError {
 		ae  *apiError
 		ve  *validation.Error
 		nf  *claimflow.NotFoundError
+		ce  *claimflow.ConflictError
 		he  *echo.HTTPError
 		mbe *http.MaxBytesError
 		syn *json.SyntaxError
@@ -55,6 +56,16 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusUnprocessableEntity, ve.Code, ve.Message, ve.Field)
 	case errors.As(err, &nf):
 		return newError(http.StatusNotFound, nf.Resource+"_not_found", nf.Error(), nf.Field)
+	case errors.As(err, &ce):
+		// The claim as it stands, so the caller can see why and decide again.
+		cur := map[string]any{}
+		if c := ce.Current.Claim; c != nil {
+			cur["status"], cur["version"] = c.Status().String(), c.Version()
+			if cb := c.Chargeback().Status.String(); cb != "" {
+				cur["chargeback_status"] = cb
+			}
+		}
+		return &apiError{Status: http.StatusConflict, Code: ce.Code, Message: ce.Message, Extra: map[string]any{"current": cur}}
 	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
 		return newError(http.StatusConflict, "idempotency_key_reused",
 			"this Idempotency-Key was already used for a different request; use a new key", "Idempotency-Key")

@@ -23,6 +23,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/adapters/payments/stripe"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -524,6 +525,255 @@ func TestOpenAPIConformance(t *testing.T) {
 		cf.run(t, c)
 	}
 
+	// Agents. Bob's large claim waits for a person; Carol's refund is
+	// declined, so hers waits too. The test router has no workers: the
+	// refund step runs here, as the job would.
+	ctx := context.Background()
+	bob, carol := b.name("shp_bob"), b.name("shp_carol")
+	bobTok, carolTok := b.token(t, "shopper", bob), b.token(t, "shopper", carol)
+	sellerTok, otherSellerTok := b.token(t, "seller", sellerID), b.token(t, "seller", b.name("sel_other"))
+	refund := &claimflow.RefundStep{Store: store, Now: time.Now,
+		Providers: claimflow.Providers{sandbox.ProviderName: sandbox.New(store.DB(), sandbox.Config{})}}
+	charge := &claimflow.ChargeSellerStep{Store: store, Now: time.Now}
+	orderOf := func(id, buyer string, amount int64, payRef string) map[string]any {
+		m := order(id, amount, true)
+		m["buyer_id"], m["payment"] = buyer, map[string]any{"provider": "sandbox", "reference": payRef}
+		return m
+	}
+	version := func(r response) int64 { return int64(r.json(t)["version"].(float64)) }
+	ord3, ord4 := b.name("ord_3"), b.name("ord_4")
+	cf.run(t, apiCall{name: "order for a review", method: http.MethodPut, path: "/v1/orders/" + ord3, token: svcTok,
+		body: orderOf(ord3, bob, 40000, "pay_"+ord3), want: 201})
+	cf.run(t, apiCall{name: "order paid by a declining card", method: http.MethodPut, path: "/v1/orders/" + ord4, token: svcTok,
+		body: orderOf(ord4, carol, 1500, "pay_decline_"+ord4), want: 201})
+	r = cf.run(t, apiCall{name: "claim sent to review", method: http.MethodPost, path: "/v1/claims", token: bobTok,
+		body: claimBody(ord3), want: 201})
+	require.Equal(t, "in_review", r.json(t)["status"])
+	require.NotNil(t, r.json(t)["review"])
+	require.NotNil(t, r.json(t)["explanation"].(map[string]any)["what_helps"])
+	reviewID, reviewVersion := r.json(t)["id"].(string), version(r)
+	r = cf.run(t, apiCall{name: "claim whose refund is declined", method: http.MethodPost, path: "/v1/claims", token: carolTok,
+		body: claimBody(ord4), want: 201})
+	require.Equal(t, "approved", r.json(t)["status"])
+	failedID := r.json(t)["id"].(string)
+	require.NoError(t, refund.Run(ctx, failedID, 1, 10))
+
+	// The review queue: both claims, one page each.
+	queuePath := "/v1/review-queue?seller_id=" + sellerID
+	r = cf.run(t, apiCall{name: "queue, first page", method: http.MethodGet, path: queuePath + "&limit=1", token: agentTok, want: 200})
+	require.Len(t, r.json(t)["data"], 1)
+	row := r.json(t)["data"].([]any)[0].(map[string]any)
+	require.Equal(t, reviewID, row["id"], "the earlier deadline leads")
+	require.Equal(t, "review", row["waiting"].(map[string]any)["kind"])
+	cursor, ok = r.json(t)["next_cursor"].(string)
+	require.True(t, ok, "a first page of two must have a next_cursor: %s", r.Body)
+	r = cf.run(t, apiCall{name: "queue, next page", method: http.MethodGet, path: queuePath + "&limit=1&cursor=" + cursor, token: adminTok, want: 200})
+	row = r.json(t)["data"].([]any)[0].(map[string]any)
+	require.Equal(t, failedID, row["id"])
+	require.Equal(t, "refund_failed", row["status"])
+	require.Equal(t, "card_declined", row["waiting"].(map[string]any)["code"])
+	r = cf.run(t, apiCall{name: "queue, filtered", method: http.MethodGet, token: agentTok, want: 200,
+		path: queuePath + "&reason=counterfeit&currency=EUR&min_amount=40000&max_amount=40000&limit=10"})
+	require.Len(t, r.json(t)["data"], 1)
+	require.Nil(t, r.json(t)["next_cursor"])
+	for _, c := range []apiCall{
+		{name: "queue: unknown reason", path: "/v1/review-queue?reason=lost", token: agentTok, want: 400, rejected: true},
+		{name: "queue: bad seller id", path: "/v1/review-queue?seller_id=a%20b", token: agentTok, want: 400, rejected: true},
+		{name: "queue: bad currency", path: "/v1/review-queue?currency=euro", token: agentTok, want: 400, rejected: true},
+		{name: "queue: negative amount", path: "/v1/review-queue?currency=EUR&min_amount=-1", token: agentTok, want: 400, rejected: true},
+		{name: "queue: amount without currency", path: "/v1/review-queue?min_amount=100", token: agentTok, want: 400},
+		{name: "queue: min above max", path: "/v1/review-queue?currency=EUR&min_amount=500&max_amount=100", token: agentTok, want: 400},
+		{name: "queue: limit 0", path: "/v1/review-queue?limit=0", token: agentTok, want: 400, rejected: true},
+		{name: "queue: forged cursor", path: "/v1/review-queue?cursor=not*base64", token: agentTok, want: 400},
+		{name: "queue: no token", path: "/v1/review-queue", want: 401, rejected: true},
+		{name: "queue: finance", path: "/v1/review-queue", token: financeTok, want: 403},
+	} {
+		c.method = http.MethodGet
+		cf.run(t, c)
+	}
+
+	// A claim's detail, for the agent deciding it.
+	reviewPath := "/v1/claims/" + reviewID
+	r = cf.run(t, apiCall{name: "detail", method: http.MethodGet, path: reviewPath + "/detail", token: agentTok, want: 200})
+	require.Equal(t, reviewID, r.json(t)["claim"].(map[string]any)["id"])
+	require.Len(t, r.json(t)["timeline"], 2)
+	require.Equal(t, "Acme", r.json(t)["seller"].(map[string]any)["name"])
+	require.Equal(t, bob, r.json(t)["shopper"].(map[string]any)["id"])
+	for _, c := range []apiCall{
+		{name: "detail: no token", want: 401, rejected: true},
+		{name: "detail: shopper", token: bobTok, want: 403},
+		{name: "detail: seller", token: sellerTok, want: 403},
+		{name: "detail: unknown", path: "/v1/claims/clm_nope/detail", token: financeTok, want: 404},
+	} {
+		c.method = http.MethodGet
+		if c.path == "" {
+			c.path = reviewPath + "/detail"
+		}
+		cf.run(t, c)
+	}
+
+	// Overrides: the agent rejects bob's claim (retried with a key), then
+	// approves it on second thoughts; carol's refund is tried again.
+	overridePath := reviewPath + "/override"
+	okey := "override-" + b.id
+	reject := map[string]any{"action": "reject", "reason_code": "insufficient_evidence",
+		"note": "The photos are too blurry to tell.", "version": reviewVersion}
+	r = cf.run(t, apiCall{name: "override: reject", method: http.MethodPost, path: overridePath, token: agentTok, body: reject,
+		headers: []string{"Idempotency-Key", okey}, want: 200})
+	require.Equal(t, "rejected", r.json(t)["status"])
+	require.Equal(t, "insufficient_evidence", r.json(t)["rejection"].(map[string]any)["code"])
+	require.Nil(t, r.json(t)["review"], "a rejected claim waits for nobody")
+	rejectedVersion := version(r)
+	r = cf.run(t, apiCall{name: "override: replayed", method: http.MethodPost, path: overridePath, token: agentTok, body: reject,
+		headers: []string{"Idempotency-Key", okey}, want: 200})
+	require.Equal(t, "true", r.Header.Get("Idempotency-Replayed"))
+	approve := map[string]any{"action": "approve", "note": "New photos show the fake logo.", "version": rejectedVersion}
+	overrideCalls := []apiCall{
+		{name: "override: malformed JSON", token: agentTok, body: `{"action":`, want: 400, rejected: true},
+		{name: "override: unknown field", token: agentTok, body: map[string]any{"decision": "approve", "note": "n", "version": 1}, want: 400, rejected: true},
+		{name: "override: key too long", token: agentTok, body: approve, headers: []string{"Idempotency-Key", strings.Repeat("k", 300)}, want: 400, rejected: true},
+		{name: "override: no token", body: approve, want: 401, rejected: true},
+		{name: "override: finance", token: financeTok, body: approve, want: 403},
+		{name: "override: unknown claim", path: "/v1/claims/clm_nope/override", token: agentTok, body: approve, want: 404},
+		{name: "override: key reused with another body", token: agentTok, body: approve, headers: []string{"Idempotency-Key", okey}, want: 409},
+		{name: "override: too large", token: agentTok, body: map[string]any{"action": "approve", "note": big, "version": rejectedVersion}, want: 413, rejected: true},
+		{name: "override: text/plain", token: agentTok, body: approve, headers: []string{"Content-Type", "text/plain"}, want: 415, rejected: true},
+		{name: "override: reject without a reason", token: agentTok, body: map[string]any{"action": "reject", "note": "n", "version": rejectedVersion}, want: 422},
+		{name: "override: unknown action", token: agentTok, body: map[string]any{"action": "escalate", "note": "n", "version": rejectedVersion}, want: 422, rejected: true},
+		{name: "override: no version", token: agentTok, body: map[string]any{"action": "approve", "note": "n"}, want: 422, rejected: true},
+	}
+	for _, c := range overrideCalls {
+		c.method = http.MethodPost
+		if c.path == "" {
+			c.path = overridePath
+		}
+		cf.run(t, c)
+	}
+	r = cf.run(t, apiCall{name: "override: stale version", method: http.MethodPost, path: overridePath, token: agentTok,
+		body: map[string]any{"action": "approve", "note": "n", "version": reviewVersion}, want: 409})
+	require.Equal(t, "version_conflict", r.errorOf(t)["code"])
+	current := r.errorOf(t)["details"].(map[string]any)["current"].(map[string]any)
+	require.Equal(t, "rejected", current["status"])
+	require.Equal(t, float64(rejectedVersion), current["version"])
+	r = cf.run(t, apiCall{name: "override: approve", method: http.MethodPost, path: overridePath, token: agentTok, body: approve, want: 200})
+	require.Equal(t, "approved", r.json(t)["status"])
+	require.Nil(t, r.json(t)["rejection"])
+	r = cf.run(t, apiCall{name: "override: cannot reject", method: http.MethodPost, path: overridePath, token: agentTok, want: 409,
+		body: map[string]any{"action": "reject", "reason_code": "duplicate", "note": "n", "version": version(r)}})
+	require.Equal(t, "cannot_reject", r.errorOf(t)["code"])
+	r = cf.run(t, apiCall{name: "claim as owner, after the agent", method: http.MethodGet, path: "/v1/claims/" + failedID, token: carolTok, want: 200})
+	require.Equal(t, "refund_failed", r.json(t)["status"])
+	require.NotNil(t, r.json(t)["review"], "a failed refund waits for an agent")
+	r = cf.run(t, apiCall{name: "override: retry refund", method: http.MethodPost, path: "/v1/claims/" + failedID + "/override", token: agentTok,
+		body: map[string]any{"action": "retry_refund", "note": "The shopper updated their card.", "version": version(r)}, want: 200})
+	require.Equal(t, "approved", r.json(t)["status"])
+
+	// Sellers. Alice's first claim is refunded and charged to the seller,
+	// who sees it without alice's identity and evidence links, contests
+	// the charge, and an agent upholds it, then waives it.
+	require.NoError(t, refund.Run(ctx, claimID, 1, 10))
+	require.NoError(t, charge.Run(ctx, claimID, 1, 10))
+	r = cf.run(t, apiCall{name: "claim as its seller", method: http.MethodGet, path: claimPath, token: sellerTok, want: 200})
+	seen := r.json(t)
+	require.NotContains(t, seen, "shopper_id")
+	require.NotContains(t, seen, "explanation")
+	require.NotContains(t, seen["evidence"].([]any)[0], "url")
+	require.NotContains(t, seen["decision"], "facts")
+	require.Equal(t, "open", seen["chargeback"].(map[string]any)["status"])
+	r = cf.run(t, apiCall{name: "claim as owner, charged", method: http.MethodGet, path: claimPath, token: aliceTok, want: 200})
+	require.NotContains(t, r.json(t), "chargeback", "a shopper does not see the seller's charge")
+	cf.run(t, apiCall{name: "claim: another seller's", method: http.MethodGet, path: claimPath, token: otherSellerTok, want: 404})
+	cf.run(t, apiCall{name: "events as seller", method: http.MethodGet, path: claimPath + "/events", token: sellerTok, want: 200})
+	r = cf.run(t, apiCall{name: "list as seller", method: http.MethodGet, path: "/v1/claims?limit=200", token: sellerTok, want: 200})
+	for _, c := range r.json(t)["data"].([]any) {
+		require.Equal(t, sellerID, c.(map[string]any)["seller_id"])
+	}
+	r = cf.run(t, apiCall{name: "balance as its seller", method: http.MethodGet, path: sellerPath + "/balance", token: sellerTok, want: 200})
+	require.Equal(t, []any{map[string]any{"currency": "EUR", "amount": float64(1000)}}, r.json(t)["owed"])
+
+	contestPath, resolutionPath := claimPath+"/contest", claimPath+"/contest/resolution"
+	chargedVersion := int64(seen["version"].(float64))
+	r = cf.run(t, apiCall{name: "resolution: nothing contested", method: http.MethodPost, path: resolutionPath, token: agentTok, want: 409,
+		body: map[string]any{"outcome": "uphold", "note": "n", "version": chargedVersion}})
+	require.Equal(t, "no_open_contest", r.errorOf(t)["code"])
+	require.Equal(t, "open", r.errorOf(t)["details"].(map[string]any)["current"].(map[string]any)["chargeback_status"])
+
+	ckey := "contest-" + b.id
+	contest := map[string]any{"statement": "The bag is genuine; the certificate is attached.",
+		"evidence": []map[string]any{{"kind": "document", "url": "https://files.example/certificate.pdf"}}}
+	contestCalls := []apiCall{
+		{name: "contest: malformed JSON", token: sellerTok, body: `{"statement":`, want: 400, rejected: true},
+		{name: "contest: unknown field", token: sellerTok, body: map[string]any{"statement": "s", "amount": 1}, want: 400, rejected: true},
+		{name: "contest: no token", body: contest, want: 401, rejected: true},
+		{name: "contest: shopper", token: aliceTok, body: contest, want: 403},
+		{name: "contest: another seller's claim", token: otherSellerTok, body: contest, want: 404},
+		{name: "contest: unknown claim", path: "/v1/claims/clm_nope/contest", token: sellerTok, body: contest, want: 404},
+		{name: "contest: too large", token: sellerTok, body: map[string]any{"statement": big}, want: 413, rejected: true},
+		{name: "contest: text/plain", token: sellerTok, body: contest, headers: []string{"Content-Type", "text/plain"}, want: 415, rejected: true},
+		{name: "contest: no statement", token: sellerTok, body: map[string]any{"evidence": []any{}}, want: 422, rejected: true},
+		{name: "contest: ftp link", token: sellerTok, want: 422, body: map[string]any{"statement": "s",
+			"evidence": []map[string]any{{"kind": "link", "url": "ftp://files.example/certificate.pdf"}}}},
+	}
+	for _, c := range contestCalls {
+		c.method = http.MethodPost
+		if c.path == "" {
+			c.path = contestPath
+		}
+		cf.run(t, c)
+	}
+	r = cf.run(t, apiCall{name: "contest", method: http.MethodPost, path: contestPath, token: sellerTok, body: contest,
+		headers: []string{"Idempotency-Key", ckey}, want: 200})
+	cb := r.json(t)["chargeback"].(map[string]any)
+	require.Equal(t, "contested", cb["status"])
+	require.Equal(t, contest["statement"], cb["contest"].(map[string]any)["statement"])
+	require.NotContains(t, r.json(t), "shopper_id")
+	contestedVersion := version(r)
+	r = cf.run(t, apiCall{name: "contest replayed", method: http.MethodPost, path: contestPath, token: sellerTok, body: contest,
+		headers: []string{"Idempotency-Key", ckey}, want: 200})
+	require.Equal(t, "true", r.Header.Get("Idempotency-Replayed"))
+	r = cf.run(t, apiCall{name: "contest: already contested", method: http.MethodPost, path: contestPath, token: sellerTok, body: contest, want: 409})
+	require.Equal(t, "already_contested", r.errorOf(t)["code"])
+
+	uphold := map[string]any{"outcome": "uphold", "note": "The serial number is not the brand's.", "version": contestedVersion}
+	resolutionCalls := []apiCall{
+		{name: "resolution: malformed JSON", token: agentTok, body: `{"outcome":`, want: 400, rejected: true},
+		{name: "resolution: no token", body: uphold, want: 401, rejected: true},
+		{name: "resolution: seller", token: sellerTok, body: uphold, want: 403},
+		{name: "resolution: unknown claim", path: "/v1/claims/clm_nope/contest/resolution", token: agentTok, body: uphold, want: 404},
+		{name: "resolution: stale version", token: agentTok, body: map[string]any{"outcome": "reverse", "note": "n", "version": chargedVersion}, want: 409},
+		{name: "resolution: too large", token: agentTok, body: map[string]any{"outcome": "uphold", "note": big, "version": contestedVersion}, want: 413, rejected: true},
+		{name: "resolution: text/plain", token: agentTok, body: uphold, headers: []string{"Content-Type", "text/plain"}, want: 415, rejected: true},
+		{name: "resolution: unknown outcome", token: agentTok, body: map[string]any{"outcome": "split", "note": "n", "version": contestedVersion}, want: 422, rejected: true},
+		{name: "resolution: no note", token: agentTok, body: map[string]any{"outcome": "uphold", "version": contestedVersion}, want: 422, rejected: true},
+	}
+	for _, c := range resolutionCalls {
+		c.method = http.MethodPost
+		if c.path == "" {
+			c.path = resolutionPath
+		}
+		cf.run(t, c)
+	}
+	r = cf.run(t, apiCall{name: "resolution: uphold", method: http.MethodPost, path: resolutionPath, token: agentTok, body: uphold,
+		headers: []string{"Idempotency-Key", "resolve-" + b.id}, want: 200})
+	cb = r.json(t)["chargeback"].(map[string]any)
+	require.Equal(t, "upheld", cb["status"])
+	require.Equal(t, "ana", cb["resolution"].(map[string]any)["by"].(map[string]any)["id"])
+	r = cf.run(t, apiCall{name: "claim as its seller, settled", method: http.MethodGet, path: claimPath, token: sellerTok, want: 200})
+	settledVersion := version(r)
+	resolution := r.json(t)["chargeback"].(map[string]any)["resolution"].(map[string]any)
+	require.Equal(t, map[string]any{"kind": "agent", "id": ""}, resolution["by"], "a seller sees that an agent decided, not who")
+	require.Equal(t, uphold["note"], resolution["note"])
+	r = cf.run(t, apiCall{name: "contest: settled", method: http.MethodPost, path: contestPath, token: sellerTok, body: contest, want: 409})
+	require.Equal(t, "chargeback_settled", r.errorOf(t)["code"])
+	r = cf.run(t, apiCall{name: "override: waive the charge", method: http.MethodPost, path: claimPath + "/override", token: agentTok, want: 200,
+		body: map[string]any{"action": "waive_chargeback", "note": "Goodwill: the seller's first case.", "version": settledVersion}})
+	require.Equal(t, "waived", r.json(t)["chargeback"].(map[string]any)["status"])
+	r = cf.run(t, apiCall{name: "override: waived already", method: http.MethodPost, path: claimPath + "/override", token: agentTok, want: 409,
+		body: map[string]any{"action": "waive_chargeback", "note": "n", "version": version(r)}})
+	require.Equal(t, "chargeback_released", r.errorOf(t)["code"])
+	r = cf.run(t, apiCall{name: "detail of a settled charge", method: http.MethodGet, path: claimPath + "/detail", token: adminTok, want: 200})
+	require.Equal(t, "waived", r.json(t)["claim"].(map[string]any)["chargeback"].(map[string]any)["status"])
+
 	// Stripe's webhook: signed events are taken, others refused; an engine
 	// without Stripe has no such endpoint.
 	whSecret := "whsec_conformance"
@@ -552,6 +802,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "balance: unknown seller", path: "/v1/sellers/" + b.name("sel_nope") + "/balance", token: financeTok, want: 404},
 		{name: "balance: no token", path: sellerPath + "/balance", want: 401, rejected: true},
 		{name: "balance: shopper", path: sellerPath + "/balance", token: aliceTok, want: 403},
+		{name: "balance: another seller's", path: sellerPath + "/balance", token: otherSellerTok, want: 404},
 	} {
 		c.method = http.MethodGet
 		cf.run(t, c)

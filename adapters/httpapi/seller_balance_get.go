@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/domain/money"
 )
 
 type balanceDTO struct {
@@ -20,13 +22,17 @@ type sellerBalanceResponse struct {
 
 func (a *api) getSellerBalance(c echo.Context) error {
 	id := c.Param("id")
-	bals, err := a.Claims.SellerBalance(c.Request().Context(), id)
+	bals, err := a.Claims.SellerBalance(c.Request().Context(), viewer(c), id)
 	if err != nil {
 		return err
 	}
-	resp := sellerBalanceResponse{SellerID: id, Owed: make([]balanceDTO, 0, len(bals))}
-	for _, b := range bals {
-		resp.Owed = append(resp.Owed, balanceDTO{Currency: b.Currency().String(), Amount: b.Amount()})
+	return c.JSON(http.StatusOK, sellerBalanceResponse{SellerID: id, Owed: balances(bals)})
+}
+
+func balances(ms []money.Money) []balanceDTO {
+	out := make([]balanceDTO, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, balanceDTO{Currency: m.Currency().String(), Amount: m.Amount()})
 	}
-	return c.JSON(http.StatusOK, resp)
+	return out
 }

@@ -59,7 +59,8 @@ type api struct {
 
 // Routes returns the API's route table.
 func (a *api) routes() []Route {
-	all := []string{RoleShopper, RoleAgent, RoleFinance, RoleAdmin}
+	all := []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
+	staff := []string{RoleAgent, RoleFinance, RoleAdmin}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
@@ -72,7 +73,12 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/claims", Roles: all, handler: a.listClaims},
 		{Method: http.MethodGet, Path: "/v1/claims/:id", Roles: all, handler: a.getClaim},
 		{Method: http.MethodGet, Path: "/v1/claims/:id/events", Roles: all, handler: a.listClaimEvents},
-		{Method: http.MethodGet, Path: "/v1/sellers/:id/balance", Roles: []string{RoleFinance, RoleAdmin}, handler: a.getSellerBalance},
+		{Method: http.MethodGet, Path: "/v1/claims/:id/detail", Roles: staff, handler: a.getClaimDetail},
+		{Method: http.MethodPost, Path: "/v1/claims/:id/override", Roles: []string{RoleAgent}, handler: a.postOverride},
+		{Method: http.MethodPost, Path: "/v1/claims/:id/contest", Roles: []string{RoleSeller}, handler: a.postContest},
+		{Method: http.MethodPost, Path: "/v1/claims/:id/contest/resolution", Roles: []string{RoleAgent}, handler: a.postContestResolution},
+		{Method: http.MethodGet, Path: "/v1/review-queue", Roles: []string{RoleAgent, RoleAdmin}, handler: a.getReviewQueue},
+		{Method: http.MethodGet, Path: "/v1/sellers/:id/balance", Roles: []string{RoleSeller, RoleFinance, RoleAdmin}, handler: a.getSellerBalance},
 	}
 }
 

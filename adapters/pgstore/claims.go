@@ -42,6 +42,14 @@ type claimRow struct {
 	RefundedAt            *time.Time
 	FailureCode           *string
 	FailureReason         *string
+	ChargedAt             *time.Time
+	RefundAttempt         int
+	ReviewDeadline        *time.Time
+	EscalatedAt           *time.Time
+	RejectionCode         *string
+	ChargebackStatus      *string
+	ContestBy             *time.Time
+	Chargeback            *string `gorm:"type:jsonb"`
 }
 
 func (claimRow) TableName() string { return "claims" }
@@ -132,6 +140,7 @@ func newClaimRow(r claimflow.Record) (claimRow, error) {
 		DecisionPolicyVersion: r.Decision.PolicyVersion, DecisionTier: r.Decision.Tier,
 		DecisionFacts: string(b[3]), DecidedAt: r.DecidedAt,
 		Version: c.Version(), CreatedAt: c.CreatedAt(), UpdatedAt: c.UpdatedAt(),
+		RefundAttempt: c.RefundAttempt(), ReviewDeadline: nonZeroTime(c.ReviewDeadline()),
 	}, nil
 }
 
@@ -173,6 +182,9 @@ func (row claimRow) record() (claimflow.Record, error) {
 	}
 	if row.RefundedAt != nil {
 		p.Refund.At = row.RefundedAt.UTC()
+	}
+	if err := row.readAgentColumns(&p); err != nil {
+		return claimflow.Record{}, err
 	}
 	for _, it := range items {
 		p.Items = append(p.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
@@ -315,7 +327,7 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		if err := appendEvents(tx, row.ID, 1, rec.Claim.PopEvents()); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, row.ID, rec.Next)
+		return s.enqueue(ctx, tx, row.ID, rec.Next, rec.Timers)
 	})
 	if err != nil {
 		return claimflow.Record{}, storeError(err, "submit claim on order %s", orderID)

@@ -184,7 +184,7 @@ func TestSubmitClaimStoresEverything(t *testing.T) {
 	ctx := context.Background()
 	_, o := seed(t)
 	toReview := func(c *claim.Claim) error {
-		return c.SendToReview(claim.SystemActor, "", map[string]any{"k": "v"}, now)
+		return c.SendToReview(claim.SystemActor, "", map[string]any{"k": "v"}, now.Add(24*time.Hour), now)
 	}
 
 	rec, err := submit(ctx, t, o, 1000, toReview)
@@ -230,7 +230,9 @@ func TestIdempotentRollsBackOnError(t *testing.T) {
 	ctx := context.Background()
 	_, o := seed(t)
 	key, scope := uniq("key"), uniq("shopper:x")
-	toReview := func(c *claim.Claim) error { return c.SendToReview(claim.SystemActor, "", nil, now) }
+	toReview := func(c *claim.Claim) error {
+		return c.SendToReview(claim.SystemActor, "", nil, now.Add(24*time.Hour), now)
+	}
 
 	// fn writes a claim, then fails: the claim and the key are both gone.
 	_, _, _, err := store.Idempotent(ctx, scope, key, []byte("h1"), func(ctx context.Context) (int, []byte, error) {

@@ -20,27 +20,27 @@ var _ claimflow.StepStore = (*Store)(nil)
 
 // Enqueuer schedules workflow steps inside the caller's transaction, so a
 // step is scheduled exactly when the state change that calls for it
-// commits.
+// commits: steps to run now, timers to run at their time.
 type Enqueuer interface {
-	EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, steps []claimflow.Step) error
+	EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, steps []claimflow.Step, timers []claimflow.Timer) error
 }
 
 // SetEnqueuer sets the job queue that schedules steps. Without one, a
 // change that schedules a step fails.
 func (s *Store) SetEnqueuer(e Enqueuer) { s.enqueuer = e }
 
-func (s *Store) enqueue(ctx context.Context, tx *gorm.DB, claimID string, steps []claimflow.Step) error {
-	if len(steps) == 0 {
+func (s *Store) enqueue(ctx context.Context, tx *gorm.DB, claimID string, steps []claimflow.Step, timers []claimflow.Timer) error {
+	if len(steps) == 0 && len(timers) == 0 {
 		return nil
 	}
 	if s.enqueuer == nil {
-		return fmt.Errorf("schedule %v for claim %s: no job queue configured", steps, claimID)
+		return fmt.Errorf("schedule %v %v for claim %s: no job queue configured", steps, timers, claimID)
 	}
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {
-		return fmt.Errorf("schedule %v for claim %s: not in a transaction", steps, claimID)
+		return fmt.Errorf("schedule %v %v for claim %s: not in a transaction", steps, timers, claimID)
 	}
-	return s.enqueuer.EnqueueTx(ctx, sqlTx, claimID, steps)
+	return s.enqueuer.EnqueueTx(ctx, sqlTx, claimID, steps, timers)
 }
 
 // UpdateClaim implements claimflow.StepStore. The claim row is locked for
@@ -48,58 +48,15 @@ func (s *Store) enqueue(ctx context.Context, tx *gorm.DB, claimID string, steps 
 // lost lock can never let two writers both apply.
 func (s *Store) UpdateClaim(ctx context.Context, id string, fn func(c *claim.Claim) (claimflow.Effects, error)) error {
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		var row claimRow
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&row).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return &claimflow.NotFoundError{Resource: "claim", ID: id}
-		}
+		row, rec, err := lockClaim(tx, id)
 		if err != nil {
 			return err
 		}
-		rec, err := row.record()
+		eff, err := fn(rec.Claim)
 		if err != nil {
 			return err
 		}
-		c := rec.Claim
-		eff, err := fn(c)
-		if err != nil {
-			return err
-		}
-		events := c.PopEvents()
-		ref, f := c.Refund(), c.Failure()
-		updates := map[string]any{
-			"status": c.Status().String(), "version": c.Version(), "updated_at": c.UpdatedAt(),
-			"refund_id": nonEmpty(ref.ID), "refund_provider": nonEmpty(ref.Provider),
-			"failure_code": nonEmpty(f.Code), "failure_reason": nonEmpty(f.Reason),
-		}
-		if !ref.At.IsZero() {
-			updates["refunded_at"] = ref.At
-		}
-		for _, ev := range events {
-			if ev.To == claim.StatusSellerCharged {
-				updates["charged_at"] = ev.At
-			}
-		}
-		res := tx.Model(&claimRow{}).Where("id = ? AND version = ?", id, row.Version).Updates(updates)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != 1 {
-			return fmt.Errorf("claim %s changed under us (version %d)", id, row.Version)
-		}
-		var last int
-		if err := tx.Raw(`SELECT coalesce(max(seq), 0) FROM claim_events WHERE claim_id = ?`, id).Scan(&last).Error; err != nil {
-			return err
-		}
-		if err := appendEvents(tx, id, last+1, events); err != nil {
-			return err
-		}
-		for _, lt := range eff.Ledger {
-			if err := writeLedger(tx, lt, id, c.UpdatedAt()); err != nil {
-				return err
-			}
-		}
-		return s.enqueue(ctx, tx, id, eff.Next)
+		return s.writeClaim(ctx, tx, row, rec.Claim, eff)
 	})
 	if errors.Is(err, claimflow.ErrNothingToDo) {
 		return nil
@@ -108,6 +65,115 @@ func (s *Store) UpdateClaim(ctx context.Context, id string, fn func(c *claim.Cla
 		return storeError(err, "update claim %s", id)
 	}
 	return nil
+}
+
+// AmendClaim implements claimflow.Store. It locks the claim's order before
+// the claim, in the order a new claim's intake locks them, so an agent
+// granting a claim again is serialised with new claims on the order.
+func (s *Store) AmendClaim(ctx context.Context, id string,
+	fn func(c *claim.Claim, refundable money.Money) (claimflow.Effects, error)) (claimflow.Record, error) {
+	var out claimflow.Record
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		var orderID string
+		if err := tx.Raw(`SELECT order_id FROM claims WHERE id = ?`, id).Scan(&orderID).Error; err != nil {
+			return err
+		}
+		if orderID == "" {
+			return &claimflow.NotFoundError{Resource: "claim", ID: id}
+		}
+		var paid struct {
+			Amount   int64
+			Currency string
+		}
+		if err := tx.Raw(`SELECT amount, currency FROM orders WHERE id = ? FOR UPDATE`, orderID).Scan(&paid).Error; err != nil {
+			return err
+		}
+		var held int64
+		if err := tx.Raw(`SELECT coalesce(sum(amount), 0) FROM claims WHERE order_id = ? AND id <> ? AND status <> ?`,
+			orderID, id, claim.StatusRejected.String()).Scan(&held).Error; err != nil {
+			return err
+		}
+		refundable, err := money.New(max(paid.Amount-held, 0), paid.Currency)
+		if err != nil {
+			return fmt.Errorf("order %s: %w", orderID, err)
+		}
+		row, rec, err := lockClaim(tx, id)
+		if err != nil {
+			return err
+		}
+		eff, err := fn(rec.Claim, refundable)
+		if err != nil {
+			return err
+		}
+		if err := s.writeClaim(ctx, tx, row, rec.Claim, eff); err != nil {
+			return err
+		}
+		out = rec
+		return nil
+	})
+	if err != nil {
+		return claimflow.Record{}, storeError(err, "amend claim %s", id)
+	}
+	return out, nil
+}
+
+// lockClaim reads a claim FOR UPDATE.
+func lockClaim(tx *gorm.DB, id string) (claimRow, claimflow.Record, error) {
+	var row claimRow
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, claimflow.Record{}, &claimflow.NotFoundError{Resource: "claim", ID: id}
+	}
+	if err != nil {
+		return row, claimflow.Record{}, err
+	}
+	rec, err := row.record()
+	return row, rec, err
+}
+
+// writeClaim writes a changed claim read as row, its new events and
+// eff, in tx.
+func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *claim.Claim, eff claimflow.Effects) error {
+	id := c.ID()
+	events := c.PopEvents()
+	ref, f := c.Refund(), c.Failure()
+	updates, err := agentColumns(c)
+	if err != nil {
+		return err
+	}
+	for k, v := range map[string]any{
+		"status": c.Status().String(), "version": c.Version(), "updated_at": c.UpdatedAt(),
+		"refund_id": nonEmpty(ref.ID), "refund_provider": nonEmpty(ref.Provider),
+		"failure_code": nonEmpty(f.Code), "failure_reason": nonEmpty(f.Reason),
+		"refunded_at": nonZeroTime(ref.At),
+	} {
+		updates[k] = v
+	}
+	for _, ev := range events {
+		if ev.To == claim.StatusSellerCharged && ev.From != claim.StatusSellerCharged {
+			updates["charged_at"] = ev.At
+		}
+	}
+	res := tx.Model(&claimRow{}).Where("id = ? AND version = ?", id, row.Version).Updates(updates)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("claim %s changed under us (version %d)", id, row.Version)
+	}
+	var last int
+	if err := tx.Raw(`SELECT coalesce(max(seq), 0) FROM claim_events WHERE claim_id = ?`, id).Scan(&last).Error; err != nil {
+		return err
+	}
+	if err := appendEvents(tx, id, last+1, events); err != nil {
+		return err
+	}
+	for _, lt := range eff.Ledger {
+		if err := writeLedger(tx, lt, id, c.UpdatedAt()); err != nil {
+			return err
+		}
+	}
+	return s.enqueue(ctx, tx, id, eff.Next, eff.Timers)
 }
 
 // writeLedger writes a transaction and its postings once per key: a key

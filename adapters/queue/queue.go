@@ -48,6 +48,23 @@ type ChargeSellerArgs struct {
 // Kind implements river.JobArgs.
 func (ChargeSellerArgs) Kind() string { return "claim_charge_seller" }
 
+// ReviewDeadlineArgs is the timer of a claim's review deadline.
+type ReviewDeadlineArgs struct {
+	ClaimID string `json:"claim_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ReviewDeadlineArgs) Kind() string { return "claim_review_deadline" }
+
+// ContestDeadlineArgs is the timer of the end of a chargeback's contest
+// window.
+type ContestDeadlineArgs struct {
+	ClaimID string `json:"claim_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ContestDeadlineArgs) Kind() string { return "claim_contest_deadline" }
+
 // SweepPendingArgs is the periodic job that asks providers about refunds
 // left pending (their webhooks may be lost).
 type SweepPendingArgs struct{}
@@ -173,29 +190,62 @@ func NewInserter(db *sql.DB, cfg Config) (*Inserter, error) {
 	return &Inserter{client: c, maxAttempts: cfg.MaxAttempts}, nil
 }
 
-// EnqueueTx implements pgstore.Enqueuer.
-func (in *Inserter) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, steps []claimflow.Step) error {
+// EnqueueTx implements pgstore.Enqueuer. A timer is a job scheduled at
+// its time; one claim has at most one of each kind waiting, and a timer
+// that finds its deadline moved later waits again.
+func (in *Inserter) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, steps []claimflow.Step, timers []claimflow.Timer) error {
 	for _, st := range steps {
-		var args river.JobArgs
-		switch st {
-		case claimflow.StepRefund:
-			args = RefundArgs{ClaimID: claimID}
-		case claimflow.StepChargeSeller:
-			args = ChargeSellerArgs{ClaimID: claimID}
-		default:
-			return fmt.Errorf("schedule step %q: unknown step", st)
+		args, err := jobArgs(st, claimID)
+		if err != nil {
+			return err
 		}
 		if _, err := in.client.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: in.maxAttempts}); err != nil {
 			return fmt.Errorf("schedule %s for claim %s: %w", st, claimID, err)
 		}
 	}
+	for _, tm := range timers {
+		args, err := jobArgs(tm.Step, claimID)
+		if err != nil {
+			return err
+		}
+		if _, err := in.client.InsertTx(ctx, tx, args, timerOpts(tm.At, in.maxAttempts)); err != nil {
+			return fmt.Errorf("set timer %s for claim %s: %w", tm.Step, claimID, err)
+		}
+	}
 	return nil
+}
+
+// timerOpts schedules a timer at, unique per claim and kind among the
+// jobs still to run.
+func timerOpts(at time.Time, maxAttempts int) *river.InsertOpts {
+	return &river.InsertOpts{
+		Queue: QueueClaims, MaxAttempts: maxAttempts, ScheduledAt: at,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled,
+		}},
+	}
+}
+
+func jobArgs(st claimflow.Step, claimID string) (river.JobArgs, error) {
+	switch st {
+	case claimflow.StepRefund:
+		return RefundArgs{ClaimID: claimID}, nil
+	case claimflow.StepChargeSeller:
+		return ChargeSellerArgs{ClaimID: claimID}, nil
+	case claimflow.StepReviewDeadline:
+		return ReviewDeadlineArgs{ClaimID: claimID}, nil
+	case claimflow.StepContestDeadline:
+		return ContestDeadlineArgs{ClaimID: claimID}, nil
+	}
+	return nil, fmt.Errorf("schedule step %q: unknown step", st)
 }
 
 // Steps are the workflow steps the workers run.
 type Steps struct {
 	Refund       *claimflow.RefundStep
 	ChargeSeller *claimflow.ChargeSellerStep
+	Deadlines    *claimflow.DeadlineStep
 	// SweepPending, if set, runs every Config.SweepEvery.
 	SweepPending func(ctx context.Context) (int, error)
 }
@@ -208,6 +258,9 @@ type Workers struct {
 // NewWorkers returns a worker client on pool; call Start to begin.
 func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	cfg = cfg.withDefaults()
+	if steps.Refund == nil || steps.ChargeSeller == nil || steps.Deadlines == nil {
+		return nil, fmt.Errorf("queue: the refund, charge-seller and deadline steps are all required")
+	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &stepWorker[RefundArgs]{
 		run: observed(cfg, string(claimflow.StepRefund), steps.Refund.Run), timeout: cfg.JobTimeout,
@@ -217,6 +270,12 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	if err := river.AddWorkerSafely(workers, &stepWorker[ChargeSellerArgs]{
 		run: observed(cfg, string(claimflow.StepChargeSeller), steps.ChargeSeller.Run), timeout: cfg.JobTimeout,
 	}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &timerWorker[ReviewDeadlineArgs]{run: steps.Deadlines.RunReview, cfg: cfg, step: string(claimflow.StepReviewDeadline)}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(workers, &timerWorker[ContestDeadlineArgs]{run: steps.Deadlines.RunContest, cfg: cfg, step: string(claimflow.StepContestDeadline)}); err != nil {
 		return nil, err
 	}
 	var periodic []*river.PeriodicJob
@@ -290,8 +349,37 @@ type claimJob interface {
 	claim() string
 }
 
-func (a RefundArgs) claim() string       { return a.ClaimID }
-func (a ChargeSellerArgs) claim() string { return a.ClaimID }
+func (a RefundArgs) claim() string          { return a.ClaimID }
+func (a ChargeSellerArgs) claim() string    { return a.ClaimID }
+func (a ReviewDeadlineArgs) claim() string  { return a.ClaimID }
+func (a ContestDeadlineArgs) claim() string { return a.ClaimID }
+
+// timerWorker runs a deadline step; a deadline still ahead snoozes the
+// job until it comes.
+type timerWorker[A claimJob] struct {
+	river.WorkerDefaults[A]
+	run  func(ctx context.Context, claimID string) (time.Duration, error)
+	cfg  Config
+	step string
+}
+
+func (w *timerWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
+	start := time.Now()
+	wait, err := w.run(ctx, job.Args.claim())
+	if w.cfg.Observe != nil {
+		w.cfg.Observe(w.step, job.Attempt, err, time.Since(start))
+	}
+	if err != nil {
+		w.cfg.Logger.WarnContext(ctx, "timer will be retried", "step", w.step, "claim_id", job.Args.claim(), "err", err)
+		return err
+	}
+	if wait > 0 {
+		return river.JobSnooze(wait)
+	}
+	return nil
+}
+
+func (w *timerWorker[A]) Timeout(*river.Job[A]) time.Duration { return w.cfg.JobTimeout }
 
 // stepWorker runs one workflow step for the claim its job names.
 type stepWorker[A claimJob] struct {
@@ -318,9 +406,13 @@ type redriveWorker struct {
 }
 
 func (w *redriveWorker) Work(ctx context.Context, _ *river.Job[RedriveArgs]) error {
+	// A step is due when its claim has waited RedriveAfter for it; a timer
+	// when its deadline passed RedriveAfter ago.
 	rows, err := w.pool.Query(ctx, `
 		SELECT c.id, c.status FROM claims c
-		 WHERE c.status IN ('approved', 'refunded') AND c.updated_at < $1
+		 WHERE ((c.status IN ('approved', 'refunded') AND c.updated_at < $1)
+		        OR (c.status IN ('in_review', 'refund_failed') AND c.review_deadline < $1 AND c.escalated_at IS NULL)
+		        OR (c.chargeback_status = 'open' AND c.contest_by < $1))
 		   AND NOT EXISTS (SELECT 1 FROM river_job j
 		                    WHERE j.args->>'claim_id' = c.id
 		                      AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled'))
@@ -335,9 +427,16 @@ func (w *redriveWorker) Work(ctx context.Context, _ *river.Job[RedriveArgs]) err
 			rows.Close()
 			return err
 		}
-		var args river.JobArgs = RefundArgs{ClaimID: id}
-		if status == "refunded" {
+		var args river.JobArgs
+		switch status {
+		case "approved":
+			args = RefundArgs{ClaimID: id}
+		case "refunded":
 			args = ChargeSellerArgs{ClaimID: id}
+		case "in_review", "refund_failed":
+			args = ReviewDeadlineArgs{ClaimID: id}
+		default:
+			args = ContestDeadlineArgs{ClaimID: id}
 		}
 		params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: QueueClaims, MaxAttempts: w.maxAttempts}})
 		w.log.WarnContext(ctx, "claim had no job for its next step; scheduling it again", "claim_id", id, "status", status)

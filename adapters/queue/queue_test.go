@@ -42,6 +42,7 @@ func stepsFor(st *pgstore.Store, p *sandbox.Provider) queue.Steps {
 	return queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{order.ProviderSandbox: p}, Now: time.Now},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
+		Deadlines:    &claimflow.DeadlineStep{Store: st, Now: time.Now},
 	}
 }
 
@@ -309,7 +310,7 @@ func TestStepsRunTwice(t *testing.T) {
 	// The jobs the steps scheduled find nothing left to do.
 	var jobs int
 	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE args->>'claim_id' = $1`, id).Scan(&jobs))
-	require.Equal(t, 2, jobs, "refund and charge_seller, each scheduled once")
+	require.Equal(t, 3, jobs, "refund and charge_seller, each scheduled once, and the contest window's timer")
 }
 
 // TestClaimWithoutJobIsRedriven: a claim whose step gave up without

@@ -169,7 +169,7 @@ func TestLostWebhookIsSwept(t *testing.T) {
 		require.NoError(t, err)
 		o, err := st.GetOrder(ctx, orderID)
 		require.NoError(t, err)
-		ref, err := p.Refund(ctx, claimflow.RefundRequest{IdempotencyKey: claimflow.RefundKey(id), ClaimID: id,
+		ref, err := p.Refund(ctx, claimflow.RefundRequest{IdempotencyKey: claimflow.RefundKey(id, 1), ClaimID: id,
 			OrderID: orderID, Payment: o.Payment(), Amount: rec.Claim.Amount()})
 		require.NoError(t, err)
 		at := time.Now().Add(-ago)
@@ -219,6 +219,7 @@ func TestClaimClosesThroughStripeMock(t *testing.T) {
 	steps := queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{p.Name(): p}, Now: time.Now},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
+		Deadlines:    &claimflow.DeadlineStep{Store: st, Now: time.Now},
 	}
 	w, err := queue.NewWorkers(st.Pool(), steps, queue.Config{})
 	require.NoError(t, err)

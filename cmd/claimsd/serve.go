@@ -17,6 +17,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
+	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -59,7 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if cfg.Role != "api" {
 		qcfg := queueConfig(cfg, log)
 		qcfg.Observe = m.ObserveStep
-		st, err := steps(db, cfg, log)
+		st, err := steps(db, cfg, policy, log)
 		if err != nil {
 			return err
 		}
@@ -83,7 +84,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	var stripeWebhook http.Handler
 	if cfg.Payments == "stripe" && cfg.StripeWebhookSecret != "" {
 		stripeWebhook = &stripe.Webhook{Secret: cfg.StripeWebhookSecret, Events: db.Store, Log: log,
-			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log}}
+			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy}}
 	} else if cfg.Payments == "stripe" {
 		log.Warn("STRIPE_WEBHOOK_SECRET is not set: refunds Stripe leaves pending, or fails later, are not settled")
 	}
@@ -152,9 +153,9 @@ func readiness(db *database) func(ctx context.Context) error {
 // provider. Only that provider is registered: an order paid through another
 // fails its refund with a clear reason rather than refunding through the
 // wrong one.
-func steps(db *database, cfg config.Config, log *slog.Logger) (queue.Steps, error) {
+func steps(db *database, cfg config.Config, policy decision.Policy, log *slog.Logger) (queue.Steps, error) {
 	providers := claimflow.Providers{}
-	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now}
+	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now, Policy: policy}
 	switch cfg.Payments {
 	case "stripe":
 		p, err := stripe.New(stripe.Config{
@@ -177,10 +178,11 @@ func steps(db *database, cfg config.Config, log *slog.Logger) (queue.Steps, erro
 		})
 		providers[p.Name()] = p
 	}
-	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log}
+	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy}
 	return queue.Steps{
-		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log},
+		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log, Policy: policy},
 		ChargeSeller: charge,
+		Deadlines:    &claimflow.DeadlineStep{Store: db.Store, Policy: policy, Now: time.Now, Log: log},
 		SweepPending: func(ctx context.Context) (int, error) {
 			return settler.SweepPending(ctx, db.Store, providers, cfg.PendingRefundAfter)
 		},

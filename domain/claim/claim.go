@@ -88,6 +88,14 @@ type Claim struct {
 	updatedAt   time.Time
 	refund      RefundRef
 	failure     Failure
+	// refundAttempt numbers the refund's idempotency keys: it grows when
+	// an agent retries a refund the provider refused, so the retry is a
+	// new request and not a replay of the refused one.
+	refundAttempt  int
+	reviewDeadline time.Time // while waiting for a person
+	escalatedAt    time.Time // when the deadline passed unanswered
+	rejection      RejectionReason
+	chargeback     Chargeback
 
 	pending []Event
 }
@@ -146,23 +154,14 @@ func New(id string, o *order.Order, req Request, refundable money.Money, now tim
 	if err := validation.CheckText("description", req.Description, 1, MaxDescription); err != nil {
 		return nil, err
 	}
-	if len(req.Evidence) > MaxEvidence {
-		return nil, validation.Newf("evidence", "too_many_evidence", "at most %d links", MaxEvidence)
-	}
-	for i, ev := range req.Evidence {
-		field := validation.Indexed("evidence", i)
-		if !evidenceKinds[ev.Kind] {
-			return nil, validation.New(field+".kind", "unknown_evidence_kind", "must be photo, video, document or link")
-		}
-		if err := checkURL(field+".url", ev.URL); err != nil {
-			return nil, err
-		}
+	if err := checkEvidence(req.Evidence); err != nil {
+		return nil, err
 	}
 	c := &Claim{
 		id: id, orderID: o.ID(), shopperID: req.ShopperID, sellerID: o.SellerID(),
 		reason: reason, items: items, amount: amount, description: req.Description,
 		evidence: append([]Evidence(nil), req.Evidence...), status: StatusSubmitted,
-		version: 1, createdAt: now, updatedAt: now,
+		version: 1, createdAt: now, updatedAt: now, refundAttempt: 1,
 	}
 	c.pending = append(c.pending, Event{
 		Type: "submitted", To: StatusSubmitted, Actor: Actor{Kind: "shopper", ID: req.ShopperID},
@@ -208,6 +207,23 @@ func claimedItems(o *order.Order, req []Item) ([]Item, money.Money, *validation.
 	return append([]Item(nil), req...), value, nil
 }
 
+// checkEvidence validates the evidence links of a claim or a contest.
+func checkEvidence(evidence []Evidence) *validation.Error {
+	if len(evidence) > MaxEvidence {
+		return validation.Newf("evidence", "too_many_evidence", "at most %d links", MaxEvidence)
+	}
+	for i, ev := range evidence {
+		field := validation.Indexed("evidence", i)
+		if !evidenceKinds[ev.Kind] {
+			return validation.New(field+".kind", "unknown_evidence_kind", "must be photo, video, document or link")
+		}
+		if err := checkURL(field+".url", ev.URL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkURL(field, raw string) *validation.Error {
 	if raw == "" {
 		return validation.New(field, "required", "is required")
@@ -235,6 +251,10 @@ type RehydrateParams struct {
 	CreatedAt, UpdatedAt             time.Time
 	Refund                           RefundRef
 	Failure                          Failure
+	RefundAttempt                    int // 0 reads as 1
+	ReviewDeadline, EscalatedAt      time.Time
+	Rejection                        RejectionReason
+	Chargeback                       Chargeback
 }
 
 // Rehydrate rebuilds a Claim read from the store.
@@ -244,6 +264,8 @@ func Rehydrate(p RehydrateParams) *Claim {
 		reason: p.Reason, items: p.Items, amount: p.Amount, description: p.Description,
 		evidence: p.Evidence, status: p.Status, version: p.Version,
 		createdAt: p.CreatedAt, updatedAt: p.UpdatedAt, refund: p.Refund, failure: p.Failure,
+		refundAttempt: max(p.RefundAttempt, 1), reviewDeadline: p.ReviewDeadline, escalatedAt: p.EscalatedAt,
+		rejection: p.Rejection, chargeback: p.Chargeback,
 	}
 }
 
@@ -252,9 +274,14 @@ func (c *Claim) Approve(actor Actor, note string, data map[string]any, now time.
 	return c.moveTo(StatusApproved, "decided", actor, note, data, now)
 }
 
-// SendToReview moves the claim to in_review: a person decides.
-func (c *Claim) SendToReview(actor Actor, note string, data map[string]any, now time.Time) error {
-	return c.moveTo(StatusInReview, "decided", actor, note, data, now)
+// SendToReview moves the claim to in_review: a person decides, by the
+// deadline.
+func (c *Claim) SendToReview(actor Actor, note string, data map[string]any, deadline, now time.Time) error {
+	if err := c.moveTo(StatusInReview, "decided", actor, note, data, now); err != nil {
+		return err
+	}
+	c.reviewDeadline = deadline
+	return nil
 }
 
 // Reject moves the claim to rejected.
@@ -284,25 +311,35 @@ func (c *Claim) MarkRefundPending(ref RefundRef, now time.Time) error {
 }
 
 // FailRefund records that the refund cannot be made; the claim waits for
-// an agent.
-func (c *Claim) FailRefund(f Failure, now time.Time) error {
+// an agent, by the deadline. A chargeback made on the refund is void.
+func (c *Claim) FailRefund(f Failure, deadline, now time.Time) error {
 	if err := c.moveTo(StatusRefundFailed, "refund_failed", SystemActor, f.Reason,
 		map[string]any{"code": f.Code}, now); err != nil {
 		return err
 	}
 	c.failure = f
+	c.reviewDeadline = deadline
+	if c.chargeback.Status != ChargebackNone {
+		c.chargeback.Status = ChargebackVoided
+	}
 	return nil
 }
 
 // ChargeSeller records that the refunded amount was charged to the seller,
 // and how it was recovered ("" when it stays on the seller's balance);
-// note explains a recovery that could not be made.
-func (c *Claim) ChargeSeller(now time.Time, recovery, note string) error {
-	data := map[string]any{"seller_id": c.sellerID, "amount": c.amount.Amount(), "currency": c.amount.Currency().String()}
+// note explains a recovery that could not be made. The seller may contest
+// the charge until contestBy.
+func (c *Claim) ChargeSeller(now time.Time, recovery, note string, contestBy time.Time) error {
+	data := map[string]any{"seller_id": c.sellerID, "amount": c.amount.Amount(), "currency": c.amount.Currency().String(),
+		"contest_by": contestBy.UTC().Format(time.RFC3339)}
 	if recovery != "" {
 		data["recovery"] = recovery
 	}
-	return c.moveTo(StatusSellerCharged, "seller_charged", SystemActor, note, data, now)
+	if err := c.moveTo(StatusSellerCharged, "seller_charged", SystemActor, note, data, now); err != nil {
+		return err
+	}
+	c.chargeback = Chargeback{Status: ChargebackOpen, ChargedAt: now, ContestBy: contestBy, Recovery: recovery}
+	return nil
 }
 
 // Close ends the claim's journey.
@@ -316,6 +353,32 @@ func (c *Claim) Refund() RefundRef { return c.refund }
 // Failure returns why the money could not move, if it could not.
 func (c *Claim) Failure() Failure { return c.failure }
 
+// RefundAttempt numbers the refund's idempotency keys, from 1.
+func (c *Claim) RefundAttempt() int { return c.refundAttempt }
+
+// ReviewDeadline is when a claim waiting for a person must be decided by;
+// zero when it is not waiting.
+func (c *Claim) ReviewDeadline() time.Time { return c.reviewDeadline }
+
+// EscalatedAt is when the review deadline passed unanswered; zero if it
+// has not.
+func (c *Claim) EscalatedAt() time.Time { return c.escalatedAt }
+
+// Rejection is why an agent rejected the claim; zero otherwise.
+func (c *Claim) Rejection() RejectionReason { return c.rejection }
+
+// Chargeback is the charge of the claim to its seller; its Status is
+// ChargebackNone until the seller is charged.
+func (c *Claim) Chargeback() Chargeback {
+	cb := c.chargeback
+	if cb.Contest != nil {
+		ct := *cb.Contest
+		ct.Evidence = append([]Evidence(nil), ct.Evidence...)
+		cb.Contest = &ct
+	}
+	return cb
+}
+
 func (c *Claim) moveTo(to Status, eventType string, actor Actor, note string, data map[string]any, now time.Time) error {
 	if !c.status.CanMoveTo(to) {
 		return &TransitionError{From: c.status, To: to}
@@ -324,7 +387,18 @@ func (c *Claim) moveTo(to Status, eventType string, actor Actor, note string, da
 	c.status = to
 	c.updatedAt = now
 	c.version++
+	if !to.WaitsForPerson() {
+		c.reviewDeadline, c.escalatedAt = time.Time{}, time.Time{}
+	}
 	return nil
+}
+
+// record appends an event that does not change the claim's status (a
+// chargeback's or a deadline's) and counts it as a change.
+func (c *Claim) record(eventType string, actor Actor, note string, data map[string]any, now time.Time) {
+	c.pending = append(c.pending, Event{Type: eventType, From: c.status, To: c.status, Actor: actor, Note: note, Data: data, At: now})
+	c.updatedAt = now
+	c.version++
 }
 
 // PopEvents returns the events recorded since the claim was built or

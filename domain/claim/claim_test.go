@@ -103,10 +103,10 @@ func TestNewClaim(t *testing.T) {
 	require.Equal(t, "submitted", events[0].Type)
 	require.Empty(t, c.PopEvents())
 
-	require.NoError(t, c.SendToReview(claim.SystemActor, "", nil, now))
+	require.NoError(t, c.SendToReview(claim.SystemActor, "", nil, now.Add(24*time.Hour), now))
 	require.NoError(t, c.Approve(claim.Actor{Kind: "agent", ID: "ana"}, "looks fake", nil, now))
 	require.Equal(t, int64(3), c.Version())
-	err = c.SendToReview(claim.SystemActor, "", nil, now)
+	err = c.SendToReview(claim.SystemActor, "", nil, now.Add(24*time.Hour), now)
 	var te *claim.TransitionError
 	require.ErrorAs(t, err, &te)
 	require.Equal(t, claim.StatusApproved, te.From)

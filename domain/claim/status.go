@@ -74,6 +74,10 @@ func (s Status) CanMoveTo(to Status) bool {
 // provider's late word (a refund that bounced) moves it again.
 func (s Status) IsTerminal() bool { return s == StatusClosed }
 
+// WaitsForPerson reports whether a claim in status s waits for an agent:
+// in review, or with a refund that failed.
+func (s Status) WaitsForPerson() bool { return s == StatusInReview || s == StatusRefundFailed }
+
 // HoldsAmount reports whether a claim in status s still counts against what
 // can be claimed on its order: every claim except a rejected one does.
 func (s Status) HoldsAmount() bool { return s != StatusRejected }

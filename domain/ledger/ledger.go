@@ -16,6 +16,8 @@
 //     charged to anyone; a refund debits it, a seller charge credits it.
 //   - seller_receivable:<seller>: what a seller owes the platform; a
 //     seller charge debits it. Its balance is the seller's debt.
+//   - claims_absorbed: what the platform bore itself, charges it took off
+//     sellers (waived, or reversed on contest); an expense.
 package ledger
 
 import (
@@ -30,6 +32,9 @@ type Account string
 
 // ClaimsClearing holds refunds paid out until they are charged on.
 const ClaimsClearing Account = "claims_clearing"
+
+// ClaimsAbsorbed is the cost of claims the platform bears itself.
+const ClaimsAbsorbed Account = "claims_absorbed"
 
 // ProviderCash is the platform's money at a payment provider.
 func ProviderCash(provider string) Account { return Account("provider_cash:" + provider) }
@@ -47,6 +52,10 @@ const (
 	KindRefundReversal       Kind = "refund_reversal"
 	KindSellerChargeReversal Kind = "seller_charge_reversal"
 	KindSellerRecovery       Kind = "seller_recovery"
+	// A charge taken off the seller: the platform absorbs it.
+	KindChargebackRelease Kind = "chargeback_release"
+	// A release undone because its refund failed after all.
+	KindChargebackReleaseReversal Kind = "chargeback_release_reversal"
 )
 
 // Posting is one leg of a transaction.

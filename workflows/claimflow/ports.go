@@ -54,8 +54,10 @@ type Record struct {
 	Facts     decision.Facts
 	DecidedAt time.Time
 	// Next lists the steps to schedule with the record, in the same
-	// transaction (an approved claim's refund).
-	Next []Step
+	// transaction (an approved claim's refund); Timers the steps to run
+	// later (a review deadline).
+	Next   []Step
+	Timers []Timer
 }
 
 // LiveClaim is another claim on the same order that still holds its amount
@@ -118,6 +120,55 @@ type Store interface {
 	ListClaims(ctx context.Context, f ClaimFilter) ([]Record, string, error)
 	// ClaimEvents returns a claim's timeline in order.
 	ClaimEvents(ctx context.Context, id string) ([]claim.Event, error)
+	// AmendClaim locks the claim's order, then the claim, and calls fn
+	// with the claim and what its order can still refund besides it (what
+	// was paid less what the order's other live claims hold). Unless fn
+	// returns an error it writes the claim, its new events and fn's
+	// Effects in one transaction and returns the stored record. Errors:
+	// *NotFoundError, fn's error.
+	AmendClaim(ctx context.Context, id string, fn func(c *claim.Claim, refundable money.Money) (Effects, error)) (Record, error)
+	// ReviewQueue lists claims waiting for a person, earliest deadline
+	// first, and the cursor of the next page ("" at the end).
+	ReviewQueue(ctx context.Context, f QueueFilter) ([]Record, *QueueCursor, error)
+	// ClaimHistory summarises the claims of one shopper or one seller.
+	ClaimHistory(ctx context.Context, f HistoryFilter) (History, error)
+}
+
+// QueueFilter selects claims of the review queue. Zero fields do not
+// filter; the amount bounds apply to claims in Currency.
+type QueueFilter struct {
+	Reason    *claim.Reason
+	SellerID  string
+	Currency  money.Currency
+	MinAmount *int64
+	MaxAmount *int64
+	Limit     int
+	After     *QueueCursor // from a previous page
+}
+
+// QueueCursor is where a page of the review queue ended.
+type QueueCursor struct {
+	Deadline time.Time
+	ID       string
+}
+
+// HistoryFilter selects whose history to read: a shopper's or a seller's.
+type HistoryFilter struct {
+	ShopperID string
+	SellerID  string
+	Since     time.Time
+	Exclude   string // a claim to leave out (the one being looked at)
+	Recent    int    // how many of the newest claims to list
+}
+
+// History is a summary of someone's claims.
+type History struct {
+	Claims   int            // since the window began
+	ByStatus map[string]int // claims per status
+	// Refunded is what their claims were refunded, per currency (claims
+	// refunded, charged on or closed).
+	Refunded []money.Money
+	Recent   []Record // the newest first
 }
 
 // IdempotencyStore runs a request at most once per (scope, key).

@@ -22,12 +22,31 @@ const HistoryWindow = 90 * 24 * time.Hour
 
 // Viewer is who is asking: the role and subject of the caller's token.
 type Viewer struct {
-	Role    string // shopper, agent, finance, admin, service
-	Subject string
+	Role    string // shopper, seller, agent, finance, admin, service
+	Subject string // for a seller, the seller's id
 }
 
 // IsShopper reports whether the viewer sees only their own claims.
 func (v Viewer) IsShopper() bool { return v.Role == "shopper" }
+
+// IsSeller reports whether the viewer is a seller, who sees only the
+// claims against them, without the shopper's personal data.
+func (v Viewer) IsSeller() bool { return v.Role == "seller" }
+
+// Actor is the viewer as the timeline records them.
+func (v Viewer) Actor() claim.Actor { return claim.Actor{Kind: v.Role, ID: v.Subject} }
+
+// owns reports whether the viewer may see the claim: staff see every
+// claim, a shopper their own, a seller those against them.
+func (v Viewer) owns(c *claim.Claim) bool {
+	switch {
+	case v.IsShopper():
+		return c.ShopperID() == v.Subject
+	case v.IsSeller():
+		return c.SellerID() == v.Subject
+	}
+	return true
+}
 
 // Service runs the claim use cases.
 type Service struct {
@@ -42,6 +61,9 @@ type Service struct {
 func NewService(store Store, policy decision.Policy, now func() time.Time) *Service {
 	return &Service{store: store, policy: policy, now: now, rand: rand.Reader}
 }
+
+// Now returns the time by the service's clock, which decides deadlines.
+func (s *Service) Now() time.Time { return s.now().UTC() }
 
 // Policy returns the decision policy in force.
 func (s *Service) Policy() decision.Policy { return s.policy }
@@ -116,19 +138,24 @@ func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request)
 			ShopperRefunded90d:         money.Of(in.ShopperClaimed, o.Currency()),
 		}
 		d := decision.Decide(s.policy, facts, now)
-		if err := apply(c, d, now); err != nil {
+		deadline := reviewDeadline(s.policy, c, now)
+		if err := apply(c, d, deadline, now); err != nil {
 			return Record{}, err
 		}
 		rec := Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now}
-		if c.Status() == claim.StatusApproved {
+		switch c.Status() {
+		case claim.StatusApproved:
 			rec.Next = []Step{StepRefund}
+		case claim.StatusInReview:
+			rec.Timers = []Timer{{Step: StepReviewDeadline, At: deadline}}
 		}
 		return rec, nil
 	})
 }
 
-// apply moves a submitted claim to the status its decision calls for.
-func apply(c *claim.Claim, d decision.Decision, now time.Time) error {
+// apply moves a submitted claim to the status its decision calls for; a
+// claim sent to review must be decided by deadline.
+func apply(c *claim.Claim, d decision.Decision, deadline, now time.Time) error {
 	codes := make([]string, len(d.Reasons))
 	for i, r := range d.Reasons {
 		codes[i] = r.Code
@@ -140,7 +167,7 @@ func apply(c *claim.Claim, d decision.Decision, now time.Time) error {
 	case decision.OutcomeRejected:
 		return c.Reject(claim.SystemActor, "", data, now)
 	default:
-		return c.SendToReview(claim.SystemActor, "", data, now)
+		return c.SendToReview(claim.SystemActor, "", data, deadline, now)
 	}
 }
 
@@ -163,7 +190,7 @@ func overlaps(o *order.Order, items []claim.Item, live []LiveClaim) bool {
 }
 
 // Get returns a claim the viewer may see. Errors: *NotFoundError, also for
-// a shopper asking for someone else's claim.
+// a shopper or a seller asking for a claim that is not theirs.
 func (s *Service) Get(ctx context.Context, v Viewer, id string) (Record, error) {
 	if validation.CheckID("id", id) != nil {
 		return Record{}, &NotFoundError{Resource: "claim", ID: id}
@@ -172,7 +199,7 @@ func (s *Service) Get(ctx context.Context, v Viewer, id string) (Record, error) 
 	if err != nil {
 		return Record{}, err
 	}
-	if v.IsShopper() && r.Claim.ShopperID() != v.Subject {
+	if !v.owns(r.Claim) {
 		return Record{}, &NotFoundError{Resource: "claim", ID: id}
 	}
 	return r, nil
@@ -180,17 +207,20 @@ func (s *Service) Get(ctx context.Context, v Viewer, id string) (Record, error) 
 
 // List returns claims the viewer may see, newest first, and the next cursor.
 func (s *Service) List(ctx context.Context, v Viewer, f ClaimFilter) ([]Record, string, error) {
-	if v.IsShopper() {
+	switch {
+	case v.IsShopper():
 		f.ShopperID = v.Subject
+	case v.IsSeller():
+		f.SellerID = v.Subject
 	}
 	return s.store.ListClaims(ctx, f)
 }
 
 // SellerBalance returns what a seller owes the platform, per currency:
-// the balance of their receivable in the ledger. Errors: *NotFoundError
-// for an unknown seller.
-func (s *Service) SellerBalance(ctx context.Context, sellerID string) ([]money.Money, error) {
-	if validation.CheckID("id", sellerID) != nil {
+// the balance of their receivable in the ledger. A seller sees only their
+// own. Errors: *NotFoundError for an unknown seller or another seller's.
+func (s *Service) SellerBalance(ctx context.Context, v Viewer, sellerID string) ([]money.Money, error) {
+	if validation.CheckID("id", sellerID) != nil || (v.IsSeller() && v.Subject != sellerID) {
 		return nil, &NotFoundError{Resource: "seller", ID: sellerID}
 	}
 	if _, err := s.store.GetSeller(ctx, sellerID); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/ledger"
 )
 
@@ -26,15 +27,33 @@ type Settler struct {
 	Store StepStore
 	Now   func() time.Time
 	Log   *slog.Logger
+	// Policy sets the deadline of a claim whose refund failed.
+	Policy decision.Policy
 }
 
 // RefundReversalKey is the key of the ledger transaction that undoes a
 // claim's refund when the provider reports it failed after all.
-func RefundReversalKey(claimID string) string { return RefundKey(claimID) + "/reversed" }
+func RefundReversalKey(claimID string, attempt int) string {
+	return RefundKey(claimID, attempt) + "/reversed"
+}
 
 // ChargeSellerReversalKey is the key of the transaction that undoes the
 // seller charge of a refund that failed after all.
-func ChargeSellerReversalKey(claimID string) string { return ChargeSellerKey(claimID) + "/reversed" }
+func ChargeSellerReversalKey(claimID string, attempt int) string {
+	return ChargeSellerKey(claimID, attempt) + "/reversed"
+}
+
+// ChargebackReleaseKey is the key of the transaction that takes a charge
+// off the seller (waived, or reversed on contest).
+func ChargebackReleaseKey(claimID string, attempt int) string {
+	return ChargeSellerKey(claimID, attempt) + "/released"
+}
+
+// ChargebackReleaseReversalKey is the key of the transaction that undoes
+// a release when the refund it was for failed after all.
+func ChargebackReleaseReversalKey(claimID string, attempt int) string {
+	return ChargebackReleaseKey(claimID, attempt) + "/reversed"
+}
 
 // ErrRefundNotRecorded is returned by Settle when the claim is still
 // waiting for its refund step to record the refund the update speaks of:
@@ -71,7 +90,7 @@ func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
 			if err := c.MarkRefunded(ref, now); err != nil {
 				return Effects{}, err
 			}
-			tx, err := ledger.Transfer(RefundKey(c.ID()), ledger.KindRefund, ledger.ProviderCash(ref.Provider), ledger.ClaimsClearing, c.Amount())
+			tx, err := ledger.Transfer(RefundKey(c.ID(), c.RefundAttempt()), ledger.KindRefund, ledger.ProviderCash(ref.Provider), ledger.ClaimsClearing, c.Amount())
 			if err != nil {
 				return Effects{}, err
 			}
@@ -95,18 +114,29 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 	case claim.StatusRefundPending:
 		// Nothing was recorded in the ledger yet.
 	case claim.StatusRefunded, claim.StatusSellerCharged, claim.StatusClosed:
-		tx, err := ledger.Transfer(RefundReversalKey(c.ID()), ledger.KindRefundReversal,
+		n := c.RefundAttempt()
+		tx, err := ledger.Transfer(RefundReversalKey(c.ID(), n), ledger.KindRefundReversal,
 			ledger.ClaimsClearing, ledger.ProviderCash(c.Refund().Provider), c.Amount())
 		if err != nil {
 			return Effects{}, err
 		}
 		eff.Ledger = append(eff.Ledger, tx)
-		if c.Status() != claim.StatusRefunded {
-			tx, err := ledger.Transfer(ChargeSellerReversalKey(c.ID()), ledger.KindSellerChargeReversal,
+		switch cb := c.Chargeback().Status; {
+		case cb.Charged():
+			// The seller was charged for a refund that did not happen.
+			tx, err = ledger.Transfer(ChargeSellerReversalKey(c.ID(), n), ledger.KindSellerChargeReversal,
 				ledger.SellerReceivable(c.SellerID()), ledger.ClaimsClearing, c.Amount())
-			if err != nil {
-				return Effects{}, err
-			}
+		case cb.Released():
+			// The platform took on a cost that did not arise.
+			tx, err = ledger.Transfer(ChargebackReleaseReversalKey(c.ID(), n), ledger.KindChargebackReleaseReversal,
+				ledger.ClaimsAbsorbed, ledger.ClaimsClearing, c.Amount())
+		default:
+			tx, err = ledger.Transaction{}, nil
+		}
+		if err != nil {
+			return Effects{}, err
+		}
+		if tx.Key() != "" {
 			eff.Ledger = append(eff.Ledger, tx)
 		}
 	default:
@@ -117,9 +147,11 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 		reason = "unknown"
 	}
 	f := claim.Failure{Code: "refund_" + u.Status, Reason: fmt.Sprintf("The provider reports the refund %s %s: %s.", u.RefundID, u.Status, reason)}
-	if err := c.FailRefund(f, now); err != nil {
+	deadline := reviewDeadline(s.Policy, c, now)
+	if err := c.FailRefund(f, deadline, now); err != nil {
 		return Effects{}, err
 	}
+	eff.Timers = append(eff.Timers, Timer{Step: StepReviewDeadline, At: deadline})
 	if s.Log != nil {
 		s.Log.Warn("refund failed after it was made", "claim_id", c.ID(), "refund_id", u.RefundID, "reason", reason)
 	}

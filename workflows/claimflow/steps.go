@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/ledger"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
@@ -22,14 +24,24 @@ type Step string
 const (
 	StepRefund       Step = "refund"
 	StepChargeSeller Step = "charge_seller"
+	// Timers: they run at a set time.
+	StepReviewDeadline  Step = "review_deadline"
+	StepContestDeadline Step = "contest_deadline"
 )
+
+// Timer is a step to run at a set time, not before.
+type Timer struct {
+	Step Step
+	At   time.Time
+}
 
 // Effects are what a claim update writes besides the claim and its events,
 // all in the same transaction: ledger transactions (each written once per
-// key) and the steps to run next.
+// key), the steps to run next and the timers to set.
 type Effects struct {
 	Ledger []ledger.Transaction
 	Next   []Step
+	Timers []Timer
 }
 
 // ErrNothingToDo is returned by an update function when the claim has
@@ -54,11 +66,27 @@ type StepStore interface {
 type Providers map[string]PaymentProvider
 
 // RefundKey is the idempotency key of a claim's refund, at the provider
-// and in the ledger.
-func RefundKey(claimID string) string { return "claim/" + claimID + "/refund" }
+// and in the ledger, for the claim's refund attempt: "claim/<id>/refund",
+// then "claim/<id>/refund/2" after an agent retried a refused refund.
+func RefundKey(claimID string, attempt int) string { return attemptKey(claimID, "refund", attempt) }
 
 // ChargeSellerKey is the idempotency key of a claim's seller charge.
-func ChargeSellerKey(claimID string) string { return "claim/" + claimID + "/charge_seller" }
+func ChargeSellerKey(claimID string, attempt int) string {
+	return attemptKey(claimID, "charge_seller", attempt)
+}
+
+func attemptKey(claimID, step string, attempt int) string {
+	k := "claim/" + claimID + "/" + step
+	if attempt > 1 {
+		k += "/" + strconv.Itoa(attempt)
+	}
+	return k
+}
+
+// reviewDeadline is when a claim entering review at now must be decided.
+func reviewDeadline(p decision.Policy, c *claim.Claim, now time.Time) time.Time {
+	return now.Add(p.ReviewRuleFor(c.Reason()).SLA)
+}
 
 // RefundStep refunds an approved claim through the order's payment
 // provider. Its effect is idempotent at the provider (RefundKey) and in
@@ -69,6 +97,8 @@ type RefundStep struct {
 	Providers Providers
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Policy sets the deadline of a claim whose refund failed.
+	Policy decision.Policy
 }
 
 // Run refunds claim id. attempt and maxAttempts come from the job: a
@@ -91,8 +121,9 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		return s.fail(ctx, id, claim.Failure{Code: "provider_not_configured",
 			Reason: fmt.Sprintf("The order was paid through %q, which this engine is not configured for.", o.Payment().Provider)})
 	}
+	attempt0 := rec.Claim.RefundAttempt()
 	req := RefundRequest{
-		IdempotencyKey: RefundKey(id), ClaimID: id, OrderID: o.ID(), Payment: o.Payment(), Amount: rec.Claim.Amount(),
+		IdempotencyKey: RefundKey(id, attempt0), ClaimID: id, OrderID: o.ID(), Payment: o.Payment(), Amount: rec.Claim.Amount(),
 	}
 	ref, err := provider.Refund(ctx, req)
 	if err != nil {
@@ -132,7 +163,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 			"The provider refunded %s (refund %s) but the claim is for %s.", ref.Amount, ref.ID, rec.Claim.Amount())})
 	}
 	return s.Store.UpdateClaim(ctx, id, func(c *claim.Claim) (Effects, error) {
-		if c.Status() != claim.StatusApproved {
+		if c.Status() != claim.StatusApproved || c.RefundAttempt() != attempt0 {
 			return Effects{}, ErrNothingToDo
 		}
 		now := s.Now().UTC()
@@ -145,7 +176,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		if err := c.MarkRefunded(r, now); err != nil {
 			return Effects{}, err
 		}
-		tx, err := ledger.Transfer(RefundKey(id), ledger.KindRefund, ledger.ProviderCash(r.Provider), ledger.ClaimsClearing, c.Amount())
+		tx, err := ledger.Transfer(RefundKey(id, attempt0), ledger.KindRefund, ledger.ProviderCash(r.Provider), ledger.ClaimsClearing, c.Amount())
 		if err != nil {
 			return Effects{}, err
 		}
@@ -179,13 +210,17 @@ func (s *RefundStep) fail(ctx context.Context, id string, f claim.Failure) error
 		if c.Status() != claim.StatusApproved {
 			return Effects{}, ErrNothingToDo
 		}
-		return Effects{}, c.FailRefund(f, s.Now().UTC())
+		now := s.Now().UTC()
+		deadline := reviewDeadline(s.Policy, c, now)
+		return Effects{Timers: []Timer{{Step: StepReviewDeadline, At: deadline}}}, c.FailRefund(f, deadline, now)
 	})
 }
 
 // SellerRecoveryKey is the idempotency key of recovering a claim's amount
 // from its seller (a Connect transfer reversal) and of its ledger entry.
-func SellerRecoveryKey(claimID string) string { return "claim/" + claimID + "/seller_recovery" }
+func SellerRecoveryKey(claimID string, attempt int) string {
+	return attemptKey(claimID, "seller_recovery", attempt)
+}
 
 // RecoverRequest asks a payment provider to take a refunded amount back
 // from the seller's account.
@@ -227,6 +262,8 @@ type ChargeSellerStep struct {
 	RecoveredWithRefund bool
 	Recoverer           SellerRecoverer
 	Sellers             SellerReader // needed with Recoverer
+	// Policy sets how long the seller may contest the charge.
+	Policy decision.Policy
 }
 
 // Run charges the seller for claim id; a claim that is not refunded (any
@@ -242,20 +279,22 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 			return Effects{}, ErrNothingToDo
 		}
 		now := s.Now().UTC()
+		n := c.RefundAttempt()
 		receivable := ledger.SellerReceivable(c.SellerID())
-		tx, err := ledger.Transfer(ChargeSellerKey(id), ledger.KindSellerCharge, ledger.ClaimsClearing, receivable, c.Amount())
+		tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindSellerCharge, ledger.ClaimsClearing, receivable, c.Amount())
 		if err != nil {
 			return Effects{}, err
 		}
-		eff := Effects{Ledger: []ledger.Transaction{tx}}
+		contestBy := now.Add(s.Policy.ContestWindowOrDefault())
+		eff := Effects{Ledger: []ledger.Transaction{tx}, Timers: []Timer{{Step: StepContestDeadline, At: contestBy}}}
 		if recovery != "" {
-			rtx, err := ledger.Transfer(SellerRecoveryKey(id), ledger.KindSellerRecovery, receivable, ledger.ProviderCash(c.Refund().Provider), c.Amount())
+			rtx, err := ledger.Transfer(SellerRecoveryKey(id, n), ledger.KindSellerRecovery, receivable, ledger.ProviderCash(c.Refund().Provider), c.Amount())
 			if err != nil {
 				return Effects{}, err
 			}
 			eff.Ledger = append(eff.Ledger, rtx)
 		}
-		if err := c.ChargeSeller(now, recovery, note); err != nil {
+		if err := c.ChargeSeller(now, recovery, note, contestBy); err != nil {
 			return Effects{}, err
 		}
 		if err := c.Close(now); err != nil {
@@ -294,7 +333,7 @@ func (s *ChargeSellerStep) recover(ctx context.Context, id string, attempt, maxA
 		return "", "The seller has no connected account to recover from; the amount stays on their ledger balance.", nil
 	}
 	ref, err := s.Recoverer.RecoverFromSeller(ctx, RecoverRequest{
-		IdempotencyKey: SellerRecoveryKey(id), ClaimID: id, Payment: o.Payment(),
+		IdempotencyKey: SellerRecoveryKey(id, rec.Claim.RefundAttempt()), ClaimID: id, Payment: o.Payment(),
 		SellerAccount: sl.StripeAccount(), Amount: rec.Claim.Amount(),
 	})
 	var pe *PaymentError

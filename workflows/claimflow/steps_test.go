@@ -34,6 +34,7 @@ type stepStore struct {
 	events  []claim.Event
 	ledger  []ledger.Transaction
 	next    []claimflow.Step
+	timers  []claimflow.Timer
 	updates int // updates committed
 }
 
@@ -57,6 +58,8 @@ func claimFields(c *claim.Claim) claim.RehydrateParams {
 		Reason: c.Reason(), Items: c.Items(), Amount: c.Amount(), Description: c.Description(),
 		Evidence: c.Evidence(), Status: c.Status(), Version: c.Version(),
 		CreatedAt: c.CreatedAt(), UpdatedAt: c.UpdatedAt(), Refund: c.Refund(), Failure: c.Failure(),
+		RefundAttempt: c.RefundAttempt(), ReviewDeadline: c.ReviewDeadline(), EscalatedAt: c.EscalatedAt(),
+		Rejection: c.Rejection(), Chargeback: c.Chargeback(),
 	}
 }
 
@@ -109,6 +112,7 @@ func (f *stepStore) UpdateClaim(_ context.Context, id string, fn func(c *claim.C
 		}
 	}
 	f.next = append(f.next, eff.Next...)
+	f.timers = append(f.timers, eff.Timers...)
 	f.updates++
 	return nil
 }
@@ -237,14 +241,14 @@ func moveClaim(t *testing.T, c *claim.Claim, status claim.Status) {
 	ref := claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_old", At: at}
 	approve := func() error { return c.Approve(claim.SystemActor, "", nil, at) }
 	refunded := func() error { return c.MarkRefunded(ref, at) }
-	charged := func() error { return c.ChargeSeller(at, "", "") }
+	charged := func() error { return c.ChargeSeller(at, "", "", at.Add(72*time.Hour)) }
 	paths := map[claim.Status][]func() error{
 		claim.StatusSubmitted:     nil,
-		claim.StatusInReview:      {func() error { return c.SendToReview(claim.SystemActor, "", nil, at) }},
+		claim.StatusInReview:      {func() error { return c.SendToReview(claim.SystemActor, "", nil, at.Add(24*time.Hour), at) }},
 		claim.StatusRejected:      {func() error { return c.Reject(claim.SystemActor, "", nil, at) }},
 		claim.StatusApproved:      {approve},
 		claim.StatusRefundPending: {approve, func() error { return c.MarkRefundPending(ref, at) }},
-		claim.StatusRefundFailed:  {approve, func() error { return c.FailRefund(claim.Failure{Code: "x", Reason: "y"}, at) }},
+		claim.StatusRefundFailed:  {approve, func() error { return c.FailRefund(claim.Failure{Code: "x", Reason: "y"}, at.Add(24*time.Hour), at) }},
 		claim.StatusRefunded:      {approve, refunded},
 		claim.StatusSellerCharged: {approve, refunded, charged},
 		claim.StatusClosed:        {approve, refunded, charged, func() error { return c.Close(at) }},
@@ -283,7 +287,7 @@ func TestRefundStepRefundsApprovedClaim(t *testing.T) {
 		IdempotencyKey: "claim/clm_step1/refund", ClaimID: stepClaimID, OrderID: "ord_step1",
 		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_1"}, Amount: b.amount,
 	}}, b.provider.calls)
-	require.Equal(t, claimflow.RefundKey(stepClaimID), b.provider.calls[0].IdempotencyKey)
+	require.Equal(t, claimflow.RefundKey(stepClaimID, 1), b.provider.calls[0].IdempotencyKey)
 
 	c := b.store.claim(t, stepClaimID)
 	require.Equal(t, claim.StatusRefunded, c.Status())
@@ -297,7 +301,7 @@ func TestRefundStepRefundsApprovedClaim(t *testing.T) {
 
 	require.Len(t, b.store.ledger, 1)
 	tx := b.store.ledger[0]
-	require.Equal(t, claimflow.RefundKey(stepClaimID), tx.Key())
+	require.Equal(t, claimflow.RefundKey(stepClaimID, 1), tx.Key())
 	require.Equal(t, ledger.KindRefund, tx.Kind())
 	require.Equal(t, []ledger.Posting{
 		{Account: ledger.ClaimsClearing, Amount: money.Of(2500, eur)},
@@ -524,13 +528,16 @@ func TestChargeSellerStepClosesRefundedClaim(t *testing.T) {
 	require.Equal(t, refund, c.Refund(), "the refund is kept")
 	require.Equal(t, []claim.Event{
 		{Type: "seller_charged", From: claim.StatusRefunded, To: claim.StatusSellerCharged, Actor: claim.SystemActor,
-			Data: map[string]any{"seller_id": stepSellerID, "amount": int64(2500), "currency": "EUR"}, At: stepNow},
+			Data: map[string]any{"seller_id": stepSellerID, "amount": int64(2500), "currency": "EUR", "contest_by": "2026-12-04T09:30:00Z"}, At: stepNow},
 		{Type: "closed", From: claim.StatusSellerCharged, To: claim.StatusClosed, Actor: claim.SystemActor, At: stepNow},
 	}, b.store.events)
+	require.Equal(t, claim.Chargeback{Status: claim.ChargebackOpen, ChargedAt: stepNow, ContestBy: stepNow.Add(72 * time.Hour)}, c.Chargeback(),
+		"the seller may contest for the default 72 hours")
+	require.Equal(t, []claimflow.Timer{{Step: claimflow.StepContestDeadline, At: stepNow.Add(72 * time.Hour)}}, b.store.timers)
 
 	require.Len(t, b.store.ledger, 1)
 	tx := b.store.ledger[0]
-	require.Equal(t, claimflow.ChargeSellerKey(stepClaimID), tx.Key())
+	require.Equal(t, claimflow.ChargeSellerKey(stepClaimID, 1), tx.Key())
 	require.Equal(t, "claim/clm_step1/charge_seller", tx.Key())
 	require.Equal(t, ledger.KindSellerCharge, tx.Kind())
 	require.Equal(t, []ledger.Posting{
@@ -708,13 +715,13 @@ func TestChargeSellerRecoveryModes(t *testing.T) {
 			require.Len(t, b.store.ledger, wantTxs)
 			require.Equal(t, int64(map[bool]int64{true: 0, false: 2500}[tt.wantRecovered]), b.store.balance(ledger.SellerReceivable(stepSellerID)))
 			if tt.wantRecovered {
-				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID), b.store.ledger[1].Key())
+				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID, 1), b.store.ledger[1].Key())
 				require.Equal(t, ledger.KindSellerRecovery, b.store.ledger[1].Kind())
 				require.NotEmpty(t, b.store.events[0].Data["recovery"])
 			}
 			require.Equal(t, tt.wantNote, b.store.events[0].Note != "", b.store.events[0].Note)
 			if tt.giveRecoverer != nil && tt.giveAccount != "" {
-				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID), tt.giveRecoverer.calls[0].IdempotencyKey)
+				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID, 1), tt.giveRecoverer.calls[0].IdempotencyKey)
 				require.Equal(t, "acct_1", tt.giveRecoverer.calls[0].SellerAccount)
 			}
 		})

@@ -1,0 +1,85 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+type overrideRequest struct {
+	Action     string `json:"action"`
+	ReasonCode string `json:"reason_code,omitempty"`
+	Note       string `json:"note"`
+	Version    int64  `json:"version"`
+}
+
+// postOverride applies an agent's action to a claim. The version the agent
+// acted on is required: if the claim moved since, the answer is 409 with
+// its current state.
+func (a *api) postOverride(c echo.Context) error {
+	var req overrideRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := viewer(c)
+	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
+		rec, err := a.Claims.Override(ctx, v, c.Param("id"), claimflow.OverrideRequest{
+			Action: req.Action, ReasonCode: req.ReasonCode, Note: req.Note, Version: req.Version,
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, newClaimResponse(rec, v, a.Claims.Now()), nil
+	})
+}
+
+type contestRequest struct {
+	Statement string        `json:"statement"`
+	Evidence  []evidenceDTO `json:"evidence,omitempty"`
+}
+
+// postContest records a seller's contest of the charge of their claim.
+func (a *api) postContest(c echo.Context) error {
+	var req contestRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := viewer(c)
+	cr := claimflow.ContestRequest{Statement: req.Statement}
+	for _, ev := range req.Evidence {
+		cr.Evidence = append(cr.Evidence, claim.Evidence{Kind: ev.Kind, URL: ev.URL})
+	}
+	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
+		rec, err := a.Claims.Contest(ctx, v, c.Param("id"), cr)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, newClaimResponse(rec, v, a.Claims.Now()), nil
+	})
+}
+
+type resolutionRequest struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+	Version int64  `json:"version"`
+}
+
+// postContestResolution settles a seller's contest: uphold or reverse.
+func (a *api) postContestResolution(c echo.Context) error {
+	var req resolutionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := viewer(c)
+	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
+		rec, err := a.Claims.ResolveContest(ctx, v, c.Param("id"), req.Outcome, req.Note, req.Version)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusOK, newClaimResponse(rec, v, a.Claims.Now()), nil
+	})
+}
