@@ -281,6 +281,7 @@ func TestOverrideBadInput(t *testing.T) {
 		{"no action", map[string]any{"note": "n", "version": 2}, 422, "action"},
 		{"unknown action", map[string]any{"action": "refund_twice", "note": "n", "version": 2}, 422, "action"},
 		{"no note", map[string]any{"action": "approve", "version": 2}, 422, "note"},
+		{"blank note", map[string]any{"action": "approve", "note": "  \n ", "version": 2}, 422, "note"},
 		{"note too long", map[string]any{"action": "approve", "note": strings.Repeat("x", 2001), "version": 2}, 422, "note"},
 		{"no version", map[string]any{"action": "approve", "note": "n"}, 422, "version"},
 		{"reject without a reason", map[string]any{"action": "reject", "note": "n", "version": 2}, 422, "reason_code"},

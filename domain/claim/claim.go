@@ -313,8 +313,11 @@ func (c *Claim) MarkRefundPending(ref RefundRef, now time.Time) error {
 // FailRefund records that the refund cannot be made; the claim waits for
 // an agent, by the deadline. A chargeback made on the refund is void.
 func (c *Claim) FailRefund(f Failure, deadline, now time.Time) error {
-	if err := c.moveTo(StatusRefundFailed, "refund_failed", SystemActor, f.Reason,
-		map[string]any{"code": f.Code}, now); err != nil {
+	data := map[string]any{"code": f.Code}
+	if cb := c.chargeback.Status; cb != ChargebackNone && cb != ChargebackVoided {
+		data["chargeback_from"], data["chargeback_to"] = cb.String(), ChargebackVoided.String()
+	}
+	if err := c.moveTo(StatusRefundFailed, "refund_failed", SystemActor, f.Reason, data, now); err != nil {
 		return err
 	}
 	c.failure = f

@@ -54,8 +54,12 @@ func (c *Claim) OverrideApprove(agent Actor, note string, refundable money.Money
 
 // OverrideReject rejects the claim on an agent's word, for a reason the
 // shopper is shown: from in_review, or from refund_failed when the agent
-// gives up on the refund. Errors: *RefusedError.
+// gives up on the refund. Errors: *validation.Error without a reason,
+// *RefusedError.
 func (c *Claim) OverrideReject(agent Actor, reason RejectionReason, note string, now time.Time) error {
+	if reason == (RejectionReason{}) {
+		return validation.New("reason_code", "required", "is required to reject: the shopper is shown it")
+	}
 	if c.status != StatusInReview && c.status != StatusRefundFailed {
 		return refused("cannot_reject", "the claim is %s; only a claim in review or with a failed refund can be rejected", c.status)
 	}

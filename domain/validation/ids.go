@@ -24,10 +24,11 @@ func CheckID(field, id string) *Error {
 	return nil
 }
 
-// CheckText validates free text: required when min > 0, at most max bytes.
+// CheckText validates free text: required (and not blank) when min > 0,
+// at most max bytes.
 func CheckText(field, s string, min, max int) *Error {
-	if len(s) < min {
-		if min == 1 {
+	if len(s) < min || (min > 0 && strings.TrimSpace(s) == "") {
+		if min == 1 || strings.TrimSpace(s) == "" {
 			return New(field, "required", "is required")
 		}
 		return Newf(field, "too_short", "must be at least %d characters", min)

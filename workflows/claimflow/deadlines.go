@@ -40,7 +40,7 @@ func (s *DeadlineStep) RunReview(ctx context.Context, id string) (time.Duration,
 		rule := s.Policy.ReviewRuleFor(c.Reason())
 		if c.Status() == claim.StatusInReview && rule.OnExpiry == decision.ExpiryApprove {
 			note := fmt.Sprintf("No agent decided within %s; the policy grants the claim.", hours(rule.SLA))
-			if err := c.Approve(claim.SystemActor, note, map[string]any{"rule": "review_deadline", "deadline": c.ReviewDeadline().Format(time.RFC3339)}, now); err != nil {
+			if err := c.Approve(claim.SystemActor, note, map[string]any{"rule": "review_deadline", "deadline": c.ReviewDeadline().UTC().Format(time.RFC3339)}, now); err != nil {
 				return Effects{}, err
 			}
 			return Effects{Next: []Step{StepRefund}}, nil

@@ -34,7 +34,10 @@ func Explain(r Record) Explanation {
 		return Explanation{Summary: "We received your claim and are checking it."}
 	case claim.StatusInReview:
 		s := "A person is reviewing your claim"
-		if d := c.ReviewDeadline(); !d.IsZero() {
+		switch d := c.ReviewDeadline(); {
+		case !c.EscalatedAt().IsZero():
+			s += "; it is taking longer than planned, and it is now among the first to be decided"
+		case !d.IsZero():
 			s += " and will decide by " + d.UTC().Format("2 January 2006, 15:04 MST")
 		}
 		s += "."
@@ -57,7 +60,10 @@ func Explain(r Record) Explanation {
 		if rr := c.Rejection(); rr != (claim.RejectionReason{}) {
 			return Explanation{Summary: "We could not approve your claim. " + rr.Text(), WhatHelps: rr.Helps()}
 		}
-		msgs := reasonMessages(r.Decision, "")
+		msgs := ""
+		if r.Decision.Outcome == decision.OutcomeRejected {
+			msgs = reasonMessages(r.Decision, "")
+		}
 		if msgs == "" {
 			msgs = "It does not meet the marketplace's refund policy."
 		}
