@@ -116,9 +116,8 @@ func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 		row.Waiting = waitingDTO{Kind: "refund_failed", Code: f.Code, Message: f.Reason}
 	} else {
 		row.Waiting = waitingDTO{Kind: "review", Code: "decision_review", Message: "The decision sent the claim to a person; the reasons say why."}
-		for _, rs := range r.Decision.Reasons {
-			row.Waiting.Code, row.Waiting.Message = rs.Code, rs.Message
-			break
+		if rs := r.Decision.Reasons; len(rs) > 0 {
+			row.Waiting.Code, row.Waiting.Message = rs[0].Code, rs[0].Message
 		}
 	}
 	return row

@@ -42,12 +42,6 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string { return e.Code + ": " + e.Message }
 
-// ErrConflict is matched (errors.Is) by every *ConflictError.
-var ErrConflict = errors.New("conflict")
-
-// Is makes errors.Is(err, ErrConflict) true.
-func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
-
 // Override applies an agent's action to claim id, with the agent, the old
 // and new state and the note in the timeline:
 //   - approve (in review, or rejected when the order can still refund it):

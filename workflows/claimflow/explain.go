@@ -3,7 +3,6 @@ package claimflow
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
@@ -100,7 +99,3 @@ func rejectedHelps(d decision.Decision) string {
 	}
 	return ""
 }
-
-// Overdue reports whether a claim waiting for a person is past its
-// deadline at now.
-func Overdue(c *claim.Claim, now time.Time) bool { return c.ReviewDue(now) }

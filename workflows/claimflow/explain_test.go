@@ -226,25 +226,3 @@ func TestExplainAfterTheWorkflow(t *testing.T) {
 		})
 	}
 }
-
-func TestOverdue(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		give   *claim.Claim
-		giveAt time.Time
-		want   bool
-	}{
-		{name: "in review, before the deadline", give: storedClaim(claim.StatusInReview, withDeadline(stepReviewBy)), giveAt: stepReviewBy.Add(-time.Second)},
-		{name: "in review, at the deadline", give: storedClaim(claim.StatusInReview, withDeadline(stepReviewBy)), giveAt: stepReviewBy, want: true},
-		{name: "failed refund, past the deadline", give: storedClaim(claim.StatusRefundFailed, withDeadline(stepReviewBy)), giveAt: stepNow, want: true},
-		{name: "in review without a deadline", give: storedClaim(claim.StatusInReview, nil), giveAt: stepNow},
-		{name: "approved", give: storedClaim(claim.StatusApproved, withDeadline(stepReviewBy)), giveAt: stepNow},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			require.Equal(t, tt.want, claimflow.Overdue(tt.give, tt.giveAt))
-		})
-	}
-}
