@@ -5,14 +5,13 @@
 package claim
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/claimsd/claimsd/domain/ident"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/validation"
@@ -456,27 +455,6 @@ func (c *Claim) UpdatedAt() time.Time { return c.updatedAt }
 // base32 characters: 48 bits of milliseconds then 80 random bits, so ids
 // sort by creation time.
 func NewID(now time.Time, rnd io.Reader) (string, error) {
-	return newID("clm_", now, rnd)
+	return ident.New("clm_", now, rnd)
 }
 
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-func newID(prefix string, now time.Time, rnd io.Reader) (string, error) {
-	if rnd == nil {
-		rnd = rand.Reader
-	}
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	if _, err := io.ReadFull(rnd, b[6:]); err != nil {
-		return "", err
-	}
-	hi := binary.BigEndian.Uint64(b[:8])
-	lo := binary.BigEndian.Uint64(b[8:])
-	out := make([]byte, 26)
-	for i := 25; i >= 0; i-- {
-		out[i] = crockford[lo&31]
-		lo = lo>>5 | (hi&31)<<59
-		hi >>= 5
-	}
-	return prefix + string(out), nil
-}
