@@ -214,7 +214,7 @@ func TestDeclinedRefundWaitsForAnAgent(t *testing.T) {
 func TestTransientFailuresAreRetried(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_flaky")
+	st := pgtest.Store(t, "queue_flaky")
 	p := sandbox.New(st.DB(), sandbox.Config{FailRate: 0.25, Rand: mrand.New(mrand.NewPCG(9, 11))})
 	startWorkers(t, st, p, queue.Config{})
 	c := client{t: t, e: router(st)}
@@ -234,31 +234,12 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	require.Greater(t, p.Calls(), int64(len(ids)), "some calls failed and were retried")
 }
 
-// freshStore returns a store on a database of the test's own, migrated and
-// scheduling steps as River jobs, dropped at cleanup.
-func freshStore(t *testing.T, name string) *pgstore.Store {
-	t.Helper()
-	ctx := context.Background()
-	url, cleanup, err := pgtest.Database(ctx, name)
-	require.NoError(t, err)
-	t.Cleanup(cleanup)
-	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 10})
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx, func(ctx context.Context) ([]string, error) { return queue.Migrate(ctx, st.Pool()) })
-	require.NoError(t, err)
-	ins, err := queue.NewInserter(st.DB(), queue.Config{})
-	require.NoError(t, err)
-	st.SetEnqueuer(ins)
-	return st
-}
-
 // TestStuckJobIsRescued: a job whose worker died mid-run (left "running")
 // is run again by a worker that starts later.
 func TestStuckJobIsRescued(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_rescue")
+	st := pgtest.Store(t, "queue_rescue")
 	c := client{t: t, e: router(st)}
 	shopper := uniq("shp")
 	_, orderID := seedOrder(c, shopper, 1200, "pay_ok")
@@ -286,7 +267,7 @@ func TestStuckJobIsRescued(t *testing.T) {
 func TestStepsRunTwice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_twice")
+	st := pgtest.Store(t, "queue_twice")
 	c := client{t: t, e: router(st)}
 	shopper := uniq("shp")
 	_, orderID := seedOrder(c, shopper, 900, "pay_ok")
@@ -319,7 +300,7 @@ func TestStepsRunTwice(t *testing.T) {
 func TestClaimWithoutJobIsRedriven(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_redrive")
+	st := pgtest.Store(t, "queue_redrive")
 	c := client{t: t, e: router(st)}
 	shopper := uniq("shp")
 	_, orderID := seedOrder(c, shopper, 1300, "pay_ok")

@@ -52,17 +52,7 @@ type timerBundle struct {
 func setupTimers(t *testing.T, policy decision.Policy) *timerBundle {
 	t.Helper()
 	ctx := context.Background()
-	url, cleanup, err := pgtest.Database(ctx, "queue_timers")
-	require.NoError(t, err)
-	t.Cleanup(cleanup)
-	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 10})
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	_, err = st.Migrate(ctx, func(ctx context.Context) ([]string, error) { return queue.Migrate(ctx, st.Pool()) })
-	require.NoError(t, err)
-	ins, err := queue.NewInserter(st.DB(), queue.Config{})
-	require.NoError(t, err)
-	st.SetEnqueuer(ins)
+	st := pgtest.Store(t, "queue_timers")
 
 	start := time.Now().UTC().Truncate(time.Second)
 	clk := &clock{t: start}

@@ -17,6 +17,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/payments/stripe"
 	"github.com/claimsd/claimsd/adapters/payments/stripe/stripemock"
 	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/domain/claim"
@@ -62,7 +63,7 @@ func eventCount(t *testing.T, st *pgstore.Store, claimID string) int {
 func TestLateRefundFailureReversesClaim(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_webhook")
+	st := pgtest.Store(t, "queue_webhook")
 	p := sandbox.New(st.DB(), sandbox.Config{})
 	startWorkers(t, st, p, queue.Config{})
 	h := hookedRouter(st)
@@ -118,7 +119,7 @@ func TestLateRefundFailureReversesClaim(t *testing.T) {
 func TestPendingRefundSettles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_pending")
+	st := pgtest.Store(t, "queue_pending")
 	h := hookedRouter(st)
 	c := client{t: t, e: h}
 	shopper := uniq("shp")
@@ -157,7 +158,7 @@ func TestPendingRefundSettles(t *testing.T) {
 func TestLostWebhookIsSwept(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_sweep")
+	st := pgtest.Store(t, "queue_sweep")
 	c := client{t: t, e: router(st)}
 	p := sandbox.New(st.DB(), sandbox.Config{})
 
@@ -213,7 +214,7 @@ func TestLostWebhookIsSwept(t *testing.T) {
 func TestClaimClosesThroughStripeMock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st := freshStore(t, "queue_stripe")
+	st := pgtest.Store(t, "queue_stripe")
 	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: stripemock.URL(t)})
 	require.NoError(t, err)
 	steps := queue.Steps{

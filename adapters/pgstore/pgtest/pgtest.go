@@ -37,26 +37,56 @@ func Main(m *testing.M, name string, out **pgstore.Store) int {
 		return 1
 	}
 	defer cleanup()
-	st, err := pgstore.Open(context.Background(), url, pgstore.PoolConfig{MaxConns: 20})
+	st, err := open(context.Background(), url, 20)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 		return 1
 	}
 	defer st.Close()
-	if _, err := st.Migrate(context.Background(), func(ctx context.Context) ([]string, error) {
+	*out = st
+	return m.Run()
+}
+
+// Store gives one test a migrated database of its own, for tests that
+// read everything in it (reconciliation, timers); it is dropped when the
+// test ends.
+func Store(t testing.TB, name string) *pgstore.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	url, cleanup, err := Database(ctx, name)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(cleanup)
+	st, err := open(ctx, url, 10)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
+// open connects to url, migrates (the job queue's tables too) and makes
+// the store schedule steps as River jobs.
+func open(ctx context.Context, url string, conns int32) (*pgstore.Store, error) {
+	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: conns})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx, func(ctx context.Context) ([]string, error) {
 		return queue.Migrate(ctx, st.Pool())
 	}); err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest: migrate:", err)
-		return 1
+		st.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	ins, err := queue.NewInserter(st.DB(), queue.Config{})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-		return 1
+		st.Close()
+		return nil, err
 	}
 	st.SetEnqueuer(ins)
-	*out = st
-	return m.Run()
+	return st, nil
 }
 
 // Database creates an empty database named after the test package and
