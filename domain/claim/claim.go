@@ -457,4 +457,3 @@ func (c *Claim) UpdatedAt() time.Time { return c.updatedAt }
 func NewID(now time.Time, rnd io.Reader) (string, error) {
 	return ident.New("clm_", now, rnd)
 }
-
