@@ -18,6 +18,9 @@
 //     seller charge debits it. Its balance is the seller's debt.
 //   - claims_absorbed: what the platform bore itself, charges it took off
 //     sellers (waived, or reversed on contest); an expense.
+//   - payouts_netted: seller debts withheld from their payouts; the
+//     payouts system owes the platform this cash.
+//   - payments_received: seller debts paid to the platform directly.
 package ledger
 
 import (
@@ -35,6 +38,12 @@ const ClaimsClearing Account = "claims_clearing"
 
 // ClaimsAbsorbed is the cost of claims the platform bears itself.
 const ClaimsAbsorbed Account = "claims_absorbed"
+
+// PayoutsNetted holds seller debts withheld from payouts.
+const PayoutsNetted Account = "payouts_netted"
+
+// PaymentsReceived holds seller debts the sellers paid directly.
+const PaymentsReceived Account = "payments_received"
 
 // ProviderCash is the platform's money at a payment provider.
 func ProviderCash(provider string) Account { return Account("provider_cash:" + provider) }

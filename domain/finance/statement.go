@@ -1,0 +1,125 @@
+package finance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/claimsd/claimsd/domain/ledger"
+	"github.com/claimsd/claimsd/domain/money"
+)
+
+// Category groups a seller statement's entries.
+type Category string
+
+// Statement categories.
+const (
+	// CategoryCharge: a refund charged to the seller.
+	CategoryCharge Category = "charge"
+	// CategoryReversal: a charge taken back (the refund failed, the charge
+	// was waived or reversed on contest).
+	CategoryReversal Category = "reversal"
+	// CategoryRecovery: money the seller owed that came back.
+	CategoryRecovery Category = "recovery"
+	// CategoryAdjustment: any other posting to the seller's receivable.
+	CategoryAdjustment Category = "adjustment"
+)
+
+// CategoryOf returns the statement category of a ledger transaction kind.
+func CategoryOf(k ledger.Kind) Category {
+	switch k {
+	case ledger.KindSellerCharge:
+		return CategoryCharge
+	case ledger.KindSellerChargeReversal, ledger.KindChargebackRelease:
+		return CategoryReversal
+	case ledger.KindSellerRecovery:
+		return CategoryRecovery
+	}
+	return CategoryAdjustment
+}
+
+// StatementTotals sum one currency of a seller statement, in signed minor
+// units as the ledger holds them (what the seller owes is positive):
+// Closing = Opening + Charges + Reversals + Recoveries + Adjustments.
+type StatementTotals struct {
+	Currency    money.Currency
+	Opening     int64
+	Charges     int64
+	Reversals   int64
+	Recoveries  int64
+	Adjustments int64
+	Closing     int64
+}
+
+// Statement adds up a seller's receivable over a period, one entry at a
+// time, so entries can be streamed rather than held.
+type Statement struct {
+	totals map[string]*StatementTotals
+}
+
+// NewStatement starts a statement from the balances owed before the
+// period, one per currency.
+func NewStatement(opening []money.Money) *Statement {
+	s := &Statement{totals: map[string]*StatementTotals{}}
+	for _, m := range opening {
+		t := s.of(m.Currency())
+		t.Opening += m.Amount() // one balance per currency: no sum to overflow
+		t.Closing = t.Opening
+	}
+	return s
+}
+
+func (s *Statement) of(c money.Currency) *StatementTotals {
+	t, ok := s.totals[c.String()]
+	if !ok {
+		t = &StatementTotals{Currency: c}
+		s.totals[c.String()] = t
+	}
+	return t
+}
+
+// Add records one posting to the seller's receivable and returns its
+// category and the balance after it. Errors: overflow of int64.
+func (s *Statement) Add(kind ledger.Kind, amount money.Money) (Category, money.Money, error) {
+	t := s.of(amount.Currency())
+	cat := CategoryOf(kind)
+	var field *int64
+	switch cat {
+	case CategoryCharge:
+		field = &t.Charges
+	case CategoryReversal:
+		field = &t.Reversals
+	case CategoryRecovery:
+		field = &t.Recoveries
+	default:
+		field = &t.Adjustments
+	}
+	sum, err := add(*field, amount.Amount())
+	if err != nil {
+		return "", money.Money{}, err
+	}
+	closing, err := add(t.Closing, amount.Amount())
+	if err != nil {
+		return "", money.Money{}, err
+	}
+	*field, t.Closing = sum, closing
+	return cat, money.Of(t.Closing, amount.Currency()), nil
+}
+
+// Totals returns the totals per currency, in currency order.
+func (s *Statement) Totals() []StatementTotals {
+	out := make([]StatementTotals, 0, len(s.totals))
+	for _, t := range s.totals {
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b StatementTotals) int { return strings.Compare(a.Currency.String(), b.Currency.String()) })
+	return out
+}
+
+func add(a, b int64) (int64, error) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, fmt.Errorf("statement total overflows: %d + %d", a, b)
+	}
+	return s, nil
+}
