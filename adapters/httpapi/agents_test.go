@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
+	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
@@ -57,17 +58,23 @@ func (b *testBundle) fileClaim(t *testing.T, sellerID, shopper string, amount in
 
 // runRefund runs the refund step for a claim, as a worker would, with the
 // step's clock at now.
-func runRefund(t *testing.T, id string, now time.Time) {
+func runRefund(t *testing.T, id string, now time.Time) { refundOn(t, store, id, now) }
+
+// runChargeSeller runs the charge-seller step with its clock at now.
+func runChargeSeller(t *testing.T, id string, now time.Time) { chargeOn(t, store, id, now) }
+
+// refundOn is runRefund on a store of the test's own.
+func refundOn(t *testing.T, st *pgstore.Store, id string, now time.Time) {
 	t.Helper()
-	step := &claimflow.RefundStep{Store: store, Now: func() time.Time { return now },
-		Providers: claimflow.Providers{order.ProviderSandbox: sandbox.New(store.DB(), sandbox.Config{})}}
+	step := &claimflow.RefundStep{Store: st, Now: func() time.Time { return now },
+		Providers: claimflow.Providers{order.ProviderSandbox: sandbox.New(st.DB(), sandbox.Config{})}}
 	require.NoError(t, step.Run(context.Background(), id, 1, 10))
 }
 
-// runChargeSeller runs the charge-seller step with its clock at now.
-func runChargeSeller(t *testing.T, id string, now time.Time) {
+// chargeOn is runChargeSeller on a store of the test's own.
+func chargeOn(t *testing.T, st *pgstore.Store, id string, now time.Time) {
 	t.Helper()
-	step := &claimflow.ChargeSellerStep{Store: store, Now: func() time.Time { return now }}
+	step := &claimflow.ChargeSellerStep{Store: st, Now: func() time.Time { return now }}
 	require.NoError(t, step.Run(context.Background(), id, 1, 10))
 }
 

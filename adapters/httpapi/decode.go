@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/domain/validation"
 )
 
 // decodeJSON reads the body strictly into dst: one JSON value, no unknown
@@ -151,4 +153,66 @@ func parseTime(field string, s *string) (*time.Time, error) {
 	}
 	t = t.UTC()
 	return &t, nil
+}
+
+// dateLayout is a calendar date in query parameters and bodies.
+const dateLayout = "2006-01-02"
+
+// parseBound reads a period bound: an RFC 3339 instant, or a date, which
+// stands for the start of that UTC day (from) or its end (to: the whole
+// day is included).
+func parseBound(field, s string, end bool) (time.Time, error) {
+	if t, err := time.Parse(dateLayout, s); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, newError(http.StatusUnprocessableEntity, "invalid_timestamp",
+			"must be a date such as 2026-11-27 or an RFC 3339 timestamp such as 2026-11-27T10:00:00Z", field)
+	}
+	return t.UTC(), nil
+}
+
+// periodOf reads a period from two strings, either of which may be
+// required; a missing optional bound is the zero time.
+func periodOf(fromS, toS string, required bool) (from, to time.Time, err error) {
+	if fromS == "" && required {
+		return from, to, newError(http.StatusUnprocessableEntity, "required", "is required: a date such as 2026-11-01 or an RFC 3339 timestamp", "from")
+	}
+	if toS == "" && required {
+		return from, to, newError(http.StatusUnprocessableEntity, "required", "is required: a date such as 2026-11-30 (included) or an RFC 3339 timestamp (excluded)", "to")
+	}
+	if fromS != "" {
+		if from, err = parseBound("from", fromS, false); err != nil {
+			return from, to, err
+		}
+	}
+	if toS != "" {
+		if to, err = parseBound("to", toS, true); err != nil {
+			return from, to, err
+		}
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		return from, to, newError(http.StatusUnprocessableEntity, "invalid_period", "must be after from", "to")
+	}
+	return from, to, nil
+}
+
+// queryError answers a bad query parameter with 400, as every list route
+// does (a bad value in a body is 422).
+func queryError(err error) error {
+	var ve *validation.Error
+	if errors.As(err, &ve) {
+		return newError(http.StatusBadRequest, ve.Code, ve.Message, ve.Field)
+	}
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
+		c := *ae
+		c.Status = http.StatusBadRequest
+		return &c
+	}
+	return err
 }

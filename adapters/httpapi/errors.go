@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/domain/finance"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
@@ -41,6 +42,7 @@ func toAPIError(err error) *apiError {
 		ve  *validation.Error
 		nf  *claimflow.NotFoundError
 		ce  *claimflow.ConflictError
+		fre *finance.RefusedError
 		he  *echo.HTTPError
 		mbe *http.MaxBytesError
 		syn *json.SyntaxError
@@ -66,6 +68,8 @@ func toAPIError(err error) *apiError {
 			}
 		}
 		return &apiError{Status: http.StatusConflict, Code: ce.Code, Message: ce.Message, Extra: map[string]any{"current": cur}}
+	case errors.As(err, &fre):
+		return newError(http.StatusConflict, fre.Code, fre.Message, "")
 	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
 		return newError(http.StatusConflict, "idempotency_key_reused",
 			"this Idempotency-Key was already used for a different request; use a new key", "Idempotency-Key")

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,10 +19,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/financeflow"
 )
 
 var store *pgstore.Store
@@ -33,26 +36,54 @@ var secret = []byte("test-secret-test-secret-test-secret!")
 // testBundle is one test's router and its own ids, so parallel tests never
 // see each other's data.
 type testBundle struct {
-	e   *echo.Echo
-	now time.Time
-	id  string // unique prefix for this test's sellers, orders and shoppers
+	e     *echo.Echo
+	now   time.Time // the clock's start
+	clock *clock    // the services' clock, at now until a test moves it
+	id    string    // unique prefix for this test's sellers, orders and shoppers
+	fin   *financeflow.Service
 }
 
-func setup(t *testing.T) *testBundle {
+// clock is a test clock a test may move forward.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func setup(t *testing.T) *testBundle { return setupOn(t, store) }
+
+// setupOn builds the router on st: the package's store, or a database of
+// a test's own (for reports that read everything, like reconciliation).
+func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
-	svc := claimflow.NewService(store, policyfile.Default(), func() time.Time { return now })
+	clk := &clock{t: now}
+	svc := claimflow.NewService(st, policyfile.Default(), clk.Now)
+	fin := financeflow.New(financeflow.Config{Store: st, Now: clk.Now,
+		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	e := httpapi.New(httpapi.Deps{
 		Claims:       svc,
-		Idempotency:  store,
-		Ready:        func(ctx context.Context) error { return store.Ping(ctx) },
+		Finance:      fin,
+		Idempotency:  st,
+		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,
-		Now:          func() time.Time { return now },
+		Now:          clk.Now,
 	})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	return &testBundle{e: e, now: now, id: hex.EncodeToString(b)}
+	return &testBundle{e: e, now: now, clock: clk, id: hex.EncodeToString(b), fin: fin}
 }
 
 // name returns this test's id for a short name: "shp_alice" → "shp_alice_3fa2…".
@@ -60,7 +91,7 @@ func (b *testBundle) name(s string) string { return s + "_" + b.id }
 
 func (b *testBundle) token(t *testing.T, role, sub string) string {
 	t.Helper()
-	tok, err := httpapi.MintToken(secret, role, sub, time.Hour, b.now)
+	tok, err := httpapi.MintToken(secret, role, sub, time.Hour, b.clock.Now())
 	require.NoError(t, err)
 	return tok
 }

@@ -808,6 +808,10 @@ func TestOpenAPIConformance(t *testing.T) {
 		cf.run(t, c)
 	}
 
+	// Finance: reports, recoveries, reconciliation and the ledger; the
+	// cases are in finance_openapi_test.go.
+	cf.finance(t)
+
 	// Every status the document lists was seen, except failures the test
 	// cannot cause on purpose.
 	var missed []string

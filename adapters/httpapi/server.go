@@ -16,17 +16,20 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/financeflow"
 )
 
 // Deps are what the API needs.
 type Deps struct {
 	Claims         *claimflow.Service
+	Finance        *financeflow.Service
 	Idempotency    claimflow.IdempotencyStore
 	Ready          func(ctx context.Context) error // nil error: ready to serve
 	Secret         []byte                          // HS256 key for bearer tokens
 	Logger         *slog.Logger
 	MaxBodyBytes   int64         // default 256 KiB
 	RequestTimeout time.Duration // default 15 s
+	ExportTimeout  time.Duration // default 10 min: a year's CSV takes a while
 	Now            func() time.Time
 	// HealthOnly serves only the routes that need no token (health,
 	// readiness, metrics, the OpenAPI document): a worker's HTTP server.
@@ -50,17 +53,22 @@ type Metrics interface {
 type Route struct {
 	Method, Path string
 	Roles        []string // empty: no token needed
-	handler      echo.HandlerFunc
+	// Export routes stream large downloads; they get ExportTimeout
+	// rather than the request timeout.
+	Export  bool
+	handler echo.HandlerFunc
 }
 
 type api struct {
 	Deps
+	exports map[string]bool // route paths that stream downloads
 }
 
 // Routes returns the API's route table.
 func (a *api) routes() []Route {
 	all := []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
 	staff := []string{RoleAgent, RoleFinance, RoleAdmin}
+	books := []string{RoleFinance, RoleAdmin}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
@@ -79,6 +87,16 @@ func (a *api) routes() []Route {
 		{Method: http.MethodPost, Path: "/v1/claims/:id/contest/resolution", Roles: []string{RoleAgent}, handler: a.postContestResolution},
 		{Method: http.MethodGet, Path: "/v1/review-queue", Roles: []string{RoleAgent, RoleAdmin}, handler: a.getReviewQueue},
 		{Method: http.MethodGet, Path: "/v1/sellers/:id/balance", Roles: []string{RoleSeller, RoleFinance, RoleAdmin}, handler: a.getSellerBalance},
+		{Method: http.MethodGet, Path: "/v1/sellers/:id/statement", Roles: []string{RoleSeller, RoleFinance, RoleAdmin}, Export: true, handler: a.getSellerStatement},
+		{Method: http.MethodGet, Path: "/v1/finance/chargebacks", Roles: books, Export: true, handler: a.listChargebacks},
+		{Method: http.MethodPost, Path: "/v1/finance/recoveries", Roles: []string{RoleFinance}, handler: a.postRecovery},
+		{Method: http.MethodPost, Path: "/v1/finance/reconciliations", Roles: books, handler: a.postReconciliation},
+		{Method: http.MethodGet, Path: "/v1/finance/reconciliations", Roles: books, handler: a.listReconciliations},
+		{Method: http.MethodGet, Path: "/v1/finance/reconciliations/:id", Roles: books, handler: a.getReconciliation},
+		{Method: http.MethodGet, Path: "/v1/finance/reconciliations/:id/items", Roles: books, Export: true, handler: a.listReconciliationItems},
+		{Method: http.MethodPost, Path: "/v1/finance/reconciliations/:id/exceptions/:seq/resolution", Roles: []string{RoleFinance}, handler: a.postExceptionResolution},
+		{Method: http.MethodGet, Path: "/v1/finance/ledger/trial-balance", Roles: books, handler: a.getTrialBalance},
+		{Method: http.MethodGet, Path: "/v1/finance/ledger/transactions", Roles: books, Export: true, handler: a.listLedgerTransactions},
 	}
 }
 
@@ -93,10 +111,13 @@ func New(d Deps) *echo.Echo {
 	if d.RequestTimeout <= 0 {
 		d.RequestTimeout = 15 * time.Second
 	}
+	if d.ExportTimeout <= 0 {
+		d.ExportTimeout = 10 * time.Minute
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d}
+	a := &api{Deps: d, exports: map[string]bool{}}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
@@ -111,6 +132,9 @@ func New(d Deps) *echo.Echo {
 	)
 	authn := authenticate(d.Secret, d.Now)
 	for _, r := range a.routes() {
+		if r.Export {
+			a.exports[r.Path] = true
+		}
 		if d.HealthOnly && len(r.Roles) > 0 {
 			continue
 		}
@@ -138,7 +162,11 @@ func (a *api) limits(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
 		req.Body = http.MaxBytesReader(c.Response(), req.Body, a.MaxBodyBytes)
-		ctx, cancel := context.WithTimeout(req.Context(), a.RequestTimeout)
+		timeout := a.RequestTimeout
+		if a.exports[c.Path()] {
+			timeout = a.ExportTimeout
+		}
+		ctx, cancel := context.WithTimeout(req.Context(), timeout)
 		defer cancel()
 		c.SetRequest(req.WithContext(ctx))
 		return next(c)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -179,9 +180,24 @@ func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *cl
 // writeLedger writes a transaction and its postings once per key: a key
 // already written is left as it is.
 func writeLedger(tx *gorm.DB, lt ledger.Transaction, claimID string, at time.Time) error {
+	return writeLedgerDescribed(tx, lt, claimID, "", at)
+}
+
+// writeLedgerDescribed is writeLedger with a description; claimID may be
+// "" for a transaction of no claim. A transaction that lowers a seller's
+// receivable first takes the lock recoveries check the seller's debt
+// under.
+func writeLedgerDescribed(tx *gorm.DB, lt ledger.Transaction, claimID, description string, at time.Time) error {
+	for _, p := range lt.Postings() {
+		if p.Amount.Amount() < 0 && strings.HasPrefix(string(p.Account), string(ledger.SellerReceivable(""))) {
+			if err := lockReceivable(tx, p.Account); err != nil {
+				return fmt.Errorf("ledger %s: %w", lt.Key(), err)
+			}
+		}
+	}
 	var txID int64
-	err := tx.Raw(`INSERT INTO ledger_transactions (key, kind, claim_id, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (key) DO NOTHING RETURNING id`, lt.Key(), string(lt.Kind()), claimID, at).Scan(&txID).Error
+	err := tx.Raw(`INSERT INTO ledger_transactions (key, kind, claim_id, description, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO NOTHING RETURNING id`, lt.Key(), string(lt.Kind()), nonEmpty(claimID), description, at).Scan(&txID).Error
 	if err != nil {
 		return fmt.Errorf("ledger %s: %w", lt.Key(), err)
 	}

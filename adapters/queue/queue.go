@@ -248,6 +248,8 @@ type Steps struct {
 	Deadlines    *claimflow.DeadlineStep
 	// SweepPending, if set, runs every Config.SweepEvery.
 	SweepPending func(ctx context.Context) (int, error)
+	// Reconcile, if set, works reconciliation runs and queues each day's.
+	Reconcile Reconciler
 }
 
 // Workers works the claim queue.
@@ -296,9 +298,18 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 		func() (river.JobArgs, *river.InsertOpts) {
 			return RedriveArgs{}, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: 1}
 		}, &river.PeriodicJobOpts{RunOnStart: true}))
+	queues := map[string]river.QueueConfig{QueueClaims: {MaxWorkers: cfg.Concurrency}}
+	if steps.Reconcile != nil {
+		daily, err := addFinance(workers, steps.Reconcile, cfg.Logger)
+		if err != nil {
+			return nil, err
+		}
+		periodic = append(periodic, daily...)
+		queues[QueueFinance] = river.QueueConfig{MaxWorkers: 1}
+	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		PeriodicJobs:         periodic,
-		Queues:               map[string]river.QueueConfig{QueueClaims: {MaxWorkers: cfg.Concurrency}},
+		Queues:               queues,
 		Workers:              workers,
 		Logger:               cfg.Logger,
 		MaxAttempts:          cfg.MaxAttempts,

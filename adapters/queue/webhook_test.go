@@ -21,7 +21,9 @@ import (
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/finance"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/financeflow"
 )
 
 const whSecret = "whsec_test_secret"
@@ -210,17 +212,20 @@ func TestLostWebhookIsSwept(t *testing.T) {
 
 // TestClaimClosesThroughStripeMock: with Stripe as the payment provider, a
 // claim is refunded through the real SDK over HTTP (stripe-mock) and
-// closes with Stripe's refund id on it.
+// closes with Stripe's refund id on it; a reconciliation then reads
+// Stripe's side through the SDK too and finds it agrees.
 func TestClaimClosesThroughStripeMock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := pgtest.Store(t, "queue_stripe")
 	p, err := stripe.New(stripe.Config{APIKey: "sk_test_123", APIBase: stripemock.URL(t)})
 	require.NoError(t, err)
+	fin := financeflow.New(financeflow.Config{Store: st, Providers: []financeflow.ProviderRecords{p}})
 	steps := queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{p.Name(): p}, Now: time.Now},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
 		Deadlines:    &claimflow.DeadlineStep{Store: st, Now: time.Now},
+		Reconcile:    fin,
 	}
 	w, err := queue.NewWorkers(st.Pool(), steps, queue.Config{})
 	require.NoError(t, err)
@@ -233,8 +238,10 @@ func TestClaimClosesThroughStripeMock(t *testing.T) {
 	require.Equal(t, http.StatusCreated, code, body)
 	now := time.Now().UTC()
 	code, body = c.do(http.MethodPut, "/v1/orders/"+orderID, "service", "platform", map[string]any{
-		"buyer_id": shopper, "seller_id": sellerID, "currency": "USD", "amount": 2500, // stripe-mock's charges are USD
-		"items":   []map[string]any{{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 2500}},
+		// stripe-mock's charges are USD, and the refund it serves on a
+		// read is for 1.00 USD whatever was asked.
+		"buyer_id": shopper, "seller_id": sellerID, "currency": "USD", "amount": 100,
+		"items":   []map[string]any{{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 100}},
 		"payment": map[string]any{"provider": "stripe", "reference": "pi_" + orderID},
 		"paid_at": now.Add(-72 * time.Hour).Format(time.RFC3339), "delivered_at": now.Add(-24 * time.Hour).Format(time.RFC3339),
 	})
@@ -248,4 +255,28 @@ func TestClaimClosesThroughStripeMock(t *testing.T) {
 	require.Equal(t, "stripe", refund["provider"])
 	require.True(t, strings.HasPrefix(refund["id"].(string), "re_"), refund)
 	ledgerBalances(t, st, id)
+
+	// Stripe's list of the period's refunds holds only a fixture of
+	// another system's (no claim in its metadata, dated 2009), so the
+	// claim's refund is read by its id.
+	period, err := finance.NewPeriod(now.Add(-time.Hour), time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	run, err := fin.RequestReconciliation(ctx, claimflow.Viewer{Role: "finance", Subject: "fin"}, period)
+	require.NoError(t, err)
+	require.Equal(t, []string{"stripe"}, run.Providers)
+	run = waitRun(t, fin, run.ID)
+	require.Equal(t, financeflow.RunCompleted, run.Status, run.Error)
+	var items []financeflow.RunItem
+	require.NoError(t, fin.RunItems(ctx, financeflow.ItemFilter{RunID: run.ID}, func(it financeflow.RunItem) error {
+		items = append(items, it)
+		return nil
+	}))
+	require.Len(t, items, 1)
+	require.Equal(t, finance.KindMatched, items[0].Kind, items[0].Detail)
+	require.Equal(t, id, items[0].ClaimID)
+	require.Equal(t, refund["id"], items[0].RefundID)
+	require.Equal(t, "succeeded", items[0].ProviderStatus)
+	require.Equal(t, int64(100), items[0].ProviderAmount.Amount())
+	require.Equal(t, "USD", items[0].ProviderAmount.Currency().String())
+	require.Equal(t, int64(100), items[0].LedgerAmount.Amount())
 }

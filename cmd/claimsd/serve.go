@@ -19,6 +19,7 @@ import (
 	"github.com/claimsd/claimsd/config"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/financeflow"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -56,15 +57,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 
 	svc := claimflow.NewService(db.Store, policy, time.Now)
+	pay, err := provider(db, cfg, log)
+	if err != nil {
+		return err
+	}
+	fin := financeflow.New(financeflow.Config{Store: db.Store, Providers: []financeflow.ProviderRecords{pay}, Log: log})
 	m := metrics.New(db.Pool(), log)
 	if cfg.Role != "api" {
 		qcfg := queueConfig(cfg, log)
 		qcfg.Observe = m.ObserveStep
-		st, err := steps(db, cfg, policy, log)
-		if err != nil {
-			return err
-		}
-		workers, err := queue.NewWorkers(db.Pool(), st, qcfg)
+		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, policy, pay, fin, log), qcfg)
 		if err != nil {
 			return err
 		}
@@ -90,6 +92,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	e := httpapi.New(httpapi.Deps{
 		Claims:         svc,
+		Finance:        fin,
 		Idempotency:    db.Store,
 		Ready:          readiness(db),
 		Secret:         secret,
@@ -149,34 +152,40 @@ func readiness(db *database) func(ctx context.Context) error {
 	}
 }
 
+// paymentProvider is the payment provider the engine refunds through,
+// which finance also reconciles against.
+type paymentProvider interface {
+	claimflow.PaymentProvider
+	financeflow.ProviderRecords
+}
+
+// provider builds the configured payment provider.
+func provider(db *database, cfg config.Config, log *slog.Logger) (paymentProvider, error) {
+	if cfg.Payments == "stripe" {
+		return stripe.New(stripe.Config{
+			APIKey: cfg.StripeAPIKey, APIBase: cfg.StripeAPIBase, Timeout: cfg.StripeTimeout,
+			RatePerSec: cfg.StripeRate, Logger: log, ReverseTransfer: cfg.StripeSellerCharge == "connect_destination",
+		})
+	}
+	return sandbox.New(db.DB(), sandbox.Config{
+		FailRate: cfg.SandboxFailRate, Latency: cfg.SandboxLatency, DeclineAbove: cfg.SandboxDeclineAbove,
+	}), nil
+}
+
 // steps builds the workflow steps on the store and the configured payment
 // provider. Only that provider is registered: an order paid through another
 // fails its refund with a clear reason rather than refunding through the
 // wrong one.
-func steps(db *database, cfg config.Config, policy decision.Policy, log *slog.Logger) (queue.Steps, error) {
-	providers := claimflow.Providers{}
+func steps(db *database, cfg config.Config, policy decision.Policy, p paymentProvider, fin *financeflow.Service, log *slog.Logger) queue.Steps {
+	providers := claimflow.Providers{p.Name(): p}
 	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now, Policy: policy}
-	switch cfg.Payments {
-	case "stripe":
-		p, err := stripe.New(stripe.Config{
-			APIKey: cfg.StripeAPIKey, APIBase: cfg.StripeAPIBase, Timeout: cfg.StripeTimeout,
-			RatePerSec: cfg.StripeRate, Logger: log, ReverseTransfer: cfg.StripeSellerCharge == "connect_destination",
-		})
-		if err != nil {
-			return queue.Steps{}, err
-		}
-		providers[p.Name()] = p
+	if sp, ok := p.(*stripe.Provider); ok {
 		switch cfg.StripeSellerCharge {
 		case "connect_destination":
 			charge.RecoveredWithRefund = true
 		case "connect_transfers":
-			charge.Recoverer, charge.Sellers = p, db.Store
+			charge.Recoverer, charge.Sellers = sp, db.Store
 		}
-	default:
-		p := sandbox.New(db.DB(), sandbox.Config{
-			FailRate: cfg.SandboxFailRate, Latency: cfg.SandboxLatency, DeclineAbove: cfg.SandboxDeclineAbove,
-		})
-		providers[p.Name()] = p
 	}
 	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy}
 	return queue.Steps{
@@ -186,7 +195,8 @@ func steps(db *database, cfg config.Config, policy decision.Policy, log *slog.Lo
 		SweepPending: func(ctx context.Context) (int, error) {
 			return settler.SweepPending(ctx, db.Store, providers, cfg.PendingRefundAfter)
 		},
-	}, nil
+		Reconcile: fin,
+	}
 }
 
 func queueConfig(cfg config.Config, log *slog.Logger) queue.Config {
