@@ -5,6 +5,7 @@
 //	claimsd migrate                    # apply pending migrations and exit
 //	claimsd token --role shopper --sub shp_alice
 //	claimsd seed-demo                  # demo sellers, shoppers and orders
+//	claimsd sandbox lose-refund --claim clm_…  # make the sandbox disagree
 package main
 
 import (
@@ -38,6 +39,7 @@ Usage:
   claimsd migrate    [flags]   apply pending database migrations
   claimsd token      --role R --sub S [--ttl 24h] [flags]   print an API token
   claimsd seed-demo  [flags]   load demo sellers, shoppers and orders
+  claimsd sandbox    ACTION --claim ID   make the sandbox provider's records disagree (lose-refund, fail-refund, stray-refund)
   claimsd help       [command] show the flags of a command
 
 Every setting is an environment variable with a matching flag; see the README.
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return token(rest, stdout, stderr, getenv)
 	case "seed-demo":
 		return seedDemo(ctx, rest, stdout, stderr, getenv)
+	case "sandbox":
+		return sandboxCmd(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		if len(rest) > 0 {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr, getenv)

@@ -115,6 +115,25 @@ func TestServeMigrateSeed(t *testing.T) {
 		require.Contains(t, out.String(), "ord_1001")
 	}
 
+	// The sandbox's controls: a stray refund, then lost, then nothing left
+	// to fail; bad input is refused.
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"sandbox", "stray-refund", "--claim", "clm_ghost", "--amount", "777"}, &out, &bytes.Buffer{}, env))
+	require.Contains(t, out.String(), "of 7.77 EUR naming clm_ghost")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"sandbox", "fail-refund", "--claim", "clm_ghost"}, &out, &bytes.Buffer{}, env))
+	require.Contains(t, out.String(), "reports 1 refund(s) of clm_ghost failed")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"sandbox", "lose-refund", "--claim", "clm_ghost"}, &out, &bytes.Buffer{}, env))
+	require.Contains(t, out.String(), "forgot 1 refund(s)")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"sandbox", "lose-refund", "--claim", "clm_ghost"}, &out, &bytes.Buffer{}, env))
+	require.Contains(t, out.String(), "forgot 0 refund(s)")
+	require.ErrorIs(t, run(ctx, []string{"sandbox", "burn-refund", "--claim", "clm_ghost"}, io.Discard, io.Discard, env), errUsage)
+	require.ErrorContains(t, run(ctx, []string{"sandbox", "lose-refund"}, io.Discard, io.Discard, env), "--claim")
+	require.ErrorContains(t, run(ctx, []string{"sandbox", "stray-refund", "--claim", "c1", "--amount", "5", "--currency", "XYZ"}, io.Discard, io.Discard, env), "--currency")
+	require.ErrorContains(t, run(ctx, []string{"sandbox", "stray-refund", "--claim", "c1", "--amount", "0"}, io.Discard, io.Discard, env), "positive")
+
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- run(sctx, []string{"serve"}, io.Discard, io.Discard, env) }()
