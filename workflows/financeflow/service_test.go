@@ -1,0 +1,227 @@
+package financeflow_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/finance"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/validation"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/financeflow"
+)
+
+var eur = money.MustCurrency("EUR")
+
+// fakeStore keeps one run and answers ReconcileClaims from fixed claims:
+// those refunded in the period, plus those the providers name.
+type fakeStore struct {
+	financeflow.Store // methods the tests do not reach panic
+
+	claims   map[string]finance.ClaimRefund
+	inPeriod []string // claim ids refunded in the period
+	ledgers  []finance.LedgerRefund
+	asked    []string // the ids ReconcileClaims was asked about
+
+	run      financeflow.Run
+	items    []finance.Item
+	failed   string
+	finished bool
+}
+
+func (f *fakeStore) ReconcileClaims(_ context.Context, _ []string, _ finance.Period, ids []string) ([]finance.ClaimRefund, []finance.LedgerRefund, error) {
+	f.asked = ids
+	seen := map[string]bool{}
+	var out []finance.ClaimRefund
+	for _, id := range append(append([]string{}, f.inPeriod...), ids...) {
+		if c, ok := f.claims[id]; ok && !seen[id] {
+			seen[id] = true
+			out = append(out, c)
+		}
+	}
+	var ls []finance.LedgerRefund
+	for _, l := range f.ledgers {
+		if seen[l.ClaimID] {
+			ls = append(ls, l)
+		}
+	}
+	return out, ls, nil
+}
+
+func (f *fakeStore) CreateRun(_ context.Context, r financeflow.Run) (financeflow.Run, bool, error) {
+	f.run = r
+	return r, true, nil
+}
+
+func (f *fakeStore) StartRun(context.Context, string, time.Time) (financeflow.Run, error) {
+	if f.run.Status == financeflow.RunQueued {
+		f.run.Status = financeflow.RunRunning
+	}
+	return f.run, nil
+}
+
+func (f *fakeStore) FinishRun(_ context.Context, r financeflow.Run, items []finance.Item) error {
+	f.run, f.items, f.finished = r, items, true
+	return nil
+}
+
+func (f *fakeStore) FailRun(_ context.Context, _ string, _ time.Time, reason string) error {
+	f.run.Status, f.failed = financeflow.RunFailed, reason
+	return nil
+}
+
+// fakeProvider lists its refunds by creation time and counts look-ups.
+type fakeProvider struct {
+	refunds []finance.ProviderRefund
+	listErr error
+	gets    []string
+}
+
+func (p *fakeProvider) Name() string { return "sandbox" }
+
+func (p *fakeProvider) ListRefunds(_ context.Context, from, to time.Time) ([]finance.ProviderRefund, error) {
+	if p.listErr != nil {
+		return nil, p.listErr
+	}
+	var out []finance.ProviderRefund
+	for _, r := range p.refunds {
+		if !r.Created.Before(from) && r.Created.Before(to) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (p *fakeProvider) GetRefund(_ context.Context, id string) (finance.ProviderRefund, bool, error) {
+	p.gets = append(p.gets, id)
+	for _, r := range p.refunds {
+		if r.ID == id {
+			return r, true, nil
+		}
+	}
+	return finance.ProviderRefund{}, false, nil
+}
+
+var day = finance.Day(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+
+func closed(id, refundID string, amount int64) finance.ClaimRefund {
+	return finance.ClaimRefund{ClaimID: id, Status: claim.StatusClosed, Provider: "sandbox", RefundID: refundID, Amount: money.Of(amount, eur)}
+}
+
+func refund(id, claimID string, amount int64, at time.Time) finance.ProviderRefund {
+	return finance.ProviderRefund{Provider: "sandbox", ID: id, ClaimID: claimID, Status: finance.RefundSucceeded,
+		Amount: money.Of(amount, eur), Created: at}
+}
+
+func paid(claimID string, amount int64) finance.LedgerRefund {
+	return finance.LedgerRefund{ClaimID: claimID, Provider: "sandbox", Net: money.Of(amount, eur)}
+}
+
+func reconcile(t *testing.T, st *fakeStore, p *fakeProvider) *fakeStore {
+	t.Helper()
+	now := day.To.Add(2 * time.Hour)
+	svc := financeflow.New(financeflow.Config{Store: st, Providers: []financeflow.ProviderRecords{p}, Now: func() time.Time { return now }})
+	run, err := svc.RequestReconciliation(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"}, day)
+	require.NoError(t, err)
+	require.Equal(t, []string{"sandbox"}, run.Providers)
+	require.NoError(t, svc.RunReconciliation(context.Background(), run.ID, false))
+	require.True(t, st.finished)
+	return st
+}
+
+// TestReconcileWindow: the provider's refunds are read an hour either
+// side of the period; those belong to the run that are its claims' or
+// made in the period, and a claim's refund the listing missed is read by
+// id.
+func TestReconcileWindow(t *testing.T) {
+	t.Parallel()
+	st := &fakeStore{
+		claims: map[string]finance.ClaimRefund{
+			"c_in":     closed("c_in", "re_in", 100),
+			"c_early":  closed("c_early", "re_early", 200), // refunded just before midnight by the provider's clock
+			"c_old":    closed("c_old", "re_old", 300),     // the provider made it days ago (pending until today)
+			"c_before": closed("c_before", "re_before", 400),
+		},
+		inPeriod: []string{"c_in", "c_early", "c_old"},
+		ledgers:  []finance.LedgerRefund{paid("c_in", 100), paid("c_early", 200), paid("c_old", 300), paid("c_before", 400)},
+	}
+	p := &fakeProvider{refunds: []finance.ProviderRefund{
+		refund("re_in", "c_in", 100, day.From.Add(time.Hour)),
+		refund("re_early", "c_early", 200, day.From.Add(-time.Minute)),
+		refund("re_old", "c_old", 300, day.From.AddDate(0, 0, -3)),
+		// Yesterday's claim, in the margin: not this run's.
+		refund("re_before", "c_before", 400, day.From.Add(-30*time.Minute)),
+		// Another system's refund in the period: counted, not reconciled.
+		refund("re_foreign", "", 999, day.From.Add(2*time.Hour)),
+		// A refund in the period naming a claim the engine lacks.
+		refund("re_ghost", "c_ghost", 50, day.From.Add(3*time.Hour)),
+	}}
+	reconcile(t, st, p)
+
+	require.ElementsMatch(t, []string{"c_in", "c_ghost"}, st.asked, "claims named by the period's refunds")
+	require.Equal(t, []string{"re_old"}, p.gets, "only the refund the listing missed is read by id")
+	kinds := map[string]finance.ItemKind{}
+	for _, it := range st.items {
+		kinds[it.ClaimID] = it.Kind
+	}
+	require.Equal(t, map[string]finance.ItemKind{
+		"c_in": finance.KindMatched, "c_early": finance.KindMatched, "c_old": finance.KindMatched,
+		"c_ghost": finance.KindMissingClaim,
+	}, kinds)
+	require.Equal(t, 3, st.run.ProviderRefunds, "the period's refunds, by the provider's clock")
+	require.Equal(t, 1, st.run.ForeignRefunds)
+	require.Equal(t, 3, st.run.Summary.Matched)
+	require.Equal(t, 1, st.run.OpenExceptions)
+	require.Equal(t, financeflow.RunCompleted, st.run.Status)
+	require.False(t, st.run.FinishedAt.IsZero())
+}
+
+// TestReconcileFailsOnItsLastAttempt: a provider that cannot be read
+// leaves the run for a retry, and on the last attempt marks it failed
+// with the reason.
+func TestReconcileFailsOnItsLastAttempt(t *testing.T) {
+	t.Parallel()
+	st := &fakeStore{}
+	p := &fakeProvider{listErr: errors.New("connection refused")}
+	svc := financeflow.New(financeflow.Config{Store: st, Providers: []financeflow.ProviderRecords{p},
+		Now: func() time.Time { return day.To.Add(time.Hour) }})
+	run, err := svc.RequestReconciliation(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"}, day)
+	require.NoError(t, err)
+	require.ErrorContains(t, svc.RunReconciliation(context.Background(), run.ID, false), "connection refused")
+	require.Equal(t, financeflow.RunRunning, st.run.Status)
+	require.Error(t, svc.RunReconciliation(context.Background(), run.ID, true))
+	require.Equal(t, financeflow.RunFailed, st.run.Status)
+	require.Contains(t, st.failed, "connection refused")
+	require.NoError(t, svc.RunReconciliation(context.Background(), run.ID, true), "a failed run is left alone")
+	require.False(t, st.finished)
+}
+
+func TestRequestReconciliationRefuses(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	svc := financeflow.New(financeflow.Config{Store: &fakeStore{}, Now: func() time.Time { return now }})
+	tests := []struct {
+		name      string
+		give      finance.Period
+		wantField string
+		wantCode  string
+	}{
+		{name: "longer than 31 days", give: finance.Period{From: now.AddDate(0, -2, 0), To: now}, wantField: "to", wantCode: "period_too_long"},
+		{name: "starts now", give: finance.Period{From: now, To: now.Add(time.Hour)}, wantField: "from", wantCode: "period_in_future"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := svc.RequestReconciliation(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"}, tt.give)
+			var ve *validation.Error
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, tt.wantField, ve.Field)
+			require.Equal(t, tt.wantCode, ve.Code)
+		})
+	}
+}
