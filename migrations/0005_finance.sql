@@ -18,9 +18,12 @@ CREATE TABLE seller_recoveries (
     CONSTRAINT seller_recoveries_reference_key UNIQUE (seller_id, method, reference)
 );
 
--- Chargebacks by period, and reconciliation by refund time.
+-- Chargebacks by period, and reconciliation by refund time, on both
+-- sides.
 CREATE INDEX claims_charged_at_idx ON claims (charged_at, id) WHERE charged_at IS NOT NULL;
 CREATE INDEX claims_refunded_at_idx ON claims (refunded_at) WHERE refunded_at IS NOT NULL;
+CREATE INDEX sandbox_refunds_created_idx ON sandbox_refunds (created_at);
+CREATE INDEX sandbox_refunds_claim_idx ON sandbox_refunds (claim_id);
 
 -- One reconciliation of a period: queued by finance or by the daily
 -- schedule, worked by a job, then holding its summary.

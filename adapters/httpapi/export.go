@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,8 +60,8 @@ func exportQuery(c echo.Context) (bool, finance.Period, error) {
 
 // streamCSV sends a CSV download whose records each produces, one call of
 // write per record.
-func streamCSV(c echo.Context, filename string, header []string, each func(write func([]string) error) error) error {
-	s, err := newStream(c, true, filename, header, nil, "")
+func (a *api) streamCSV(c echo.Context, filename string, header []string, each func(write func([]string) error) error) error {
+	s, err := a.newStream(c, true, filename, header, nil, "")
 	if err != nil {
 		return err
 	}
@@ -73,9 +74,31 @@ func streamCSV(c echo.Context, filename string, header []string, each func(write
 	return nil
 }
 
+// exportWriteTimeout bounds each write of an export to the client: a
+// client that stops reading must not hold the export's database snapshot
+// (and its connection) for long.
+const exportWriteTimeout = 30 * time.Second
+
+// exportLimit lets at most MaxExports exports run at once (each holds a
+// database connection while it streams); the next is told to come back.
+func (a *api) exportLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		select {
+		case a.exportSlots <- struct{}{}:
+			defer func() { <-a.exportSlots }()
+			return next(c)
+		default:
+			c.Response().Header().Set("Retry-After", "5")
+			return newError(http.StatusTooManyRequests, "too_many_exports",
+				fmt.Sprintf("%d exports are running, the most at once; retry shortly", cap(a.exportSlots)), "")
+		}
+	}
+}
+
 // stream writes one export, as JSON or CSV.
 type stream struct {
 	c         echo.Context
+	log       *slog.Logger
 	csv       bool
 	buf       bytes.Buffer
 	cw        *csv.Writer
@@ -89,8 +112,8 @@ type stream struct {
 // newStream starts an export. filename names the CSV download; header is
 // the CSV's header record; head is the JSON object's leading fields, up
 // to the array named list.
-func newStream(c echo.Context, asCSV bool, filename string, header []string, head any, list string) (*stream, error) {
-	s := &stream{c: c, csv: asCSV, list: list}
+func (a *api) newStream(c echo.Context, asCSV bool, filename string, header []string, head any, list string) (*stream, error) {
+	s := &stream{c: c, log: a.Logger, csv: asCSV, list: list}
 	if asCSV {
 		s.cw = csv.NewWriter(&s.buf)
 		s.cw.UseCRLF = true // RFC 4180
@@ -161,6 +184,9 @@ func (s *stream) flush(final bool) error {
 		return nil
 	}
 	w := s.c.Response()
+	// Not every ResponseWriter has deadlines (a test's may not); where it
+	// has, a client that stops reading fails the write.
+	_ = http.NewResponseController(w.Writer).SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	if !s.committed {
 		w.WriteHeader(http.StatusOK)
 		s.committed = true
@@ -198,14 +224,17 @@ func (s *stream) fail(err error) error {
 		s.c.Response().Header().Del(echo.HeaderContentType)
 		return err
 	}
-	s.c.Logger().Error(fmt.Sprintf("export aborted after %d rows: %v", s.rows, err))
+	s.log.ErrorContext(s.c.Request().Context(), "export aborted", "route", s.c.Path(), "rows", s.rows, "err", err,
+		"request_id", s.c.Response().Header().Get(echo.HeaderXRequestID))
 	panic(http.ErrAbortHandler)
 }
 
-// cell makes user-supplied text safe to open in a spreadsheet: text that
-// starts with a character a spreadsheet reads as a formula (= + - @, tab,
-// carriage return) gets a leading apostrophe, which the spreadsheet shows
-// as text (OWASP's advice on CSV injection).
+// cell makes text from outside (people's notes, ids the platform or a
+// provider chose) safe to open in a spreadsheet: text that starts with a
+// character a spreadsheet reads as a formula (= + - @, tab, carriage
+// return) gets a leading apostrophe, which the spreadsheet shows as text
+// (OWASP's advice on CSV injection). Numbers and times the engine formats
+// itself are written as they are.
 func cell(s string) string {
 	if s == "" {
 		return s

@@ -53,7 +53,7 @@ func (a *api) listChargebacks(c echo.Context) error {
 		Period   periodDTO `json:"period"`
 		SellerID string    `json:"seller_id,omitempty"`
 	}{periodDTO{p.From, p.To}, f.SellerID}
-	s, err := newStream(c, asCSV, "chargebacks-"+fileDate(p)+".csv", chargebackCSVHeader, head, "chargebacks")
+	s, err := a.newStream(c, asCSV, "chargebacks-"+fileDate(p)+".csv", chargebackCSVHeader, head, "chargebacks")
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (a *api) listChargebacks(c echo.Context) error {
 		d := chargebackRowDTO{ClaimID: cb.ClaimID, OrderID: cb.OrderID, SellerID: cb.SellerID, SellerName: cb.SellerName,
 			Reason: cb.Reason, Amount: cb.Amount.Amount(), Currency: cb.Amount.Currency().String(), ChargedAt: cb.ChargedAt,
 			Status: cb.Status, ContestBy: timeOrNil(cb.ContestBy), Recovery: cb.Recovery}
-		return s.row(d, []string{"chargeback", csvTime(cb.ChargedAt), cb.ClaimID, cb.OrderID, cb.SellerID, cell(cb.SellerName),
+		return s.row(d, []string{"chargeback", csvTime(cb.ChargedAt), cell(cb.ClaimID), cell(cb.OrderID), cell(cb.SellerID), cell(cb.SellerName),
 			cb.Reason, cb.Status, csvTime(cb.ContestBy), cell(cb.Recovery), d.Currency, strconv.FormatInt(d.Amount, 10), decimal(cb.Amount)})
 	})
 	if err != nil {

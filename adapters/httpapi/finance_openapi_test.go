@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,6 +212,8 @@ func (cf *conformance) finance(t *testing.T) {
 	// The run, queued, then worked as the job would.
 	r = cf.run(t, apiCall{name: "reconciliation, queued", method: http.MethodGet, path: runPath, token: adminTok, want: 200})
 	require.Equal(t, "queued", r.json(t)["status"])
+	r = cf.run(t, apiCall{name: "items: run not completed", method: http.MethodGet, path: runPath + "/items", token: financeTok, want: 409})
+	require.Equal(t, "run_not_completed", r.errorOf(t)["code"])
 	require.NoError(t, b.fin.RunReconciliation(ctx, runID, false))
 	r = cf.run(t, apiCall{name: "reconciliation, completed", method: http.MethodGet, path: runPath, token: financeTok, want: 200})
 	require.Equal(t, "completed", r.json(t)["status"])
@@ -369,5 +373,64 @@ func (cf *conformance) finance(t *testing.T) {
 	} {
 		c.method = http.MethodGet
 		cf.run(t, c)
+	}
+
+	// Exports that would pass the most at once are told to come back.
+	release := cf.fillExports(t, statementPath+"?from="+today+"&to="+today, financeTok)
+	for _, c := range []apiCall{
+		{name: "statement: too many exports", path: statementPath + "?from=" + today + "&to=" + today},
+		{name: "chargebacks: too many exports", path: chargebacks},
+		{name: "items: too many exports", path: itemsPath},
+		{name: "ledger: too many exports", path: ledgerPath},
+	} {
+		c.method, c.token, c.want = http.MethodGet, financeTok, 429
+		r := cf.run(t, c)
+		require.Equal(t, "too_many_exports", r.errorOf(t)["code"])
+		require.Equal(t, "5", r.Header.Get("Retry-After"))
+	}
+	release()
+	r = cf.run(t, apiCall{name: "statement once the others are done", method: http.MethodGet, path: statementPath + "?from=" + today + "&to=" + today,
+		token: financeTok, want: 200})
+	require.NotEmpty(t, r.json(t)["totals"])
+}
+
+// blockedWriter is a client that stops reading: its first write blocks
+// until released.
+type blockedWriter struct {
+	header  http.Header
+	writing chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (w *blockedWriter) Header() http.Header { return w.header }
+func (w *blockedWriter) WriteHeader(int)     {}
+func (w *blockedWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.writing) })
+	<-w.release
+	return len(p), nil
+}
+
+// fillExports starts as many exports of path as may run at once, each to
+// a client that does not read, and returns what lets them finish.
+func (cf *conformance) fillExports(t *testing.T, path, token string) (release func()) {
+	t.Helper()
+	const slots = 4 // httpapi.Deps.MaxExports's default, which setup keeps
+	free := make(chan struct{})
+	var wg sync.WaitGroup
+	for range slots {
+		w := &blockedWriter{header: http.Header{}, writing: make(chan struct{}), release: free}
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cf.b.e.ServeHTTP(w, req)
+		}()
+		<-w.writing
+	}
+	return func() {
+		close(free)
+		wg.Wait()
 	}
 }

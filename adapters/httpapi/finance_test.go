@@ -247,7 +247,19 @@ func TestRecoveryIsRecordedOnce(t *testing.T) {
 	require.Equal(t, http.StatusConflict, usd.Code, string(usd.Body))
 	require.Equal(t, int64(600), ledgerBalance(t, sellerID))
 
-	exact := b.recover(t, sellerID, 600, "bank-exact", "")
+	// A transfer reversal the charge itself recovered is not recorded again.
+	cl := b.claimIn(t, "closed", sellerID)
+	_, err := store.DB().Exec(`UPDATE claims SET chargeback = jsonb_set(chargeback, '{recovery}', to_jsonb($2::text)) WHERE id = $1`,
+		cl["id"], "trr_"+b.id)
+	require.NoError(t, err)
+	auto := b.do(t, http.MethodPost, "/v1/finance/recoveries", b.finance(t), map[string]any{"seller_id": sellerID, "amount": 100,
+		"currency": "EUR", "method": "transfer_reversal", "reference": "trr_" + b.id}, key, "k4-"+b.id)
+	require.Equal(t, http.StatusConflict, auto.Code, string(auto.Body))
+	require.Equal(t, "duplicate_recovery", auto.errorOf(t)["code"])
+	require.Contains(t, auto.errorOf(t)["message"], cl["id"])
+	require.Equal(t, int64(600+instantAmount), ledgerBalance(t, sellerID))
+
+	exact := b.recover(t, sellerID, 600+instantAmount, "bank-exact", "")
 	require.Equal(t, http.StatusCreated, exact.Code, string(exact.Body))
 	require.Equal(t, int64(0), ledgerBalance(t, sellerID))
 	var n int

@@ -62,10 +62,10 @@ func (a *api) listLedgerTransactions(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if asCSV {
-		return streamCSV(c, "ledger.csv", ledgerCSVHeader, func(write func([]string) error) error {
+		return a.streamCSV(c, "ledger.csv", ledgerCSVHeader, func(write func([]string) error) error {
 			return a.Finance.LedgerTransactions(ctx, f, func(t financeflow.LedgerTransaction) error {
 				for _, p := range t.Postings {
-					if err := write([]string{strconv.FormatInt(t.ID, 10), csvTime(t.At), cell(t.Key), string(t.Kind), t.ClaimID,
+					if err := write([]string{strconv.FormatInt(t.ID, 10), csvTime(t.At), cell(t.Key), string(t.Kind), cell(t.ClaimID),
 						cell(t.Description), cell(string(p.Account)), p.Amount.Currency().String(),
 						strconv.FormatInt(p.Amount.Amount(), 10), decimal(p.Amount)}); err != nil {
 						return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
+	"github.com/claimsd/claimsd/workflows/financeflow"
 )
 
 // reconcileBundle is a router on a database of the test's own: a
@@ -214,10 +215,15 @@ func TestReconciliationFindsWhatWasPlanted(t *testing.T) {
 	require.Equal(t, run["id"], list[0].(map[string]any)["id"])
 	require.Equal(t, clean["id"], list[1].(map[string]any)["id"])
 
-	// Working a finished run again changes nothing.
+	// Working a finished run again changes nothing, nor does a late second
+	// attempt that finishes after it: the resolution stays.
 	require.NoError(t, b.fin.RunReconciliation(context.Background(), run["id"].(string), false))
+	require.NoError(t, b.st.FinishRun(context.Background(), financeflow.Run{ID: run["id"].(string), Status: financeflow.RunCompleted,
+		FinishedAt: b.now}, nil))
 	r = b.do(t, http.MethodGet, "/v1/finance/reconciliations/"+run["id"].(string), b.finance(t), nil)
 	require.Equal(t, float64(6), r.json(t)["open_exceptions"])
+	require.Len(t, r.json(t)["exceptions"], 7)
+	require.NotNil(t, r.json(t)["exceptions"].([]any)[0].(map[string]any)["resolution"])
 }
 
 func TestReconciliationBadInput(t *testing.T) {

@@ -77,6 +77,9 @@ func (a *api) getReconciliation(c echo.Context) error {
 		return err
 	}
 	out := reconciliationResponse{reconciliationDTO: newReconciliationDTO(run), Exceptions: []reconciliationItemDTO{}}
+	if run.Status != financeflow.RunCompleted {
+		return c.JSON(http.StatusOK, out) // no items yet
+	}
 	err = a.Finance.RunItems(ctx, financeflow.ItemFilter{RunID: run.ID, Exceptions: true, Limit: maxShownExceptions + 1},
 		func(it financeflow.RunItem) error {
 			if len(out.Exceptions) == maxShownExceptions {

@@ -51,7 +51,7 @@ func (a *api) listReconciliationItems(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if asCSV {
-		return streamCSV(c, "reconciliation-"+f.RunID+".csv", itemCSVHeader, func(write func([]string) error) error {
+		return a.streamCSV(c, "reconciliation-"+f.RunID+".csv", itemCSVHeader, func(write func([]string) error) error {
 			return a.Finance.RunItems(ctx, f, func(it financeflow.RunItem) error { return write(itemRecord(it)) })
 		})
 	}
@@ -95,7 +95,7 @@ func itemRecord(it financeflow.RunItem) []string {
 	cc, ca := amt(it.ClaimAmount)
 	pc, pa := amt(it.ProviderAmount)
 	lc, la := amt(it.LedgerAmount)
-	return []string{strconv.Itoa(it.Seq), string(it.Kind), it.ClaimID, it.Provider, cell(it.RefundID),
+	return []string{strconv.Itoa(it.Seq), string(it.Kind), cell(it.ClaimID), cell(it.Provider), cell(it.RefundID),
 		it.ClaimStatus, cc, ca, cell(it.ProviderStatus), pc, pa, lc, la, cell(it.Detail),
 		csvTime(it.ResolvedAt), cell(it.ResolvedBy), cell(it.ResolutionNote)}
 }

@@ -52,7 +52,7 @@ func (a *api) getSellerStatement(c echo.Context) error {
 			Opening  []balanceDTO `json:"opening"`
 		}{id, periodDTO{p.From, p.To}, balances(opening)}
 		var err error
-		if s, err = newStream(c, asCSV, "statement-"+id+"-"+fileDate(p)+".csv", statementCSVHeader, head, "entries"); err != nil {
+		if s, err = a.newStream(c, asCSV, "statement-"+id+"-"+fileDate(p)+".csv", statementCSVHeader, head, "entries"); err != nil {
 			return err
 		}
 		for _, m := range opening {
@@ -67,7 +67,7 @@ func (a *api) getSellerStatement(c echo.Context) error {
 		d := statementEntryDTO{At: l.At, TransactionID: l.TransactionID, Category: string(l.Category), Kind: string(l.Kind),
 			ClaimID: l.ClaimID, Description: l.Description, Currency: l.Amount.Currency().String(),
 			Amount: l.Amount.Amount(), Balance: l.Balance.Amount()}
-		return s.row(d, []string{"entry", csvTime(l.At), strconv.FormatInt(l.TransactionID, 10), d.Category, d.Kind, l.ClaimID,
+		return s.row(d, []string{"entry", csvTime(l.At), strconv.FormatInt(l.TransactionID, 10), d.Category, d.Kind, cell(l.ClaimID),
 			cell(l.Description), d.Currency, strconv.FormatInt(d.Amount, 10), decimal(l.Amount),
 			strconv.FormatInt(d.Balance, 10), decimal(l.Balance)})
 	})

@@ -30,7 +30,10 @@ type Deps struct {
 	MaxBodyBytes   int64         // default 256 KiB
 	RequestTimeout time.Duration // default 15 s
 	ExportTimeout  time.Duration // default 10 min: a year's CSV takes a while
-	Now            func() time.Time
+	// MaxExports is how many exports may stream at once (default 4), each
+	// holding a database connection; more get 429.
+	MaxExports int
+	Now        func() time.Time
 	// HealthOnly serves only the routes that need no token (health,
 	// readiness, metrics, the OpenAPI document): a worker's HTTP server.
 	HealthOnly bool
@@ -61,7 +64,8 @@ type Route struct {
 
 type api struct {
 	Deps
-	exports map[string]bool // route paths that stream downloads
+	exports     map[string]bool // route paths that stream downloads
+	exportSlots chan struct{}   // one per export streaming now
 }
 
 // Routes returns the API's route table.
@@ -114,10 +118,13 @@ func New(d Deps) *echo.Echo {
 	if d.ExportTimeout <= 0 {
 		d.ExportTimeout = 10 * time.Minute
 	}
+	if d.MaxExports <= 0 {
+		d.MaxExports = 4
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d, exports: map[string]bool{}}
+	a := &api{Deps: d, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
@@ -141,6 +148,9 @@ func New(d Deps) *echo.Echo {
 		var mw []echo.MiddlewareFunc
 		if len(r.Roles) > 0 {
 			mw = append(mw, authn, allow(r.Roles...))
+		}
+		if r.Export {
+			mw = append(mw, a.exportLimit)
 		}
 		e.Add(r.Method, r.Path, r.handler, mw...)
 	}

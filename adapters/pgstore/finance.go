@@ -184,6 +184,18 @@ func (s *Store) RecordRecovery(ctx context.Context, sellerID string, build func(
 		if err != nil {
 			return err
 		}
+		// A Connect recovery the charge-seller step made is on its claim,
+		// not among finance's recoveries: recording it again would count
+		// it twice.
+		var auto string
+		if err := tx.Raw(`SELECT id FROM claims WHERE seller_id = ? AND chargeback->>'recovery' = ? LIMIT 1`,
+			sellerID, r.Reference).Scan(&auto).Error; err != nil {
+			return err
+		}
+		if auto != "" {
+			return &finance.RefusedError{Code: "duplicate_recovery", Message: fmt.Sprintf(
+				"%q was recovered already, by the charge of claim %s", r.Reference, auto)}
+		}
 		lt, err := r.Transaction()
 		if err != nil {
 			return err

@@ -272,8 +272,40 @@ func (s *Store) FailRun(ctx context.Context, id string, at time.Time, reason str
 	return nil
 }
 
-// FinishRun implements financeflow.Store: the items are copied in, and
-// the run marked completed, in one transaction.
+// FailAbandonedRuns implements financeflow.Store: a run whose
+// finance_reconcile job is no longer waiting, retrying or running will
+// not be finished by anyone.
+func (s *Store) FailAbandonedRuns(ctx context.Context, at time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE reconciliation_runs r SET status = 'failed', finished_at = $1,
+		       error = coalesce(error, 'its job ended without finishing it (the worker stopped, or the attempts ran out); ask for the period again')
+		 WHERE r.status IN ('queued', 'running') AND r.created_at < $1::timestamptz - interval '1 minute'
+		   AND NOT EXISTS (SELECT 1 FROM river_job j
+		                    WHERE j.kind = 'finance_reconcile' AND j.args->>'run_id' = r.id
+		                      AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled'))`, at)
+	if err != nil {
+		return 0, storeError(err, "fail abandoned reconciliation runs")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// LastScheduledRun implements financeflow.Store.
+func (s *Store) LastScheduledRun(ctx context.Context) (financeflow.Run, bool, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runColumns+` FROM reconciliation_runs
+		WHERE trigger = 'schedule' ORDER BY period_from DESC LIMIT 1`))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return financeflow.Run{}, false, nil
+	}
+	if err != nil {
+		return financeflow.Run{}, false, storeError(err, "last scheduled reconciliation run")
+	}
+	return r, true, nil
+}
+
+// FinishRun implements financeflow.Store: the run is marked completed
+// (only if it is still running: a late second attempt finds it done and
+// leaves its items, and their resolutions, alone), then its items are
+// copied in, in one transaction.
 func (s *Store) FinishRun(ctx context.Context, r financeflow.Run, items []finance.Item) error {
 	sum := summaryJSON{Exceptions: map[string]int{}, Totals: []totalJSON{}}
 	for k, n := range r.Summary.Exceptions {
@@ -287,10 +319,14 @@ func (s *Store) FinishRun(ctx context.Context, r financeflow.Run, items []financ
 		return err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM reconciliation_items WHERE run_id = $1`, r.ID); err != nil {
+		exceptions := len(items) - r.Summary.Matched
+		tag, err := tx.Exec(ctx, `UPDATE reconciliation_runs SET status = 'completed', matched = $2, exceptions = $3,
+			open_exceptions = $3, provider_refunds = $4, foreign_refunds = $5, summary = $6, finished_at = $7, error = NULL
+			WHERE id = $1 AND status = 'running'`, r.ID, r.Summary.Matched, exceptions, r.ProviderRefunds, r.ForeignRefunds, summary, r.FinishedAt)
+		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"reconciliation_items"}, []string{
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"reconciliation_items"}, []string{
 			"run_id", "seq", "kind", "claim_id", "provider", "refund_id",
 			"claim_status", "claim_amount", "claim_currency", "provider_status", "provider_amount", "provider_currency",
 			"ledger_amount", "ledger_currency", "detail",
@@ -302,13 +338,6 @@ func (s *Store) FinishRun(ctx context.Context, r financeflow.Run, items []financ
 			return []any{r.ID, i + 1, string(it.Kind), nonEmpty(it.ClaimID), nonEmpty(it.Provider), nonEmpty(it.RefundID),
 				nonEmpty(it.ClaimStatus), ca, cc, nonEmpty(it.ProviderStatus), pa, pc, la, lc, it.Detail}, nil
 		}))
-		if err != nil {
-			return err
-		}
-		exceptions := len(items) - r.Summary.Matched
-		_, err = tx.Exec(ctx, `UPDATE reconciliation_runs SET status = 'completed', matched = $2, exceptions = $3,
-			open_exceptions = $3, provider_refunds = $4, foreign_refunds = $5, summary = $6, finished_at = $7, error = NULL
-			WHERE id = $1`, r.ID, r.Summary.Matched, exceptions, r.ProviderRefunds, r.ForeignRefunds, summary, r.FinishedAt)
 		return err
 	})
 	if err != nil {

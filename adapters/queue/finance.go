@@ -42,7 +42,7 @@ func (ReconcileDailyArgs) Kind() string { return "finance_reconcile_daily" }
 // Reconciler runs reconciliations; *financeflow.Service is one.
 type Reconciler interface {
 	RunReconciliation(ctx context.Context, runID string, lastAttempt bool) error
-	ScheduleDaily(ctx context.Context) (financeflow.Run, bool, error)
+	ScheduleDaily(ctx context.Context) ([]financeflow.Run, error)
 }
 
 var _ Reconciler = (*financeflow.Service)(nil)
@@ -67,8 +67,9 @@ func addFinance(workers *river.Workers, r Reconciler, log *slog.Logger) ([]*rive
 	if err := river.AddWorkerSafely(workers, &reconcileDailyWorker{r: r, log: log}); err != nil {
 		return nil, err
 	}
-	// Hourly, and at start: a day whose run was missed while no worker
-	// ran is queued as soon as one does; the run is made once per day.
+	// Hourly, and at start: a day is queued once it is over, and days
+	// missed while no worker ran are queued as soon as one does; each
+	// day's run is made once.
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) {
 			return ReconcileDailyArgs{}, &river.InsertOpts{Queue: QueueFinance, MaxAttempts: 3}
@@ -93,12 +94,9 @@ type reconcileDailyWorker struct {
 }
 
 func (w *reconcileDailyWorker) Work(ctx context.Context, _ *river.Job[ReconcileDailyArgs]) error {
-	run, created, err := w.r.ScheduleDaily(ctx)
-	if err != nil {
-		return err
-	}
-	if created {
+	runs, err := w.r.ScheduleDaily(ctx)
+	for _, run := range runs {
 		w.log.InfoContext(ctx, "daily reconciliation queued", "run_id", run.ID, "period", run.Period.String())
 	}
-	return nil
+	return err
 }

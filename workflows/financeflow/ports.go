@@ -187,9 +187,17 @@ type Store interface {
 	// StartRun marks a queued (or interrupted) run running and returns
 	// it; a run already completed or failed is returned as it is.
 	StartRun(ctx context.Context, id string, at time.Time) (Run, error)
-	// FinishRun stores the items of a run and marks it completed.
+	// FinishRun stores the items of a running run and marks it completed;
+	// a run another attempt finished first is left as it is.
 	FinishRun(ctx context.Context, r Run, items []finance.Item) error
 	FailRun(ctx context.Context, id string, at time.Time, reason string) error
+	// FailAbandonedRuns marks failed the runs still queued or running
+	// whose job has ended (it ran out of attempts, or was discarded), and
+	// returns how many.
+	FailAbandonedRuns(ctx context.Context, at time.Time) (int, error)
+	// LastScheduledRun returns the scheduled run of the latest period;
+	// found is false when there is none.
+	LastScheduledRun(ctx context.Context) (Run, bool, error)
 	GetRun(ctx context.Context, id string) (Run, error)
 	Runs(ctx context.Context, f RunFilter) ([]Run, error)
 	RunItems(ctx context.Context, f ItemFilter, fn func(RunItem) error) error

@@ -212,11 +212,41 @@ func (s *Service) RequestReconciliation(ctx context.Context, v claimflow.Viewer,
 	return r, err
 }
 
-// ScheduleDaily queues the reconciliation of yesterday (UTC) unless it
-// was queued before; created says whether this call queued it.
-func (s *Service) ScheduleDaily(ctx context.Context) (Run, bool, error) {
+// catchUpDays is how many past days the schedule queues at most when it
+// finds days without a run (the workers were down).
+const catchUpDays = 7
+
+// ScheduleDaily queues the reconciliation of each past UTC day that is
+// over (its end and the margin have passed) and has no scheduled run yet:
+// yesterday, and the days since the last scheduled run, up to a week. It
+// first marks failed the runs whose job ended without finishing them. It
+// returns the runs it queued.
+func (s *Service) ScheduleDaily(ctx context.Context) ([]Run, error) {
 	now := s.now().UTC()
-	return s.createRun(ctx, finance.Day(now.AddDate(0, 0, -1)), TriggerSchedule, "schedule", now)
+	if n, err := s.store.FailAbandonedRuns(ctx, now); err != nil {
+		return nil, err
+	} else if n > 0 {
+		s.log.WarnContext(ctx, "reconciliation runs whose job ended without finishing them were marked failed", "count", n)
+	}
+	last, found, err := s.store.LastScheduledRun(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var created []Run
+	for d := catchUpDays; d >= 1; d-- {
+		p := finance.Day(now.AddDate(0, 0, -d))
+		if now.Before(p.To.Add(s.margin)) || (found && !p.From.After(last.Period.From)) || (!found && d > 1) {
+			continue
+		}
+		r, ok, err := s.createRun(ctx, p, TriggerSchedule, "schedule", now)
+		if err != nil {
+			return created, err
+		}
+		if ok {
+			created = append(created, r)
+		}
+	}
+	return created, nil
 }
 
 func (s *Service) createRun(ctx context.Context, p finance.Period, trigger, by string, now time.Time) (Run, bool, error) {
@@ -235,8 +265,29 @@ func (s *Service) createRun(ctx context.Context, p finance.Period, trigger, by s
 // RunReconciliation reconciles a queued run's period and stores its
 // items. A run already completed or failed is left alone. When the
 // providers or the store fail, the error is returned for the job to
-// retry; on the last attempt the run is marked failed with it.
+// retry; on the last attempt, or when retrying cannot help (a provider
+// not configured here, a permanent provider error), the run is marked
+// failed with the reason, even when ctx has ended.
 func (s *Service) RunReconciliation(ctx context.Context, runID string, lastAttempt bool) error {
+	err := s.runReconciliation(ctx, runID)
+	if err == nil {
+		return nil
+	}
+	if !lastAttempt && !permanent(err) {
+		return err
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if ferr := s.store.FailRun(fctx, runID, s.now().UTC(), err.Error()); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	if permanent(err) {
+		return nil // the run says why; another attempt would fail the same way
+	}
+	return err
+}
+
+func (s *Service) runReconciliation(ctx context.Context, runID string) error {
 	run, err := s.store.StartRun(ctx, runID, s.now().UTC())
 	if err != nil {
 		return err
@@ -246,11 +297,6 @@ func (s *Service) RunReconciliation(ctx context.Context, runID string, lastAttem
 	}
 	items, err := s.reconcile(ctx, &run)
 	if err != nil {
-		if lastAttempt {
-			if ferr := s.store.FailRun(ctx, runID, s.now().UTC(), err.Error()); ferr != nil {
-				return errors.Join(err, ferr)
-			}
-		}
 		return fmt.Errorf("reconcile run %s: %w", runID, err)
 	}
 	run.FinishedAt = s.now().UTC()
@@ -263,6 +309,16 @@ func (s *Service) RunReconciliation(ctx context.Context, runID string, lastAttem
 	return nil
 }
 
+// errProviderMissing fails a run that names a provider this process does
+// not have: reconciling without it would report a clean, empty run.
+var errProviderMissing = errors.New("payment provider not configured in this process")
+
+// permanent reports errors that another attempt cannot mend.
+func permanent(err error) bool {
+	var pe *claimflow.PaymentError
+	return errors.Is(err, errProviderMissing) || (errors.As(err, &pe) && pe.Permanent)
+}
+
 // reconcile gathers the three sides of the run's period and matches
 // them; it fills the run's summary and counts.
 func (s *Service) reconcile(ctx context.Context, run *Run) ([]finance.Item, error) {
@@ -271,6 +327,11 @@ func (s *Service) reconcile(ctx context.Context, run *Run) ([]finance.Item, erro
 	byName := map[string]ProviderRecords{}
 	var names []string
 	var read []finance.ProviderRefund
+	for _, name := range run.Providers {
+		if !slices.ContainsFunc(s.providers, func(pr ProviderRecords) bool { return pr.Name() == name }) {
+			return nil, fmt.Errorf("%w: %s", errProviderMissing, name)
+		}
+	}
 	for _, pr := range s.providers {
 		if !slices.Contains(run.Providers, pr.Name()) {
 			continue
@@ -353,11 +414,16 @@ func (s *Service) Run(ctx context.Context, id string) (Run, error) {
 	return s.store.GetRun(ctx, id)
 }
 
-// RunItems streams a run's items. Errors: *claimflow.NotFoundError for
-// an unknown run.
+// RunItems streams a completed run's items. Errors:
+// *claimflow.NotFoundError for an unknown run; *finance.RefusedError
+// "run_not_completed" for one still queued or running, or failed.
 func (s *Service) RunItems(ctx context.Context, f ItemFilter, fn func(RunItem) error) error {
-	if _, err := s.Run(ctx, f.RunID); err != nil {
+	run, err := s.Run(ctx, f.RunID)
+	if err != nil {
 		return err
+	}
+	if run.Status != RunCompleted {
+		return &finance.RefusedError{Code: "run_not_completed", Message: fmt.Sprintf("run %s is %s; its items are there once it completes", run.ID, run.Status)}
 	}
 	return s.store.RunItems(ctx, f, fn)
 }

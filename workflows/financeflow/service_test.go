@@ -225,3 +225,83 @@ func TestRequestReconciliationRefuses(t *testing.T) {
 		})
 	}
 }
+
+// scheduleStore remembers the last scheduled run and the runs queued.
+type scheduleStore struct {
+	fakeStore
+	last      *financeflow.Run
+	created   []finance.Period
+	abandoned int
+}
+
+func (s *scheduleStore) FailAbandonedRuns(context.Context, time.Time) (int, error) {
+	return s.abandoned, nil
+}
+
+func (s *scheduleStore) LastScheduledRun(context.Context) (financeflow.Run, bool, error) {
+	if s.last == nil {
+		return financeflow.Run{}, false, nil
+	}
+	return *s.last, true, nil
+}
+
+func (s *scheduleStore) CreateRun(_ context.Context, r financeflow.Run) (financeflow.Run, bool, error) {
+	s.created = append(s.created, r.Period)
+	return r, true, nil
+}
+
+// TestScheduleDaily: yesterday is queued once it is over (with the
+// margin); days missed since the last scheduled run are caught up, a week
+// at most.
+func TestScheduleDaily(t *testing.T) {
+	t.Parallel()
+	noon := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	dayAgo := func(n int) finance.Period { return finance.Day(noon.AddDate(0, 0, -n)) }
+	runOf := func(p finance.Period) *financeflow.Run {
+		return &financeflow.Run{Period: p, Trigger: financeflow.TriggerSchedule}
+	}
+	tests := []struct {
+		name string
+		now  time.Time
+		last *financeflow.Run
+		want []finance.Period
+	}{
+		{name: "first ever: yesterday only", now: noon, want: []finance.Period{dayAgo(1)}},
+		{name: "yesterday done", now: noon, last: runOf(dayAgo(1))},
+		{name: "two days missed", now: noon, last: runOf(dayAgo(3)), want: []finance.Period{dayAgo(2), dayAgo(1)}},
+		{name: "a month missed: a week", now: noon, last: runOf(dayAgo(30)),
+			want: []finance.Period{dayAgo(7), dayAgo(6), dayAgo(5), dayAgo(4), dayAgo(3), dayAgo(2), dayAgo(1)}},
+		{name: "just after midnight: yesterday not settled", now: time.Date(2026, 11, 27, 0, 30, 0, 0, time.UTC), last: runOf(dayAgo(2))},
+		{name: "an hour after midnight", now: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC), last: runOf(dayAgo(2)), want: []finance.Period{dayAgo(1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &scheduleStore{last: tt.last}
+			svc := financeflow.New(financeflow.Config{Store: st, Now: func() time.Time { return tt.now }})
+			runs, err := svc.ScheduleDaily(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, tt.want, st.created)
+			require.Len(t, runs, len(tt.want))
+			for _, r := range runs {
+				require.Equal(t, financeflow.TriggerSchedule, r.Trigger)
+			}
+		})
+	}
+}
+
+// TestProviderMissingFailsTheRunAtOnce: a run naming a provider this
+// process lacks fails at once, rather than completing empty.
+func TestProviderMissingFailsTheRunAtOnce(t *testing.T) {
+	t.Parallel()
+	st := &fakeStore{}
+	now := day.To.Add(2 * time.Hour)
+	api := financeflow.New(financeflow.Config{Store: st, Providers: []financeflow.ProviderRecords{&fakeProvider{}}, Now: func() time.Time { return now }})
+	run, err := api.RequestReconciliation(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"}, day)
+	require.NoError(t, err)
+	worker := financeflow.New(financeflow.Config{Store: st, Now: func() time.Time { return now }})
+	require.NoError(t, worker.RunReconciliation(context.Background(), run.ID, false))
+	require.Equal(t, financeflow.RunFailed, st.run.Status)
+	require.Contains(t, st.failed, "not configured")
+	require.False(t, st.finished)
+}
