@@ -36,7 +36,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			return err
 		}
 	}
-	secret, err := jwtSecret(cfg)
+	secret, err := cfg.Secret()
 	if err != nil {
 		return err
 	}

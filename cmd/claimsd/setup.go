@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/claimsd/claimsd/adapters/embeddedpg"
 	"github.com/claimsd/claimsd/adapters/pgstore"
@@ -128,47 +126,6 @@ func clusterDir(cfg config.Config, log *slog.Logger) (string, error) {
 	log.Info("the data directory is not reachable by the database user; keeping the embedded database elsewhere",
 		"data_dir", cfg.DataDir, "cluster_dir", alt, "user", cfg.EmbeddedPGUser)
 	return alt, nil
-}
-
-// jwtSecret returns CLAIMSD_JWT_SECRET, or the secret kept in the data
-// directory, creating it on first use.
-func jwtSecret(cfg config.Config) ([]byte, error) {
-	if cfg.JWTSecret != "" {
-		return []byte(cfg.JWTSecret), nil
-	}
-	path := filepath.Join(cfg.DataDir, "jwt-secret")
-	if b, err := os.ReadFile(path); err == nil {
-		s := strings.TrimSpace(string(b))
-		if len(s) < 32 {
-			return nil, fmt.Errorf("%s holds fewer than 32 bytes; delete it to make a new one", path)
-		}
-		return []byte(s), nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read JWT secret: %w", err)
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, err
-	}
-	secret := hex.EncodeToString(raw)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return jwtSecret(cfg) // another process made it first
-	}
-	if err != nil {
-		return nil, fmt.Errorf("create JWT secret: %w", err)
-	}
-	if _, err := f.WriteString(secret + "\n"); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write JWT secret: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("write JWT secret: %w", err)
-	}
-	return []byte(secret), nil
 }
 
 // leave closes the store and stops the embedded PostgreSQL unless it was

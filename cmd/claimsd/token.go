@@ -26,7 +26,7 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	if ttl <= 0 {
 		return fmt.Errorf("--ttl must be positive")
 	}
-	secret, err := jwtSecret(cfg)
+	secret, err := cfg.Secret()
 	if err != nil {
 		return err
 	}
