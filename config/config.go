@@ -36,6 +36,7 @@ type Config struct {
 	LogFormat       string
 	MaxBodyBytes    int64
 	RequestTimeout  time.Duration
+	PprofAddr       string // "" serves no profiles
 	ShutdownTimeout time.Duration
 	MigrateOnStart  bool
 
@@ -174,6 +175,17 @@ func Settings() []Setting {
 		{Env: "CLAIMSD_REQUEST_TIMEOUT", Flag: "request-timeout", Default: "15s",
 			Help:  "longest time one API request may take",
 			apply: durationSetting(func(c *Config, d time.Duration) { c.RequestTimeout = d })},
+		{Env: "CLAIMSD_PPROF_ADDR", Flag: "pprof-addr", Default: "",
+			Help: "address (e.g. 127.0.0.1:6060) serving Go's profiles at /debug/pprof/; empty serves none",
+			apply: func(c *Config, v string) error {
+				if v != "" {
+					if _, _, err := net.SplitHostPort(v); err != nil {
+						return errors.New("must be host:port, such as 127.0.0.1:6060")
+					}
+				}
+				c.PprofAddr = v
+				return nil
+			}},
 		{Env: "CLAIMSD_SHUTDOWN_TIMEOUT", Flag: "shutdown-timeout", Default: "20s",
 			Help:  "how long serve waits for requests in flight when stopping",
 			apply: durationSetting(func(c *Config, d time.Duration) { c.ShutdownTimeout = d })},

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
@@ -89,6 +90,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy}}
 	} else if cfg.Payments == "stripe" {
 		log.Warn("STRIPE_WEBHOOK_SECRET is not set: refunds Stripe leaves pending, or fails later, are not settled")
+	}
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
 	}
 	e := httpapi.New(httpapi.Deps{
 		Claims:         svc,
@@ -204,4 +212,27 @@ func queueConfig(cfg config.Config, log *slog.Logger) queue.Config {
 		Concurrency: cfg.WorkerConcurrency, MaxAttempts: cfg.JobMaxAttempts,
 		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Logger: log,
 	}
+}
+
+// servePprof serves Go's profiles on their own listener, apart from the
+// API: an operator points it at loopback or a private network.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for profiles on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("profiles server", "err", err)
+		}
+	}()
+	log.Info("serving profiles", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
