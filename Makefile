@@ -1,4 +1,4 @@
-.PHONY: run test test-race lint build
+.PHONY: run test test-race lint build bench bench-smoke
 
 run:
 	go run ./cmd/claimsd serve
@@ -15,3 +15,13 @@ lint:
 
 build:
 	CGO_ENABLED=0 go build -o bin/claimsd ./cmd/claimsd
+
+# The full benchmark: open loop at 50-400 claims/s, closed loop, the SQL
+# floor and the database cost per claim, against the machine's PostgreSQL
+# (DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/postgres).
+bench:
+	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 30s -duration 20s -floor
+
+# A few seconds of it, with no thresholds, to keep it working.
+bench-smoke:
+	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 2s -rates 20 -concurrency 4

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+)
+
+// bench is one benchmark run against one engine.
+type bench struct {
+	o      options
+	logf   func(string, ...any)
+	engine *engine // nil when loading a running engine
+	base   string
+	secret []byte
+	dbURL  string
+	client *http.Client
+	run_   string // this run's prefix for ids
+	nextID atomic.Int64
+	svcTok string
+	agent  string
+}
+
+// order is one order seeded for one claim, with its shopper's token.
+type order struct {
+	id, shopper, token, reason string
+}
+
+func (b *bench) token(role, sub string) string {
+	tok, err := httpapi.MintToken(b.secret, role, sub, 24*time.Hour, time.Now())
+	if err != nil {
+		panic(err) // role and subject are ours and valid
+	}
+	return tok
+}
+
+// do sends one request and returns the status and body.
+func (b *bench) do(ctx context.Context, method, path, token string, body any, headers ...string) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, out, err
+}
+
+const sellers = 100
+
+// seedSellers puts sellers with a spread of risk scores.
+func (b *bench) seedSellers(ctx context.Context) error {
+	for i := range sellers {
+		code, body, err := b.do(ctx, http.MethodPut, fmt.Sprintf("/v1/sellers/%s_sel_%d", b.run_, i), b.svcTok,
+			map[string]any{"name": fmt.Sprintf("Seller %d", i), "risk_score": (i * 37) % 100, "verified": i%2 == 0})
+		if err != nil {
+			return err
+		}
+		if code != http.StatusCreated && code != http.StatusOK {
+			return fmt.Errorf("seed seller: %d %s", code, body)
+		}
+	}
+	return nil
+}
+
+// seedOrders puts n paid, delivered orders, each of its own shopper, 32
+// at a time, and returns them ready to be claimed.
+func (b *bench) seedOrders(ctx context.Context, n int) ([]order, error) {
+	out := make([]order, n)
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	now := time.Now().UTC()
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				k := b.nextID.Add(1)
+				id := fmt.Sprintf("%s_ord_%d", b.run_, k)
+				shopper := fmt.Sprintf("%s_shp_%d", b.run_, k)
+				amount := 500 + rand.Int64N(4000)
+				code, body, err := b.do(ctx, http.MethodPut, "/v1/orders/"+id, b.svcTok, map[string]any{
+					"buyer_id": shopper, "seller_id": fmt.Sprintf("%s_sel_%d", b.run_, rand.IntN(sellers)), "currency": "EUR", "amount": amount,
+					"items":   []map[string]any{{"sku": "sku_" + strconv.Itoa(int(k%50)), "name": "Item", "quantity": 1, "unit_amount": amount}},
+					"payment": map[string]any{"provider": "sandbox", "reference": "pay_" + id},
+					"paid_at": now.Add(-10 * 24 * time.Hour).Format(time.RFC3339), "delivered_at": now.Add(-3 * 24 * time.Hour).Format(time.RFC3339),
+				})
+				if err == nil && code != http.StatusCreated {
+					err = fmt.Errorf("seed order: %d %s", code, body)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				reason := "damaged"
+				if k%10 == 0 {
+					reason = "counterfeit"
+				}
+				out[i] = order{id: id, shopper: shopper, token: b.token("shopper", shopper), reason: reason}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, firstErr
+}
+
+// submit files the claim on o; ok is a 201 with a decision.
+func (b *bench) submit(ctx context.Context, o order) (id string, ok bool, err error) {
+	code, body, err := b.do(ctx, http.MethodPost, "/v1/claims", o.token,
+		map[string]any{"order_id": o.id, "reason": o.reason, "description": "The item arrived broken in two places."},
+		"Idempotency-Key", "claim-"+o.id)
+	if err != nil {
+		return "", false, err
+	}
+	if code != http.StatusCreated {
+		return "", false, nil
+	}
+	var c struct {
+		ID       string `json:"id"`
+		Decision struct {
+			Outcome string `json:"outcome"`
+		} `json:"decision"`
+	}
+	if err := json.Unmarshal(body, &c); err != nil || c.Decision.Outcome == "" {
+		return "", false, nil
+	}
+	return c.ID, true, nil
+}
+
+func newHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, int64(60*time.Second/time.Microsecond), 3) // microseconds
+}
+
+// openStep is one open-loop rate's result.
+type openStep struct {
+	Rate      int     `json:"rate"`
+	Sent      int     `json:"sent"`
+	Errors    int     `json:"errors"`
+	Achieved  float64 `json:"achieved_per_s"`
+	KeptRate  bool    `json:"kept_rate"`
+	P50ms     float64 `json:"p50_ms"`
+	P95ms     float64 `json:"p95_ms"`
+	P99ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	MaxLagMs  float64 `json:"max_send_lag_ms"`
+	Preloaded bool    `json:"preloaded"`
+}
+
+// openLoop files claims at a fixed rate, each at its due time whatever
+// the earlier ones are doing, and measures each decision from its due
+// time, so a stall shows as latency rather than as fewer requests.
+func (b *bench) openLoop(ctx context.Context, rate int, orders []order) openStep {
+	h := newHistogram()
+	var mu sync.Mutex
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	interval := time.Second / time.Duration(rate)
+	start := time.Now().Add(50 * time.Millisecond)
+	var maxLag time.Duration
+	for i, o := range orders {
+		due := start.Add(time.Duration(i) * interval)
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		}
+		if lag := time.Since(due); lag > maxLag {
+			maxLag = lag
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ok, err := b.submit(ctx, o)
+			lat := time.Since(due)
+			if err != nil || !ok {
+				errs.Add(1)
+			}
+			mu.Lock()
+			_ = h.RecordValue(lat.Microseconds())
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	achieved := float64(len(orders)) / elapsed.Seconds()
+	return openStep{Rate: rate, Sent: len(orders), Errors: int(errs.Load()), Achieved: achieved,
+		KeptRate: achieved >= 0.95*float64(rate) && maxLag < 100*time.Millisecond,
+		P50ms:    ms(h.ValueAtQuantile(50)), P95ms: ms(h.ValueAtQuantile(95)), P99ms: ms(h.ValueAtQuantile(99)),
+		MaxMs: ms(h.Max()), MaxLagMs: float64(maxLag.Microseconds()) / 1000}
+}
+
+// closedLoop runs c shoppers, each filing its next claim once the last
+// one is decided, until d has passed or the orders run out; it returns
+// the ids of the claims filed and how many requests failed.
+func (b *bench) closedLoop(ctx context.Context, c int, d time.Duration, orders []order) ([]string, int) {
+	var mu sync.Mutex
+	var ids []string
+	var errs atomic.Int64
+	next := atomic.Int64{}
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) && ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(orders) {
+					return
+				}
+				id, ok, err := b.submit(ctx, orders[i])
+				if err != nil || !ok {
+					errs.Add(1)
+					continue
+				}
+				mu.Lock()
+				ids = append(ids, id)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return ids, int(errs.Load())
+}
+
+// waiting reports whether any claim still waits for the workflow's next
+// step (approved, refunded, seller charged or refund pending).
+func (b *bench) waiting(ctx context.Context) (bool, error) {
+	for _, st := range []string{"approved", "refunded", "seller_charged", "refund_pending"} {
+		code, body, err := b.do(ctx, http.MethodGet, "/v1/claims?limit=1&status="+st, b.agent, nil)
+		if err != nil {
+			return false, err
+		}
+		if code != http.StatusOK {
+			return false, fmt.Errorf("list %s claims: %d %s", st, code, body)
+		}
+		var page struct {
+			Data []json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return false, err
+		}
+		if len(page.Data) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// drain waits until no claim waits for a step, or two minutes.
+func (b *bench) drain(ctx context.Context) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		busy, err := b.waiting(ctx)
+		if err != nil || !busy {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("claims still waiting for the workflow after two minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// journey is when a claim was filed and when it closed (zero if not).
+type journey struct {
+	submitted, closed time.Time
+}
+
+// journeys reads the claims' timelines, 16 at a time.
+func (b *bench) journeys(ctx context.Context, ids []string) ([]journey, error) {
+	out := make([]journey, len(ids))
+	var next atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ids) {
+					return
+				}
+				code, body, err := b.do(ctx, http.MethodGet, "/v1/claims/"+ids[i]+"/events", b.agent, nil)
+				if err == nil && code != http.StatusOK {
+					err = fmt.Errorf("timeline of %s: %d %s", ids[i], code, body)
+				}
+				var page struct {
+					Data []struct {
+						Type string    `json:"type"`
+						To   string    `json:"to"`
+						At   time.Time `json:"at"`
+					} `json:"data"`
+				}
+				if err == nil {
+					err = json.Unmarshal(body, &page)
+				}
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				for _, ev := range page.Data {
+					switch {
+					case ev.Type == "submitted":
+						out[i].submitted = ev.At
+					case ev.To == "closed" && out[i].closed.IsZero():
+						out[i].closed = ev.At
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, firstErr
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+)
+
+// result is everything one run measured.
+type result struct {
+	Date        string `json:"date"`
+	Machine     string `json:"machine"`
+	Duration    string `json:"duration"`
+	Concurrency int    `json:"concurrency"`
+
+	Open []openStep `json:"open_loop"`
+
+	// At the headline rate (200/s, or the nearest rate run), empty history.
+	DecisionP50ms float64 `json:"decision_p50_ms"`
+	DecisionP99ms float64 `json:"decision_p99_ms"`
+	// The same with -preload claims in history, and its ratio to the above.
+	Preloaded              int     `json:"preloaded_claims,omitempty"`
+	DecisionP99msPreloaded float64 `json:"decision_p99_ms_preloaded,omitempty"`
+	PreloadedP99Ratio      float64 `json:"preloaded_p99_ratio,omitempty"`
+
+	ClosedLoopClaims int     `json:"closed_loop_claims"`
+	ClosedLoopClosed int     `json:"closed_loop_closed"`
+	E2EClaimsPerS    float64 `json:"e2e_claims_per_s"`
+	E2EP50ms         float64 `json:"e2e_p50_ms"`
+	E2EP99ms         float64 `json:"e2e_p99_ms"`
+	EngineRSSMB      float64 `json:"engine_rss_mb"`
+	EngineCPUCores   float64 `json:"engine_cpu_cores"`
+	CommitsPerClaim  float64 `json:"commits_per_claim"`
+	WALBytesPerClaim float64 `json:"wal_bytes_per_claim"`
+	FloorClaimsPerS  float64 `json:"floor_claims_per_s,omitempty"`
+	E2EVsFloor       float64 `json:"e2e_vs_floor,omitempty"`
+	Errors           int     `json:"errors"`
+}
+
+// summarise picks the headline figures and counts every error.
+func (r *result) summarise() {
+	pick := func(preloaded bool) *openStep {
+		var best *openStep
+		for i := range r.Open {
+			s := &r.Open[i]
+			if s.Preloaded != preloaded {
+				continue
+			}
+			if best == nil || abs(s.Rate-headlineRate) < abs(best.Rate-headlineRate) {
+				best = s
+			}
+		}
+		return best
+	}
+	for _, s := range r.Open {
+		r.Errors += s.Errors
+	}
+	if s := pick(false); s != nil {
+		r.DecisionP50ms, r.DecisionP99ms = s.P50ms, s.P99ms
+	}
+	if s := pick(true); s != nil {
+		r.DecisionP99msPreloaded = s.P99ms
+		if r.DecisionP99ms > 0 {
+			r.PreloadedP99Ratio = s.P99ms / r.DecisionP99ms
+		}
+	}
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+func (r *result) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func (r *result) writeTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "claimsbench %s on %s, %s per step\n\n", r.Date, r.Machine, r.Duration)
+	fmt.Fprintln(tw, "rate/s\thistory\tsent\terrors\tachieved/s\tkept\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
+	for _, s := range r.Open {
+		hist := "empty"
+		if s.Preloaded {
+			hist = fmt.Sprintf("+%d", r.Preloaded)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%.1f\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Rate, hist, s.Sent, s.Errors, s.Achieved, s.KeptRate,
+			s.P50ms, s.P95ms, s.P99ms, s.MaxMs)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	lines := [][2]string{
+		{"closed loop", fmt.Sprintf("%d shoppers: %d claims filed, %d closed", r.Concurrency, r.ClosedLoopClaims, r.ClosedLoopClosed)},
+		{"end to end", fmt.Sprintf("%.1f claims/s closed, p50 %.1f ms, p99 %.1f ms", r.E2EClaimsPerS, r.E2EP50ms, r.E2EP99ms)},
+		{"engine", fmt.Sprintf("peak RSS %.1f MB, %.2f cores", r.EngineRSSMB, r.EngineCPUCores)},
+		{"database per claim", fmt.Sprintf("%.2f commits, %.0f bytes of WAL", r.CommitsPerClaim, r.WALBytesPerClaim)},
+	}
+	if r.FloorClaimsPerS > 0 {
+		lines = append(lines, [2]string{"SQL floor", fmt.Sprintf("%.1f claims/s; engine at %.2f of it", r.FloorClaimsPerS, r.E2EVsFloor)})
+	}
+	if r.Preloaded > 0 {
+		lines = append(lines, [2]string{"history", fmt.Sprintf("decision p99 %.2f ms with %d claims, %.2f× the empty figure", r.DecisionP99msPreloaded, r.Preloaded, r.PreloadedP99Ratio)})
+	}
+	lines = append(lines, [2]string{"errors", fmt.Sprint(r.Errors)})
+	for _, l := range lines {
+		fmt.Fprintf(w, "%-20s %s\n", l[0], l[1])
+	}
+}
+
+// machine describes where the run happened: cores, memory, kernel.
+func machine() string {
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				var kb int64
+				fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+				mem = fmt.Sprintf(", %.0f GiB", float64(kb)/(1<<20))
+			}
+		}
+	}
+	return fmt.Sprintf("%d cores%s, %s/%s", runtime.NumCPU(), mem, runtime.GOOS, runtime.GOARCH)
+}
