@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -214,30 +215,37 @@ type eventRow struct {
 
 func (eventRow) TableName() string { return "claim_events" }
 
-// appendEvents writes a claim's pending events after its last sequence number.
-func appendEvents(tx *gorm.DB, claimID string, firstSeq int, events []claim.Event) error {
+// appendEvents writes a claim's pending events after its last sequence
+// number, in one statement.
+func appendEvents(tx *gorm.DB, claimID string, events []claim.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	rows := make([]eventRow, len(events))
+	var q strings.Builder
+	args := []any{claimID}
+	q.WriteString(`INSERT INTO claim_events (claim_id, seq, type, from_status, to_status, actor_kind, actor_id, note, data, created_at)
+		SELECT ?, (SELECT coalesce(max(seq), 0) FROM claim_events WHERE claim_id = ?) + v.n,
+		       v.type, v.from_status, v.to_status, v.actor_kind, v.actor_id, v.note, v.data, v.created_at
+		  FROM (VALUES `)
+	args = append(args, claimID)
 	for i, ev := range events {
-		rows[i] = eventRow{
-			ClaimID: claimID, Seq: firstSeq + i, Type: ev.Type, ToStatus: ev.To.String(),
-			ActorKind: ev.Actor.Kind, ActorID: ev.Actor.ID, Note: ev.Note, CreatedAt: ev.At,
+		if i > 0 {
+			q.WriteString(", ")
 		}
-		if from := ev.From.String(); from != "" {
-			rows[i].FromStatus = &from
-		}
+		q.WriteString("(?::int, ?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::jsonb, ?::timestamptz)")
+		var data *string
 		if ev.Data != nil {
 			b, err := json.Marshal(ev.Data)
 			if err != nil {
 				return fmt.Errorf("event data: %w", err)
 			}
-			s := string(b)
-			rows[i].Data = &s
+			d := string(b)
+			data = &d
 		}
+		args = append(args, i+1, ev.Type, nonEmpty(ev.From.String()), ev.To.String(), ev.Actor.Kind, ev.Actor.ID, ev.Note, data, ev.At)
 	}
-	return tx.Create(&rows).Error
+	q.WriteString(") v(n, type, from_status, to_status, actor_kind, actor_id, note, data, created_at)")
+	return tx.Exec(q.String(), args...).Error
 }
 
 // SubmitClaim implements claimflow.Store. The order row is locked FOR
@@ -324,7 +332,7 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		if err := appendEvents(tx, row.ID, 1, rec.Claim.PopEvents()); err != nil {
+		if err := appendEvents(tx, row.ID, rec.Claim.PopEvents()); err != nil {
 			return err
 		}
 		return s.enqueue(ctx, tx, row.ID, rec.Next, rec.Timers)

@@ -162,11 +162,7 @@ func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *cl
 	if res.RowsAffected != 1 {
 		return fmt.Errorf("claim %s changed under us (version %d)", id, row.Version)
 	}
-	var last int
-	if err := tx.Raw(`SELECT coalesce(max(seq), 0) FROM claim_events WHERE claim_id = ?`, id).Scan(&last).Error; err != nil {
-		return err
-	}
-	if err := appendEvents(tx, id, last+1, events); err != nil {
+	if err := appendEvents(tx, id, events); err != nil {
 		return err
 	}
 	for _, lt := range eff.Ledger {
@@ -195,20 +191,24 @@ func writeLedgerDescribed(tx *gorm.DB, lt ledger.Transaction, claimID, descripti
 			}
 		}
 	}
-	var txID int64
-	err := tx.Raw(`INSERT INTO ledger_transactions (key, kind, claim_id, description, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (key) DO NOTHING RETURNING id`, lt.Key(), string(lt.Kind()), nonEmpty(claimID), description, at).Scan(&txID).Error
-	if err != nil {
-		return fmt.Errorf("ledger %s: %w", lt.Key(), err)
-	}
-	if txID == 0 {
-		return nil // written before
-	}
-	for _, p := range lt.Postings() {
-		if err := tx.Exec(`INSERT INTO ledger_postings (transaction_id, account, amount, currency) VALUES (?, ?, ?, ?)`,
-			txID, string(p.Account), p.Amount.Amount(), p.Amount.Currency().String()).Error; err != nil {
-			return fmt.Errorf("ledger %s: %w", lt.Key(), err)
+	// One statement: the transaction row, then its postings only if the
+	// row was new (a key written before inserts nothing).
+	var q strings.Builder
+	args := []any{lt.Key(), string(lt.Kind()), nonEmpty(claimID), description, at}
+	q.WriteString(`WITH t AS (INSERT INTO ledger_transactions (key, kind, claim_id, description, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO NOTHING RETURNING id)
+		INSERT INTO ledger_postings (transaction_id, account, amount, currency)
+		SELECT t.id, v.account, v.amount, v.currency FROM t, (VALUES `)
+	for i, p := range lt.Postings() {
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		q.WriteString("(?::text, ?::bigint, ?::char(3))")
+		args = append(args, string(p.Account), p.Amount.Amount(), p.Amount.Currency().String())
+	}
+	q.WriteString(") v(account, amount, currency)")
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("ledger %s: %w", lt.Key(), err)
 	}
 	return nil
 }

@@ -167,6 +167,9 @@ func Pending(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	return all - len(have), nil
 }
 
+// insertNotifyEvery is how often, at most, inserts wake the workers.
+const insertNotifyEvery = 20 * time.Millisecond
+
 // Inserter schedules steps in the caller's database/sql transaction.
 type Inserter struct {
 	client      *river.Client[*sql.Tx]
@@ -179,10 +182,14 @@ func NewInserter(db *sql.DB, cfg Config) (*Inserter, error) {
 	c, err := river.NewClient(riverdatabasesql.New(db), &river.Config{
 		Logger: cfg.Logger, MaxAttempts: cfg.MaxAttempts,
 		// An insert wakes the workers with NOTIFY at most once per
-		// FetchCooldown and queue; River's 100 ms would swallow the
-		// wake-up of a claim's next step, scheduled moments after its
-		// first, and leave it to the poll.
-		FetchCooldown: time.Millisecond,
+		// FetchCooldown and queue. Every notifying transaction holds
+		// PostgreSQL's one notification lock through its commit, so they
+		// commit one at a time: a notify per insert caps the whole engine
+		// at one commit's fsync per claim step. Once per 20 ms (the
+		// workers' own fetch cooldown) keeps a wake-up always on its way
+		// under load; River's 100 ms would leave a lone claim's next step
+		// to the poll.
+		FetchCooldown: insertNotifyEvery,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river inserter: %w", err)
