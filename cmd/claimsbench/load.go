@@ -8,12 +8,14 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
 )
@@ -232,9 +234,12 @@ func (b *bench) openLoop(ctx context.Context, rate int, orders []order) openStep
 }
 
 // closedLoop runs c shoppers, each filing its next claim once the last
-// one is decided, until d has passed or the orders run out; it returns
-// the ids of the claims filed and how many requests failed.
+// one has reached the end of the workflow (closed, or waiting for a
+// person), until d has passed or the orders run out; it returns the ids
+// of the claims filed and how many requests failed.
 func (b *bench) closedLoop(ctx context.Context, c int, d time.Duration, orders []order) ([]string, int) {
+	w := b.newWatcher(ctx)
+	defer w.stop()
 	var mu sync.Mutex
 	var ids []string
 	var errs atomic.Int64
@@ -258,11 +263,131 @@ func (b *bench) closedLoop(ctx context.Context, c int, d time.Duration, orders [
 				mu.Lock()
 				ids = append(ids, id)
 				mu.Unlock()
+				if !w.wait(ctx, id, orders[i].token) {
+					errs.Add(1)
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	return ids, int(errs.Load())
+}
+
+// settled are the statuses where the workflow stops on its own.
+var settled = []string{"closed", "in_review", "rejected", "refund_failed"}
+
+// watcher tells shoppers when their claim has settled: with the engine's
+// database at hand, one query every 5 ms for every claim being waited
+// on; otherwise each shopper reads its claim through the API every 25 ms.
+type watcher struct {
+	b       *bench
+	mu      sync.Mutex
+	waiting map[string]chan struct{}
+	done    chan struct{}
+	conn    *pgx.Conn
+}
+
+func (b *bench) newWatcher(ctx context.Context) *watcher {
+	w := &watcher{b: b, waiting: map[string]chan struct{}{}, done: make(chan struct{})}
+	if b.dbURL == "" {
+		return w
+	}
+	conn, err := pgx.Connect(ctx, b.dbURL)
+	if err != nil {
+		b.logf("watching claims through the API: %v", err)
+		return w
+	}
+	w.conn = conn
+	go w.poll(ctx)
+	return w
+}
+
+func (w *watcher) poll(ctx context.Context) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		ids := make([]string, 0, len(w.waiting))
+		for id := range w.waiting {
+			ids = append(ids, id)
+		}
+		w.mu.Unlock()
+		if len(ids) == 0 {
+			continue
+		}
+		rows, err := w.conn.Query(ctx, `SELECT id FROM claims WHERE id = ANY($1) AND status = ANY($2)`, ids, settled)
+		if err != nil {
+			continue
+		}
+		var done []string
+		for rows.Next() {
+			var id string
+			if rows.Scan(&id) == nil {
+				done = append(done, id)
+			}
+		}
+		rows.Close()
+		w.mu.Lock()
+		for _, id := range done {
+			if ch, ok := w.waiting[id]; ok {
+				close(ch)
+				delete(w.waiting, id)
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+// wait returns once the claim has settled (true), or after a minute or
+// when ctx ends (false).
+func (w *watcher) wait(ctx context.Context, id, token string) bool {
+	deadline := time.After(time.Minute)
+	if w.conn == nil {
+		for {
+			code, body, err := w.b.do(ctx, http.MethodGet, "/v1/claims/"+id, token, nil)
+			if err == nil && code == http.StatusOK {
+				var c struct {
+					Status string `json:"status"`
+				}
+				if json.Unmarshal(body, &c) == nil && slices.Contains(settled, c.Status) {
+					return true
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return false
+			case <-deadline:
+				return false
+			case <-time.After(25 * time.Millisecond):
+			}
+		}
+	}
+	ch := make(chan struct{})
+	w.mu.Lock()
+	w.waiting[id] = ch
+	w.mu.Unlock()
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+	case <-deadline:
+	}
+	w.mu.Lock()
+	delete(w.waiting, id)
+	w.mu.Unlock()
+	return false
+}
+
+func (w *watcher) stop() {
+	close(w.done)
+	if w.conn != nil {
+		_ = w.conn.Close(context.Background())
+	}
 }
 
 // waiting reports whether any claim still waits for the workflow's next

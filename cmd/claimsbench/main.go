@@ -69,7 +69,7 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		fs.StringVar(&rates, "rates", "50,100,200,400", "open-loop rates, claims per second, comma-separated; empty skips the open loop")
 		fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each open-loop step and of the closed loop")
 		fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "closed-loop load before anything is measured")
-		fs.IntVar(&o.concurrency, "concurrency", 16, "closed-loop shoppers, each filing a claim once the previous one is decided; 0 skips the closed loop")
+		fs.IntVar(&o.concurrency, "concurrency", 32, "closed-loop shoppers, each filing a claim once the previous one has settled (closed, or waiting for a person); 0 skips the closed loop")
 		fs.BoolVar(&o.floor, "floor", false, "also run the SQL floor (pgbench) against the same PostgreSQL")
 		fs.StringVar(&o.floorDir, "floor-dir", "../shared/bench", "folder of the SQL floor's run_floor.sh")
 		fs.IntVar(&o.floorSecs, "floor-seconds", 30, "length of the SQL floor's run")
