@@ -201,23 +201,28 @@ func NewInserter(db *sql.DB, cfg Config) (*Inserter, error) {
 // its time; one claim has at most one of each kind waiting, and a timer
 // that finds its deadline moved later waits again.
 func (in *Inserter) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, steps []claimflow.Step, timers []claimflow.Timer) error {
+	params := make([]river.InsertManyParams, 0, len(steps)+len(timers))
 	for _, st := range steps {
 		args, err := jobArgs(st, claimID)
 		if err != nil {
 			return err
 		}
-		if _, err := in.client.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: in.maxAttempts}); err != nil {
-			return fmt.Errorf("schedule %s for claim %s: %w", st, claimID, err)
-		}
+		params = append(params, river.InsertManyParams{Args: args,
+			InsertOpts: &river.InsertOpts{Queue: QueueClaims, MaxAttempts: in.maxAttempts}})
 	}
 	for _, tm := range timers {
 		args, err := jobArgs(tm.Step, claimID)
 		if err != nil {
 			return err
 		}
-		if _, err := in.client.InsertTx(ctx, tx, args, timerOpts(tm.At, in.maxAttempts)); err != nil {
-			return fmt.Errorf("set timer %s for claim %s: %w", tm.Step, claimID, err)
-		}
+		params = append(params, river.InsertManyParams{Args: args, InsertOpts: timerOpts(tm.At, in.maxAttempts)})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	// One statement for all of a change's jobs.
+	if _, err := in.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("schedule %v and timers %v for claim %s: %w", steps, timers, claimID, err)
 	}
 	return nil
 }
