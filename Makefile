@@ -24,4 +24,4 @@ bench:
 
 # A few seconds of it, with no thresholds, to keep it working.
 bench-smoke:
-	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 2s -rates 20 -concurrency 4
+	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 2s -rates 20 -concurrency 4 -check

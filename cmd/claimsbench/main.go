@@ -57,6 +57,7 @@ type options struct {
 	json        bool
 	pprof       string
 	keep        bool
+	check       bool
 }
 
 func parse(args []string, stdout io.Writer, getenv func(string) string) (options, config.Config, error) {
@@ -77,6 +78,7 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		fs.BoolVar(&o.json, "json", false, "print one JSON object instead of a table")
 		fs.StringVar(&o.pprof, "pprof", "", "started engine: serve its profiles on this address (CLAIMSD_PPROF_ADDR)")
 		fs.BoolVar(&o.keep, "keep", false, "started engine: keep its database afterwards")
+		fs.BoolVar(&o.check, "check", false, "exit non-zero when a request failed or the closed loop closed no claim (for a smoke run)")
 	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -141,8 +143,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 	if o.json {
-		return res.writeJSON(stdout)
+		err = res.writeJSON(stdout)
+	} else {
+		res.writeTable(stdout)
 	}
-	res.writeTable(stdout)
-	return nil
+	if err == nil && o.check {
+		err = res.check()
+	}
+	return err
 }

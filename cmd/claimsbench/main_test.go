@@ -67,6 +67,9 @@ func TestSummaryPicksTheHeadlineRate(t *testing.T) {
 		"commits_per_claim", "wal_bytes_per_claim", "errors"} {
 		require.Contains(t, m, k)
 	}
+	require.ErrorContains(t, r.check(), "3 requests failed")
+	require.ErrorContains(t, (&result{Concurrency: 4, ClosedLoopClaims: 9}).check(), "closed none")
+	require.NoError(t, (&result{Concurrency: 4, ClosedLoopClaims: 9, ClosedLoopClosed: 9}).check())
 	out.Reset()
 	r.writeTable(&out)
 	require.True(t, strings.Contains(out.String(), "+1000"), out.String())

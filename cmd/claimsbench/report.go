@@ -70,6 +70,17 @@ func (r *result) summarise() {
 	}
 }
 
+// check fails a run that had errors, or whose closed loop closed nothing.
+func (r *result) check() error {
+	switch {
+	case r.Errors > 0:
+		return fmt.Errorf("%d requests failed", r.Errors)
+	case r.Concurrency > 0 && r.ClosedLoopClosed == 0:
+		return fmt.Errorf("the closed loop filed %d claims and closed none", r.ClosedLoopClaims)
+	}
+	return nil
+}
+
 func abs(n int) int {
 	if n < 0 {
 		return -n
