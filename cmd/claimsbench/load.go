@@ -99,51 +99,65 @@ func (b *bench) seedSellers(ctx context.Context) error {
 // at a time, and returns them ready to be claimed.
 func (b *bench) seedOrders(ctx context.Context, n int) ([]order, error) {
 	out := make([]order, n)
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	next := atomic.Int64{}
 	now := time.Now().UTC()
-	for range 32 {
+	err := parallel(n, 32, func(i int) error {
+		k := b.nextID.Add(1)
+		id := fmt.Sprintf("%s_ord_%d", b.run_, k)
+		shopper := fmt.Sprintf("%s_shp_%d", b.run_, k)
+		amount := 500 + rand.Int64N(4000)
+		code, body, err := b.do(ctx, http.MethodPut, "/v1/orders/"+id, b.svcTok, map[string]any{
+			"buyer_id": shopper, "seller_id": fmt.Sprintf("%s_sel_%d", b.run_, rand.IntN(sellers)), "currency": "EUR", "amount": amount,
+			"items":   []map[string]any{{"sku": "sku_" + strconv.Itoa(int(k%50)), "name": "Item", "quantity": 1, "unit_amount": amount}},
+			"payment": map[string]any{"provider": "sandbox", "reference": "pay_" + id},
+			"paid_at": now.Add(-10 * 24 * time.Hour).Format(time.RFC3339), "delivered_at": now.Add(-3 * 24 * time.Hour).Format(time.RFC3339),
+		})
+		if err == nil && code != http.StatusCreated {
+			err = fmt.Errorf("seed order: %d %s", code, body)
+		}
+		if err != nil {
+			return err
+		}
+		reason := "damaged"
+		if k%10 == 0 {
+			reason = "counterfeit"
+		}
+		out[i] = order{id: id, shopper: shopper, token: b.token("shopper", shopper), reason: reason}
+		return nil
+	})
+	return out, err
+}
+
+// parallel calls fn for 0..n-1 from the given number of goroutines and
+// returns the first error (after which no new call starts).
+func parallel(n, workers int, fn func(i int) error) error {
+	var next atomic.Int64
+	var failed atomic.Bool
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for !failed.Load() {
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
 				}
-				k := b.nextID.Add(1)
-				id := fmt.Sprintf("%s_ord_%d", b.run_, k)
-				shopper := fmt.Sprintf("%s_shp_%d", b.run_, k)
-				amount := 500 + rand.Int64N(4000)
-				code, body, err := b.do(ctx, http.MethodPut, "/v1/orders/"+id, b.svcTok, map[string]any{
-					"buyer_id": shopper, "seller_id": fmt.Sprintf("%s_sel_%d", b.run_, rand.IntN(sellers)), "currency": "EUR", "amount": amount,
-					"items":   []map[string]any{{"sku": "sku_" + strconv.Itoa(int(k%50)), "name": "Item", "quantity": 1, "unit_amount": amount}},
-					"payment": map[string]any{"provider": "sandbox", "reference": "pay_" + id},
-					"paid_at": now.Add(-10 * 24 * time.Hour).Format(time.RFC3339), "delivered_at": now.Add(-3 * 24 * time.Hour).Format(time.RFC3339),
-				})
-				if err == nil && code != http.StatusCreated {
-					err = fmt.Errorf("seed order: %d %s", code, body)
-				}
-				if err != nil {
+				if err := fn(i); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
 					}
 					mu.Unlock()
+					failed.Store(true)
 					return
 				}
-				reason := "damaged"
-				if k%10 == 0 {
-					reason = "counterfeit"
-				}
-				out[i] = order{id: id, shopper: shopper, token: b.token("shopper", shopper), reason: reason}
 			}
 		}()
 	}
 	wg.Wait()
-	return out, firstErr
+	return firstErr
 }
 
 // submit files the claim on o; ok is a 201 with a decision.
@@ -437,52 +451,33 @@ type journey struct {
 // journeys reads the claims' timelines, 16 at a time.
 func (b *bench) journeys(ctx context.Context, ids []string) ([]journey, error) {
 	out := make([]journey, len(ids))
-	var next atomic.Int64
-	var firstErr error
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(ids) {
-					return
-				}
-				code, body, err := b.do(ctx, http.MethodGet, "/v1/claims/"+ids[i]+"/events", b.agent, nil)
-				if err == nil && code != http.StatusOK {
-					err = fmt.Errorf("timeline of %s: %d %s", ids[i], code, body)
-				}
-				var page struct {
-					Data []struct {
-						Type string    `json:"type"`
-						To   string    `json:"to"`
-						At   time.Time `json:"at"`
-					} `json:"data"`
-				}
-				if err == nil {
-					err = json.Unmarshal(body, &page)
-				}
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
-				}
-				for _, ev := range page.Data {
-					switch {
-					case ev.Type == "submitted":
-						out[i].submitted = ev.At
-					case ev.To == "closed" && out[i].closed.IsZero():
-						out[i].closed = ev.At
-					}
-				}
+	err := parallel(len(ids), 16, func(i int) error {
+		code, body, err := b.do(ctx, http.MethodGet, "/v1/claims/"+ids[i]+"/events", b.agent, nil)
+		if err == nil && code != http.StatusOK {
+			err = fmt.Errorf("timeline of %s: %d %s", ids[i], code, body)
+		}
+		if err != nil {
+			return err
+		}
+		var page struct {
+			Data []struct {
+				Type string    `json:"type"`
+				To   string    `json:"to"`
+				At   time.Time `json:"at"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			return err
+		}
+		for _, ev := range page.Data {
+			switch {
+			case ev.Type == "submitted":
+				out[i].submitted = ev.At
+			case ev.To == "closed" && out[i].closed.IsZero():
+				out[i].closed = ev.At
 			}
-		}()
-	}
-	wg.Wait()
-	return out, firstErr
+		}
+		return nil
+	})
+	return out, err
 }
