@@ -23,22 +23,27 @@ import (
 
 // Config is the engine's whole configuration.
 type Config struct {
-	HTTPAddr        string
-	DatabaseURL     string
-	DataDir         string
-	EmbeddedPGPort  uint32
-	EmbeddedPGUser  string
-	DBMaxConns      int32
-	DBMinConns      int32
-	JWTSecret       string
-	PolicyFile      string
-	LogLevel        slog.Level
-	LogFormat       string
-	MaxBodyBytes    int64
-	RequestTimeout  time.Duration
-	PprofAddr       string // "" serves no profiles
-	ShutdownTimeout time.Duration
-	MigrateOnStart  bool
+	HTTPAddr       string
+	DatabaseURL    string
+	DataDir        string
+	EmbeddedPGPort uint32
+	EmbeddedPGUser string
+	DBMaxConns     int32
+	DBMinConns     int32
+	JWTSecret      string
+	// JWTPreviousSecrets still verify tokens after a rotation; new ones
+	// are signed with JWTSecret only.
+	JWTPreviousSecrets []string
+	JWTIssuer          string // tokens must carry it as iss
+	JWTAudience        string // "" checks no audience
+	PolicyFile         string
+	LogLevel           slog.Level
+	LogFormat          string
+	MaxBodyBytes       int64
+	RequestTimeout     time.Duration
+	PprofAddr          string // "" serves no profiles
+	ShutdownTimeout    time.Duration
+	MigrateOnStart     bool
 
 	Role                string // all, api or worker
 	Payments            string
@@ -140,6 +145,33 @@ func Settings() []Setting {
 				c.JWTSecret = v
 				return nil
 			}},
+		{Env: "CLAIMSD_JWT_PREVIOUS_SECRETS", Flag: "jwt-previous-secrets", Default: "",
+			Help: "comma-separated secrets that still verify tokens after a rotation (each 32+ bytes); tokens are signed with CLAIMSD_JWT_SECRET",
+			apply: func(c *Config, v string) error {
+				c.JWTPreviousSecrets = nil
+				for _, s := range strings.Split(v, ",") {
+					if s = strings.TrimSpace(s); s == "" {
+						continue
+					}
+					if len(s) < 32 {
+						return errors.New("each secret must be at least 32 bytes")
+					}
+					c.JWTPreviousSecrets = append(c.JWTPreviousSecrets, s)
+				}
+				return nil
+			}},
+		{Env: "CLAIMSD_JWT_ISSUER", Flag: "jwt-issuer", Default: "claimsd",
+			Help: "issuer (iss) tokens must carry, and claimsd token writes",
+			apply: func(c *Config, v string) error {
+				if v == "" {
+					return errors.New("must not be empty")
+				}
+				c.JWTIssuer = v
+				return nil
+			}},
+		{Env: "CLAIMSD_JWT_AUDIENCE", Flag: "jwt-audience", Default: "",
+			Help:  "audience (aud) tokens must name, and claimsd token writes; empty checks none",
+			apply: func(c *Config, v string) error { c.JWTAudience = v; return nil }},
 		{Env: "CLAIMSD_POLICY_FILE", Flag: "policy-file", Default: "",
 			Help: "JSON decision policy; empty uses the built-in policy",
 			apply: func(c *Config, v string) error {

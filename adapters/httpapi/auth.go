@@ -34,10 +34,38 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 }
 
-// MintToken signs an HS256 token for role and subject, valid for ttl.
+// MintToken signs an HS256 token for role and subject, valid for ttl,
+// issued by "claimsd" for no particular audience.
 //
 //	tok, err := httpapi.MintToken(secret, "shopper", "shp_alice", 24*time.Hour, time.Now())
 func MintToken(secret []byte, role, subject string, ttl time.Duration, now time.Time) (string, error) {
+	return Keys{Secret: secret}.Mint(role, subject, ttl, now)
+}
+
+// DefaultIssuer is the iss tokens carry when Keys.Issuer is empty.
+const DefaultIssuer = "claimsd"
+
+// Keys are how tokens are signed and checked: HS256 with Secret; tokens
+// signed with a Previous secret still verify (key rotation); iss must be
+// Issuer (default "claimsd") and, when Audience is set, aud must name it.
+// exp is required and nbf honoured; any algorithm but HS256 (none, RS256
+// with the secret as a "public key") is refused.
+type Keys struct {
+	Secret   []byte
+	Previous [][]byte
+	Issuer   string
+	Audience string
+}
+
+func (k Keys) issuer() string {
+	if k.Issuer == "" {
+		return DefaultIssuer
+	}
+	return k.Issuer
+}
+
+// Mint signs a token for role and subject, valid for ttl from now.
+func (k Keys) Mint(role, subject string, ttl time.Duration, now time.Time) (string, error) {
 	if !slices.Contains(Roles, role) {
 		return "", fmt.Errorf("unknown role %q: use one of %s", role, strings.Join(Roles, ", "))
 	}
@@ -46,17 +74,30 @@ func MintToken(secret []byte, role, subject string, ttl time.Duration, now time.
 	}
 	claims := tokenClaims{Role: role, RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   subject,
-		Issuer:    "claimsd",
+		Issuer:    k.issuer(),
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 	}}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	if k.Audience != "" {
+		claims.Audience = jwt.ClaimStrings{k.Audience}
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(k.Secret)
 }
 
 // authenticate verifies the bearer token and stores the caller's Viewer.
-// A missing, malformed, expired or wrongly signed token is 401.
-func authenticate(secret []byte, now func() time.Time) echo.MiddlewareFunc {
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now), jwt.WithExpirationRequired())
+// A missing, malformed, expired, not yet valid, wrongly signed or wrongly
+// addressed token is 401.
+func authenticate(k Keys, now func() time.Time) echo.MiddlewareFunc {
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now), jwt.WithExpirationRequired(),
+		jwt.WithIssuer(k.issuer())}
+	if k.Audience != "" {
+		opts = append(opts, jwt.WithAudience(k.Audience))
+	}
+	parser := jwt.NewParser(opts...)
+	keys := jwt.VerificationKeySet{Keys: []jwt.VerificationKey{k.Secret}}
+	for _, p := range k.Previous {
+		keys.Keys = append(keys.Keys, p)
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -65,10 +106,13 @@ func authenticate(secret []byte, now func() time.Time) echo.MiddlewareFunc {
 				return newError(http.StatusUnauthorized, "unauthenticated", "send Authorization: Bearer <token>", "")
 			}
 			var tc tokenClaims
-			if _, err := parser.ParseWithClaims(raw, &tc, func(*jwt.Token) (any, error) { return secret, nil }); err != nil {
+			if _, err := parser.ParseWithClaims(raw, &tc, func(*jwt.Token) (any, error) { return keys, nil }); err != nil {
 				msg := "the token is invalid"
-				if errors.Is(err, jwt.ErrTokenExpired) {
+				switch {
+				case errors.Is(err, jwt.ErrTokenExpired):
 					msg = "the token has expired"
+				case errors.Is(err, jwt.ErrTokenNotValidYet):
+					msg = "the token is not valid yet"
 				}
 				return newError(http.StatusUnauthorized, "invalid_token", msg, "")
 			}

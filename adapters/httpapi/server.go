@@ -21,15 +21,19 @@ import (
 
 // Deps are what the API needs.
 type Deps struct {
-	Claims         *claimflow.Service
-	Finance        *financeflow.Service
-	Idempotency    claimflow.IdempotencyStore
-	Ready          func(ctx context.Context) error // nil error: ready to serve
-	Secret         []byte                          // HS256 key for bearer tokens
-	Logger         *slog.Logger
-	MaxBodyBytes   int64         // default 256 KiB
-	RequestTimeout time.Duration // default 15 s
-	ExportTimeout  time.Duration // default 10 min: a year's CSV takes a while
+	Claims      *claimflow.Service
+	Finance     *financeflow.Service
+	Idempotency claimflow.IdempotencyStore
+	Ready       func(ctx context.Context) error // nil error: ready to serve
+	Secret      []byte                          // HS256 key for bearer tokens
+	// PreviousSecrets, Issuer and Audience: see Keys.
+	PreviousSecrets [][]byte
+	Issuer          string
+	Audience        string
+	Logger          *slog.Logger
+	MaxBodyBytes    int64         // default 256 KiB
+	RequestTimeout  time.Duration // default 15 s
+	ExportTimeout   time.Duration // default 10 min: a year's CSV takes a while
 	// MaxExports is how many exports may stream at once (default 4), each
 	// holding a database connection; more get 429.
 	MaxExports int
@@ -137,7 +141,7 @@ func New(d Deps) *echo.Echo {
 		}}),
 		a.limits,
 	)
-	authn := authenticate(d.Secret, d.Now)
+	authn := authenticate(Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience}, d.Now)
 	for _, r := range a.routes() {
 		if r.Export {
 			a.exports[r.Path] = true

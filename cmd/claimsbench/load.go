@@ -27,12 +27,14 @@ type bench struct {
 	engine *engine // nil when loading a running engine
 	base   string
 	secret []byte
-	dbURL  string
-	client *http.Client
-	run_   string // this run's prefix for ids
-	nextID atomic.Int64
-	svcTok string
-	agent  string
+	// issuer and audience tokens carry for a running engine ("": defaults)
+	issuer, audience string
+	dbURL            string
+	client           *http.Client
+	run_             string // this run's prefix for ids
+	nextID           atomic.Int64
+	svcTok           string
+	agent            string
 }
 
 // order is one order seeded for one claim, with its shopper's token.
@@ -41,7 +43,7 @@ type order struct {
 }
 
 func (b *bench) token(role, sub string) string {
-	tok, err := httpapi.MintToken(b.secret, role, sub, 24*time.Hour, time.Now())
+	tok, err := httpapi.Keys{Secret: b.secret, Issuer: b.issuer, Audience: b.audience}.Mint(role, sub, 24*time.Hour, time.Now())
 	if err != nil {
 		panic(err) // role and subject are ours and valid
 	}

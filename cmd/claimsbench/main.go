@@ -137,6 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 		b.base, b.secret, b.dbURL = strings.TrimRight(o.target, "/"), secret, o.db
+		b.issuer, b.audience = cfg.JWTIssuer, cfg.JWTAudience
 	}
 	res, err := b.run(ctx)
 	if err != nil {

@@ -99,17 +99,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		defer stopPprof()
 	}
 	e := httpapi.New(httpapi.Deps{
-		Claims:         svc,
-		Finance:        fin,
-		Idempotency:    db.Store,
-		Ready:          readiness(db),
-		Secret:         secret,
-		Logger:         log,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		RequestTimeout: cfg.RequestTimeout,
-		HealthOnly:     cfg.Role == "worker",
-		Metrics:        m,
-		StripeWebhook:  stripeWebhook,
+		Claims:          svc,
+		Finance:         fin,
+		Idempotency:     db.Store,
+		Ready:           readiness(db),
+		Secret:          secret,
+		PreviousSecrets: previousSecrets(cfg),
+		Issuer:          cfg.JWTIssuer,
+		Audience:        cfg.JWTAudience,
+		Logger:          log,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		RequestTimeout:  cfg.RequestTimeout,
+		HealthOnly:      cfg.Role == "worker",
+		Metrics:         m,
+		StripeWebhook:   stripeWebhook,
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -235,4 +238,13 @@ func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	}()
 	log.Info("serving profiles", "addr", ln.Addr().String())
 	return func() { _ = srv.Close() }, nil
+}
+
+// previousSecrets are the rotated-out token secrets that still verify.
+func previousSecrets(cfg config.Config) [][]byte {
+	out := make([][]byte, len(cfg.JWTPreviousSecrets))
+	for i, s := range cfg.JWTPreviousSecrets {
+		out[i] = []byte(s)
+	}
+	return out
 }

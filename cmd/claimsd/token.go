@@ -30,7 +30,7 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	if err != nil {
 		return err
 	}
-	tok, err := httpapi.MintToken(secret, role, sub, ttl, time.Now())
+	tok, err := httpapi.Keys{Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}.Mint(role, sub, ttl, time.Now())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,125 @@
+package httpapi_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+// claimsFor are an agent's token claims at now, for crafting tokens by
+// hand.
+func claimsFor(now time.Time, edit func(c jwt.MapClaims)) jwt.MapClaims {
+	c := jwt.MapClaims{"role": "agent", "sub": "ana", "iss": "claimsd",
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	if edit != nil {
+		edit(c)
+	}
+	return c
+}
+
+func hs256(t *testing.T, key []byte, c jwt.MapClaims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
+	require.NoError(t, err)
+	return tok
+}
+
+// reviewQueueAs asks a route any agent may read, with tok, of router e.
+func reviewQueueAs(e http.Handler, tok string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "/v1/review-queue?limit=1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestTokensRefused: only an HS256 token signed with the engine's key,
+// issued by claimsd, within its validity, passes.
+func TestTokensRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := b.clock.Now()
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, claimsFor(now, nil)).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	require.NoError(t, err)
+	rs256, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claimsFor(now, nil)).SignedString(rsaKey)
+	require.NoError(t, err)
+	hs512, err := jwt.NewWithClaims(jwt.SigningMethodHS512, claimsFor(now, nil)).SignedString(secret)
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		give    string
+		wantMsg string
+	}{
+		{name: "alg none", give: none},
+		{name: "RS256 (algorithm confusion)", give: rs256},
+		{name: "HS512", give: hs512},
+		{name: "another key", give: hs256(t, []byte("another-secret-another-secret-123"), claimsFor(now, nil))},
+		{name: "expired", give: hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Second).Unix() })), wantMsg: "the token has expired"},
+		{name: "no expiry", give: hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { delete(c, "exp") }))},
+		{name: "not valid yet", give: hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { c["nbf"] = now.Add(time.Minute).Unix() })), wantMsg: "the token is not valid yet"},
+		{name: "another issuer", give: hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { c["iss"] = "someone-else" }))},
+		{name: "no issuer", give: hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { delete(c, "iss") }))},
+		{name: "unknown role", give: hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { c["role"] = "root" }))},
+		{name: "bad subject", give: hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { c["sub"] = "a b" }))},
+		{name: "garbage", give: "not.a.token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := reviewQueueAs(b.e, tt.give)
+			require.Equal(t, http.StatusUnauthorized, rec.Code, rec.Body.String())
+			require.Contains(t, rec.Body.String(), `"code":"invalid_token"`)
+			require.Equal(t, `Bearer realm="claimsd"`, rec.Header().Get("WWW-Authenticate"))
+			if tt.wantMsg != "" {
+				require.Contains(t, rec.Body.String(), tt.wantMsg)
+			}
+		})
+	}
+	ok := reviewQueueAs(b.e, hs256(t, secret, claimsFor(now, func(c jwt.MapClaims) { c["nbf"] = now.Add(-time.Minute).Unix() })))
+	require.Equal(t, http.StatusOK, ok.Code, "a token past its nbf passes: %s", ok.Body)
+}
+
+// TestKeyRotationAndAudience: after a rotation the previous secret still
+// verifies while the new one signs; with an audience configured, tokens
+// must name it.
+func TestKeyRotationAndAudience(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC()
+	oldKey, newKey := []byte("old-secret-old-secret-old-secret!"), []byte("new-secret-new-secret-new-secret!")
+	router := func(k httpapi.Keys) http.Handler {
+		return httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Idempotency: store,
+			Secret: k.Secret, PreviousSecrets: k.Previous, Issuer: k.Issuer, Audience: k.Audience})
+	}
+	rotated := router(httpapi.Keys{Secret: newKey, Previous: [][]byte{oldKey}})
+	mint := func(k httpapi.Keys) string {
+		tok, err := k.Mint("agent", "ana", time.Hour, now)
+		require.NoError(t, err)
+		return tok
+	}
+	require.Equal(t, http.StatusOK, reviewQueueAs(rotated, mint(httpapi.Keys{Secret: newKey})).Code)
+	require.Equal(t, http.StatusOK, reviewQueueAs(rotated, mint(httpapi.Keys{Secret: oldKey})).Code, "the previous key still verifies")
+	require.Equal(t, http.StatusUnauthorized, reviewQueueAs(router(httpapi.Keys{Secret: newKey}), mint(httpapi.Keys{Secret: oldKey})).Code,
+		"once retired it does not")
+
+	aud := router(httpapi.Keys{Secret: newKey, Issuer: "market-idp", Audience: "claimsd-eu"})
+	require.Equal(t, http.StatusOK, reviewQueueAs(aud, mint(httpapi.Keys{Secret: newKey, Issuer: "market-idp", Audience: "claimsd-eu"})).Code)
+	for name, k := range map[string]httpapi.Keys{
+		"no audience":    {Secret: newKey, Issuer: "market-idp"},
+		"other audience": {Secret: newKey, Issuer: "market-idp", Audience: "claimsd-us"},
+		"default issuer": {Secret: newKey, Audience: "claimsd-eu"},
+	} {
+		require.Equal(t, http.StatusUnauthorized, reviewQueueAs(aud, mint(k)).Code, name)
+	}
+}
