@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,4 +123,44 @@ func TestKeyRotationAndAudience(t *testing.T) {
 	} {
 		require.Equal(t, http.StatusUnauthorized, reviewQueueAs(aud, mint(k)).Code, name)
 	}
+}
+
+// TestClaimRateLimit: a shopper who files claims faster than the limit
+// gets 429 with Retry-After, and nothing is filed; others are unaffected,
+// and the shopper may file again once the bucket refills.
+func TestClaimRateLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	clk := &clock{t: b.now}
+	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), clk.Now), Idempotency: store,
+		Secret: secret, Now: clk.Now, ClaimsPerMinute: 6, ClaimBurst: 2})
+	post := func(shopper, orderID string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/v1/claims", strings.NewReader(
+			`{"order_id":"`+orderID+`","reason":"damaged","description":"Arrived broken."}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+b.token(t, "shopper", shopper))
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	alice, bob := b.name("shp_fast"), b.name("shp_calm")
+	sellerID := b.newSeller(t, "sel_rl")
+	var orders []string
+	for range 4 {
+		cl := b.fileClaim(t, sellerID, b.name("shp_seed"), 1000, "") // an order per claim, for its id only
+		orders = append(orders, cl["order_id"].(string))
+	}
+	// Two requests pass (the burst; these orders are not Alice's, so 404),
+	// the third is refused before it reaches anything.
+	for range 2 {
+		require.Equal(t, http.StatusNotFound, post(alice, orders[0]).Code)
+	}
+	rec := post(alice, orders[0])
+	require.Equal(t, http.StatusTooManyRequests, rec.Code, rec.Body.String())
+	require.Contains(t, rec.Body.String(), `"code":"rate_limited"`)
+	require.Equal(t, "10", rec.Header().Get("Retry-After"))
+	require.Equal(t, http.StatusNotFound, post(bob, orders[1]).Code, "another shopper is not limited")
+	clk.Set(b.now.Add(10 * time.Second))
+	require.Equal(t, http.StatusNotFound, post(alice, orders[2]).Code, "one more after ten seconds")
+	require.Equal(t, http.StatusTooManyRequests, post(alice, orders[2]).Code)
 }

@@ -819,8 +819,10 @@ func TestOpenAPIConformance(t *testing.T) {
 		for method, op := range item.Operations() {
 			for status := range op.Responses.Map() {
 				k := method + " " + path + " " + status
+				// The claim rate limit is tested with a small limit in
+				// TestClaimRateLimit; this bundle's is out of reach.
 				if cf.seen[k] || ((strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/webhooks/")) &&
-					slices.Contains([]string{"500", "503"}, status)) {
+					slices.Contains([]string{"500", "503"}, status)) || k == "POST /v1/claims 429" {
 					continue
 				}
 				missed = append(missed, k)

@@ -34,6 +34,10 @@ type Deps struct {
 	MaxBodyBytes    int64         // default 256 KiB
 	RequestTimeout  time.Duration // default 15 s
 	ExportTimeout   time.Duration // default 10 min: a year's CSV takes a while
+	// ClaimsPerMinute and ClaimBurst limit how fast one shopper may file
+	// claims (defaults 20 a minute after a burst of 10); more get 429.
+	ClaimsPerMinute int
+	ClaimBurst      int
 	// MaxExports is how many exports may stream at once (default 4), each
 	// holding a database connection; more get 429.
 	MaxExports int
@@ -70,6 +74,8 @@ type api struct {
 	Deps
 	exports     map[string]bool // route paths that stream downloads
 	exportSlots chan struct{}   // one per export streaming now
+	// claimLimiter paces each caller's claim submissions.
+	claimLimiter *subjectLimiter
 }
 
 // Routes returns the API's route table.
@@ -125,10 +131,17 @@ func New(d Deps) *echo.Echo {
 	if d.MaxExports <= 0 {
 		d.MaxExports = 4
 	}
+	if d.ClaimsPerMinute <= 0 {
+		d.ClaimsPerMinute = 20
+	}
+	if d.ClaimBurst <= 0 {
+		d.ClaimBurst = 10
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports)}
+	a := &api{Deps: d, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports),
+		claimLimiter: newSubjectLimiter(d.ClaimsPerMinute, d.ClaimBurst, d.Now)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
@@ -155,6 +168,9 @@ func New(d Deps) *echo.Echo {
 		}
 		if r.Export {
 			mw = append(mw, a.exportLimit)
+		}
+		if r.Method == http.MethodPost && r.Path == "/v1/claims" {
+			mw = append(mw, a.limitSubject)
 		}
 		e.Add(r.Method, r.Path, r.handler, mw...)
 	}

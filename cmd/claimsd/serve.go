@@ -118,7 +118,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set CLAIMSD_HTTP_ADDR to another address)", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	// A client gets 10 s to send its headers and 30 s for the whole
+	// request; responses are bounded by the request timeout, and each
+	// write of an export by its own deadline.
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("claimsd serving", "addr", ln.Addr().String(), "role", cfg.Role, "policy_version", policy.Version,

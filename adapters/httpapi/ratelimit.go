@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+)
+
+// subjectLimiter keeps a token bucket per caller (role and subject), so
+// one shopper filing claims in a loop is slowed without touching others.
+// Buckets idle for ten minutes are forgotten.
+type subjectLimiter struct {
+	every time.Duration
+	burst int
+	now   func() time.Time
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+func newSubjectLimiter(perMinute, burst int, now func() time.Time) *subjectLimiter {
+	return &subjectLimiter{every: time.Minute / time.Duration(perMinute), burst: burst, now: now, buckets: map[string]*bucket{}}
+}
+
+// reserve takes a token for key; ok false says how long until one is free.
+func (s *subjectLimiter) reserve(key string) (bool, time.Duration) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.swept) > time.Minute {
+		for k, b := range s.buckets {
+			if now.Sub(b.seen) > 10*time.Minute {
+				delete(s.buckets, k)
+			}
+		}
+		s.swept = now
+	}
+	b, ok := s.buckets[key]
+	if !ok {
+		b = &bucket{l: rate.NewLimiter(rate.Every(s.every), s.burst)}
+		s.buckets[key] = b
+	}
+	b.seen = now
+	r := b.l.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// limitSubject answers 429 with Retry-After once the caller has used
+// its burst and its rate.
+func (a *api) limitSubject(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v := viewer(c)
+		ok, wait := a.claimLimiter.reserve(v.Role + ":" + v.Subject)
+		if !ok {
+			secs := int(math.Ceil(wait.Seconds()))
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return newError(http.StatusTooManyRequests, "rate_limited",
+				fmt.Sprintf("too many claims from you in a short time; retry in %d s", secs), "")
+		}
+		return next(c)
+	}
+}
