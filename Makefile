@@ -1,4 +1,4 @@
-.PHONY: run test test-race lint build bench bench-smoke
+.PHONY: run test test-race lint build bench bench-smoke fuzz
 
 run:
 	go run ./cmd/claimsd serve
@@ -25,3 +25,12 @@ bench:
 # A few seconds of it, with no thresholds, to keep it working.
 bench-smoke:
 	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 2s -rates 20 -concurrency 4 -check
+
+# Each fuzz target for FUZZTIME (default 30s); needs DATABASE_URL as
+# TEST_DATABASE_URL for the API's.
+FUZZTIME ?= 30s
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzMoneyArithmetic$$' -fuzztime $(FUZZTIME) ./domain/money/
+	go test -run '^$$' -fuzz '^FuzzParseCurrency$$' -fuzztime $(FUZZTIME) ./domain/money/
+	go test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./domain/decision/
+	TEST_DATABASE_URL="$$DATABASE_URL" go test -run '^$$' -fuzz '^FuzzWriteEndpoints$$' -fuzztime $(FUZZTIME) ./adapters/httpapi/
