@@ -41,21 +41,45 @@ func TestFlagOverridesEnv(t *testing.T) {
 func TestLoadReportsEveryProblem(t *testing.T) {
 	t.Parallel()
 	_, err := config.Load([]string{"--log-level", "loud"}, env(map[string]string{
-		"CLAIMSD_HTTP_ADDR":        "nonsense",
-		"DATABASE_URL":             "mysql://x",
-		"CLAIMSD_DB_MAX_CONNS":     "0",
-		"CLAIMSD_JWT_SECRET":       "short",
-		"CLAIMSD_MIGRATE_ON_START": "maybe",
-		"CLAIMSD_REQUEST_TIMEOUT":  "-1s",
+		"CLAIMSD_HTTP_ADDR":            "nonsense",
+		"DATABASE_URL":                 "mysql://x",
+		"CLAIMSD_DB_MAX_CONNS":         "0",
+		"CLAIMSD_JWT_SECRET":           "short",
+		"CLAIMSD_MIGRATE_ON_START":     "maybe",
+		"CLAIMSD_REQUEST_TIMEOUT":      "-1s",
+		"CLAIMSD_PPROF_ADDR":           "6060",
+		"CLAIMSD_JWT_PREVIOUS_SECRETS": strings.Repeat("k", 32) + ",short",
+		"CLAIMSD_JWT_ISSUER":           "",
 	}))
 	var cerr *config.Error
 	require.ErrorAs(t, err, &cerr)
 	joined := strings.Join(cerr.Problems, "\n")
 	for _, want := range []string{"CLAIMSD_HTTP_ADDR", "DATABASE_URL", "CLAIMSD_DB_MAX_CONNS",
-		"CLAIMSD_JWT_SECRET", "CLAIMSD_MIGRATE_ON_START", "CLAIMSD_REQUEST_TIMEOUT", "CLAIMSD_LOG_LEVEL (from --log-level)"} {
+		"CLAIMSD_JWT_SECRET", "CLAIMSD_MIGRATE_ON_START", "CLAIMSD_REQUEST_TIMEOUT", "CLAIMSD_LOG_LEVEL (from --log-level)",
+		"CLAIMSD_PPROF_ADDR", "CLAIMSD_JWT_PREVIOUS_SECRETS"} {
 		require.Contains(t, joined, want)
 	}
-	require.Len(t, cerr.Problems, 7)
+	// An empty issuer from the environment means "unset": the default.
+	require.Len(t, cerr.Problems, 9)
+}
+
+func TestTokenAndProfileSettings(t *testing.T) {
+	t.Parallel()
+	a, b := strings.Repeat("a", 32), strings.Repeat("b", 40)
+	c, err := config.Load([]string{"--jwt-previous-secrets", a + ", " + b, "--jwt-issuer", "market-idp"},
+		env(map[string]string{"CLAIMSD_JWT_AUDIENCE": "claimsd-eu", "CLAIMSD_PPROF_ADDR": "127.0.0.1:6060"}))
+	require.NoError(t, err)
+	require.Equal(t, []string{a, b}, c.JWTPreviousSecrets)
+	require.Equal(t, "market-idp", c.JWTIssuer)
+	require.Equal(t, "claimsd-eu", c.JWTAudience)
+	require.Equal(t, "127.0.0.1:6060", c.PprofAddr)
+	d, err := config.Load(nil, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "claimsd", d.JWTIssuer)
+	require.Empty(t, d.JWTPreviousSecrets)
+	require.Empty(t, d.PprofAddr)
+	_, err = config.Load([]string{"--jwt-issuer", ""}, env(nil))
+	require.ErrorContains(t, err, "CLAIMSD_JWT_ISSUER")
 }
 
 func TestMinConnsAboveMax(t *testing.T) {
