@@ -56,6 +56,8 @@ type Config struct {
 	StripeTimeout       time.Duration
 	SandboxFailRate     float64
 	SandboxLatency      time.Duration
+	SandboxSpikeRate    float64
+	SandboxSpikeLatency time.Duration
 	SandboxDeclineAbove int64
 	WorkerConcurrency   int
 	JobMaxAttempts      int
@@ -287,25 +289,17 @@ func Settings() []Setting {
 			Help:  "longest one Stripe API call may take (keep it below CLAIMSD_JOB_TIMEOUT)",
 			apply: durationSetting(func(c *Config, d time.Duration) { c.StripeTimeout = d })},
 		{Env: "CLAIMSD_SANDBOX_FAIL_RATE", Flag: "sandbox-fail-rate", Default: "0",
-			Help: "share of sandbox refund calls that fail transiently (0 to 1), to watch retries",
-			apply: func(c *Config, v string) error {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil || f < 0 || f > 1 {
-					return errors.New("must be a number from 0 to 1")
-				}
-				c.SandboxFailRate = f
-				return nil
-			}},
+			Help:  "share of sandbox refund calls that fail transiently (0 to 1), to watch retries",
+			apply: shareSetting(func(c *Config, f float64) { c.SandboxFailRate = f })},
 		{Env: "CLAIMSD_SANDBOX_LATENCY", Flag: "sandbox-latency", Default: "0s",
-			Help: "delay added to every sandbox refund call",
-			apply: func(c *Config, v string) error {
-				d, err := time.ParseDuration(v)
-				if err != nil || d < 0 {
-					return errors.New("must be a duration such as 200ms")
-				}
-				c.SandboxLatency = d
-				return nil
-			}},
+			Help:  "delay added to every sandbox refund call",
+			apply: delaySetting(func(c *Config, d time.Duration) { c.SandboxLatency = d })},
+		{Env: "CLAIMSD_SANDBOX_SPIKE_RATE", Flag: "sandbox-spike-rate", Default: "0",
+			Help:  "share of sandbox refund calls (0 to 1) that take CLAIMSD_SANDBOX_SPIKE_LATENCY instead, to watch timeouts",
+			apply: shareSetting(func(c *Config, f float64) { c.SandboxSpikeRate = f })},
+		{Env: "CLAIMSD_SANDBOX_SPIKE_LATENCY", Flag: "sandbox-spike-latency", Default: "5s",
+			Help:  "how long a sandbox latency spike lasts",
+			apply: delaySetting(func(c *Config, d time.Duration) { c.SandboxSpikeLatency = d })},
 		{Env: "CLAIMSD_SANDBOX_DECLINE_ABOVE", Flag: "sandbox-decline-above", Default: "0",
 			Help: "the sandbox declines refunds above this many minor units; 0 declines none (orders paid with a reference starting pay_decline are always declined)",
 			apply: func(c *Config, v string) error {
@@ -359,6 +353,30 @@ func durationSetting(set func(*Config, time.Duration)) func(*Config, string) err
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return errors.New("must be a positive duration such as 15s")
+		}
+		set(c, d)
+		return nil
+	}
+}
+
+// shareSetting accepts a share from 0 to 1.
+func shareSetting(set func(*Config, float64)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			return errors.New("must be a number from 0 to 1")
+		}
+		set(c, f)
+		return nil
+	}
+}
+
+// delaySetting accepts a duration of zero or more.
+func delaySetting(set func(*Config, time.Duration)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("must be a duration such as 200ms, or 0s")
 		}
 		set(c, d)
 		return nil

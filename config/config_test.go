@@ -115,3 +115,21 @@ func TestStripeNeedsAKey(t *testing.T) {
 	_, err = config.Load(nil, env(map[string]string{"STRIPE_API_KEY": "pk_test_123"}))
 	require.ErrorContains(t, err, "STRIPE_API_KEY")
 }
+
+func TestSandboxSpikeSettings(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load([]string{"--sandbox-spike-rate", "0.05"}, env(map[string]string{"CLAIMSD_SANDBOX_SPIKE_LATENCY": "2s"}))
+	require.NoError(t, err)
+	require.Equal(t, 0.05, c.SandboxSpikeRate)
+	require.Equal(t, 2*time.Second, c.SandboxSpikeLatency)
+	d, err := config.Load(nil, env(nil))
+	require.NoError(t, err)
+	require.Zero(t, d.SandboxSpikeRate)
+	require.Equal(t, 5*time.Second, d.SandboxSpikeLatency)
+	_, err = config.Load(nil, env(map[string]string{"CLAIMSD_SANDBOX_SPIKE_RATE": "1.5", "CLAIMSD_SANDBOX_SPIKE_LATENCY": "-1s"}))
+	var cerr *config.Error
+	require.ErrorAs(t, err, &cerr)
+	require.Len(t, cerr.Problems, 2)
+	require.Contains(t, cerr.Problems[0]+cerr.Problems[1], "CLAIMSD_SANDBOX_SPIKE_RATE")
+	require.Contains(t, cerr.Problems[0]+cerr.Problems[1], "CLAIMSD_SANDBOX_SPIKE_LATENCY")
+}

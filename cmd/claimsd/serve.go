@@ -183,6 +183,7 @@ func provider(db *database, cfg config.Config, log *slog.Logger) (paymentProvide
 	}
 	return sandbox.New(db.DB(), sandbox.Config{
 		FailRate: cfg.SandboxFailRate, Latency: cfg.SandboxLatency, DeclineAbove: cfg.SandboxDeclineAbove,
+		SpikeRate: cfg.SandboxSpikeRate, SpikeLatency: cfg.SandboxSpikeLatency,
 	}), nil
 }
 

@@ -69,6 +69,11 @@ type Config struct {
 	// Latency is added to every call; the call gives up when its context
 	// ends first.
 	Latency time.Duration
+	// SpikeRate is the share (0..1) of calls that take SpikeLatency
+	// instead of Latency: a provider's bad moments, which can outlast the
+	// caller's timeout.
+	SpikeRate    float64
+	SpikeLatency time.Duration
 	// DeclineAbove, when positive, declines refunds of more than this many
 	// minor units.
 	DeclineAbove int64
@@ -163,12 +168,17 @@ func (p *Provider) RefundsFor(ctx context.Context, claimID string) ([]claimflow.
 	return out, nil
 }
 
-// wait sleeps for the configured latency, or until ctx ends.
+// wait sleeps for the configured latency (or, for a SpikeRate share of
+// calls, SpikeLatency), or until ctx ends.
 func (p *Provider) wait(ctx context.Context) error {
-	if p.cfg.Latency <= 0 {
+	d := p.cfg.Latency
+	if p.cfg.SpikeRate > 0 && p.float() < p.cfg.SpikeRate {
+		d = p.cfg.SpikeLatency
+	}
+	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(p.cfg.Latency)
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -176,6 +186,16 @@ func (p *Provider) wait(ctx context.Context) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// float draws from Config.Rand, or the process-wide source.
+func (p *Provider) float() float64 {
+	if r := p.cfg.Rand; r != nil {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return r.Float64()
+	}
+	return mrand.Float64()
 }
 
 // check applies the validation and decline rules; it returns a permanent

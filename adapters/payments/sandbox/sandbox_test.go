@@ -293,6 +293,27 @@ func TestRefundLatency(t *testing.T) {
 	require.Equal(t, 1, rows(t, req.IdempotencyKey))
 }
 
+// TestRefundLatencySpikes: a spike rate of 1 makes every call take the
+// spike's latency, past a caller's deadline, and nothing is recorded; a
+// rate of 0 never does.
+func TestRefundLatencySpikes(t *testing.T) {
+	t.Parallel()
+	p := sandbox.New(store.DB(), sandbox.Config{SpikeRate: 1, SpikeLatency: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	req := request(t, 500)
+	_, err := p.Refund(ctx, req)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.False(t, claimflow.IsPermanent(err))
+	require.Zero(t, rows(t, req.IdempotencyKey))
+
+	calm := sandbox.New(store.DB(), sandbox.Config{SpikeRate: 0, SpikeLatency: time.Hour})
+	req = request(t, 500)
+	_, err = calm.Refund(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, 1, rows(t, req.IdempotencyKey))
+}
+
 func TestRefundContextEndsDuringLatency(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
