@@ -13,6 +13,9 @@ import (
 // creating POST safe to retry.
 const HeaderIdempotencyKey = "Idempotency-Key"
 
+// headerReplayed marks an answer given again for a repeated key.
+const headerReplayed = "Idempotency-Replayed"
+
 // respondCreated runs create at most once per Idempotency-Key and writes its
 // result. req is the decoded request: its canonical JSON is hashed, so a
 // retry that only reorders fields still replays. Without a key, create just
@@ -55,7 +58,7 @@ func (a *api) respondCreated(c echo.Context, req any, create func(ctx context.Co
 		return err
 	}
 	if replayed {
-		c.Response().Header().Set("Idempotency-Replayed", "true")
+		c.Response().Header().Set(headerReplayed, "true")
 	}
 	return c.JSONBlob(status, body)
 }

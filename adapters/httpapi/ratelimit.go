@@ -34,8 +34,9 @@ func newSubjectLimiter(perMinute, burst int, now func() time.Time) *subjectLimit
 	return &subjectLimiter{every: time.Minute / time.Duration(perMinute), burst: burst, now: now, buckets: map[string]*bucket{}}
 }
 
-// reserve takes a token for key; ok false says how long until one is free.
-func (s *subjectLimiter) reserve(key string) (bool, time.Duration) {
+// reserve takes a token for key; ok false says how long until one is
+// free. giveBack returns the token, for a request that filed nothing.
+func (s *subjectLimiter) reserve(key string) (ok bool, wait time.Duration, giveBack func()) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -47,8 +48,8 @@ func (s *subjectLimiter) reserve(key string) (bool, time.Duration) {
 		}
 		s.swept = now
 	}
-	b, ok := s.buckets[key]
-	if !ok {
+	b, found := s.buckets[key]
+	if !found {
 		b = &bucket{l: rate.NewLimiter(rate.Every(s.every), s.burst)}
 		s.buckets[key] = b
 	}
@@ -56,23 +57,30 @@ func (s *subjectLimiter) reserve(key string) (bool, time.Duration) {
 	r := b.l.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return false, d
+		return false, d, nil
 	}
-	return true, 0
+	return true, 0, func() { r.CancelAt(s.now()) }
 }
 
 // limitSubject answers 429 with Retry-After once the caller has used
-// its burst and its rate.
+// its burst and its rate. A request that filed nothing new does not
+// count: a replay of an Idempotency-Key, or one that failed on our side
+// (a shopper retrying through a database outage is not flooding).
 func (a *api) limitSubject(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v := viewer(c)
-		ok, wait := a.claimLimiter.reserve(v.Role + ":" + v.Subject)
+		ok, wait, giveBack := a.claimLimiter.reserve(v.Role + ":" + v.Subject)
 		if !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 			return newError(http.StatusTooManyRequests, "rate_limited",
 				fmt.Sprintf("too many claims from you in a short time; retry in %d s", secs), "")
 		}
-		return next(c)
+		err := next(c)
+		if (err != nil && toAPIError(err).Status >= http.StatusInternalServerError) ||
+			c.Response().Header().Get(headerReplayed) == "true" {
+			giveBack()
+		}
+		return err
 	}
 }
