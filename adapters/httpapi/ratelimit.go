@@ -9,15 +9,14 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 )
 
 // subjectLimiter keeps a token bucket per caller (role and subject), so
 // one shopper filing claims in a loop is slowed without touching others.
 // Buckets idle for ten minutes are forgotten.
 type subjectLimiter struct {
-	every time.Duration
-	burst int
+	every time.Duration // one token back per every
+	burst float64
 	now   func() time.Time
 
 	mu      sync.Mutex
@@ -26,12 +25,13 @@ type subjectLimiter struct {
 }
 
 type bucket struct {
-	l    *rate.Limiter
-	seen time.Time
+	tokens float64
+	last   time.Time // when tokens was brought up to date
+	seen   time.Time
 }
 
 func newSubjectLimiter(perMinute, burst int, now func() time.Time) *subjectLimiter {
-	return &subjectLimiter{every: time.Minute / time.Duration(perMinute), burst: burst, now: now, buckets: map[string]*bucket{}}
+	return &subjectLimiter{every: time.Minute / time.Duration(perMinute), burst: float64(burst), now: now, buckets: map[string]*bucket{}}
 }
 
 // reserve takes a token for key; ok false says how long until one is
@@ -50,16 +50,23 @@ func (s *subjectLimiter) reserve(key string) (ok bool, wait time.Duration, giveB
 	}
 	b, found := s.buckets[key]
 	if !found {
-		b = &bucket{l: rate.NewLimiter(rate.Every(s.every), s.burst)}
+		b = &bucket{tokens: s.burst, last: now}
 		s.buckets[key] = b
 	}
 	b.seen = now
-	r := b.l.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d, nil
+	if elapsed := now.Sub(b.last); elapsed > 0 {
+		b.tokens = min(s.burst, b.tokens+float64(elapsed)/float64(s.every))
+		b.last = now
 	}
-	return true, 0, func() { r.CancelAt(s.now()) }
+	if b.tokens < 1 {
+		return false, time.Duration((1 - b.tokens) * float64(s.every)), nil
+	}
+	b.tokens--
+	return true, 0, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		b.tokens = min(s.burst, b.tokens+1)
+	}
 }
 
 // limitSubject answers 429 with Retry-After once the caller has used

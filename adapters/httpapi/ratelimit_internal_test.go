@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,8 +20,17 @@ import (
 // spend them.
 func TestLimitGivesBackWhatFiledNothing(t *testing.T) {
 	t.Parallel()
+	// The clock moves a millisecond per look, as a real one would: a
+	// token given back after its reservation must still count.
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	a := &api{claimLimiter: newSubjectLimiter(1, 2, func() time.Time { return now })}
+	var mu sync.Mutex
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Millisecond)
+		return now
+	}
+	a := &api{claimLimiter: newSubjectLimiter(1, 2, clock)}
 	e := echo.New()
 	call := func(h echo.HandlerFunc) (int, error) {
 		c := e.NewContext(httptest.NewRequest(http.MethodPost, "/v1/claims", nil), httptest.NewRecorder())
