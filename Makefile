@@ -1,4 +1,4 @@
-.PHONY: run test test-race lint build bench bench-smoke fuzz
+.PHONY: run test test-race lint build bench bench-smoke fuzz chaos
 
 run:
 	go run ./cmd/claimsd serve
@@ -34,3 +34,9 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseCurrency$$' -fuzztime $(FUZZTIME) ./domain/money/
 	go test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./domain/decision/
 	TEST_DATABASE_URL="$$DATABASE_URL" go test -run '^$$' -fuzz '^FuzzWriteEndpoints$$' -fuzztime $(FUZZTIME) ./adapters/httpapi/
+
+# The fault suite: real processes killed, the database cut off and
+# restarted, the payment provider failing; then the money is checked.
+# Needs DATABASE_URL (as TEST_DATABASE_URL); CHAOS_SEED repeats a run.
+chaos:
+	TEST_DATABASE_URL="$$DATABASE_URL" go test -tags chaos -run '^TestChaos' -count=1 -v -timeout 30m ./cmd/claimsd/
