@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/claimsd/claimsd/domain/validation"
+)
+
+// Token is what a verified token says about its bearer.
+type Token struct {
+	Role    string
+	Subject string
+	ID      string // jti; "" when the token has none
+	Expires time.Time
+}
+
+// ErrTokenExpired and ErrTokenInvalid are what Verify refuses a token
+// with: past its exp, or anything else (signature, algorithm, issuer,
+// audience, not yet valid, no valid role or subject).
+var (
+	ErrTokenExpired = errors.New("the token has expired")
+	ErrTokenInvalid = errors.New("the token is invalid")
+)
+
+// MintWithID is Mint with a token id (jti), for tokens that may be used
+// once: the one who checks them records the id.
+//
+//	tok, err := keys.MintWithID("agent", "ana", id, 15*time.Minute, time.Now())
+func (k Keys) MintWithID(role, subject, id string, ttl time.Duration, now time.Time) (string, error) {
+	return k.mint(role, subject, id, ttl, now)
+}
+
+// Verify checks raw as the API checks a bearer token and returns what it
+// says. Errors: ErrTokenExpired, ErrTokenInvalid.
+//
+//	tok, err := keys.Verify(raw, time.Now())
+func (k Keys) Verify(raw string, now time.Time) (Token, error) {
+	return k.verifier(func() time.Time { return now })(raw)
+}
+
+// verifier returns a function that checks tokens on the clock now: HS256
+// only, exp required, nbf honoured, the issuer and (when set) the
+// audience, a known role and a valid subject.
+func (k Keys) verifier(now func() time.Time) func(raw string) (Token, error) {
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now), jwt.WithExpirationRequired(),
+		jwt.WithIssuer(k.issuer())}
+	if k.Audience != "" {
+		opts = append(opts, jwt.WithAudience(k.Audience))
+	}
+	parser := jwt.NewParser(opts...)
+	keys := jwt.VerificationKeySet{Keys: []jwt.VerificationKey{k.Secret}}
+	for _, p := range k.Previous {
+		keys.Keys = append(keys.Keys, p)
+	}
+	return func(raw string) (Token, error) {
+		var tc tokenClaims
+		if _, err := parser.ParseWithClaims(raw, &tc, func(*jwt.Token) (any, error) { return keys, nil }); err != nil {
+			if errors.Is(err, jwt.ErrTokenExpired) {
+				return Token{}, ErrTokenExpired
+			}
+			if errors.Is(err, jwt.ErrTokenNotValidYet) {
+				return Token{}, errNotValidYet
+			}
+			return Token{}, ErrTokenInvalid
+		}
+		if !slices.Contains(Roles, tc.Role) || validation.CheckID("sub", tc.Subject) != nil {
+			return Token{}, errNoRoleOrSubject
+		}
+		t := Token{Role: tc.Role, Subject: tc.Subject, ID: tc.ID}
+		if tc.ExpiresAt != nil {
+			t.Expires = tc.ExpiresAt.Time
+		}
+		return t, nil
+	}
+}
+
+// The refusals authenticate words apart; both are ErrTokenInvalid.
+var (
+	errNotValidYet     = &tokenError{msg: "the token is not valid yet"}
+	errNoRoleOrSubject = &tokenError{msg: "the token has no valid role or subject"}
+)
+
+type tokenError struct{ msg string }
+
+func (e *tokenError) Error() string        { return e.msg }
+func (e *tokenError) Is(target error) bool { return target == ErrTokenInvalid }
