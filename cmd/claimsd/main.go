@@ -4,6 +4,7 @@
 //	claimsd serve                      # API on 127.0.0.1:8080, embedded PostgreSQL
 //	claimsd migrate                    # apply pending migrations and exit
 //	claimsd token --role shopper --sub shp_alice
+//	claimsd token --role agent --sub ana --login-url   # sign in to the console
 //	claimsd seed-demo                  # demo sellers, shoppers and orders
 //	claimsd sandbox lose-refund --claim clm_…  # make the sandbox disagree
 package main
@@ -37,7 +38,7 @@ const usage = `claimsd — fast-refund consumer claims engine
 Usage:
   claimsd serve      [flags]   run the API (starts a private PostgreSQL when DATABASE_URL is unset)
   claimsd migrate    [flags]   apply pending database migrations
-  claimsd token      --role R --sub S [--ttl 24h] [flags]   print an API token
+  claimsd token      --role R --sub S [--ttl 24h] [--login-url] [flags]   print an API token, or a one-time console sign-in link
   claimsd seed-demo  [flags]   load demo sellers, shoppers and orders
   claimsd sandbox    ACTION --claim ID   make the sandbox provider's records disagree (lose-refund, fail-refund, stray-refund)
   claimsd help       [command] show the flags of a command

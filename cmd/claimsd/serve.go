@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"github.com/claimsd/claimsd/adapters/console"
 	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/metrics"
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
@@ -114,6 +115,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Metrics:         m,
 		StripeWebhook:   stripeWebhook,
 	})
+	if cfg.Role != "worker" {
+		console.Mount(e, console.Deps{
+			Claims:  svc,
+			Finance: fin,
+			Keys:    httpapi.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+			Logins:  db.Store,
+			Logger:  log,
+		})
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set CLAIMSD_HTTP_ADDR to another address)", cfg.HTTPAddr, err)

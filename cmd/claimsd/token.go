@@ -4,24 +4,34 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
+	"github.com/claimsd/claimsd/adapters/console"
 	"github.com/claimsd/claimsd/adapters/httpapi"
 )
 
 func token(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	var role, sub string
+	var role, sub, baseURL string
 	var ttl time.Duration
-	cfg, _, err := parseFlags("token", args, stdout, getenv, func(fs *flag.FlagSet) {
-		fs.StringVar(&role, "role", "", "shopper, agent, finance, admin or service")
-		fs.StringVar(&sub, "sub", "", "the subject: a shopper id, an agent's name, a service name")
-		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
+	var loginURL bool
+	cfg, fs, err := parseFlags("token", args, stdout, getenv, func(fs *flag.FlagSet) {
+		fs.StringVar(&role, "role", "", "shopper, seller, agent, finance, admin or service")
+		fs.StringVar(&sub, "sub", "", "the subject: a shopper id, a seller id, an agent's name, a service name")
+		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid (a sign-in link: 15m unless set)")
+		fs.BoolVar(&loginURL, "login-url", false, "print a one-time sign-in link to the web console instead of an API token")
+		fs.StringVar(&baseURL, "base-url", "", "where people reach the engine, for --login-url (default http:// and CLAIMSD_HTTP_ADDR)")
 	})
 	if err != nil {
 		return err
 	}
 	if role == "" || sub == "" {
 		return fmt.Errorf("token needs --role and --sub, e.g. claimsd token --role shopper --sub shp_alice")
+	}
+	ttlSet := false
+	fs.Visit(func(f *flag.Flag) { ttlSet = ttlSet || f.Name == "ttl" })
+	if loginURL && !ttlSet {
+		ttl = console.LoginTTL
 	}
 	if ttl <= 0 {
 		return fmt.Errorf("--ttl must be positive")
@@ -30,10 +40,33 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	if err != nil {
 		return err
 	}
-	tok, err := httpapi.Keys{Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}.Mint(role, sub, ttl, time.Now())
+	keys := httpapi.Keys{Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+	var out string
+	if loginURL {
+		if baseURL == "" {
+			baseURL = defaultBaseURL(cfg.HTTPAddr)
+		}
+		out, err = console.LoginURL(keys, baseURL, role, sub, ttl, time.Now())
+	} else {
+		out, err = keys.Mint(role, sub, ttl, time.Now())
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, tok)
+	fmt.Fprintln(stdout, out)
 	return nil
+}
+
+// defaultBaseURL is the engine's own address as a browser on the same
+// machine reaches it: a listener on every interface (":8080",
+// "0.0.0.0:8080") is reached through localhost.
+func defaultBaseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

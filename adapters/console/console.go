@@ -1,0 +1,343 @@
+// Package console is claimsd's web console: server-rendered pages for
+// agents, finance, sellers (under /console) and shoppers (under /app), on
+// the engine's echo router, calling the workflow services directly.
+// Templates and the style sheet are embedded; no script runs in the page.
+//
+// People sign in with a one-time link (see LoginURL) that sets a signed,
+// HttpOnly, SameSite=Strict session cookie; every form carries a token
+// bound to that session; every page is sent with a strict
+// Content-Security-Policy.
+//
+//	e := httpapi.New(httpapi.Deps{...})
+//	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store})
+//
+// Each group of pages lives in its own file and registers its routes from
+// one method (agentRoutes, financeRoutes, sellerRoutes, shopperRoutes),
+// with one template per page under templates/.
+package console
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/domain/validation"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/financeflow"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Roles of the people who sign in to the console. Service accounts do not.
+const (
+	RoleShopper = httpapi.RoleShopper
+	RoleSeller  = httpapi.RoleSeller
+	RoleAgent   = httpapi.RoleAgent
+	RoleFinance = httpapi.RoleFinance
+	RoleAdmin   = httpapi.RoleAdmin
+)
+
+var consoleRoles = []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
+
+// LoginStore spends one-time sign-in links. pgstore.Store implements it.
+type LoginStore interface {
+	// UseConsoleLogin records the first use of the link with token id jti:
+	// first is true for the one call that spent it, false for every later
+	// one (and for all but one of calls racing).
+	UseConsoleLogin(ctx context.Context, jti, role, subject string, expires, now time.Time) (first bool, err error)
+}
+
+// Deps are what the console needs.
+type Deps struct {
+	Claims  *claimflow.Service
+	Finance *financeflow.Service
+	// Keys are the API's token keys: sign-in links, session cookies and
+	// form tokens are all keyed from them (each for its own purpose).
+	Keys   httpapi.Keys
+	Logins LoginStore
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// console is the mounted console: its dependencies, parsed pages and the
+// navigation each page group adds for its roles.
+type console struct {
+	Deps
+	e        *echo.Echo
+	pages    map[string]*template.Template
+	styleURL string
+	sessions sessionKeys
+	login    httpapi.Keys
+	// nav lists, per role, the links in the header; home is where a role
+	// lands after signing in. Page groups fill both in.
+	nav  map[string][]navItem
+	home map[string]string
+}
+
+type navItem struct {
+	Label, Path string
+}
+
+// Mount registers the console's routes under /console and /app on e.
+// It panics if an embedded template does not parse, which tests catch.
+func Mount(e *echo.Echo, d Deps) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	css, err := fs.ReadFile(staticFS, "static/console.css")
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(css)
+	c := &console{
+		Deps: d, e: e,
+		pages:    map[string]*template.Template{},
+		styleURL: "/console/static/console.css?v=" + hex.EncodeToString(sum[:6]),
+		sessions: newSessionKeys(d.Keys),
+		login:    loginKeys(d.Keys),
+		nav:      map[string][]navItem{},
+		home:     map[string]string{},
+	}
+	c.parsePages()
+
+	e.GET("/console/static/*", c.static, c.headers(false))
+	c.loginRoutes()
+	c.agentRoutes()
+	c.financeRoutes()
+	c.sellerRoutes()
+	c.shopperRoutes()
+	c.get("/console", c.homePage, consoleRoles...)
+	// Anything else under the console is an HTML page too, not the API's
+	// JSON error.
+	for _, p := range []string{"/console/*", "/app", "/app/*"} {
+		e.Any(p, c.page(func(ec echo.Context) error { return errNotFound }), c.headers(true))
+	}
+}
+
+// parsePages parses each page's template with the shared layout.
+func (c *console) parsePages() {
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "base" {
+			continue
+		}
+		c.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/base.html", f))
+	}
+}
+
+// get registers a page for the roles given (none: anyone, signed in or not).
+func (c *console) get(p string, h echo.HandlerFunc, roles ...string) {
+	c.e.GET(p, c.page(h), c.chain(roles)...)
+}
+
+// post registers a form's target for the roles given; the form's token
+// is checked before h runs.
+func (c *console) post(p string, h echo.HandlerFunc, roles ...string) {
+	mw := c.chain(roles)
+	if len(roles) > 0 {
+		mw = append(mw, c.checkForm)
+	}
+	c.e.POST(p, c.page(h), mw...)
+}
+
+func (c *console) chain(roles []string) []echo.MiddlewareFunc {
+	mw := []echo.MiddlewareFunc{c.headers(true), c.sameSite}
+	if len(roles) > 0 {
+		mw = append(mw, c.requireSession(roles))
+	}
+	return mw
+}
+
+// addNav adds a header link for each role given.
+func (c *console) addNav(label, p string, roles ...string) {
+	for _, r := range roles {
+		c.nav[r] = append(c.nav[r], navItem{Label: label, Path: p})
+	}
+}
+
+// contentSecurityPolicy admits nothing but the console's own style sheet
+// and forms; no script, no frames, no other origin.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// headers sets the security headers every console response carries;
+// pages (not the style sheet) are never cached.
+func (c *console) headers(page bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(ec echo.Context) error {
+			h := ec.Response().Header()
+			h.Set("Content-Security-Policy", contentSecurityPolicy)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			if page {
+				h.Set("Cache-Control", "no-store")
+			}
+			return next(ec)
+		}
+	}
+}
+
+// sameSite refuses a form another site's page sent (browsers say so in
+// Sec-Fetch-Site); it keeps another site from signing someone in with a
+// link of its own.
+func (c *console) sameSite(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		if ec.Request().Method == http.MethodPost {
+			if s := ec.Request().Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
+				return c.render(ec, http.StatusForbidden, "forbidden", pageData{Title: "Not allowed",
+					Data: forbiddenData{Message: "This form was sent from another site, so nothing was done."}})
+			}
+		}
+		return next(ec)
+	}
+}
+
+func (c *console) static(ec echo.Context) error {
+	name := ec.Param("*")
+	b, err := fs.ReadFile(staticFS, path.Join("static", path.Clean("/"+name)))
+	if err != nil {
+		return c.notFound(ec)
+	}
+	ct := "application/octet-stream"
+	switch path.Ext(name) {
+	case ".css":
+		ct = "text/css; charset=utf-8"
+	case ".svg":
+		ct = "image/svg+xml"
+	case ".png":
+		ct = "image/png"
+	}
+	// The URL carries the content's hash, so a new build gets a new URL.
+	ec.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	return ec.Blob(http.StatusOK, ct, b)
+}
+
+// pageData is what the layout renders around a page's own content.
+type pageData struct {
+	Title string
+	// Data is the page's own.
+	Data any
+	// Set by render.
+	Session  *session
+	CSRF     string
+	Nav      []navItem
+	Path     string
+	StyleURL string
+	Status   int
+}
+
+// render writes the page with status; it renders into a buffer first, so
+// a template error never sends half a page.
+func (c *console) render(ec echo.Context, status int, name string, d pageData) error {
+	t, ok := c.pages[name]
+	if !ok {
+		return errors.New("console: no page template " + name)
+	}
+	s, ok := ec.Get(sessionKey).(*session)
+	if !ok {
+		// Pages anyone may open still show who is signed in.
+		s, ok = c.currentSession(ec)
+	}
+	if ok {
+		d.Session = s
+		d.CSRF = c.sessions.csrf(s.ID)
+		d.Nav = c.nav[s.Role]
+	}
+	d.Path = ec.Request().URL.Path
+	d.StyleURL = c.styleURL
+	d.Status = status
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", d); err != nil {
+		return err
+	}
+	return ec.HTMLBlob(status, buf.Bytes())
+}
+
+// errNotFound renders the not-found page.
+var errNotFound = errors.New("console: not found")
+
+// page turns a handler's error into an HTML page: a missing claim or
+// route is 404, bad input 400, anything else 500 with nothing of its
+// cause shown (it is logged with the request id).
+func (c *console) page(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		err := h(ec)
+		if err == nil || ec.Response().Committed {
+			return nil
+		}
+		var nf *claimflow.NotFoundError
+		var ve *validation.Error
+		var he *echo.HTTPError
+		switch {
+		case errors.Is(err, errNotFound), errors.As(err, &nf):
+			return c.notFound(ec)
+		case errors.As(err, &ve):
+			return c.render(ec, http.StatusBadRequest, "error", pageData{Title: "Check the request",
+				Data: errorData{Heading: "Check the request", Message: fieldLabel(ve.Field) + ": " + ve.Message}})
+		case errors.As(err, &he) && he.Code < 500:
+			return c.render(ec, he.Code, "error", pageData{Title: http.StatusText(he.Code),
+				Data: errorData{Heading: http.StatusText(he.Code), Message: "The request could not be handled."}})
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, claimflow.ErrUnavailable):
+			c.Logger.WarnContext(ec.Request().Context(), "console page unavailable", "err", err, "path", ec.Path())
+			ec.Response().Header().Set("Retry-After", "2")
+			return c.render(ec, http.StatusServiceUnavailable, "error", pageData{Title: "Try again shortly",
+				Data: errorData{Heading: "Try again shortly", Message: "The console cannot reach its database right now. Reload the page in a moment."}})
+		}
+		id := ec.Response().Header().Get(echo.HeaderXRequestID)
+		c.Logger.ErrorContext(ec.Request().Context(), "console page failed", "err", err, "path", ec.Path(), "request_id", id)
+		return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "Something went wrong",
+			Data: errorData{Heading: "Something went wrong", Message: "Something went wrong on our side. Reload the page; if it keeps happening, give this reference to support.", Reference: id}})
+	}
+}
+
+type errorData struct {
+	Heading, Message, Reference string
+}
+
+func (c *console) notFound(ec echo.Context) error {
+	return c.render(ec, http.StatusNotFound, "error", pageData{Title: "Not found",
+		Data: errorData{Heading: "Not found", Message: "There is no such page, or nothing here you may see."}})
+}
+
+type homeData struct {
+	Links []navItem
+}
+
+// homePage sends each role to its first page; a role whose pages are not
+// there yet sees what it is signed in as.
+func (c *console) homePage(ec echo.Context) error {
+	s := ec.Get(sessionKey).(*session)
+	if h, ok := c.home[s.Role]; ok {
+		return ec.Redirect(http.StatusSeeOther, h)
+	}
+	return c.render(ec, http.StatusOK, "home", pageData{Title: "Signed in", Data: homeData{Links: c.nav[s.Role]}})
+}
+
+// allowed reports whether role is among roles.
+func allowed(role string, roles []string) bool { return slices.Contains(roles, role) }

@@ -1,0 +1,168 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/money"
+)
+
+// funcs are the helpers every template may use.
+var funcs = template.FuncMap{
+	"money":    formatMoney,
+	"moneys":   formatMoneys,
+	"when":     formatWhen,
+	"isoTime":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"words":    words,
+	"until":    formatUntil,
+	"fieldID":  func(form, field string) string { return form + "-" + strings.ReplaceAll(field, "_", "-") },
+	"errorFor": func(errs map[string]string, field string) string { return errs[field] },
+	"valueOf":  func(vals map[string]string, field string) string { return vals[field] },
+	"field":    newField,
+	"dictHistory": func(h historyView, who string) any {
+		return struct {
+			H   historyView
+			Who string
+		}{h, who}
+	},
+}
+
+// fieldView is one form field as a template renders it: its id, label,
+// value as typed, hint and error.
+type fieldView struct {
+	ID, Name, Label, Hint, Value, Error string
+}
+
+// DescribedBy lists the ids of the hint and error that describe the field.
+func (f fieldView) DescribedBy() string {
+	var ids []string
+	if f.Hint != "" {
+		ids = append(ids, f.ID+"-hint")
+	}
+	if f.Error != "" {
+		ids = append(ids, f.ID+"-error")
+	}
+	return strings.Join(ids, " ")
+}
+
+// newField builds a field of form (an id prefix) named name.
+func newField(form, name, label, hint string, vals, errs map[string]string) fieldView {
+	return fieldView{ID: form + "-" + strings.ReplaceAll(name, "_", "-"), Name: name, Label: label, Hint: hint,
+		Value: vals[name], Error: errs[name]}
+}
+
+// formatMoney writes an amount with its decimal point and currency, e.g.
+// "200.00 EUR", from integer minor units.
+func formatMoney(m money.Money) string {
+	if m.Currency().IsZero() {
+		return "—"
+	}
+	return m.String()
+}
+
+// formatMoneys writes amounts in several currencies, "none" for none.
+func formatMoneys(ms []money.Money) string {
+	if len(ms) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = formatMoney(m)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// formatWhen writes an instant in UTC, to the minute; "—" for none.
+func formatWhen(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+}
+
+// formatUntil says how far d is from now in hours or days, and whether
+// it has passed: "in 5 h", "3 d overdue".
+func formatUntil(d, now time.Time) string {
+	if d.IsZero() {
+		return ""
+	}
+	left := d.Sub(now)
+	span := left
+	if span < 0 {
+		span = -span
+	}
+	var s string
+	switch {
+	case span < time.Hour:
+		s = fmt.Sprintf("%d min", int(span.Minutes()))
+	case span < 48*time.Hour:
+		s = fmt.Sprintf("%d h", int(span.Hours()))
+	default:
+		s = fmt.Sprintf("%d d", int(span.Hours()/24))
+	}
+	if left < 0 {
+		return s + " overdue"
+	}
+	return "in " + s
+}
+
+// words turns a slug into words: "refund_failed" → "refund failed".
+func words(slug string) string { return strings.ReplaceAll(slug, "_", " ") }
+
+// fieldLabels are the form fields as their labels name them.
+var fieldLabels = map[string]string{
+	"action":      "Decision",
+	"reason_code": "Reason shown to the shopper",
+	"note":        "Note",
+	"version":     "Version",
+	"outcome":     "Outcome",
+	"reason":      "Claim reason",
+	"seller_id":   "Seller",
+	"currency":    "Currency",
+	"min_amount":  "Minimum amount",
+	"max_amount":  "Maximum amount",
+	"cursor":      "Page",
+	"limit":       "Rows per page",
+}
+
+func fieldLabel(field string) string {
+	if l, ok := fieldLabels[field]; ok {
+		return l
+	}
+	if field == "" {
+		return "The request"
+	}
+	return strings.ToUpper(field[:1]) + words(field[1:])
+}
+
+// parseMajor reads an amount written in major units ("150", "150.5",
+// "150.50") as minor units of cur, with integers only: no float ever
+// holds money.
+func parseMajor(s string, cur money.Currency) (int64, bool) {
+	whole, frac, hasFrac := strings.Cut(strings.TrimSpace(s), ".")
+	exp := cur.Exponent()
+	if whole == "" || len(whole) > 15 || (hasFrac && (frac == "" || len(frac) > exp)) {
+		return 0, false
+	}
+	var n int64
+	for _, r := range whole {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(r-'0')
+	}
+	for i := 0; i < exp; i++ {
+		d := int64(0)
+		if i < len(frac) {
+			r := frac[i]
+			if r < '0' || r > '9' {
+				return 0, false
+			}
+			d = int64(r - '0')
+		}
+		n = n*10 + d
+	}
+	return n, true
+}

@@ -1,0 +1,130 @@
+package console
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+)
+
+// LoginTTL is how long a sign-in link is valid by default.
+const LoginTTL = 15 * time.Minute
+
+// LoginURL returns a one-time sign-in link for role and subject at
+// baseURL (the engine's address, e.g. "http://127.0.0.1:8080"), valid for
+// ttl. keys are the API's token keys.
+//
+//	link, err := console.LoginURL(keys, "http://127.0.0.1:8080", "agent", "ana", console.LoginTTL, time.Now())
+func LoginURL(keys httpapi.Keys, baseURL, role, subject string, ttl time.Duration, now time.Time) (string, error) {
+	if !allowed(role, consoleRoles) {
+		return "", fmt.Errorf("role %q has no console: use one of %s", role, strings.Join(consoleRoles, ", "))
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("base URL %q: must be http:// or https:// and a host, e.g. http://127.0.0.1:8080", baseURL)
+	}
+	id := make([]byte, 16)
+	_, _ = rand.Read(id) // crypto/rand.Read never fails
+	tok, err := loginKeys(keys).MintWithID(role, subject, hex.EncodeToString(id), ttl, now)
+	if err != nil {
+		return "", err
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/console/login"
+	u.RawQuery = url.Values{"t": {tok}}.Encode()
+	return u.String(), nil
+}
+
+func (c *console) loginRoutes() {
+	c.get("/console/signin", c.signinPage)
+	c.get("/console/login", c.loginPage)
+	c.post("/console/login", c.loginPost)
+	c.post("/console/logout", c.logoutPost, consoleRoles...)
+}
+
+type signinData struct {
+	SignedOut bool
+}
+
+// signinPage explains how to sign in: with a link someone with access to
+// the engine makes.
+func (c *console) signinPage(ec echo.Context) error {
+	return c.render(ec, http.StatusOK, "signin", pageData{Title: "Sign in",
+		Data: signinData{SignedOut: ec.QueryParam("out") == "1"}})
+}
+
+type loginData struct {
+	Token   string
+	Role    string
+	Subject string
+	// Problem says why the link cannot sign anyone in ("" when it can).
+	Problem string
+}
+
+// The ways a sign-in link can be refused, as the person reads them.
+const (
+	loginExpired = "This sign-in link has expired. Ask for a new one."
+	loginInvalid = "This is not a valid sign-in link. Check that it was copied whole, or ask for a new one."
+	loginUsed    = "This sign-in link was already used. Each link signs in once; ask for a new one."
+)
+
+// checkLink verifies a sign-in link's token, without spending it.
+func (c *console) checkLink(raw string) (httpapi.Token, int, string) {
+	if raw == "" {
+		return httpapi.Token{}, http.StatusBadRequest, loginInvalid
+	}
+	tok, err := c.login.Verify(raw, c.Now())
+	switch {
+	case errors.Is(err, httpapi.ErrTokenExpired):
+		return tok, http.StatusGone, loginExpired
+	case err != nil, tok.ID == "", !allowed(tok.Role, consoleRoles):
+		return tok, http.StatusBadRequest, loginInvalid
+	}
+	return tok, http.StatusOK, ""
+}
+
+// loginPage shows who the link signs in, with a button: the link is spent
+// only by the POST, so a mail scanner or chat preview opening it does not
+// use it up.
+func (c *console) loginPage(ec echo.Context) error {
+	raw := ec.QueryParam("t")
+	tok, status, problem := c.checkLink(raw)
+	return c.render(ec, status, "login", pageData{Title: "Sign in",
+		Data: loginData{Token: raw, Role: tok.Role, Subject: tok.Subject, Problem: problem}})
+}
+
+// loginPost spends the link once and sets the session cookie.
+func (c *console) loginPost(ec echo.Context) error {
+	raw := ec.FormValue("t")
+	tok, status, problem := c.checkLink(raw)
+	if problem == "" {
+		first, err := c.Logins.UseConsoleLogin(ec.Request().Context(), tok.ID, tok.Role, tok.Subject, tok.Expires, c.Now())
+		if err != nil {
+			return err
+		}
+		if !first {
+			status, problem = http.StatusGone, loginUsed
+		}
+	}
+	if problem != "" {
+		return c.render(ec, status, "login", pageData{Title: "Sign in",
+			Data: loginData{Role: tok.Role, Subject: tok.Subject, Problem: problem}})
+	}
+	s := session{Role: tok.Role, Subject: tok.Subject, ID: newSessionID(), Expires: c.Now().Add(SessionTTL).UTC()}
+	c.setSession(ec, s)
+	c.Logger.InfoContext(ec.Request().Context(), "console sign-in", "role", s.Role, "sub", s.Subject)
+	return ec.Redirect(http.StatusSeeOther, "/console")
+}
+
+// logoutPost clears the session cookie.
+func (c *console) logoutPost(ec echo.Context) error {
+	c.clearSession(ec)
+	return ec.Redirect(http.StatusSeeOther, "/console/signin?out=1")
+}
