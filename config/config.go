@@ -36,6 +36,7 @@ type Config struct {
 	JWTPreviousSecrets []string
 	JWTIssuer          string // tokens must carry it as iss
 	JWTAudience        string // "" checks no audience
+	JWTJWKSURL         string // "" accepts HS256 tokens only
 	PolicyFile         string
 	LogLevel           slog.Level
 	LogFormat          string
@@ -174,6 +175,18 @@ func Settings() []Setting {
 		{Env: "CLAIMSD_JWT_AUDIENCE", Flag: "jwt-audience", Default: "",
 			Help:  "audience (aud) tokens must name, and claimsd token writes; empty checks none",
 			apply: func(c *Config, v string) error { c.JWTAudience = v; return nil }},
+		{Env: "CLAIMSD_JWT_JWKS_URL", Flag: "jwt-jwks-url", Default: "",
+			Help: "an identity provider's JSON Web Key Set; RS256 tokens signed by its keys are accepted too (empty: HS256 only)",
+			apply: func(c *Config, v string) error {
+				if v != "" {
+					u, err := url.Parse(v)
+					if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+						return errors.New("must be an http(s) URL such as https://idp.example/.well-known/jwks.json")
+					}
+				}
+				c.JWTJWKSURL = v
+				return nil
+			}},
 		{Env: "CLAIMSD_POLICY_FILE", Flag: "policy-file", Default: "",
 			Help: "JSON decision policy; empty uses the built-in policy",
 			apply: func(c *Config, v string) error {

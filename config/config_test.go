@@ -133,3 +133,14 @@ func TestSandboxSpikeSettings(t *testing.T) {
 	require.Contains(t, cerr.Problems[0]+cerr.Problems[1], "CLAIMSD_SANDBOX_SPIKE_RATE")
 	require.Contains(t, cerr.Problems[0]+cerr.Problems[1], "CLAIMSD_SANDBOX_SPIKE_LATENCY")
 }
+
+func TestJWKSURLSetting(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load([]string{"--jwt-jwks-url", "https://idp.example/.well-known/jwks.json"}, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "https://idp.example/.well-known/jwks.json", c.JWTJWKSURL)
+	for _, bad := range []string{"idp.example/jwks.json", "ftp://idp.example/jwks.json", "https://", "::"} {
+		_, err := config.Load(nil, env(map[string]string{"CLAIMSD_JWT_JWKS_URL": bad}))
+		require.ErrorContains(t, err, "CLAIMSD_JWT_JWKS_URL", bad)
+	}
+}

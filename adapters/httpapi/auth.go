@@ -49,12 +49,15 @@ const DefaultIssuer = "claimsd"
 // signed with a Previous secret still verify (key rotation); iss must be
 // Issuer (default "claimsd") and, when Audience is set, aud must name it.
 // exp is required and nbf honoured; any algorithm but HS256 (none, RS256
-// with the secret as a "public key") is refused.
+// with the secret as a "public key") is refused, but RS256 with a JWKS.
 type Keys struct {
 	Secret   []byte
 	Previous [][]byte
 	Issuer   string
 	Audience string
+	// JWKS, when set, also admits RS256 tokens signed by one of its keys
+	// (an identity provider's); claimsd itself mints only HS256.
+	JWKS *JWKS
 }
 
 func (k Keys) issuer() string {

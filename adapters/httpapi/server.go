@@ -30,10 +30,12 @@ type Deps struct {
 	PreviousSecrets [][]byte
 	Issuer          string
 	Audience        string
-	Logger          *slog.Logger
-	MaxBodyBytes    int64         // default 256 KiB
-	RequestTimeout  time.Duration // default 15 s
-	ExportTimeout   time.Duration // default 10 min: a year's CSV takes a while
+	// JWKS, when set, admits RS256 tokens from an identity provider.
+	JWKS           *JWKS
+	Logger         *slog.Logger
+	MaxBodyBytes   int64         // default 256 KiB
+	RequestTimeout time.Duration // default 15 s
+	ExportTimeout  time.Duration // default 10 min: a year's CSV takes a while
 	// ClaimsPerMinute and ClaimBurst limit how fast one shopper may file
 	// claims (defaults 20 a minute after a burst of 10); more get 429.
 	ClaimsPerMinute int
@@ -154,7 +156,7 @@ func New(d Deps) *echo.Echo {
 		}}),
 		a.limits,
 	)
-	authn := authenticate(Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience}, d.Now)
+	authn := authenticate(Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience, JWKS: d.JWKS}, d.Now)
 	for _, r := range a.routes() {
 		if r.Export {
 			a.exports[r.Path] = true

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"time"
@@ -43,27 +44,50 @@ func (k Keys) Verify(raw string, now time.Time) (Token, error) {
 }
 
 // verifier returns a function that checks tokens on the clock now: HS256
-// only, exp required, nbf honoured, the issuer and (when set) the
-// audience, a known role and a valid subject.
+// with the secrets, or RS256 with the identity provider's key named by
+// kid when a JWKS is configured (each algorithm only with its own keys,
+// so an RSA public key can never pass as an HMAC secret); exp required,
+// nbf honoured, the issuer and (when set) the audience, a known role and
+// a valid subject.
 func (k Keys) verifier(now func() time.Time) func(raw string) (Token, error) {
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now), jwt.WithExpirationRequired(),
+	methods := []string{"HS256"}
+	if k.JWKS != nil {
+		methods = append(methods, "RS256")
+	}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithTimeFunc(now), jwt.WithExpirationRequired(),
 		jwt.WithIssuer(k.issuer())}
 	if k.Audience != "" {
 		opts = append(opts, jwt.WithAudience(k.Audience))
 	}
 	parser := jwt.NewParser(opts...)
-	keys := jwt.VerificationKeySet{Keys: []jwt.VerificationKey{k.Secret}}
+	secrets := jwt.VerificationKeySet{Keys: []jwt.VerificationKey{k.Secret}}
 	for _, p := range k.Previous {
-		keys.Keys = append(keys.Keys, p)
+		secrets.Keys = append(secrets.Keys, p)
+	}
+	keyFor := func(t *jwt.Token) (any, error) {
+		switch t.Method.Alg() {
+		case "HS256":
+			return secrets, nil
+		case "RS256":
+			kid, _ := t.Header["kid"].(string)
+			if pub, ok := k.JWKS.key(context.Background(), kid); ok {
+				return pub, nil
+			}
+			return nil, errUnknownKey
+		}
+		return nil, ErrTokenInvalid
 	}
 	return func(raw string) (Token, error) {
 		var tc tokenClaims
-		if _, err := parser.ParseWithClaims(raw, &tc, func(*jwt.Token) (any, error) { return keys, nil }); err != nil {
+		if _, err := parser.ParseWithClaims(raw, &tc, keyFor); err != nil {
 			if errors.Is(err, jwt.ErrTokenExpired) {
 				return Token{}, ErrTokenExpired
 			}
 			if errors.Is(err, jwt.ErrTokenNotValidYet) {
 				return Token{}, errNotValidYet
+			}
+			if errors.Is(err, errUnknownKey) {
+				return Token{}, errUnknownKey
 			}
 			return Token{}, ErrTokenInvalid
 		}
@@ -82,6 +106,7 @@ func (k Keys) verifier(now func() time.Time) func(raw string) (Token, error) {
 var (
 	errNotValidYet     = &tokenError{msg: "the token is not valid yet"}
 	errNoRoleOrSubject = &tokenError{msg: "the token has no valid role or subject"}
+	errUnknownKey      = &tokenError{msg: "the token's key (kid) is not in the identity provider's key set"}
 )
 
 type tokenError struct{ msg string }

@@ -99,7 +99,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 		defer stopPprof()
 	}
+	jwks := identityProviderKeys(ctx, cfg, log)
 	e := httpapi.New(httpapi.Deps{
+		JWKS:            jwks,
 		Claims:          svc,
 		Finance:         fin,
 		Idempotency:     db.Store,
@@ -195,6 +197,20 @@ func provider(db *database, cfg config.Config, log *slog.Logger) (paymentProvide
 		FailRate: cfg.SandboxFailRate, Latency: cfg.SandboxLatency, DeclineAbove: cfg.SandboxDeclineAbove,
 		SpikeRate: cfg.SandboxSpikeRate, SpikeLatency: cfg.SandboxSpikeLatency,
 	}), nil
+}
+
+// identityProviderKeys returns the identity provider's key set when one is
+// configured, fetched once now; a failed first fetch is logged and tried
+// again when a token needs a key.
+func identityProviderKeys(ctx context.Context, cfg config.Config, log *slog.Logger) *httpapi.JWKS {
+	if cfg.JWTJWKSURL == "" {
+		return nil
+	}
+	jwks := httpapi.NewJWKS(cfg.JWTJWKSURL, httpapi.JWKSOptions{Logger: log})
+	if err := jwks.Refresh(ctx); err != nil {
+		log.Warn("the identity provider's key set could not be fetched; RS256 tokens fail until it can", "err", err)
+	}
+	return jwks
 }
 
 // steps builds the workflow steps on the store and the configured payment
