@@ -73,8 +73,15 @@ type Deps struct {
 	// form tokens are all keyed from them (each for its own purpose).
 	Keys   httpapi.Keys
 	Logins LoginStore
-	Logger *slog.Logger
-	Now    func() time.Time
+	// Idempotency makes a shopper's claim form file once, however often
+	// it is sent (pgstore.Store implements it). Without it each send
+	// files a claim.
+	Idempotency claimflow.IdempotencyStore
+	// ClaimLimiter paces each shopper's claims; serve shares the API's, so
+	// the console is no way around it. Nil: no limit.
+	ClaimLimiter *httpapi.ClaimLimiter
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // console is the mounted console: its dependencies, parsed pages and the

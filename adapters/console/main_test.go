@@ -78,13 +78,24 @@ func (c *clock) Add(d time.Duration) {
 
 func setup(t *testing.T) *testBundle {
 	t.Helper()
+	// A burst no test reaches; TestClaimLimitSharedWithTheAPI tests the
+	// limit itself.
+	return setupWithBurst(t, 10000)
+}
+
+// setupWithBurst is setup with the API and the console sharing one
+// claim limiter that allows burst claims at once per shopper.
+func setupWithBurst(t *testing.T, burst int) *testBundle {
+	t.Helper()
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	svc := claimflow.NewService(store, policyfile.Default(), clk.Now)
 	fin := financeflow.New(financeflow.Config{Store: store, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
 	keys := httpapi.Keys{Secret: secret}
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: clk.Now})
-	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Now: clk.Now})
+	lim := httpapi.NewClaimLimiter(httpapi.DefaultClaimsPerMinute, burst, clk.Now)
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: clk.Now, ClaimLimiter: lim})
+	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Idempotency: store,
+		ClaimLimiter: lim, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b)}

@@ -1,5 +1,634 @@
 package console
 
-// shopperRoutes registers the shopper's in-app pages under /app (file a
-// claim, follow it) for RoleShopper; none yet.
-func (c *console) shopperRoutes() {}
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/validation"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+// shopperRoutes registers the shopper's in-app pages under /app: report a
+// problem with an order (file a claim), see the decision and its
+// explanation at once, and follow each claim to the money. They are the
+// reference flow a marketplace copies into its app; the session's subject
+// is the shopper, as an API token's is. Staff and sellers get 403 here:
+// these pages act as the shopper, and staff see claims in the console.
+func (c *console) shopperRoutes() {
+	c.get("/app/claims", c.appClaimsPage, RoleShopper)
+	c.get("/app/claims/new", c.appNewClaimPage, RoleShopper)
+	c.post("/app/claims/new", c.appNewClaimPost, RoleShopper)
+	c.get("/app/claims/:id", c.appClaimPage, RoleShopper)
+	c.addNav("Your claims", "/app/claims", RoleShopper)
+	c.addNav("Report a problem", "/app/claims/new", RoleShopper)
+	c.home[RoleShopper] = "/app/claims"
+}
+
+// How much the shopper's pages show at once.
+const (
+	appOrdersShown   = 20 // recent orders offered by the claim form
+	appEvidenceRows  = 3  // evidence links the form offers
+	appClaimsPerPage = 20
+)
+
+// appReason is a claim reason as the shopper picks it.
+type appReason struct {
+	Value, Label, Help string
+}
+
+// appReasons are the claim reasons in the shopper's words.
+var appReasons = []appReason{
+	{claim.ReasonCounterfeit.String(), "It is fake", "Not the genuine brand: a wrong logo, label, serial number or packaging."},
+	{claim.ReasonNotAsDescribed.String(), "It is not as described", "Another size, colour, material or model than the listing showed."},
+	{claim.ReasonDamaged.String(), "It arrived damaged", "Broken, torn, stained or spoiled when you opened the parcel."},
+	{claim.ReasonNotReceived.String(), "It never arrived", "The parcel has not reached you."},
+}
+
+func appReasonLabel(r claim.Reason) string {
+	for _, a := range appReasons {
+		if a.Value == r.String() {
+			return a.Label
+		}
+	}
+	return words(r.String())
+}
+
+// appEvidenceKinds are the kinds of evidence link, as the form offers them.
+var appEvidenceKinds = []option{
+	{"photo", "Photo"}, {"video", "Video"}, {"document", "Document, such as a receipt or report"}, {"link", "Other link"},
+}
+
+// ---- the claim form ----
+
+// appForm is the claim form as the shopper sent it (or as it starts).
+type appForm struct {
+	OrderID, Reason, Description, Key string
+	// Items are the ticked order lines, "order id/SKU".
+	Items    map[string]bool
+	Evidence [appEvidenceRows]appEvidence
+}
+
+type appEvidence struct {
+	Kind, URL string
+}
+
+func readAppForm(ec echo.Context) appForm {
+	f := appForm{
+		OrderID: strings.TrimSpace(ec.FormValue("order_id")), Reason: ec.FormValue("reason"),
+		Description: ec.FormValue("description"), Key: ec.FormValue("key"), Items: map[string]bool{},
+	}
+	if form, err := ec.FormParams(); err == nil {
+		for _, it := range form["item"] {
+			f.Items[it] = true
+		}
+	}
+	for i := range f.Evidence {
+		n := strconv.Itoa(i)
+		f.Evidence[i] = appEvidence{Kind: ec.FormValue("evidence_kind_" + n), URL: strings.TrimSpace(ec.FormValue("evidence_url_" + n))}
+	}
+	return f
+}
+
+// request is the claim the form asks for: the ticked lines of the chosen
+// order (none ticked: the whole order) and the evidence rows with a link.
+// rows maps each evidence entry of the request back to its row.
+func (f appForm) request(shopper string, o *claimflow.ShopperOrder) (req claim.Request, rows []int) {
+	req = claim.Request{ShopperID: shopper, Reason: f.Reason, Description: f.Description}
+	if o != nil {
+		for _, it := range o.Order.Items() {
+			if f.Items[o.Order.ID()+"/"+it.SKU] {
+				req.Items = append(req.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
+			}
+		}
+	}
+	for i, ev := range f.Evidence {
+		if ev.URL == "" {
+			continue // an empty row is a link not given
+		}
+		req.Evidence = append(req.Evidence, claim.Evidence{Kind: ev.Kind, URL: ev.URL})
+		rows = append(rows, i)
+	}
+	return req, rows
+}
+
+// hash identifies what the form asks for, so the same key sent with
+// other details is told apart from a second press of the same form.
+func (f appForm) hash(req claim.Request) []byte {
+	b, _ := json.Marshal(struct {
+		OrderID string
+		Request claim.Request
+	}{f.OrderID, req}) // plain strings and numbers: cannot fail
+	h := sha256.New()
+	h.Write([]byte("console shopper claim\n"))
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+// validKey reports whether the form's key is one the idempotency store
+// takes: what the API allows in Idempotency-Key.
+func validKey(k string) bool {
+	if k == "" || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+type appOrderItem struct {
+	ID, Value, Label string
+	Checked          bool
+}
+
+type appOrder struct {
+	ID, InputID, Seller, Amount, Paid, Delivery, Note string
+	Items                                             []appOrderItem
+	Checked, Choosable                                bool
+}
+
+type appEvidenceRow struct {
+	N                        int // 1-based, as the labels count
+	KindID, URLID, Kind, URL string
+	KindName, URLName        string
+	KindError, URLError      string
+}
+
+type errorLink struct {
+	Href, Message string
+}
+
+type appNewData struct {
+	Orders   []appOrder
+	Reasons  []appReason
+	Kinds    []option
+	Evidence []appEvidenceRow
+	Form     appForm
+	Errors   map[string]string
+	// ErrorList is Errors in the form's order, each linked to its input.
+	ErrorList      []errorLink
+	Notice         string
+	MaxDescription int
+}
+
+// anchor returns the id of the input an error about key leads to.
+func (d *appNewData) anchor(key string) string {
+	switch {
+	case key == "order_id":
+		for _, o := range d.Orders {
+			if o.Checked {
+				return o.InputID
+			}
+		}
+		if len(d.Orders) > 0 {
+			return d.Orders[0].InputID
+		}
+	case key == "items":
+		for _, o := range d.Orders {
+			if o.Checked && len(o.Items) > 0 {
+				return o.Items[0].ID
+			}
+		}
+		return d.anchor("order_id")
+	case key == "reason":
+		return "app-reason-" + appReasons[0].Value
+	case key == "description":
+		return "app-description"
+	case strings.HasPrefix(key, "evidence_"):
+		return "app-" + strings.ReplaceAll(key, "_", "-")
+	}
+	return "app-form"
+}
+
+// appErrorOrder is the order the error summary lists fields in: the
+// form's.
+func appErrorOrder() []string {
+	keys := []string{"form", "order_id", "items", "reason", "description"}
+	for i := range appEvidenceRows {
+		keys = append(keys, fmt.Sprintf("evidence_kind_%d", i), fmt.Sprintf("evidence_url_%d", i))
+	}
+	return keys
+}
+
+// newAppNewData builds the form's page from the shopper's orders and the
+// form as sent.
+func newAppNewData(orders []claimflow.ShopperOrder, f appForm, errs map[string]string) *appNewData {
+	d := &appNewData{Reasons: appReasons, Kinds: appEvidenceKinds, Form: f, Errors: errs, MaxDescription: claim.MaxDescription}
+	for i, so := range orders {
+		o := so.Order
+		v := appOrder{
+			ID: o.ID(), InputID: "app-order-" + strconv.Itoa(i), Seller: so.SellerName,
+			Amount: formatMoney(o.Amount()), Paid: "Paid " + shortDate(*o.PaidAt()),
+			Delivery: "not delivered yet", Checked: o.ID() == f.OrderID, Choosable: so.Claimable.IsPositive(),
+		}
+		if at := o.DeliveredAt(); at != nil {
+			v.Delivery = "delivered " + shortDate(*at)
+		}
+		switch {
+		case !v.Choosable:
+			v.Note = "Already claimed in full: see your claims."
+		case so.LiveClaims > 0:
+			v.Note = "Partly claimed already: " + formatMoney(so.Claimable) + " can still be claimed."
+		}
+		for j, it := range o.Items() {
+			line, _ := money.Of(it.UnitAmount, o.Currency()).MulInt(it.Quantity)
+			value := o.ID() + "/" + it.SKU
+			v.Items = append(v.Items, appOrderItem{
+				ID: fmt.Sprintf("app-item-%d-%d", i, j), Value: value, Checked: f.Items[value],
+				Label: fmt.Sprintf("%s × %d · %s", it.Name, it.Quantity, formatMoney(line)),
+			})
+		}
+		d.Orders = append(d.Orders, v)
+	}
+	for i, ev := range f.Evidence {
+		kind := ev.Kind
+		if kind == "" {
+			kind = appEvidenceKinds[0].Value
+		}
+		n := strconv.Itoa(i)
+		d.Evidence = append(d.Evidence, appEvidenceRow{
+			N: i + 1, KindID: "app-evidence-kind-" + n, URLID: "app-evidence-url-" + n, Kind: kind, URL: ev.URL,
+			KindName: "evidence_kind_" + n, URLName: "evidence_url_" + n,
+			KindError: errs["evidence_kind_"+n], URLError: errs["evidence_url_"+n],
+		})
+	}
+	for _, k := range appErrorOrder() {
+		if m, ok := errs[k]; ok {
+			d.ErrorList = append(d.ErrorList, errorLink{Href: d.anchor(k), Message: m})
+		}
+	}
+	return d
+}
+
+// ErrorFor is the error shown next to key's input.
+func (d *appNewData) ErrorFor(key string) string { return d.Errors[key] }
+
+// shortDate writes a day as shoppers read it: "3 Jan 2026".
+func shortDate(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+func (c *console) shopperOrders(ec echo.Context) ([]claimflow.ShopperOrder, error) {
+	return c.Claims.ShopperOrders(ec.Request().Context(), viewerOf(ec), appOrdersShown)
+}
+
+// appNewClaimPage is the claim form. ?order= preselects an order, so a
+// marketplace's order page can link straight to it.
+func (c *console) appNewClaimPage(ec echo.Context) error {
+	orders, err := c.shopperOrders(ec)
+	if err != nil {
+		return err
+	}
+	f := appForm{OrderID: ec.QueryParam("order"), Key: newSessionID(), Items: map[string]bool{}}
+	return c.renderAppNew(ec, http.StatusOK, newAppNewData(orders, f, map[string]string{}))
+}
+
+func (c *console) renderAppNew(ec echo.Context, status int, d *appNewData) error {
+	title := "Report a problem"
+	if len(d.Errors) > 0 || d.Notice != "" {
+		title = "Error: " + title
+	}
+	return c.render(ec, status, "app_new", pageData{Title: title, Data: d})
+}
+
+// appNewClaimPost files the claim through claimflow.Service.Submit, as
+// POST /v1/claims does, at most once per form: the form's hidden key is
+// an idempotency key, so a second press (or a retry after a lost answer)
+// shows the claim the first one filed. Success redirects to the claim's
+// page; bad input shows the form again, as typed, with each problem next
+// to its field, and files nothing.
+func (c *console) appNewClaimPost(ec echo.Context) (err error) {
+	ctx := ec.Request().Context()
+	var replayed bool
+	s := ec.Get(sessionKey).(*session)
+	f := readAppForm(ec)
+	orders, err := c.shopperOrders(ec)
+	if err != nil {
+		return err
+	}
+	var chosen *claimflow.ShopperOrder
+	for i := range orders {
+		if orders[i].Order.ID() == f.OrderID {
+			chosen = &orders[i]
+		}
+	}
+	errs := map[string]string{}
+	fail := func(status int, notice string) error {
+		d := newAppNewData(orders, f, errs)
+		d.Notice = notice
+		return c.renderAppNew(ec, status, d)
+	}
+	if !validKey(f.Key) {
+		// Not a form this page made: start it afresh, as typed.
+		f.Key = newSessionID()
+		errs["form"] = "Something was missing from the form, so nothing was sent. Check it and send it again."
+		return fail(http.StatusUnprocessableEntity, "")
+	}
+	// The choices the form itself asks for, all at once; Submit checks
+	// everything again, and everything else.
+	if f.OrderID == "" {
+		errs["order_id"] = "Choose the order the problem is with."
+	}
+	if _, err := claim.ParseReason(f.Reason); err != nil {
+		errs["reason"] = "Choose what is wrong with the order."
+	}
+	if strings.TrimSpace(f.Description) == "" {
+		errs["description"] = "Describe what is wrong."
+	}
+	if len(errs) > 0 {
+		return fail(http.StatusUnprocessableEntity, "")
+	}
+
+	req, rows := f.request(s.Subject, chosen)
+	file := func(ctx context.Context) (int, []byte, error) {
+		rec, err := c.Claims.Submit(ctx, f.OrderID, req)
+		if err != nil {
+			return 0, nil, err
+		}
+		return http.StatusSeeOther, []byte(rec.Claim.ID()), nil
+	}
+	if c.ClaimLimiter != nil {
+		ok, wait, giveBack := c.ClaimLimiter.Reserve(s.Role, s.Subject)
+		if !ok {
+			secs := int(math.Ceil(wait.Seconds()))
+			ec.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return fail(http.StatusTooManyRequests, fmt.Sprintf(
+				"You have sent several claims in a short time. Wait %d seconds and send the form again; what you typed is kept.", secs))
+		}
+		// A form sent again, or one we failed to handle, files nothing
+		// and spends nothing.
+		defer func() {
+			if replayed || errors.Is(err, claimflow.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+				giveBack()
+			}
+		}()
+	}
+	var id []byte
+	if c.Idempotency != nil {
+		// Its own scope: a console form's key never replays an API call.
+		_, id, replayed, err = c.Idempotency.Idempotent(ctx, "console:"+s.Role+":"+s.Subject, f.Key, f.hash(req), file)
+	} else {
+		_, id, err = file(ctx)
+	}
+	var ve *validation.Error
+	var nf *claimflow.NotFoundError
+	switch {
+	case err == nil:
+		return ec.Redirect(http.StatusSeeOther, "/app/claims/"+url.PathEscape(string(id))+"?filed=1")
+	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
+		// This form was sent before with other details, and that claim
+		// was filed. A fresh key lets the shopper file these on purpose.
+		f.Key = newSessionID()
+		return fail(http.StatusConflict, "You already sent this form once with other details, and that claim was filed: see your claims. "+
+			"To file another claim with the details below, send the form again.")
+	case errors.As(err, &nf) && nf.Resource == "order":
+		errs["order_id"] = "Choose one of your orders from the list."
+	case errors.As(err, &ve):
+		key, msg := appFieldError(ve, rows, len(req.Items) > 0)
+		errs[key] = msg
+	default:
+		return err
+	}
+	return fail(http.StatusUnprocessableEntity, "")
+}
+
+// appFieldError places a refusal of Submit's next to the form field it is
+// about, in the shopper's words. rows maps the request's evidence entries
+// back to the form's rows.
+func appFieldError(ve *validation.Error, rows []int, items bool) (key, msg string) {
+	field := ve.Field
+	switch {
+	case field == "order_id" && ve.Code == "order_not_paid":
+		return "order_id", "That order has not been paid, so there is nothing to refund."
+	case field == "order_id":
+		return "order_id", "Choose one of your orders from the list."
+	case field == "reason":
+		return "reason", "Choose what is wrong with the order."
+	case field == "description" && ve.Code == "required":
+		return "description", "Describe what is wrong."
+	case field == "description":
+		return "description", "Description " + ve.Message + "."
+	case field == "amount" || strings.HasPrefix(field, "items"):
+		msg := "Amount claimed " + ve.Message + "."
+		if ve.Code == "amount_exceeds_refundable" {
+			msg += " Choose only items that are not claimed yet."
+		}
+		if items {
+			return "items", msg
+		}
+		return "order_id", msg
+	case strings.HasPrefix(field, "evidence["):
+		idx, part, _ := strings.Cut(strings.TrimPrefix(field, "evidence["), "].")
+		i, err := strconv.Atoi(idx)
+		if err != nil || i < 0 || i >= len(rows) {
+			break
+		}
+		n := rows[i]
+		if part == "kind" {
+			return fmt.Sprintf("evidence_kind_%d", n), fmt.Sprintf("Kind of link %d %s.", n+1, ve.Message)
+		}
+		return fmt.Sprintf("evidence_url_%d", n), fmt.Sprintf("Link %d %s, such as https://photos.example/fake.jpg.", n+1, ve.Message)
+	}
+	return "form", fieldLabel(field) + " " + ve.Message + "."
+}
+
+// ---- one claim ----
+
+type appEvent struct {
+	Text string
+	At   time.Time
+}
+
+type appClaimData struct {
+	Claim                       *claim.Claim
+	JustFiled                   bool
+	Tone, Headline, StatusLabel string
+	Explanation                 claimflow.Explanation
+	Reasons                     []string
+	Reason, Amount, Items       string
+	Refund                      string
+	Timeline                    []appEvent
+}
+
+// appClaimPage shows one of the shopper's claims: the decision and its
+// explanation first, then what they sent and the timeline in plain words.
+// Another shopper's claim is not found, as in the API.
+func (c *console) appClaimPage(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	v := viewerOf(ec)
+	rec, err := c.Claims.Get(ctx, v, ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	evs, err := c.Claims.Events(ctx, v, rec.Claim.ID())
+	if err != nil {
+		return err
+	}
+	cl := rec.Claim
+	d := &appClaimData{
+		Claim: cl, JustFiled: ec.QueryParam("filed") == "1", Explanation: claimflow.Explain(rec),
+		Reason: appReasonLabel(cl.Reason()), Amount: formatMoney(cl.Amount()), StatusLabel: appStatusLabel(cl.Status()),
+	}
+	d.Tone, d.Headline = appHeadline(cl.Status())
+	for _, r := range rec.Decision.Reasons {
+		d.Reasons = append(d.Reasons, r.Message)
+	}
+	d.Items = "The whole order"
+	if len(cl.Items()) > 0 {
+		parts := make([]string, 0, len(cl.Items()))
+		for _, it := range cl.Items() {
+			parts = append(parts, fmt.Sprintf("%s × %d", it.SKU, it.Quantity))
+		}
+		d.Items = strings.Join(parts, ", ")
+	}
+	if ref := cl.Refund(); ref.ID != "" && !ref.At.IsZero() {
+		d.Refund = fmt.Sprintf("%s went back to your original payment method on %s. Refund reference: %s.",
+			formatMoney(cl.Amount()), shortDate(ref.At), ref.ID)
+	}
+	for _, ev := range evs {
+		if text, ok := appEventText(ev); ok {
+			d.Timeline = append(d.Timeline, appEvent{Text: text, At: ev.At})
+		}
+	}
+	return c.render(ec, http.StatusOK, "app_claim", pageData{Title: "Your claim", Data: d})
+}
+
+// appHeadline is the decision in a few words and its tone: ok (money
+// back), wait (someone is on it) or no.
+func appHeadline(st claim.Status) (tone, headline string) {
+	switch st {
+	case claim.StatusApproved, claim.StatusRefundPending:
+		return "ok", "Approved: your refund is on its way"
+	case claim.StatusRefunded, claim.StatusSellerCharged, claim.StatusClosed:
+		return "ok", "Refunded"
+	case claim.StatusInReview:
+		return "wait", "A person is reviewing your claim"
+	case claim.StatusRefundFailed:
+		return "wait", "Approved, but the refund is delayed"
+	case claim.StatusRejected:
+		return "no", "Not approved"
+	}
+	return "wait", "We received your claim"
+}
+
+// appStatusLabel is the claim's status in the shopper's words; what the
+// seller is charged is not the shopper's concern.
+func appStatusLabel(st claim.Status) string {
+	switch st {
+	case claim.StatusSubmitted:
+		return "Received"
+	case claim.StatusInReview:
+		return "In review"
+	case claim.StatusApproved, claim.StatusRefundPending:
+		return "Refund on its way"
+	case claim.StatusRefunded, claim.StatusSellerCharged:
+		return "Refunded"
+	case claim.StatusClosed:
+		return "Refunded, closed"
+	case claim.StatusRefundFailed:
+		return "Refund delayed"
+	case claim.StatusRejected:
+		return "Not approved"
+	}
+	return words(st.String())
+}
+
+// appEventText tells a timeline event in plain words; ok is false for
+// what the shopper does not see: the seller's charge and its contest,
+// as in the API, and who at the platform acted or what they noted.
+func appEventText(ev claim.Event) (string, bool) {
+	if strings.HasPrefix(ev.Type, "chargeback_") || strings.HasPrefix(ev.Type, "contest_") {
+		return "", false
+	}
+	switch ev.Type {
+	case "submitted":
+		return "You filed the claim.", true
+	case "decided":
+		switch ev.To {
+		case claim.StatusApproved:
+			return "Approved at once; the refund was started.", true
+		case claim.StatusInReview:
+			return "Sent to a person to review.", true
+		case claim.StatusRejected:
+			return "Not approved: it does not meet the refund policy.", true
+		}
+	case "override":
+		switch {
+		case ev.From == ev.To:
+			return "", false
+		case ev.Data["action"] == claimflow.ActionRetryRefund:
+			return "Our team sent the refund again.", true
+		case ev.To == claim.StatusApproved && ev.From == claim.StatusRejected:
+			return "Our team looked again and approved it.", true
+		case ev.To == claim.StatusApproved:
+			return "Our team reviewed it and approved it.", true
+		case ev.To == claim.StatusRejected:
+			return "Our team reviewed it and could not approve it.", true
+		}
+	case "escalated":
+		return "The review took longer than planned; your claim moved to the front of the queue.", true
+	case "refund_pending":
+		return "The refund was sent to the payment provider.", true
+	case "refunded":
+		return "The money was refunded to your original payment method.", true
+	case "refund_failed":
+		return "The refund could not be completed yet; our team is on it.", true
+	case "seller_charged":
+		return "", false
+	case "closed":
+		return "The claim is closed.", true
+	}
+	return "Your claim is now " + strings.ToLower(appStatusLabel(ev.To)) + ".", true
+}
+
+// ---- the shopper's claims ----
+
+type appClaimRow struct {
+	ID, Reason, Amount, Status, Tone, Filed string
+}
+
+type appClaimsData struct {
+	Rows    []appClaimRow
+	NextURL string
+	Paged   bool
+}
+
+// appClaimsPage lists the shopper's claims, newest first, a page at a
+// time.
+func (c *console) appClaimsPage(ec echo.Context) error {
+	f := claimflow.ClaimFilter{Limit: appClaimsPerPage}
+	d := appClaimsData{}
+	if after := ec.QueryParam("after"); after != "" {
+		if err := validation.CheckID("cursor", after); err != nil {
+			return validation.New("cursor", "invalid_cursor", "is not a page this app made; start from the first page")
+		}
+		f.After, d.Paged = after, true
+	}
+	recs, next, err := c.Claims.List(ec.Request().Context(), viewerOf(ec), f)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		cl := r.Claim
+		tone, _ := appHeadline(cl.Status())
+		d.Rows = append(d.Rows, appClaimRow{ID: cl.ID(), Reason: appReasonLabel(cl.Reason()), Amount: formatMoney(cl.Amount()),
+			Status: appStatusLabel(cl.Status()), Tone: tone, Filed: shortDate(cl.CreatedAt())})
+	}
+	if next != "" {
+		d.NextURL = "/app/claims?" + url.Values{"after": {next}}.Encode()
+	}
+	return c.render(ec, http.StatusOK, "app_claims", pageData{Title: "Your claims", Data: d})
+}

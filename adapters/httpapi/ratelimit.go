@@ -11,10 +11,15 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// subjectLimiter keeps a token bucket per caller (role and subject), so
-// one shopper filing claims in a loop is slowed without touching others.
-// Buckets idle for ten minutes are forgotten.
-type subjectLimiter struct {
+// ClaimLimiter paces how fast each shopper may file claims, with a token
+// bucket per caller (role and subject), so one shopper filing claims in a
+// loop is slowed without touching others. The API and the console share
+// one, so neither is a way around the other. Buckets idle for ten
+// minutes are forgotten.
+//
+//	lim := httpapi.NewClaimLimiter(20, 10, time.Now)
+//	ok, wait, giveBack := lim.Reserve("shopper", "shp_alice")
+type ClaimLimiter struct {
 	every time.Duration // one token back per every
 	burst float64
 	now   func() time.Time
@@ -24,19 +29,33 @@ type subjectLimiter struct {
 	swept   time.Time
 }
 
+// How fast one shopper may file claims unless told otherwise.
+const (
+	DefaultClaimsPerMinute = 20
+	DefaultClaimBurst      = 10
+)
+
+// NewClaimLimiter allows perMinute claims a minute after a burst of burst.
+func NewClaimLimiter(perMinute, burst int, now func() time.Time) *ClaimLimiter {
+	return &ClaimLimiter{every: time.Minute / time.Duration(perMinute), burst: float64(burst), now: now, buckets: map[string]*bucket{}}
+}
+
+// Reserve takes a token for role and subject; ok false says how long
+// until one is free. giveBack returns the token, for a request that
+// filed nothing (a replay, or a failure on our side).
+func (s *ClaimLimiter) Reserve(role, subject string) (ok bool, wait time.Duration, giveBack func()) {
+	return s.reserve(role + ":" + subject)
+}
+
 type bucket struct {
 	tokens float64
 	last   time.Time // when tokens was brought up to date
 	seen   time.Time
 }
 
-func newSubjectLimiter(perMinute, burst int, now func() time.Time) *subjectLimiter {
-	return &subjectLimiter{every: time.Minute / time.Duration(perMinute), burst: float64(burst), now: now, buckets: map[string]*bucket{}}
-}
-
 // reserve takes a token for key; ok false says how long until one is
 // free. giveBack returns the token, for a request that filed nothing.
-func (s *subjectLimiter) reserve(key string) (ok bool, wait time.Duration, giveBack func()) {
+func (s *ClaimLimiter) reserve(key string) (ok bool, wait time.Duration, giveBack func()) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -76,7 +95,7 @@ func (s *subjectLimiter) reserve(key string) (ok bool, wait time.Duration, giveB
 func (a *api) limitSubject(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v := viewer(c)
-		ok, wait, giveBack := a.claimLimiter.reserve(v.Role + ":" + v.Subject)
+		ok, wait, giveBack := a.claimLimiter.Reserve(v.Role, v.Subject)
 		if !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))

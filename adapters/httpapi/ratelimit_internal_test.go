@@ -30,7 +30,7 @@ func TestLimitGivesBackWhatFiledNothing(t *testing.T) {
 		now = now.Add(time.Millisecond)
 		return now
 	}
-	a := &api{claimLimiter: newSubjectLimiter(1, 2, clock)}
+	a := &api{claimLimiter: NewClaimLimiter(1, 2, clock)}
 	e := echo.New()
 	call := func(h echo.HandlerFunc) (int, error) {
 		c := e.NewContext(httptest.NewRequest(http.MethodPost, "/v1/claims", nil), httptest.NewRecorder())

@@ -38,8 +38,11 @@ type Deps struct {
 	ExportTimeout  time.Duration // default 10 min: a year's CSV takes a while
 	// ClaimsPerMinute and ClaimBurst limit how fast one shopper may file
 	// claims (defaults 20 a minute after a burst of 10); more get 429.
+	// ClaimLimiter, when set, is used instead (one shared with the
+	// console), and the two are ignored.
 	ClaimsPerMinute int
 	ClaimBurst      int
+	ClaimLimiter    *ClaimLimiter
 	// MaxExports is how many exports may stream at once (default 4), each
 	// holding a database connection; more get 429.
 	MaxExports int
@@ -77,7 +80,7 @@ type api struct {
 	exports     map[string]bool // route paths that stream downloads
 	exportSlots chan struct{}   // one per export streaming now
 	// claimLimiter paces each caller's claim submissions.
-	claimLimiter *subjectLimiter
+	claimLimiter *ClaimLimiter
 }
 
 // Routes returns the API's route table.
@@ -134,16 +137,19 @@ func New(d Deps) *echo.Echo {
 		d.MaxExports = 4
 	}
 	if d.ClaimsPerMinute <= 0 {
-		d.ClaimsPerMinute = 20
+		d.ClaimsPerMinute = DefaultClaimsPerMinute
 	}
 	if d.ClaimBurst <= 0 {
-		d.ClaimBurst = 10
+		d.ClaimBurst = DefaultClaimBurst
 	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	a := &api{Deps: d, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports),
-		claimLimiter: newSubjectLimiter(d.ClaimsPerMinute, d.ClaimBurst, d.Now)}
+		claimLimiter: d.ClaimLimiter}
+	if a.claimLimiter == nil {
+		a.claimLimiter = NewClaimLimiter(d.ClaimsPerMinute, d.ClaimBurst, d.Now)
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)

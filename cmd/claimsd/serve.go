@@ -100,8 +100,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		defer stopPprof()
 	}
 	jwks := identityProviderKeys(ctx, cfg, log)
+	// One pace for a shopper's claims, through the API or the console.
+	claimLimiter := httpapi.NewClaimLimiter(httpapi.DefaultClaimsPerMinute, httpapi.DefaultClaimBurst, time.Now)
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,
+		ClaimLimiter:    claimLimiter,
 		Claims:          svc,
 		Finance:         fin,
 		Idempotency:     db.Store,
@@ -119,11 +122,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	})
 	if cfg.Role != "worker" {
 		console.Mount(e, console.Deps{
-			Claims:  svc,
-			Finance: fin,
-			Keys:    httpapi.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
-			Logins:  db.Store,
-			Logger:  log,
+			Claims:       svc,
+			Finance:      fin,
+			Keys:         httpapi.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+			Logins:       db.Store,
+			Idempotency:  db.Store,
+			ClaimLimiter: claimLimiter,
+			Logger:       log,
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

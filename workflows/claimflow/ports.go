@@ -101,6 +101,8 @@ type ClaimFilter struct {
 // (see IdempotencyStore).
 type Store interface {
 	LedgerReader
+	ShopperOrderReader
+	ContestWindowReader
 	// UpsertSeller creates or replaces a seller; created reports which.
 	UpsertSeller(ctx context.Context, s *seller.Seller, now time.Time) (created bool, err error)
 	// UpsertOrder creates or replaces an order. Errors: *NotFoundError
