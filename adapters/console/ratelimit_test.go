@@ -53,7 +53,6 @@ func TestClaimLimitSharedWithTheAPI(t *testing.T) {
 	require.Contains(t, refused.Body, "The logo is misprinted and the box has no serial number.", "what the shopper typed is kept")
 	require.Len(t, b.shopperClaims(t, shopper), 2, "nothing was filed")
 
-
 	b.clock.Add(3 * time.Second)
 	ok := b.post(t, s, "/app/claims/new", claimForm(orders[2], key))
 	require.Equal(t, http.StatusSeeOther, ok.Code, ok.Body)

@@ -210,6 +210,17 @@ type Store interface {
 	TrialBalance(ctx context.Context, asOf time.Time) ([]AccountBalance, error)
 	LedgerTransactions(ctx context.Context, f LedgerFilter, fn func(LedgerTransaction) error) error
 	Balances(ctx context.Context, account ledger.Account) ([]money.Money, error)
+
+	// Daily counts the claims filed in the period (whole UTC days) by day
+	// and decided outcome, and sums its refund and recovery transactions
+	// by day, kind and currency, each by one aggregate query the period
+	// bounds on an index.
+	Daily(ctx context.Context, p finance.Period) (Daily, error)
+	// Idempotent is claimflow.IdempotencyStore's: fn runs at most once per
+	// (scope, key), in a transaction ctx carries, and its response is kept
+	// with the key. Errors: claimflow.ErrIdempotencyKeyReused; fn's.
+	Idempotent(ctx context.Context, scope, key string, hash []byte,
+		fn func(ctx context.Context) (status int, body []byte, err error)) (status int, body []byte, replayed bool, err error)
 }
 
 // ProviderRecords reads a payment provider's own record of refunds.
