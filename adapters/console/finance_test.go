@@ -237,6 +237,8 @@ func TestFinanceOverviewWithNothingToShow(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Code, r.Body)
 	require.Contains(t, r.Body, "<dt>Claims filed</dt><dd>0</dd>")
 	require.Contains(t, r.Body, "No data for this period")
+	require.Contains(t, r.Body, `<header class="top">`)
+	require.Contains(t, r.Body, `<a class="brand" href="/console">claimsd<span class="brand-sub"> console</span></a>`, "staff pages keep the console's brand")
 	claims := chartBars(t, r.Body, "chart-claims")
 	require.Len(t, claims, 30, "the default period is 30 days")
 	for _, series := range claims {

@@ -116,6 +116,9 @@ func TestShopperHomeIsTheirClaims(t *testing.T) {
 	require.Contains(t, r.Body, "You have not filed a claim yet.")
 	require.Contains(t, r.Body, `<a class="app-button" href="/app/claims/new">Report a problem</a>`)
 	require.Contains(t, r.Body, `href="/app/claims" aria-current="page">Your claims</a>`)
+	require.Contains(t, r.Body, `<header class="top top-app">`)
+	require.Contains(t, r.Body, `<a class="brand" href="/app/claims">Help with an order</a>`, "the shopper's own brand")
+	require.NotContains(t, r.Body, "brand-sub", "not the staff console's")
 }
 
 func TestShopperNewClaimPageListsOnlyTheirOrders(t *testing.T) {
