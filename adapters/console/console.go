@@ -97,15 +97,26 @@ type console struct {
 	// lands after signing in. Page groups fill both in.
 	nav  map[string][]navItem
 	home map[string]string
+	// routes is every page and form registered, with its roles.
+	routes []Route
 }
 
 type navItem struct {
 	Label, Path string
 }
 
-// Mount registers the console's routes under /console and /app on e.
-// It panics if an embedded template does not parse, which tests catch.
-func Mount(e *echo.Echo, d Deps) {
+// Route is one page or form of the console and the roles it admits (none:
+// anyone, signed in or not). Tests walk the table Mount returns so no
+// route goes without a rule.
+type Route struct {
+	Method, Path string
+	Roles        []string
+}
+
+// Mount registers the console's routes under /console and /app on e and
+// returns their table. It panics if an embedded template does not parse,
+// which tests catch.
+func Mount(e *echo.Echo, d Deps) []Route {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -140,6 +151,7 @@ func Mount(e *echo.Echo, d Deps) {
 	for _, p := range []string{"/console/*", "/app", "/app/*"} {
 		e.Any(p, c.page(func(ec echo.Context) error { return errNotFound }), c.headers(true))
 	}
+	return c.routes
 }
 
 // parsePages parses each page's template with the shared layout.
@@ -159,12 +171,14 @@ func (c *console) parsePages() {
 
 // get registers a page for the roles given (none: anyone, signed in or not).
 func (c *console) get(p string, h echo.HandlerFunc, roles ...string) {
+	c.routes = append(c.routes, Route{Method: http.MethodGet, Path: p, Roles: roles})
 	c.e.GET(p, c.page(h), c.chain(roles)...)
 }
 
 // post registers a form's target for the roles given; the form's token
 // is checked before h runs.
 func (c *console) post(p string, h echo.HandlerFunc, roles ...string) {
+	c.routes = append(c.routes, Route{Method: http.MethodPost, Path: p, Roles: roles})
 	mw := c.chain(roles)
 	if len(roles) > 0 {
 		mw = append(mw, c.checkForm)

@@ -56,6 +56,8 @@ type testBundle struct {
 	clock *clock
 	keys  httpapi.Keys
 	id    string
+	// routes is the console's route table, as Mount returned it.
+	routes []console.Route
 }
 
 // clock is a test clock a test may move forward.
@@ -94,11 +96,11 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	keys := httpapi.Keys{Secret: secret}
 	lim := httpapi.NewClaimLimiter(httpapi.DefaultClaimsPerMinute, burst, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: clk.Now, ClaimLimiter: lim})
-	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Idempotency: store,
+	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Idempotency: store,
 		ClaimLimiter: lim, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b)}
+	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes}
 }
 
 // name returns this test's id for a short name: "shp_bob" → "shp_bob_3fa2…".
