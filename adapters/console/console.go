@@ -99,6 +99,8 @@ type console struct {
 	home map[string]string
 	// routes is every page and form registered, with its roles.
 	routes []Route
+	// downloads holds a slot per download streaming now.
+	downloads chan struct{}
 }
 
 type navItem struct {
@@ -130,12 +132,13 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	sum := sha256.Sum256(css)
 	c := &console{
 		Deps: d, e: e,
-		pages:    map[string]*template.Template{},
-		styleURL: "/console/static/console.css?v=" + hex.EncodeToString(sum[:6]),
-		sessions: newSessionKeys(d.Keys),
-		login:    loginKeys(d.Keys),
-		nav:      map[string][]navItem{},
-		home:     map[string]string{},
+		pages:     map[string]*template.Template{},
+		styleURL:  "/console/static/console.css?v=" + hex.EncodeToString(sum[:6]),
+		sessions:  newSessionKeys(d.Keys),
+		login:     loginKeys(d.Keys),
+		nav:       map[string][]navItem{},
+		home:      map[string]string{},
+		downloads: make(chan struct{}, maxDownloads),
 	}
 	c.parsePages()
 
@@ -173,6 +176,40 @@ func (c *console) parsePages() {
 func (c *console) get(p string, h echo.HandlerFunc, roles ...string) {
 	c.routes = append(c.routes, Route{Method: http.MethodGet, Path: p, Roles: roles})
 	c.e.GET(p, c.page(h), c.chain(roles)...)
+}
+
+// The console's downloads: long streams, which the engine's router gives
+// its export timeout rather than the request timeout (see DownloadPaths).
+const (
+	pathChargebacksCSV = "/console/finance/chargebacks.csv"
+	pathStatementCSV   = "/console/finance/sellers/:id/statement.csv"
+	pathRunItemsCSV    = "/console/finance/reconciliations/:id/items.csv"
+)
+
+// DownloadPaths are the console's download routes, for
+// httpapi.Deps.ExportPaths: they stream for as long as an export may.
+func DownloadPaths() []string {
+	return []string{pathChargebacksCSV, pathStatementCSV, pathRunItemsCSV}
+}
+
+// maxDownloads is how many downloads may stream at once; each holds a
+// database connection.
+const maxDownloads = 4
+
+// download registers a download page: at most maxDownloads stream at
+// once; more get a 429 page saying when to try again.
+func (c *console) download(p string, h echo.HandlerFunc, roles ...string) {
+	c.get(p, func(ec echo.Context) error {
+		select {
+		case c.downloads <- struct{}{}:
+			defer func() { <-c.downloads }()
+			return h(ec)
+		default:
+			ec.Response().Header().Set("Retry-After", "30")
+			return c.render(ec, http.StatusTooManyRequests, "error", pageData{Title: "Try again shortly",
+				Data: errorData{Heading: "Try again shortly", Message: "Other downloads are being prepared right now. Try again in half a minute."}})
+		}
+	}, roles...)
 }
 
 // post registers a form's target for the roles given; the form's token

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,14 +36,14 @@ func (c *console) financeRoutes() {
 	books := []string{RoleFinance, RoleAdmin}
 	c.get("/console/finance", c.financeOverview, books...)
 	c.get("/console/finance/chargebacks", c.finChargebacksPage, books...)
-	c.get("/console/finance/chargebacks.csv", c.finChargebacksCSV, books...)
+	c.download(pathChargebacksCSV, c.finChargebacksCSV, books...)
 	c.get("/console/finance/sellers/:id/statement", c.finStatementPage, books...)
-	c.get("/console/finance/sellers/:id/statement.csv", c.finStatementCSV, books...)
+	c.download(pathStatementCSV, c.finStatementCSV, books...)
 	c.post("/console/finance/sellers/:id/recoveries", c.finRecoveryPost, RoleFinance)
 	c.get("/console/finance/reconciliations", c.finRunsPage, books...)
 	c.post("/console/finance/reconciliations", c.finRunPost, books...)
 	c.get("/console/finance/reconciliations/:id", c.finRunPage, books...)
-	c.get("/console/finance/reconciliations/:id/items.csv", c.finRunItemsCSV, books...)
+	c.download(pathRunItemsCSV, c.finRunItemsCSV, books...)
 	c.post("/console/finance/reconciliations/:id/exceptions/:seq/resolution", c.finResolutionPost, RoleFinance)
 	c.get("/console/finance/trial-balance", c.finTrialBalancePage, books...)
 	c.addNav("Finance overview", "/console/finance", books...)
@@ -418,7 +419,7 @@ func (c *console) finChargebacksCSV(ec echo.Context) error {
 	if len(d.Errors) > 0 {
 		return c.render(ec, http.StatusBadRequest, "finance_chargebacks", pageData{Title: "Chargebacks", Data: d})
 	}
-	s := newFinCSV(ec, "chargebacks-"+finFileDays(f.Period)+".csv", finChargebackCSVHeader)
+	s := c.newFinCSV(ec, "chargebacks-"+finFileDays(f.Period)+".csv", finChargebackCSVHeader)
 	totals, err := c.Finance.Chargebacks(ec.Request().Context(), f, func(cb financeflow.Chargeback) error {
 		return s.write([]string{"chargeback", finTime(cb.ChargedAt), finCell(cb.ClaimID), finCell(cb.OrderID), finCell(cb.SellerID),
 			finCell(cb.SellerName), finCell(cb.Reason), finCell(cb.Status), finTime(cb.ContestBy), finCell(cb.Recovery),
@@ -552,7 +553,7 @@ func (c *console) finStatementCSV(ec echo.Context) error {
 	if len(d.Errors) > 0 {
 		return c.finRenderStatement(ec, http.StatusBadRequest, d, p)
 	}
-	s := newFinCSV(ec, "statement-"+d.SellerID+"-"+finFileDays(p)+".csv", finStatementCSVHeader)
+	s := c.newFinCSV(ec, "statement-"+d.SellerID+"-"+finFileDays(p)+".csv", finStatementCSVHeader)
 	totals, err := c.Finance.Statement(ec.Request().Context(), viewerOf(ec), d.SellerID, p, func(open []money.Money) error {
 		for _, m := range open {
 			r := finTotalRecord(len(finStatementCSVHeader), 7, "opening", m)
@@ -838,7 +839,7 @@ var finItemCSVHeader = []string{"seq", "kind", "claim_id", "provider", "refund_i
 
 func (c *console) finRunItemsCSV(ec echo.Context) error {
 	id := ec.Param("id")
-	s := newFinCSV(ec, "reconciliation-"+id+".csv", finItemCSVHeader)
+	s := c.newFinCSV(ec, "reconciliation-"+id+".csv", finItemCSVHeader)
 	err := c.Finance.RunItems(ec.Request().Context(), financeflow.ItemFilter{RunID: id}, func(it financeflow.RunItem) error {
 		amt := func(m money.Money) (string, string) {
 			if m.Currency().IsZero() {
@@ -941,6 +942,7 @@ func (c *console) finTrialBalancePage(ec echo.Context) error {
 // keeping a short file that looks complete.
 type finCSV struct {
 	ec        echo.Context
+	log       *slog.Logger
 	filename  string
 	buf       bytes.Buffer
 	cw        *csv.Writer
@@ -949,8 +951,8 @@ type finCSV struct {
 
 const finCSVHoldBack = 64 << 10
 
-func newFinCSV(ec echo.Context, filename string, header []string) *finCSV {
-	s := &finCSV{ec: ec, filename: filename}
+func (c *console) newFinCSV(ec echo.Context, filename string, header []string) *finCSV {
+	s := &finCSV{ec: ec, log: c.Logger, filename: filename}
 	s.cw = csv.NewWriter(&s.buf)
 	s.cw.UseCRLF = true
 	_ = s.cw.Write(header) // writes to a buffer: never fails
@@ -993,9 +995,13 @@ func (s *finCSV) close() error {
 	return s.send()
 }
 
-// abort ends a download already under way: the connection is cut.
+// abort ends a download already under way: the cause is logged and the
+// connection cut, so the browser sees a failed download rather than a
+// short file. (Only http.ErrAbortHandler itself gets through echo's
+// recovery as an abort; wrapped, it would end the response cleanly.)
 func (s *finCSV) abort(err error) error {
-	panic(fmt.Errorf("%w: %w", http.ErrAbortHandler, err))
+	s.log.ErrorContext(s.ec.Request().Context(), "console download cut short", "err", err, "path", s.ec.Path())
+	panic(http.ErrAbortHandler)
 }
 
 // finFilename keeps a download's name to letters, digits and - _ .

@@ -95,7 +95,8 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
 	keys := httpapi.Keys{Secret: secret}
 	lim := httpapi.NewClaimLimiter(httpapi.DefaultClaimsPerMinute, burst, clk.Now)
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: clk.Now, ClaimLimiter: lim})
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: clk.Now, ClaimLimiter: lim,
+		ExportPaths: console.DownloadPaths()})
 	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Idempotency: store,
 		ClaimLimiter: lim, Now: clk.Now})
 	b := make([]byte, 5)

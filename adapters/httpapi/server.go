@@ -46,7 +46,10 @@ type Deps struct {
 	// MaxExports is how many exports may stream at once (default 4), each
 	// holding a database connection; more get 429.
 	MaxExports int
-	Now        func() time.Time
+	// ExportPaths are routes others mount on the router (the console's
+	// downloads) that stream like exports: they get ExportTimeout.
+	ExportPaths []string
+	Now         func() time.Time
 	// HealthOnly serves only the routes that need no token (health,
 	// readiness, metrics, the OpenAPI document): a worker's HTTP server.
 	HealthOnly bool
@@ -163,6 +166,9 @@ func New(d Deps) *echo.Echo {
 		a.limits,
 	)
 	authn := authenticate(Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience, JWKS: d.JWKS}, d.Now)
+	for _, p := range d.ExportPaths {
+		a.exports[p] = true
+	}
 	for _, r := range a.routes() {
 		if r.Export {
 			a.exports[r.Path] = true

@@ -105,6 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,
 		ClaimLimiter:    claimLimiter,
+		ExportPaths:     console.DownloadPaths(),
 		Claims:          svc,
 		Finance:         fin,
 		Idempotency:     db.Store,
