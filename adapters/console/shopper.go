@@ -281,18 +281,32 @@ func (d *appNewData) ErrorFor(key string) string { return d.Errors[key] }
 // shortDate writes a day as shoppers read it: "3 Jan 2026".
 func shortDate(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
 
-func (c *console) shopperOrders(ec echo.Context) ([]claimflow.ShopperOrder, error) {
-	return c.Claims.ShopperOrders(ec.Request().Context(), viewerOf(ec), appOrdersShown)
+// shopperOrders returns the orders the form offers: the shopper's
+// appOrdersShown most recent, and the order named by orderID too when it
+// is one of theirs further back (a marketplace's order page linking to
+// the form, or a form sent after newer orders were paid).
+func (c *console) shopperOrders(ec echo.Context, orderID string) ([]claimflow.ShopperOrder, error) {
+	all, err := c.Claims.ShopperOrders(ec.Request().Context(), viewerOf(ec), claimflow.MaxShopperOrders)
+	if err != nil {
+		return nil, err
+	}
+	shown := all[:min(len(all), appOrdersShown)]
+	for _, o := range all[len(shown):] {
+		if orderID != "" && o.Order.ID() == orderID {
+			shown = append(shown, o)
+		}
+	}
+	return shown, nil
 }
 
 // appNewClaimPage is the claim form. ?order= preselects an order, so a
 // marketplace's order page can link straight to it.
 func (c *console) appNewClaimPage(ec echo.Context) error {
-	orders, err := c.shopperOrders(ec)
+	f := appForm{OrderID: ec.QueryParam("order"), Key: newSessionID(), Items: map[string]bool{}}
+	orders, err := c.shopperOrders(ec, f.OrderID)
 	if err != nil {
 		return err
 	}
-	f := appForm{OrderID: ec.QueryParam("order"), Key: newSessionID(), Items: map[string]bool{}}
 	return c.renderAppNew(ec, http.StatusOK, newAppNewData(orders, f, map[string]string{}))
 }
 
@@ -315,7 +329,7 @@ func (c *console) appNewClaimPost(ec echo.Context) (err error) {
 	var replayed bool
 	s := ec.Get(sessionKey).(*session)
 	f := readAppForm(ec)
-	orders, err := c.shopperOrders(ec)
+	orders, err := c.shopperOrders(ec, f.OrderID)
 	if err != nil {
 		return err
 	}
@@ -339,8 +353,15 @@ func (c *console) appNewClaimPost(ec echo.Context) (err error) {
 	}
 	// The choices the form itself asks for, all at once; Submit checks
 	// everything again, and everything else.
-	if f.OrderID == "" {
+	switch {
+	case f.OrderID == "":
 		errs["order_id"] = "Choose the order the problem is with."
+	case chosen == nil && len(f.Items) > 0:
+		// Items ticked on an order the form does not show (not theirs,
+		// or too far back): they cannot be checked against it, and
+		// dropping them would claim the whole order, so nothing is
+		// filed. Without items, Submit judges the order itself.
+		errs["order_id"] = "Choose one of your orders from the list."
 	}
 	if _, err := claim.ParseReason(f.Reason); err != nil {
 		errs["reason"] = "Choose what is wrong with the order."
@@ -371,7 +392,10 @@ func (c *console) appNewClaimPost(ec echo.Context) (err error) {
 		// A form sent again, or one we failed to handle, files nothing
 		// and spends nothing.
 		defer func() {
-			if replayed || errors.Is(err, claimflow.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+			// A refusal of the input is shown on the form (err is nil
+			// then) and spends the token, as in the API; an error left
+			// is ours.
+			if replayed || err != nil {
 				giveBack()
 			}
 		}()
