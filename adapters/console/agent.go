@@ -29,7 +29,9 @@ import (
 func (c *console) agentRoutes() {
 	viewers := []string{RoleAgent, RoleAdmin}
 	c.get("/console/queue", c.queuePage, viewers...)
-	c.get("/console/claims/:id", c.claimPage, viewers...)
+	// Finance reads claims too (its pages link here), as the API lets it;
+	// only agents act.
+	c.get("/console/claims/:id", c.claimPage, RoleAgent, RoleFinance, RoleAdmin)
 	c.post("/console/claims/:id/override", c.overridePost, RoleAgent)
 	c.post("/console/claims/:id/contest-resolution", c.contestResolutionPost, RoleAgent)
 	c.addNav("Review queue", "/console/queue", viewers...)

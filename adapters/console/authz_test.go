@@ -24,7 +24,7 @@ var wantRoles = map[string][]string{
 	"GET /console":         consoleRoles,
 
 	"GET /console/queue":                                                   {"agent", "admin"},
-	"GET /console/claims/:id":                                              {"agent", "admin"},
+	"GET /console/claims/:id":                                              {"agent", "finance", "admin"},
 	"POST /console/claims/:id/override":                                    {"agent"},
 	"POST /console/claims/:id/contest-resolution":                          {"agent"},
 	"GET /console/finance":                                                 {"finance", "admin"},
