@@ -27,23 +27,33 @@ func TestLoginLinkSignsInOnceAndOnlyOnce(t *testing.T) {
 	b := setup(t)
 	p := b.loginPath(t, "agent", "ana")
 
-	// Opening the link (a person, or a chat preview) does not spend it.
+	// Opening the link (a person, or a chat preview) does not spend it:
+	// it sets only the page's nonce.
 	for range 2 {
 		r := b.do(t, http.MethodGet, p, nil, nil)
 		require.Equal(t, http.StatusOK, r.Code, r.Body)
 		require.Contains(t, r.Body, "signs you in as <strong>ana</strong> (agent)")
 		require.Contains(t, r.Body, `<form method="post" action="/console/login">`)
-		require.Empty(t, r.Cookies)
+		require.Len(t, r.Cookies, 1)
+		require.Equal(t, console.LoginNonceCookie, r.Cookies[0].Name)
+		require.True(t, r.Cookies[0].HttpOnly)
+		require.Equal(t, http.SameSiteStrictMode, r.Cookies[0].SameSite)
 	}
 
-	u, err := url.Parse(p)
-	require.NoError(t, err)
-	form := url.Values{"t": {u.Query().Get("t")}}
-	r := b.do(t, http.MethodPost, "/console/login", nil, form)
+	nonce, form := b.openLink(t, p)
+	r := b.do(t, http.MethodPost, "/console/login", nonce, form)
 	require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
 	require.Equal(t, "/console", r.Header.Get("Location"))
-	require.Len(t, r.Cookies, 1)
-	ck := r.Cookies[0]
+	var ck *http.Cookie
+	for _, c := range r.Cookies {
+		if c.Name == console.SessionCookie {
+			ck = c
+		} else {
+			require.Equal(t, console.LoginNonceCookie, c.Name)
+			require.Negative(t, c.MaxAge, "the nonce is cleared once used")
+		}
+	}
+	require.NotNil(t, ck)
 	require.Equal(t, console.SessionCookie, ck.Name)
 	require.True(t, ck.HttpOnly)
 	require.Equal(t, http.SameSiteStrictMode, ck.SameSite)
@@ -59,7 +69,7 @@ func TestLoginLinkSignsInOnceAndOnlyOnce(t *testing.T) {
 	require.Contains(t, queue.Body, "Signed in as <strong>ana</strong>")
 
 	// The second use is refused, with a page that says why.
-	again := b.do(t, http.MethodPost, "/console/login", nil, form)
+	again := b.do(t, http.MethodPost, "/console/login", nonce, form)
 	require.Equal(t, http.StatusGone, again.Code)
 	require.Contains(t, again.Body, "This sign-in link was already used")
 	require.Empty(t, again.Cookies)
@@ -68,9 +78,7 @@ func TestLoginLinkSignsInOnceAndOnlyOnce(t *testing.T) {
 func TestLoginLinkRacedSignsInOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	u, err := url.Parse(b.loginPath(t, "agent", "ana"))
-	require.NoError(t, err)
-	form := url.Values{"t": {u.Query().Get("t")}}
+	nonce, form := b.openLink(t, b.loginPath(t, "agent", "ana"))
 	const n = 8
 	codes := make([]int, n)
 	var wg sync.WaitGroup
@@ -78,7 +86,7 @@ func TestLoginLinkRacedSignsInOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = b.do(t, http.MethodPost, "/console/login", nil, form).Code
+			codes[i] = b.do(t, http.MethodPost, "/console/login", nonce, form).Code
 		}()
 	}
 	wg.Wait()
@@ -111,6 +119,9 @@ func TestLoginLinkRefused(t *testing.T) {
 	require.NoError(t, err)
 	tampered := good.Query().Get("t")
 	tampered = tampered[:len(tampered)-3] + "AAA"
+	// A nonce from a good link's page, so the POSTs below are judged on
+	// their links.
+	nonce, nonceForm := b.openLink(t, b.loginPath(t, "agent", "ana"))
 
 	for _, tc := range []struct {
 		name   string
@@ -130,7 +141,7 @@ func TestLoginLinkRefused(t *testing.T) {
 			require.Equal(t, tc.status, page.Code)
 			require.Contains(t, page.Body, tc.says)
 			require.NotContains(t, page.Body, `action="/console/login"`, "no sign-in button for a bad link")
-			r := b.do(t, http.MethodPost, "/console/login", nil, url.Values{"t": {tc.give}})
+			r := b.do(t, http.MethodPost, "/console/login", nonce, url.Values{"t": {tc.give}, "n": nonceForm["n"]})
 			require.Equal(t, tc.status, r.Code)
 			require.Contains(t, r.Body, tc.says)
 			require.Empty(t, r.Cookies)
@@ -152,18 +163,35 @@ func TestLoginLinkRefused(t *testing.T) {
 func TestLoginFromAnotherSiteIsRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	u, err := url.Parse(b.loginPath(t, "agent", "ana"))
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, "/console/login", strings.NewReader(url.Values{"t": {u.Query().Get("t")}}.Encode()))
+	nonce, form := b.openLink(t, b.loginPath(t, "agent", "ana"))
+	req, err := http.NewRequest(http.MethodPost, "/console/login", strings.NewReader(form.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	rec := newRecorder(b, req)
 	require.Equal(t, http.StatusForbidden, rec.Code)
 	require.Empty(t, rec.Result().Cookies())
-	// The link is still good for its owner.
-	r := b.do(t, http.MethodPost, "/console/login", nil, url.Values{"t": {u.Query().Get("t")}})
-	require.Equal(t, http.StatusSeeOther, r.Code)
+
+	// A browser that does not say where a form came from: another site's
+	// page can post a link, but not the sign-in page's nonce, so nobody
+	// is signed in, whether the nonce is missing, only in the form, or
+	// only in the cookie.
+	attacker, attackerForm := b.openLink(t, b.loginPath(t, "agent", "mallory"))
+	for name, post := range map[string]func() response{
+		"no nonce": func() response {
+			return b.do(t, http.MethodPost, "/console/login", nil, url.Values{"t": attackerForm["t"]})
+		},
+		"form only":          func() response { return b.do(t, http.MethodPost, "/console/login", nil, attackerForm) },
+		"another page's one": func() response { return b.do(t, http.MethodPost, "/console/login", nonce, attackerForm) },
+	} {
+		r := post()
+		require.Equal(t, http.StatusForbidden, r.Code, name)
+		require.Contains(t, r.Body, "did not come from your sign-in link", name)
+		require.Empty(t, r.Cookies, name)
+	}
+	// Both links are still good for their owners.
+	require.Equal(t, http.StatusSeeOther, b.do(t, http.MethodPost, "/console/login", nonce, form).Code)
+	require.Equal(t, http.StatusSeeOther, b.do(t, http.MethodPost, "/console/login", attacker, attackerForm).Code)
 }
 
 func TestNoSessionRedirectsToSignIn(t *testing.T) {

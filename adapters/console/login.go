@@ -2,6 +2,7 @@ package console
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -62,6 +63,7 @@ func (c *console) signinPage(ec echo.Context) error {
 
 type loginData struct {
 	Token   string
+	Nonce   string // the form's copy of the page's nonce cookie
 	Role    string
 	Subject string
 	// Problem says why the link cannot sign anyone in ("" when it can).
@@ -73,7 +75,14 @@ const (
 	loginExpired = "This sign-in link has expired. Ask for a new one."
 	loginInvalid = "This is not a valid sign-in link. Check that it was copied whole, or ask for a new one."
 	loginUsed    = "This sign-in link was already used. Each link signs in once; ask for a new one."
+	loginForeign = "This sign-in did not come from your sign-in link's page, so nobody was signed in. Open the link again and press Sign in there."
 )
+
+// LoginNonceCookie carries a random value the sign-in page also puts in
+// its form. The sign-in POST needs both to match: a page on another site
+// can post a link of its own, but cannot set or read this cookie (it is
+// SameSite=Strict), so it cannot sign someone in as somebody else.
+const LoginNonceCookie = "claimsd_login"
 
 // checkLink verifies a sign-in link's token, without spending it.
 func (c *console) checkLink(raw string) (httpapi.Token, int, string) {
@@ -96,12 +105,33 @@ func (c *console) checkLink(raw string) (httpapi.Token, int, string) {
 func (c *console) loginPage(ec echo.Context) error {
 	raw := ec.QueryParam("t")
 	tok, status, problem := c.checkLink(raw)
-	return c.render(ec, status, "login", pageData{Title: "Sign in",
-		Data: loginData{Token: raw, Role: tok.Role, Subject: tok.Subject, Problem: problem}})
+	d := loginData{Token: raw, Role: tok.Role, Subject: tok.Subject, Problem: problem}
+	if problem == "" {
+		d.Nonce = newSessionID()
+		c.setLoginNonce(ec, d.Nonce, int(LoginTTL.Seconds()))
+	}
+	return c.render(ec, status, "login", pageData{Title: "Sign in", Data: d})
+}
+
+func (c *console) setLoginNonce(ec echo.Context, v string, maxAge int) {
+	ec.SetCookie(&http.Cookie{Name: LoginNonceCookie, Value: v, Path: "/console/login", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: ec.Scheme() == "https"})
+}
+
+// fromLoginPage reports whether the sign-in POST carries the nonce its
+// page set, in the cookie and in the form alike.
+func fromLoginPage(ec echo.Context) bool {
+	ck, err := ec.Cookie(LoginNonceCookie)
+	n := ec.FormValue("n")
+	return err == nil && ck.Value != "" && subtle.ConstantTimeCompare([]byte(ck.Value), []byte(n)) == 1
 }
 
 // loginPost spends the link once and sets the session cookie.
 func (c *console) loginPost(ec echo.Context) error {
+	if !fromLoginPage(ec) {
+		return c.render(ec, http.StatusForbidden, "login", pageData{Title: "Sign in",
+			Data: loginData{Problem: loginForeign}})
+	}
 	raw := ec.FormValue("t")
 	tok, status, problem := c.checkLink(raw)
 	if problem == "" {
@@ -119,6 +149,7 @@ func (c *console) loginPost(ec echo.Context) error {
 	}
 	s := session{Role: tok.Role, Subject: tok.Subject, ID: newSessionID(), Expires: c.Now().Add(SessionTTL).UTC()}
 	c.setSession(ec, s)
+	c.setLoginNonce(ec, "", -1)
 	c.Logger.InfoContext(ec.Request().Context(), "console sign-in", "role", s.Role, "sub", s.Subject)
 	return ec.Redirect(http.StatusSeeOther, "/console")
 }

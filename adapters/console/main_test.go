@@ -206,14 +206,34 @@ type signedIn struct {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+var nonceField = regexp.MustCompile(`name="n" value="([^"]+)"`)
+
+// openLink opens a sign-in link's page, as a browser does, and returns
+// what pressing its button sends: the page's nonce cookie and the form.
+func (b *testBundle) openLink(t *testing.T, pathAndQuery string) (*http.Cookie, url.Values) {
+	t.Helper()
+	page := b.do(t, http.MethodGet, pathAndQuery, nil, nil)
+	require.Equal(t, http.StatusOK, page.Code, page.Body)
+	var nonce *http.Cookie
+	for _, c := range page.Cookies {
+		if c.Name == console.LoginNonceCookie {
+			nonce = &http.Cookie{Name: c.Name, Value: c.Value}
+		}
+	}
+	require.NotNil(t, nonce, "the sign-in page set no nonce cookie")
+	m := nonceField.FindStringSubmatch(page.Body)
+	require.NotNil(t, m, "the sign-in form has no nonce")
+	u, err := url.Parse(pathAndQuery)
+	require.NoError(t, err)
+	return nonce, url.Values{"t": {u.Query().Get("t")}, "n": {m[1]}}
+}
+
 // signIn spends a sign-in link for role and sub and returns the session,
 // with the form token read from a page, as a browser would.
 func (b *testBundle) signIn(t *testing.T, role, sub string) signedIn {
 	t.Helper()
-	p := b.loginPath(t, role, sub)
-	u, err := url.Parse(p)
-	require.NoError(t, err)
-	r := b.do(t, http.MethodPost, "/console/login", nil, url.Values{"t": {u.Query().Get("t")}})
+	nonce, form := b.openLink(t, b.loginPath(t, role, sub))
+	r := b.do(t, http.MethodPost, "/console/login", nonce, form)
 	require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
 	var ck *http.Cookie
 	for _, c := range r.Cookies {

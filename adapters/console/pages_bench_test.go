@@ -97,9 +97,17 @@ func benchSignIn(tb testing.TB, e http.Handler, keys httpapi.Keys, role, sub str
 	require.NoError(tb, err)
 	u, err := url.Parse(link)
 	require.NoError(tb, err)
+	page := httptest.NewRecorder()
+	e.ServeHTTP(page, httptest.NewRequest(http.MethodGet, u.RequestURI(), nil))
+	require.Equal(tb, http.StatusOK, page.Code)
+	m := nonceField.FindStringSubmatch(page.Body.String())
+	require.NotNil(tb, m)
 	req := httptest.NewRequest(http.MethodPost, "/console/login", nil)
-	req.PostForm = url.Values{"t": {u.Query().Get("t")}}
+	req.PostForm = url.Values{"t": {u.Query().Get("t")}, "n": {m[1]}}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range page.Result().Cookies() {
+		req.AddCookie(c)
+	}
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
 	require.Equal(tb, http.StatusSeeOther, rec.Code, rec.Body.String())

@@ -475,9 +475,8 @@ func TestSellerStatement(t *testing.T) {
 // the test does not depend on the role's own start page.
 func (b *testBundle) signInOn(t *testing.T, role, sub, page string) signedIn {
 	t.Helper()
-	u, err := url.Parse(b.loginPath(t, role, sub))
-	require.NoError(t, err)
-	r := b.do(t, http.MethodPost, "/console/login", nil, url.Values{"t": {u.Query().Get("t")}})
+	nonce, form := b.openLink(t, b.loginPath(t, role, sub))
+	r := b.do(t, http.MethodPost, "/console/login", nonce, form)
 	require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
 	var ck *http.Cookie
 	for _, c := range r.Cookies {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +110,9 @@ func TestServeSignsInToTheConsole(t *testing.T) {
 	link := strings.TrimSpace(out.String())
 	require.True(t, strings.HasPrefix(link, "http://"+addr+"/console/login?t="), link)
 
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(link)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
@@ -118,7 +122,9 @@ func TestServeSignsInToTheConsole(t *testing.T) {
 
 	u, err := url.Parse(link)
 	require.NoError(t, err)
-	resp, err = client.PostForm("http://"+addr+"/console/login", url.Values{"t": {u.Query().Get("t")}})
+	nonce := regexp.MustCompile(`name="n" value="([^"]+)"`).FindStringSubmatch(string(body))
+	require.NotNil(t, nonce, "the sign-in form has no nonce")
+	resp, err = client.PostForm("http://"+addr+"/console/login", url.Values{"t": {u.Query().Get("t")}, "n": {nonce[1]}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
