@@ -210,6 +210,9 @@ func newChaosRig(t *testing.T, name string, opts chaosOptions) *chaosRig {
 		r.env["STRIPE_API_KEY"] = "sk_test_123"
 		r.env["STRIPE_API_BASE"] = r.stripe.url()
 		r.env["CLAIMSD_STRIPE_TIMEOUT"] = "2s"
+		// Paced well above the load, so steps fail from the faults, not
+		// from waiting their turn past the step's budget.
+		r.env["CLAIMSD_STRIPE_RATE"] = "200"
 	}
 
 	r.apiAddr = freeAddr(t)
