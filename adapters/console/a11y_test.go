@@ -1,0 +1,243 @@
+package console_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+)
+
+// TestPagesAreAccessible renders every page of every role with real data
+// and checks the markup a screen reader and a keyboard depend on: a
+// language, one main landmark and one h1, headings that do not skip a
+// level, a label for every form control, a name for every link, button
+// and chart, header cells in every table, and no id used twice.
+func TestPagesAreAccessible(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	shopper := b.name("shp_a11y")
+	closed := b.fileClaim(t, "sel_a11y", shopper, 3000)
+	review := b.reviewClaim(t, "sel_a11y")
+	sellerID := b.name("sel_a11y")
+	pages := []struct{ role, sub, path string }{
+		{"", "", "/console/signin"},
+		{"", "", b.loginPath(t, "agent", "ana")},
+		{"agent", "ana", "/console/queue"},
+		{"agent", "ana", "/console/claims/" + review},
+		{"agent", "ana", "/console/claims/" + closed},
+		{"finance", "fin", "/console/finance"},
+		{"finance", "fin", "/console/finance/chargebacks"},
+		{"finance", "fin", "/console/finance/sellers/" + sellerID + "/statement"},
+		{"finance", "fin", "/console/finance/reconciliations"},
+		{"finance", "fin", "/console/finance/trial-balance"},
+		{"seller", sellerID, "/console/seller"},
+		{"seller", sellerID, "/console/seller/claims/" + closed},
+		{"seller", sellerID, "/console/seller/statement"},
+		{"shopper", shopper, "/app/claims"},
+		{"shopper", shopper, "/app/claims/new"},
+		{"shopper", shopper, "/app/claims/" + closed},
+		{"shopper", shopper, "/console/queue"}, // the 403 page
+		{"agent", "ana", "/console/nothing"},   // the 404 page
+	}
+	for _, p := range pages {
+		var cookie *http.Cookie
+		if p.role != "" {
+			cookie = b.signIn(t, p.role, p.sub).cookie
+		}
+		r := b.do(t, http.MethodGet, p.path, cookie, nil)
+		want := http.StatusOK
+		switch p.path {
+		case "/console/queue":
+			if p.role == "shopper" {
+				want = http.StatusForbidden
+			}
+		case "/console/nothing":
+			want = http.StatusNotFound
+		}
+		require.Equal(t, want, r.Code, "%s as %s", p.path, p.role)
+		require.Contains(t, r.Header.Get("Content-Type"), "text/html", p.path)
+		doc, err := html.Parse(strings.NewReader(r.Body))
+		require.NoError(t, err, p.path)
+		for _, problem := range accessibilityProblems(doc) {
+			t.Errorf("%s as %s: %s", p.path, p.role, problem)
+		}
+	}
+}
+
+// accessibilityProblems lists what is wrong with doc's markup.
+func accessibilityProblems(doc *html.Node) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	attr := func(n *html.Node, key string) (string, bool) {
+		for _, a := range n.Attr {
+			if a.Key == key {
+				return a.Val, true
+			}
+		}
+		return "", false
+	}
+	var text func(n *html.Node) string
+	text = func(n *html.Node) string {
+		if n.Type == html.TextNode {
+			return n.Data
+		}
+		var sb strings.Builder
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			sb.WriteString(text(c))
+		}
+		return sb.String()
+	}
+	named := func(n *html.Node) bool {
+		if v, _ := attr(n, "aria-label"); strings.TrimSpace(v) != "" {
+			return true
+		}
+		if _, ok := attr(n, "aria-labelledby"); ok {
+			return true
+		}
+		return strings.TrimSpace(text(n)) != ""
+	}
+	var all []*html.Node
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			all = append(all, n)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+
+	ids, labelled := map[string]int{}, map[string]bool{}
+	var h1, mains int
+	last := 0
+	for _, n := range all {
+		if id, ok := attr(n, "id"); ok {
+			ids[id]++
+		}
+		if n.Data == "label" {
+			if f, ok := attr(n, "for"); ok {
+				labelled[f] = true
+			}
+		}
+	}
+	for id, count := range ids {
+		if count > 1 {
+			add("id %q is used %d times", id, count)
+		}
+	}
+	inLabel := func(n *html.Node) bool {
+		for p := n.Parent; p != nil; p = p.Parent {
+			if p.Type == html.ElementNode && p.Data == "label" {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range all {
+		switch n.Data {
+		case "html":
+			if lang, _ := attr(n, "lang"); lang == "" {
+				add("<html> has no lang")
+			}
+		case "main":
+			mains++
+		case "h1", "h2", "h3", "h4", "h5", "h6":
+			level := int(n.Data[1] - '0')
+			if level == 1 {
+				h1++
+			}
+			if last > 0 && level > last+1 {
+				add("<%s> %q follows an <h%d>: a level is skipped", n.Data, strings.TrimSpace(text(n)), last)
+			}
+			last = level
+		case "input", "select", "textarea":
+			typ, _ := attr(n, "type")
+			if typ == "hidden" || typ == "submit" || typ == "button" {
+				continue
+			}
+			id, _ := attr(n, "id")
+			_, aria := attr(n, "aria-label")
+			_, ariaBy := attr(n, "aria-labelledby")
+			if !(id != "" && labelled[id]) && !inLabel(n) && !aria && !ariaBy {
+				name, _ := attr(n, "name")
+				add("<%s name=%q> has no label", n.Data, name)
+			}
+		case "a":
+			if !named(n) {
+				href, _ := attr(n, "href")
+				add("link to %q has no text", href)
+			}
+		case "button":
+			if !named(n) {
+				add("a button has no text")
+			}
+		case "svg":
+			role, _ := attr(n, "role")
+			hidden, _ := attr(n, "aria-hidden")
+			if hidden == "true" {
+				continue
+			}
+			hasTitle := false
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == html.ElementNode && c.Data == "title" && strings.TrimSpace(text(c)) != "" {
+					hasTitle = true
+				}
+			}
+			_, aria := attr(n, "aria-label")
+			_, ariaBy := attr(n, "aria-labelledby")
+			if role != "img" || !(hasTitle || aria || ariaBy) {
+				add("a chart (<svg>) is not an image with a name")
+			}
+		case "table":
+			th := false
+			var find func(m *html.Node)
+			find = func(m *html.Node) {
+				if m.Type == html.ElementNode && m.Data == "th" {
+					th = true
+				}
+				for c := m.FirstChild; c != nil; c = c.NextSibling {
+					find(c)
+				}
+			}
+			find(n)
+			if !th {
+				add("a table has no header cells")
+			}
+		}
+	}
+	if mains != 1 {
+		add("%d <main> landmarks, want 1", mains)
+	}
+	if h1 != 1 {
+		add("%d <h1> headings, want 1", h1)
+	}
+	return problems
+}
+
+// TestAccessibilityChecksCatchProblems: the checker itself finds each
+// kind of problem in a page made to have them, and none in a clean one.
+func TestAccessibilityChecksCatchProblems(t *testing.T) {
+	t.Parallel()
+	bad := `<!doctype html><html><body><h1>A</h1><h1>B</h1><h3>skipped</h3>
+		<input name="q"><select name="s"></select><a href="/x"></a><button></button>
+		<svg><rect/></svg><table><tr><td>1</td></tr></table><p id="x"></p><p id="x"></p></body></html>`
+	doc, err := html.Parse(strings.NewReader(bad))
+	require.NoError(t, err)
+	got := strings.Join(accessibilityProblems(doc), "\n")
+	for _, want := range []string{"no lang", "a level is skipped", `<input name="q"> has no label`,
+		`<select name="s"> has no label`, `link to "/x" has no text`, "a button has no text",
+		"not an image with a name", "no header cells", `id "x" is used 2 times`, "0 <main>", "2 <h1>"} {
+		require.Contains(t, got, want)
+	}
+	good := `<!doctype html><html lang="en"><body><main><h1>A</h1><h2>B</h2>
+		<label for="q">Search</label><input id="q" name="q"><label>Kind <select name="s"></select></label>
+		<a href="/x">Next</a><button>Go</button><svg role="img"><title>Claims per day</title></svg>
+		<table><tr><th>Day</th></tr></table></main></body></html>`
+	doc, err = html.Parse(strings.NewReader(good))
+	require.NoError(t, err)
+	require.Empty(t, accessibilityProblems(doc))
+}
