@@ -59,3 +59,27 @@ func TestUseConsoleLoginRacedOnlyOneWins(t *testing.T) {
 	}
 	require.Equal(t, 1, won)
 }
+
+// TestUseConsoleLoginForgetsExpiredLinks: a sign-in deletes links more
+// than a day past their expiry, and keeps the rest.
+func TestUseConsoleLoginForgetsExpiredLinks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	old, recent := uniq("jti_old"), uniq("jti_recent")
+	for jti, expired := range map[string]time.Time{old: now.Add(-50 * time.Hour), recent: now.Add(-time.Hour)} {
+		_, err := store.DB().ExecContext(ctx, `INSERT INTO console_logins (jti, role, subject, used_at, expires_at)
+			VALUES ($1, 'agent', 'ana', $2, $2)`, jti, expired)
+		require.NoError(t, err)
+	}
+
+	first, err := store.UseConsoleLogin(ctx, uniq("jti_new"), "agent", "ana", now.Add(15*time.Minute), now)
+	require.NoError(t, err)
+	require.True(t, first)
+	count := func(jti string) int {
+		var n int
+		require.NoError(t, store.DB().QueryRowContext(ctx, `SELECT count(*) FROM console_logins WHERE jti = $1`, jti).Scan(&n))
+		return n
+	}
+	require.Zero(t, count(old), "a link two days past its expiry is forgotten")
+	require.Equal(t, 1, count(recent), "a link an hour past its expiry is kept")
+}
