@@ -118,7 +118,7 @@ func (c *console) queuePage(ec echo.Context) error {
 		default:
 			n, ok := parseMajor(s, f.Currency)
 			if !ok {
-				fail(k, fmt.Sprintf("must be an amount in %s such as 150 or 150.00", f.Currency))
+				fail(k, fmt.Sprintf("must be an amount in %s such as %s", f.Currency, amountExample(f.Currency)))
 				continue
 			}
 			if k == "min_amount" {

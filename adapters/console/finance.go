@@ -618,7 +618,7 @@ func (c *console) finRecoveryPost(ec echo.Context) error {
 		n, ok := parseMajor(form.Values["amount"], cur)
 		switch {
 		case !ok:
-			form.Errors["amount"] = fmt.Sprintf("Amount must be an amount in %s such as 150 or 150.00", cur)
+			form.Errors["amount"] = fmt.Sprintf("Amount must be an amount in %s such as %s", cur, amountExample(cur))
 		case n == 0:
 			form.Errors["amount"] = "Amount must be more than zero"
 		default:

@@ -422,7 +422,8 @@ func TestFinanceRecoveryBadInputChangesNothing(t *testing.T) {
 		says   string
 	}{
 		{"no amount", url.Values{"amount": {""}}, 422, "recovery-amount", "Amount is required"},
-		{"not a number", url.Values{"amount": {"ten"}}, 422, "recovery-amount", "Amount must be an amount in EUR such as 150 or 150.00"},
+		{"not a number", url.Values{"amount": {"ten"}}, 422, "recovery-amount", "Amount must be an amount in EUR such as 150.00"},
+		{"decimals in yen", url.Values{"amount": {"1.50"}, "currency": {"JPY"}}, 422, "recovery-amount", "Amount must be an amount in JPY such as 150<"},
 		{"too many decimals", url.Values{"amount": {"1.234"}}, 422, "recovery-amount", "Amount must be an amount in EUR"},
 		{"negative", url.Values{"amount": {"-5"}}, 422, "recovery-amount", "Amount must be an amount in EUR"},
 		{"zero", url.Values{"amount": {"0.00"}}, 422, "recovery-amount", "Amount must be more than zero"},

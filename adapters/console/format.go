@@ -166,3 +166,12 @@ func parseMajor(s string, cur money.Currency) (int64, bool) {
 	}
 	return n, true
 }
+
+// amountExample is an amount as it is typed in cur's main unit: "150"
+// for JPY, "150.00" for EUR, "150.000" for KWD.
+func amountExample(cur money.Currency) string {
+	if e := cur.Exponent(); e > 0 {
+		return "150." + strings.Repeat("0", e)
+	}
+	return "150"
+}
