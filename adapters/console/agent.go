@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,7 +138,7 @@ func (c *console) queuePage(ec echo.Context) error {
 		f.Limit = n
 	}
 	if s := q.Get("cursor"); s != "" {
-		cur, ok := parseQueueCursor(s)
+		cur, ok := claimflow.ParseQueueCursor(s)
 		if !ok {
 			fail("cursor", "is not a page this console made; start from the first page")
 		}
@@ -165,7 +164,7 @@ func (c *console) queuePage(ec echo.Context) error {
 		if q.Get("limit") != "" {
 			v.Set("limit", q.Get("limit"))
 		}
-		v.Set("cursor", queueCursor(*next))
+		v.Set("cursor", next.String())
 		d.NextURL = "/console/queue?" + v.Encode()
 	}
 	return c.render(ec, http.StatusOK, "queue", pageData{Title: "Review queue", Data: d})
@@ -189,23 +188,6 @@ func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 		row.Waiting = "The decision sent the claim to a person."
 	}
 	return row
-}
-
-func queueCursor(q claimflow.QueueCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(q.Deadline.UnixMicro(), 10) + "|" + q.ID))
-}
-
-func parseQueueCursor(s string) (claimflow.QueueCursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return claimflow.QueueCursor{}, false
-	}
-	us, id, ok := strings.Cut(string(b), "|")
-	n, err := strconv.ParseInt(us, 10, 64)
-	if !ok || err != nil || validation.CheckID("cursor", id) != nil {
-		return claimflow.QueueCursor{}, false
-	}
-	return claimflow.QueueCursor{Deadline: time.UnixMicro(n).UTC(), ID: id}, true
 }
 
 // ---- one claim ----

@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -79,7 +77,7 @@ func (a *api) getReviewQueue(c echo.Context) error {
 		return err
 	}
 	if s := c.QueryParam("cursor"); s != "" {
-		cur, ok := parseQueueCursor(s)
+		cur, ok := claimflow.ParseQueueCursor(s)
 		if !ok {
 			return newError(http.StatusBadRequest, "invalid_cursor", "is not a cursor this API returned", "cursor")
 		}
@@ -95,7 +93,7 @@ func (a *api) getReviewQueue(c echo.Context) error {
 		out.Data = append(out.Data, newQueueRow(r, now))
 	}
 	if next != nil {
-		s := queueCursor(*next)
+		s := next.String()
 		out.NextCursor = &s
 	}
 	return c.JSON(http.StatusOK, out)
@@ -134,21 +132,4 @@ func queryAmount(c echo.Context, name string) (*int64, error) {
 		return nil, newError(http.StatusBadRequest, "invalid_amount", "must be a whole, non-negative number of minor units", name)
 	}
 	return &n, nil
-}
-
-func queueCursor(q claimflow.QueueCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(q.Deadline.UnixMicro(), 10) + "|" + q.ID))
-}
-
-func parseQueueCursor(s string) (claimflow.QueueCursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return claimflow.QueueCursor{}, false
-	}
-	us, id, ok := strings.Cut(string(b), "|")
-	n, err := strconv.ParseInt(us, 10, 64)
-	if !ok || err != nil || validation.CheckID("cursor", id) != nil {
-		return claimflow.QueueCursor{}, false
-	}
-	return claimflow.QueueCursor{Deadline: time.UnixMicro(n).UTC(), ID: id}, true
 }

@@ -135,3 +135,15 @@ func TestGetHidesOthersClaims(t *testing.T) {
 	_, err = svc.Get(ctx, claimflow.Viewer{Role: "agent", Subject: "ana"}, rec.Claim.ID())
 	require.NoError(t, err)
 }
+
+func TestQueueCursorRoundTrips(t *testing.T) {
+	t.Parallel()
+	c := claimflow.QueueCursor{Deadline: time.Date(2026, 11, 27, 12, 0, 0, 123000, time.UTC), ID: "clm_1"}
+	got, ok := claimflow.ParseQueueCursor(c.String())
+	require.True(t, ok)
+	require.Equal(t, c, got)
+	for _, bad := range []string{"", "***", "bm90LWEtY3Vyc29y", c.String() + "x"} {
+		_, ok := claimflow.ParseQueueCursor(bad)
+		require.False(t, ok, bad)
+	}
+}
