@@ -88,7 +88,12 @@ var installChromium = sync.OnceValue(func() error {
 
 func newBrowserHarness(t *testing.T) *browserHarness {
 	t.Helper()
-	b := setup(t)
+	return startBrowser(t, setup(t))
+}
+
+// startBrowser serves b's router and starts a headless Chromium for it.
+func startBrowser(t *testing.T, b *testBundle) *browserHarness {
+	t.Helper()
 	srv := httptest.NewServer(b.e)
 	t.Cleanup(srv.Close)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),

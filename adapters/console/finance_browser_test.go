@@ -6,7 +6,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -28,27 +27,7 @@ import (
 func newFinanceBrowser(t *testing.T) (*browserHarness, *financeBundle) {
 	t.Helper()
 	fb := setupFinance(t, utcToday().Add(9*time.Hour))
-	srv := httptest.NewServer(fb.e)
-	t.Cleanup(srv.Close)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	require.NoError(t, chromedp.Do(browser), "start Chromium")
-	return &browserHarness{testBundle: fb.testBundle, url: srv.URL, browser: browser}, fb
+	return startBrowser(t, fb.testBundle), fb
 }
 
 // download GETs href as the browser's signed-in person would: with the
