@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/claim"
-	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/finance"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
@@ -178,10 +177,12 @@ func sellerTimeLeft(t, now time.Time) string {
 
 // ---- one claim, as its seller sees it ----
 
-// sellerClaimView is a claim as the API shows it to its seller: no
-// shopper id, no evidence links (only what kind of evidence there is), no
-// decision facts, no shopper explanation. Templates get only this, never
-// the claim itself, so nothing else can slip onto the page.
+// sellerClaimView is a claim as claimflow's visibility rule lets its
+// seller see it, as the API shows it: no shopper id, no evidence links
+// (only what kind of evidence there is), no decision facts, reasons or
+// tier, no reason for a failed refund; the outcome is explained in words
+// written for sellers. Templates get only this, never the claim itself,
+// so nothing else can slip onto the page.
 type sellerClaimView struct {
 	ID, OrderID, Status, Reason, Description string
 	Amount                                   money.Money
@@ -190,11 +191,9 @@ type sellerClaimView struct {
 	Items                                    []claim.Item
 	EvidenceKinds                            []fact // kind, how many
 	Outcome, PolicyVersion                   string
-	Reasons                                  []decision.Reason
 	DecidedAt                                time.Time
-	Rejection                                string
-	Refunded                                 time.Time
-	RefundFailed                             string
+	// Summary and WhatHelps are claimflow.ExplainToSeller's.
+	Summary, WhatHelps string
 }
 
 // sellerChargeView is the charge of the claim to its seller.
@@ -222,10 +221,8 @@ type sellerClaimData struct {
 	Claim    sellerClaimView
 	Charge   *sellerChargeView // nil until the seller is charged
 	Timeline []eventView
-	// CanContest: the form is shown; otherwise Standing says where the
-	// charge stands and why there is no form.
+	// CanContest: the form is shown.
 	CanContest bool
-	Standing   string
 	Form       formState
 	Evidence   []sellerEvidenceRow
 	Kinds      []option
@@ -268,28 +265,29 @@ func (c *console) loadSellerClaim(ec echo.Context) (*sellerClaimData, error) {
 		return nil, err
 	}
 	now := c.Claims.Now()
-	d := &sellerClaimData{Claim: newSellerClaimView(rec), Form: newFormState(), Kinds: sellerEvidenceKinds}
+	d := &sellerClaimData{Claim: newSellerClaimView(rec, now), Form: newFormState(), Kinds: sellerEvidenceKinds}
 	for _, ev := range evs {
-		d.Timeline = append(d.Timeline, newEventView(sellerEvent(ev, v)))
+		if ev, ok := v.Event(ev); ok {
+			d.Timeline = append(d.Timeline, newEventView(ev))
+		}
 	}
 	cb := rec.Claim.Chargeback()
 	if cb.Status != claim.ChargebackNone {
 		d.Charge = newSellerChargeView(rec.Claim, cb, now)
 	}
 	d.CanContest = sellerContestable(cb, now)
-	d.Standing = chargeStanding(rec.Claim, cb, now)
 	d.Evidence = sellerEvidenceRows(d.Form)
 	return d, nil
 }
 
-func newSellerClaimView(r claimflow.Record) sellerClaimView {
+func newSellerClaimView(r claimflow.Record, now time.Time) sellerClaimView {
 	cl := r.Claim
+	ex := claimflow.ExplainToSeller(r, now)
 	v := sellerClaimView{
 		ID: cl.ID(), OrderID: cl.OrderID(), Status: cl.Status().String(), Reason: cl.Reason().String(),
 		Description: cl.Description(), Amount: cl.Amount(), Version: cl.Version(), Created: cl.CreatedAt(),
 		Items: cl.Items(), Outcome: r.Decision.Outcome.String(), PolicyVersion: r.Decision.PolicyVersion,
-		Reasons: r.Decision.Reasons, DecidedAt: r.DecidedAt, Rejection: cl.Rejection().Text(),
-		Refunded: cl.Refund().At, RefundFailed: cl.Failure().Reason,
+		DecidedAt: r.DecidedAt, Summary: ex.Summary, WhatHelps: ex.WhatHelps,
 	}
 	counts := map[string]int{}
 	var kinds []string
@@ -320,57 +318,6 @@ func newSellerChargeView(cl *claim.Claim, cb claim.Chargeback, now time.Time) *s
 		}
 	}
 	return v
-}
-
-// chargeStanding says, in a sentence, where the charge stands and why there is
-// no contest form (empty while the seller may contest).
-func chargeStanding(cl *claim.Claim, cb claim.Chargeback, now time.Time) string {
-	switch cb.Status {
-	case claim.ChargebackNone:
-		switch cl.Status() {
-		case claim.StatusRejected:
-			return "The claim was rejected, so you are not charged for it."
-		case claim.StatusRefundFailed:
-			return "The shopper's refund failed, so you are not charged for it."
-		}
-		return "You have not been charged for this claim. If the shopper is refunded, the amount is charged to you and you may contest it for a limited time."
-	case claim.ChargebackOpen:
-		if sellerContestable(cb, now) {
-			return ""
-		}
-		return "The window to contest this charge closed on " + formatWhen(cb.ContestBy) + ". The charge stands and becomes final."
-	case claim.ChargebackContested:
-		return "You contested this charge on " + formatWhen(cb.Contest.At) + ". An agent will settle it; until then it stays on your balance."
-	case claim.ChargebackUpheld:
-		return "An agent upheld the charge after your contest: it stays on your balance."
-	case claim.ChargebackReversed:
-		return "An agent reversed the charge after your contest: it was taken off your balance."
-	case claim.ChargebackFinal:
-		return "You did not contest within the window, which closed on " + formatWhen(cb.ContestBy) + ". The charge is final."
-	case claim.ChargebackWaived:
-		return "The platform took the charge off your balance and bears the cost itself."
-	case claim.ChargebackVoided:
-		return "The shopper's refund failed after all, so the charge was cancelled."
-	}
-	return "The charge is " + words(cb.Status.String()) + "."
-}
-
-// sellerEvent is a timeline event as a seller may see it, as the API's
-// timeline shows it to them (httpapi's newEventDTO): the
-// shopper's and agents' events without who they are, their notes or
-// data; the seller's own and the system's in full; on the chargeback,
-// the agent's note (it is addressed to the seller) but not their name.
-func sellerEvent(ev claim.Event, v claimflow.Viewer) claim.Event {
-	chargeback := strings.HasPrefix(ev.Type, "chargeback_") || strings.HasPrefix(ev.Type, "contest_")
-	self := ev.Actor.Kind == v.Role && ev.Actor.ID == v.Subject
-	switch {
-	case self, ev.Actor.Kind == claim.SystemActor.Kind:
-	case chargeback:
-		ev.Actor.ID = ""
-	default:
-		ev.Actor.ID, ev.Note, ev.Data = "", "", nil
-	}
-	return ev
 }
 
 // sellerEvidenceRows are the contest form's evidence lines as typed.

@@ -54,7 +54,7 @@ func TestBrowserSellerContestsACharge(t *testing.T) {
 	require.Contains(t, text(t, seller, `p.notice`), "Your contest is recorded")
 	charge := text(t, seller, `#charge`)
 	require.Contains(t, charge, "contested")
-	require.Contains(t, charge, "You contested this charge on")
+	require.Contains(t, text(t, seller, `.seller-standing`), "You contested the charge of")
 	require.Contains(t, charge, "https://docs.example/invoice-2291.pdf")
 	require.Contains(t, text(t, seller, `#timeline`), "chargeback contested")
 	n, err := chromedp.Run(seller, chromedp.Evaluate[int](`document.querySelectorAll('form[action$="/contest"]').length`))

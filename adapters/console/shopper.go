@@ -523,6 +523,10 @@ func (c *console) appClaimPage(ec echo.Context) error {
 			formatMoney(cl.Amount()), shortDate(ref.At), ref.ID)
 	}
 	for _, ev := range evs {
+		ev, seen := v.Event(ev)
+		if !seen {
+			continue
+		}
 		if text, ok := appEventText(ev); ok {
 			d.Timeline = append(d.Timeline, appEvent{Text: text, At: ev.At})
 		}
@@ -570,13 +574,10 @@ func appStatusLabel(st claim.Status) string {
 	return words(st.String())
 }
 
-// appEventText tells a timeline event in plain words; ok is false for
-// what the shopper does not see: the seller's charge and its contest,
-// as in the API, and who at the platform acted or what they noted.
+// appEventText tells a timeline event the shopper may see (the caller
+// filters through claimflow's visibility rule, as the API does) in plain
+// words; ok is false for events that mean nothing to the shopper.
 func appEventText(ev claim.Event) (string, bool) {
-	if strings.HasPrefix(ev.Type, "chargeback_") || strings.HasPrefix(ev.Type, "contest_") {
-		return "", false
-	}
 	switch ev.Type {
 	case "submitted":
 		return "You filed the claim.", true

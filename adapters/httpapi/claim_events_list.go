@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -43,31 +42,18 @@ func (a *api) listClaimEvents(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// newEventDTO renders a timeline event for its viewer; ok is false for an
-// event the viewer does not see. Staff see everything. A shopper sees
-// neither the seller's chargeback nor who at the platform acted or what
-// they noted (the outcome's reason is on the claim). A seller sees
-// neither the shopper's identity nor the agents' notes, except on their
-// chargeback, which is addressed to them.
+// newEventDTO renders a timeline event for its viewer through claimflow's
+// one rule (Viewer.Event); ok is false for an event the viewer does not
+// see.
 func newEventDTO(seq int, ev claim.Event, v claimflow.Viewer) (eventDTO, bool) {
+	ev, ok := v.Event(ev)
+	if !ok {
+		return eventDTO{}, false
+	}
 	d := eventDTO{Seq: seq, Type: ev.Type, To: ev.To.String(), Actor: actorDTO{Kind: ev.Actor.Kind, ID: ev.Actor.ID},
 		Note: ev.Note, Data: ev.Data, At: ev.At}
 	if from := ev.From.String(); from != "" {
 		d.From = &from
-	}
-	if isStaff(v) {
-		return d, true
-	}
-	chargeback := strings.HasPrefix(ev.Type, "chargeback_") || strings.HasPrefix(ev.Type, "contest_")
-	self := ev.Actor.Kind == v.Role && ev.Actor.ID == v.Subject
-	switch {
-	case v.IsShopper() && chargeback:
-		return eventDTO{}, false
-	case self, ev.Actor.Kind == claim.SystemActor.Kind:
-	case v.IsSeller() && chargeback:
-		d.Actor.ID = ""
-	default:
-		d.Actor.ID, d.Note, d.Data = "", "", nil
 	}
 	return d, true
 }

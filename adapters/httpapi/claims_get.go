@@ -34,10 +34,12 @@ type factsDTO struct {
 }
 
 type decisionDTO struct {
-	Outcome       string      `json:"outcome"`
-	Reasons       []reasonDTO `json:"reasons"`
+	Outcome string `json:"outcome"`
+	// Reasons and Tier are written to the shopper and left out of a
+	// seller's view.
+	Reasons       []reasonDTO `json:"reasons,omitempty"`
 	PolicyVersion string      `json:"policy_version"`
-	Tier          string      `json:"tier"`
+	Tier          *string     `json:"tier,omitempty"`
 	DecidedAt     time.Time   `json:"decided_at"`
 	Facts         *factsDTO   `json:"facts,omitempty"`
 }
@@ -125,63 +127,73 @@ type claimResponse struct {
 
 // isStaff reports whether the viewer works for the platform and sees
 // every detail of a claim.
-func isStaff(v claimflow.Viewer) bool { return !v.IsShopper() && !v.IsSeller() }
+func isStaff(v claimflow.Viewer) bool { return v.IsStaff() }
 
-// newClaimResponse renders a claim for its viewer: a shopper does not see
-// the decision's facts (the seller's risk profile) nor the seller's
-// chargeback; a seller sees neither the shopper's identity nor their
-// evidence links, nor the facts.
+// newClaimResponse renders a claim for its viewer through claimflow's one
+// rule of who sees what (visibility.go), which the console follows too: a
+// shopper sees neither the decision's facts nor the seller's chargeback; a
+// seller sees the outcome and an explanation written for sellers, never
+// the shopper's identity, evidence links, tier, history or the reasons
+// written to the shopper.
 func newClaimResponse(r claimflow.Record, v claimflow.Viewer, now time.Time) claimResponse {
 	c := r.Claim
 	resp := claimResponse{
-		ID: c.ID(), OrderID: c.OrderID(), ShopperID: c.ShopperID(), SellerID: c.SellerID(),
+		ID: c.ID(), OrderID: c.OrderID(), SellerID: c.SellerID(),
 		Reason: c.Reason().String(), Status: c.Status().String(),
 		Amount: c.Amount().Amount(), Currency: c.Amount().Currency().String(),
 		Items: []claimItemDTO{}, Description: c.Description(), Evidence: []evidenceDTO{},
 		Decision: decisionDTO{
-			Outcome: r.Decision.Outcome.String(), Reasons: []reasonDTO{},
-			PolicyVersion: r.Decision.PolicyVersion, Tier: r.Decision.Tier, DecidedAt: r.DecidedAt,
+			Outcome: r.Decision.Outcome.String(), PolicyVersion: r.Decision.PolicyVersion, DecidedAt: r.DecidedAt,
 		},
 		Version: c.Version(), CreatedAt: c.CreatedAt(), UpdatedAt: c.UpdatedAt(),
+	}
+	if v.SeesShopper() {
+		resp.ShopperID = c.ShopperID()
 	}
 	if ref := c.Refund(); ref.ID != "" {
 		resp.Refund = &refundDTO{Provider: ref.Provider, ID: ref.ID, RefundedAt: ref.At}
 	}
-	if f := c.Failure(); f.Code != "" {
+	if f := c.Failure(); f.Code != "" && v.SeesRefundFailure() {
 		resp.Failure = &failureDTO{Code: f.Code, Reason: f.Reason}
 	}
 	for _, it := range c.Items() {
 		resp.Items = append(resp.Items, claimItemDTO{SKU: it.SKU, Quantity: it.Quantity})
 	}
 	for _, ev := range c.Evidence() {
-		resp.Evidence = append(resp.Evidence, evidenceDTO{Kind: ev.Kind, URL: ev.URL})
+		e := evidenceDTO{Kind: ev.Kind}
+		if v.SeesShopper() {
+			e.URL = ev.URL
+		}
+		resp.Evidence = append(resp.Evidence, e)
 	}
 	if d := c.ReviewDeadline(); !d.IsZero() {
 		resp.Review = &reviewDTO{Deadline: d, Overdue: c.ReviewDue(now), EscalatedAt: timePtr(c.EscalatedAt())}
 	}
 	if rr := c.Rejection(); rr.String() != "" {
 		resp.Rejection = &rejectionDTO{Code: rr.String(), Message: rr.Text(), WhatHelps: rr.Helps()}
-	}
-	if !v.IsSeller() {
-		ex := claimflow.Explain(r)
-		resp.Explanation = &explanationDTO{Summary: ex.Summary}
-		if ex.WhatHelps != "" {
-			resp.Explanation.WhatHelps = &ex.WhatHelps
+		if v.IsSeller() {
+			resp.Rejection.Message, resp.Rejection.WhatHelps = rr.SellerText(), ""
 		}
 	}
-	if cb := c.Chargeback(); cb.Status != claim.ChargebackNone && !v.IsShopper() {
+	ex := claimflow.Explain(r)
+	if v.IsSeller() {
+		ex = claimflow.ExplainToSeller(r, now)
+	}
+	resp.Explanation = &explanationDTO{Summary: ex.Summary}
+	if ex.WhatHelps != "" {
+		resp.Explanation.WhatHelps = &ex.WhatHelps
+	}
+	if cb := c.Chargeback(); cb.Status != claim.ChargebackNone && v.SeesChargeback() {
 		resp.Chargeback = newChargebackDTO(c, cb, v)
 	}
-	if v.IsSeller() {
-		resp.ShopperID = ""
-		for i := range resp.Evidence {
-			resp.Evidence[i].URL = ""
+	if v.SeesDecisionReasons() {
+		resp.Decision.Tier = &r.Decision.Tier
+		resp.Decision.Reasons = []reasonDTO{}
+		for _, rs := range r.Decision.Reasons {
+			resp.Decision.Reasons = append(resp.Decision.Reasons, reasonDTO{Code: rs.Code, Message: rs.Message})
 		}
 	}
-	for _, rs := range r.Decision.Reasons {
-		resp.Decision.Reasons = append(resp.Decision.Reasons, reasonDTO{Code: rs.Code, Message: rs.Message})
-	}
-	if isStaff(v) {
+	if v.SeesFacts() {
 		f := r.Facts
 		resp.Decision.Facts = &factsDTO{
 			ClaimReason: f.ClaimReason.String(), Amount: f.Amount.Amount(), OrderAmount: f.OrderAmount.Amount(),
@@ -220,7 +232,7 @@ func newChargebackDTO(c *claim.Claim, cb claim.Chargeback, v claimflow.Viewer) *
 	}
 	if !cb.ResolvedAt.IsZero() {
 		by := actorDTO{Kind: cb.ResolvedBy.Kind, ID: cb.ResolvedBy.ID}
-		if !isStaff(v) {
+		if !v.SeesResolver() {
 			by.ID = "" // sellers see that an agent decided, not who
 		}
 		d.Resolution = &resolutionDTO{By: by, At: cb.ResolvedAt, Note: cb.Note}

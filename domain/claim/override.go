@@ -121,33 +121,41 @@ func (c *Claim) ReviewDue(now time.Time) bool {
 }
 
 // RejectionReason is why an agent rejects a claim, with the sentence the
-// shopper reads and what evidence would change the outcome. Only the
-// package's variables and ParseRejectionReason produce one.
-type RejectionReason struct{ slug, text, helps string }
+// shopper reads, what evidence would change the outcome, and the sentence
+// the seller reads. Only the package's variables and ParseRejectionReason
+// produce one.
+type RejectionReason struct{ slug, text, helps, seller string }
 
 // The reasons an agent may reject a claim for.
 var (
 	RejectInsufficientEvidence = RejectionReason{"insufficient_evidence",
 		"We could not confirm the problem from the evidence you sent.",
-		"Clear photos of the item, its labels and its packaging, or an independent report, would let us look again."}
+		"Clear photos of the item, its labels and its packaging, or an independent report, would let us look again.",
+		"The shopper's evidence did not confirm the problem."}
 	RejectItemAuthentic = RejectionReason{"item_authentic",
 		"Our review found the item to be genuine.",
-		"An authenticity report from the brand or an accredited authenticator that says otherwise would let us look again."}
+		"An authenticity report from the brand or an accredited authenticator that says otherwise would let us look again.",
+		"The review found the item to be genuine."}
 	RejectDamageNotShown = RejectionReason{"damage_not_shown",
 		"The photos do not show the damage or the difference described.",
-		"Photos that show the damage, or how the item differs from its listing, together with the packaging it came in, would let us look again."}
+		"Photos that show the damage, or how the item differs from its listing, together with the packaging it came in, would let us look again.",
+		"The shopper's photos did not show the damage or the difference described."}
 	RejectDeliveryConfirmed = RejectionReason{"delivery_confirmed",
 		"The carrier confirmed delivery to your address.",
-		"A statement from the carrier that the parcel was lost, or a police report for a stolen parcel, would let us look again."}
+		"A statement from the carrier that the parcel was lost, or a police report for a stolen parcel, would let us look again.",
+		"The carrier confirmed delivery to the shopper."}
 	RejectOutsidePolicy = RejectionReason{"outside_policy",
 		"The claim falls outside the marketplace's refund policy.",
-		"Proof that you reported the problem in time, such as earlier messages to the seller, would let us look again."}
+		"Proof that you reported the problem in time, such as earlier messages to the seller, would let us look again.",
+		"The claim falls outside the marketplace's refund policy."}
 	RejectDuplicate = RejectionReason{"duplicate",
 		"Another claim already covers these items.",
-		"Follow the other claim; if it does not cover what went wrong, file a new claim for the items it leaves out."}
+		"Follow the other claim; if it does not cover what went wrong, file a new claim for the items it leaves out.",
+		"Another claim already covers these items."}
 	RejectResolvedWithSeller = RejectionReason{"resolved_with_seller",
 		"The seller already resolved this with you (a replacement or a refund).",
-		"If the replacement or the seller's refund never arrived, tell us with the seller's messages and we will look again."}
+		"If the replacement or the seller's refund never arrived, tell us with the seller's messages and we will look again.",
+		"You had already resolved this with the shopper."}
 )
 
 // RejectionReasons lists every reason an agent may reject for.
@@ -175,3 +183,7 @@ func (r RejectionReason) Text() string { return r.text }
 
 // Helps says what evidence would change the outcome.
 func (r RejectionReason) Helps() string { return r.helps }
+
+// SellerText is the sentence the seller reads: the same finding, without
+// addressing the shopper.
+func (r RejectionReason) SellerText() string { return r.seller }

@@ -1,0 +1,196 @@
+package claimflow
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+)
+
+// This file is the one rule for what each viewer sees of a claim. The API
+// and the console both render a claim and its timeline through it, so a
+// seller reads the same in both.
+//
+// Staff (agents, finance, administrators) see everything. A shopper sees
+// their own claim without the seller's charge, and timeline events
+// without who at the platform acted or what they noted. A seller sees the
+// claim against them with its outcome and a sentence written for sellers,
+// never the shopper's identity, evidence links, trust tier or history,
+// nor the decision's reasons (they are written to the shopper, from the
+// shopper's history), nor why the shopper's refund failed (it can reveal
+// the shopper's payment method).
+
+// IsStaff reports whether the viewer works for the platform and sees every
+// detail of a claim.
+func (v Viewer) IsStaff() bool { return !v.IsShopper() && !v.IsSeller() }
+
+// SeesDecisionReasons reports whether the viewer sees the decision's
+// reasons and the shopper's trust tier. Sellers do not: the reasons are
+// written to the shopper and some tell the shopper's history ("You have
+// filed 4 other claims in the last 90 days").
+func (v Viewer) SeesDecisionReasons() bool { return !v.IsSeller() }
+
+// SeesFacts reports whether the viewer sees the facts a decision used:
+// the seller's risk profile and the shopper's history. Staff only.
+func (v Viewer) SeesFacts() bool { return v.IsStaff() }
+
+// SeesShopper reports whether the viewer sees who filed the claim and the
+// links to the shopper's evidence.
+func (v Viewer) SeesShopper() bool { return !v.IsSeller() }
+
+// SeesChargeback reports whether the viewer sees the seller's charge.
+func (v Viewer) SeesChargeback() bool { return !v.IsShopper() }
+
+// SeesRefundFailure reports whether the viewer sees why the shopper's
+// refund failed: the provider's words can name the shopper's card or bank.
+func (v Viewer) SeesRefundFailure() bool { return !v.IsSeller() }
+
+// SeesResolver reports whether the viewer sees which agent settled a
+// charge; others see only that an agent did.
+func (v Viewer) SeesResolver() bool { return v.IsStaff() }
+
+// Event returns the timeline event as the viewer may see it; ok is false
+// for an event the viewer does not see at all. A shopper does not see the
+// seller's chargeback. The viewer's own events and the system's are shown
+// in full, except that a seller never sees the decision's reason codes;
+// on the chargeback a seller sees the agent's note (it is addressed to
+// them) but not who wrote it; of anyone else's events only what happened
+// and when.
+func (v Viewer) Event(ev claim.Event) (claim.Event, bool) {
+	if v.IsStaff() {
+		return ev, true
+	}
+	chargeback := isChargebackEvent(ev.Type)
+	self := ev.Actor.Kind == v.Role && ev.Actor.ID == v.Subject
+	switch {
+	case v.IsShopper() && chargeback:
+		return claim.Event{}, false
+	case self, ev.Actor.Kind == claim.SystemActor.Kind:
+		if v.IsSeller() {
+			ev.Data = sellerEventData(ev.Data)
+		}
+	case v.IsSeller() && chargeback:
+		ev.Actor.ID = ""
+	default:
+		ev.Actor.ID, ev.Note, ev.Data = "", "", nil
+	}
+	return ev, true
+}
+
+// isChargebackEvent reports whether the event belongs to the seller's
+// charge rather than to the shopper's claim.
+func isChargebackEvent(eventType string) bool {
+	return strings.HasPrefix(eventType, "chargeback_") || strings.HasPrefix(eventType, "contest_")
+}
+
+// sellerEventData is an event's data without what a seller may not see:
+// the decision's reason codes and policy details name the shopper's
+// history.
+func sellerEventData(data map[string]any) map[string]any {
+	if data == nil {
+		return nil
+	}
+	out := make(map[string]any, len(data))
+	for k, val := range data {
+		switch k {
+		case "reasons", "tier", "rule":
+			continue
+		}
+		out[k] = val
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// ExplainToSeller is what the seller against whom a claim was filed reads
+// about it: what was decided, whether they are charged, and what they may
+// still do. It says nothing of the shopper beyond what they claimed.
+// WhatHelps says what backs a contest while the seller may still contest.
+func ExplainToSeller(r Record, now time.Time) Explanation {
+	c := r.Claim
+	amount := c.Amount().String()
+	cb := c.Chargeback()
+	switch c.Status() {
+	case claim.StatusSubmitted:
+		return Explanation{Summary: "The shopper filed this claim and it is being checked. You are not charged for it."}
+	case claim.StatusInReview:
+		return Explanation{Summary: "A person at the marketplace is reviewing this claim. You are not charged unless it is approved; you will see the outcome here."}
+	case claim.StatusApproved, claim.StatusRefundPending:
+		return Explanation{Summary: fmt.Sprintf("%s The shopper is being refunded %s; the same amount will be charged to you, and you may then contest the charge for a limited time.",
+			approvedHow(r.Decision), amount)}
+	case claim.StatusRefunded:
+		return Explanation{Summary: fmt.Sprintf("%s The shopper was refunded %s; the same amount is being charged to you, and you may then contest the charge for a limited time.",
+			approvedHow(r.Decision), amount)}
+	case claim.StatusRefundFailed:
+		return Explanation{Summary: "The claim was approved, but the shopper's refund has not gone through yet. You are not charged until it does."}
+	case claim.StatusRejected:
+		s := "The claim was rejected, so you are not charged for it."
+		if rr := c.Rejection(); rr != (claim.RejectionReason{}) {
+			s = "An agent rejected the claim: " + rr.SellerText() + " You are not charged for it."
+		}
+		return Explanation{Summary: s}
+	}
+	return explainCharge(c, cb, amount, now)
+}
+
+// explainCharge tells the seller where the charge of a refunded claim
+// stands.
+func explainCharge(c *claim.Claim, cb claim.Chargeback, amount string, now time.Time) Explanation {
+	switch cb.Status {
+	case claim.ChargebackOpen:
+		if now.Before(cb.ContestBy) {
+			return Explanation{
+				Summary: fmt.Sprintf("The shopper was refunded %s and the same amount was charged to you. If the claim is wrong, you may contest the charge until %s.",
+					amount, formatDeadline(cb.ContestBy)),
+				WhatHelps: contestHelps[c.Reason()],
+			}
+		}
+		return Explanation{Summary: fmt.Sprintf("You were charged %s for this claim. The window to contest it closed on %s; the charge stands and becomes final.",
+			amount, formatDeadline(cb.ContestBy))}
+	case claim.ChargebackContested:
+		at := cb.ContestBy
+		if cb.Contest != nil {
+			at = cb.Contest.At
+		}
+		return Explanation{Summary: fmt.Sprintf("You contested the charge of %s on %s. An agent will settle it; until then it stays on your balance.",
+			amount, formatDeadline(at))}
+	case claim.ChargebackUpheld:
+		return Explanation{Summary: fmt.Sprintf("An agent upheld the charge of %s after your contest: it stays on your balance.", amount)}
+	case claim.ChargebackReversed:
+		return Explanation{Summary: fmt.Sprintf("An agent reversed the charge of %s after your contest: it was taken off your balance.", amount)}
+	case claim.ChargebackFinal:
+		return Explanation{Summary: fmt.Sprintf("You were charged %s for this claim and did not contest it within the window, which closed on %s. The charge is final.",
+			amount, formatDeadline(cb.ContestBy))}
+	case claim.ChargebackWaived:
+		return Explanation{Summary: fmt.Sprintf("The marketplace took the charge of %s off your balance and bears the cost itself.", amount)}
+	case claim.ChargebackVoided:
+		return Explanation{Summary: "The shopper's refund did not go through after all, so the charge was cancelled."}
+	}
+	return Explanation{Summary: "This claim is " + strings.ReplaceAll(c.Status().String(), "_", " ") + "."}
+}
+
+// approvedHow says who approved a claim, in a seller's words.
+func approvedHow(d decision.Decision) string {
+	if d.Outcome == decision.OutcomeInstantRefund {
+		return "The claim was approved at once under the marketplace's fast-refund policy."
+	}
+	return "The claim was approved after review."
+}
+
+// contestHelps says what backs a seller's contest best, by the kind of
+// claim.
+var contestHelps = map[claim.Reason]string{
+	claim.ReasonCounterfeit:    "Invoices from your supplier, the brand's authorisation to sell, or photos of the item you shipped with its serial number help the agent settle your contest.",
+	claim.ReasonNotAsDescribed: "The listing as the shopper saw it and photos of the item you shipped help the agent settle your contest.",
+	claim.ReasonDamaged:        "Photos of the item and its packing before it left you, and the carrier's condition report, help the agent settle your contest.",
+	claim.ReasonNotReceived:    "The carrier's proof of delivery to the shopper's address, with a signature or a photo, helps the agent settle your contest.",
+}
+
+// formatDeadline writes an instant the way explanations do.
+func formatDeadline(t time.Time) string {
+	return t.UTC().Format("2 January 2006, 15:04 MST")
+}

@@ -1,0 +1,146 @@
+package claimflow_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+var (
+	staffViewer   = claimflow.Viewer{Role: "agent", Subject: "ana"}
+	shopperViewer = claimflow.Viewer{Role: "shopper", Subject: "shp_7"}
+	sellerViewer  = claimflow.Viewer{Role: "seller", Subject: stepSellerID}
+)
+
+func TestViewerEvent(t *testing.T) {
+	t.Parallel()
+	at := stepFiledAt
+	decided := claim.Event{Type: "decided", From: claim.StatusSubmitted, To: claim.StatusInReview, Actor: claim.SystemActor,
+		Data: map[string]any{"outcome": "manual_review", "reasons": []string{"frequent_claims"}, "policy_version": "p1"}, At: at}
+	submitted := claim.Event{Type: "submitted", To: claim.StatusSubmitted, Actor: claim.Actor{Kind: "shopper", ID: "shp_7"},
+		Data: map[string]any{"reason": "damaged"}, At: at}
+	override := claim.Event{Type: "override", From: claim.StatusInReview, To: claim.StatusApproved, Actor: claim.Actor{Kind: "agent", ID: "ana"},
+		Note: "Checked the photos.", Data: map[string]any{"action": "approve"}, At: at}
+	settled := claim.Event{Type: "contest_upheld", To: claim.StatusClosed, Actor: claim.Actor{Kind: "agent", ID: "ana"},
+		Note: "The invoice is not the brand's.", At: at}
+	contested := claim.Event{Type: "chargeback_contested", To: claim.StatusClosed, Actor: claim.Actor{Kind: "seller", ID: stepSellerID},
+		Data: map[string]any{"evidence": 1}, At: at}
+
+	tests := []struct {
+		name   string
+		viewer claimflow.Viewer
+		give   claim.Event
+		want   claim.Event
+		wantOK bool
+	}{
+		{"staff see the decision's codes", staffViewer, decided, decided, true},
+		{"the shopper sees their decision's codes", shopperViewer, decided, decided, true},
+		{"a seller sees the outcome, not the codes", sellerViewer, decided, claim.Event{Type: "decided", From: claim.StatusSubmitted, To: claim.StatusInReview,
+			Actor: claim.SystemActor, Data: map[string]any{"outcome": "manual_review", "policy_version": "p1"}, At: at}, true},
+		{"a seller does not see who filed, nor what", sellerViewer, submitted, claim.Event{Type: "submitted", To: claim.StatusSubmitted,
+			Actor: claim.Actor{Kind: "shopper"}, At: at}, true},
+		{"the shopper sees their own filing", shopperViewer, submitted, submitted, true},
+		{"the shopper sees that an agent acted, not who or the note", shopperViewer, override, claim.Event{Type: "override",
+			From: claim.StatusInReview, To: claim.StatusApproved, Actor: claim.Actor{Kind: "agent"}, At: at}, true},
+		{"the shopper does not see the seller's charge", shopperViewer, settled, claim.Event{}, false},
+		{"the shopper does not see the seller's contest", shopperViewer, contested, claim.Event{}, false},
+		{"a seller reads the settlement's note, not the agent", sellerViewer, settled, claim.Event{Type: "contest_upheld", To: claim.StatusClosed,
+			Actor: claim.Actor{Kind: "agent"}, Note: "The invoice is not the brand's.", At: at}, true},
+		{"a seller sees their own contest", sellerViewer, contested, contested, true},
+		{"another seller's contest is not theirs", claimflow.Viewer{Role: "seller", Subject: "sel_other"}, contested,
+			claim.Event{Type: "chargeback_contested", To: claim.StatusClosed, Actor: claim.Actor{Kind: "seller"}, Data: map[string]any{"evidence": 1}, At: at}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := tt.viewer.Event(tt.give)
+			require.Equal(t, tt.wantOK, ok)
+			require.Equal(t, tt.want, got)
+		})
+	}
+	// The rule never changes the event it was given.
+	require.Contains(t, decided.Data, "reasons")
+}
+
+func TestViewerSees(t *testing.T) {
+	t.Parallel()
+	type sees struct{ reasons, facts, shopper, chargeback, failure, resolver bool }
+	of := func(v claimflow.Viewer) sees {
+		return sees{v.SeesDecisionReasons(), v.SeesFacts(), v.SeesShopper(), v.SeesChargeback(), v.SeesRefundFailure(), v.SeesResolver()}
+	}
+	require.Equal(t, sees{true, true, true, true, true, true}, of(staffViewer))
+	require.Equal(t, sees{true, true, true, true, true, true}, of(claimflow.Viewer{Role: "finance", Subject: "fin"}))
+	require.Equal(t, sees{reasons: true, shopper: true, failure: true}, of(shopperViewer))
+	require.Equal(t, sees{chargeback: true}, of(sellerViewer))
+}
+
+func TestExplainToSeller(t *testing.T) {
+	t.Parallel()
+	now := stepFiledAt.Add(time.Hour)
+	contestBy := now.Add(72 * time.Hour)
+	charged := func(st claim.ChargebackStatus) func(p *claim.RehydrateParams) {
+		return func(p *claim.RehydrateParams) {
+			p.Chargeback = claim.Chargeback{Status: st, ChargedAt: now, ContestBy: contestBy}
+			if st == claim.ChargebackContested {
+				p.Chargeback.Contest = &claim.Contest{Statement: "genuine", At: now}
+			}
+		}
+	}
+	instant := decision.Decision{Outcome: decision.OutcomeInstantRefund}
+	tests := []struct {
+		name          string
+		give          *claim.Claim
+		giveDecision  decision.Decision
+		giveNow       time.Time
+		wantSummary   string
+		wantWhatHelps string
+	}{
+		{"submitted", storedClaim(claim.StatusSubmitted, nil), reviewDecision, now,
+			"The shopper filed this claim and it is being checked. You are not charged for it.", ""},
+		{"in review: nothing of the shopper's history", storedClaim(claim.StatusInReview, withDeadline(now.Add(time.Hour))), reviewDecision, now,
+			"A person at the marketplace is reviewing this claim. You are not charged unless it is approved; you will see the outcome here.", ""},
+		{"approved at once", storedClaim(claim.StatusApproved, nil), instant, now,
+			"The claim was approved at once under the marketplace's fast-refund policy. The shopper is being refunded 25.00 EUR; the same amount will be charged to you, and you may then contest the charge for a limited time.", ""},
+		{"approved after review, refunded", storedClaim(claim.StatusRefunded, withRefundAt(now)), reviewDecision, now,
+			"The claim was approved after review. The shopper was refunded 25.00 EUR; the same amount is being charged to you, and you may then contest the charge for a limited time.", ""},
+		{"refund failed: not why", storedClaim(claim.StatusRefundFailed, nil), instant, now,
+			"The claim was approved, but the shopper's refund has not gone through yet. You are not charged until it does.", ""},
+		{"rejected automatically", storedClaim(claim.StatusRejected, nil), rejectedFor(decision.CodeOutsideClaimWindow, lateMessage), now,
+			"The claim was rejected, so you are not charged for it.", ""},
+		{"rejected by an agent", storedClaim(claim.StatusRejected, withRejection(claim.RejectItemAuthentic)), reviewDecision, now,
+			"An agent rejected the claim: The review found the item to be genuine. You are not charged for it.", ""},
+		{"charged, window open", storedClaim(claim.StatusClosed, charged(claim.ChargebackOpen)), instant, now,
+			"The shopper was refunded 25.00 EUR and the same amount was charged to you. If the claim is wrong, you may contest the charge until 3 December 2026, 09:00 UTC.",
+			"Photos of the item and its packing before it left you, and the carrier's condition report, help the agent settle your contest."},
+		{"charged, window closed", storedClaim(claim.StatusClosed, charged(claim.ChargebackOpen)), instant, contestBy,
+			"You were charged 25.00 EUR for this claim. The window to contest it closed on 3 December 2026, 09:00 UTC; the charge stands and becomes final.", ""},
+		{"contested", storedClaim(claim.StatusClosed, charged(claim.ChargebackContested)), instant, now,
+			"You contested the charge of 25.00 EUR on 30 November 2026, 09:00 UTC. An agent will settle it; until then it stays on your balance.", ""},
+		{"upheld", storedClaim(claim.StatusClosed, charged(claim.ChargebackUpheld)), instant, now,
+			"An agent upheld the charge of 25.00 EUR after your contest: it stays on your balance.", ""},
+		{"reversed", storedClaim(claim.StatusClosed, charged(claim.ChargebackReversed)), instant, now,
+			"An agent reversed the charge of 25.00 EUR after your contest: it was taken off your balance.", ""},
+		{"final", storedClaim(claim.StatusClosed, charged(claim.ChargebackFinal)), instant, contestBy,
+			"You were charged 25.00 EUR for this claim and did not contest it within the window, which closed on 3 December 2026, 09:00 UTC. The charge is final.", ""},
+		{"waived", storedClaim(claim.StatusClosed, charged(claim.ChargebackWaived)), instant, now,
+			"The marketplace took the charge of 25.00 EUR off your balance and bears the cost itself.", ""},
+		{"voided", storedClaim(claim.StatusRefundFailed, charged(claim.ChargebackVoided)), instant, now,
+			"The claim was approved, but the shopper's refund has not gone through yet. You are not charged until it does.", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := claimflow.ExplainToSeller(claimflow.Record{Claim: tt.give, Decision: tt.giveDecision}, tt.giveNow)
+			require.Equal(t, tt.wantSummary, got.Summary)
+			require.Equal(t, tt.wantWhatHelps, got.WhatHelps)
+			for _, r := range tt.giveDecision.Reasons {
+				require.NotContains(t, got.Summary, r.Message, "the shopper's reasons are not the seller's")
+			}
+		})
+	}
+}
