@@ -125,10 +125,6 @@ type claimResponse struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
-// isStaff reports whether the viewer works for the platform and sees
-// every detail of a claim.
-func isStaff(v claimflow.Viewer) bool { return v.IsStaff() }
-
 // newClaimResponse renders a claim for its viewer through claimflow's one
 // rule of who sees what (visibility.go), which the console follows too: a
 // shopper sees neither the decision's facts nor the seller's chargeback; a
