@@ -100,7 +100,7 @@ func TestBadInput(t *testing.T) {
 			wantCode: 422, wantError: "invalid_quantity", wantField: "items[0].quantity"},
 		{name: "order: line total overflows", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body:     goodOrder(map[string]any{"items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1000000, "unit_amount": int64(1) << 60}}}),
-			wantCode: 422, wantError: "amount_overflow", wantField: "items[0].unit_amount"},
+			wantCode: 422, wantError: "amount_too_large", wantField: "items[0].unit_amount"},
 		{name: "order: wrong type in a list", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body:     goodOrder(map[string]any{"items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1, "unit_amount": 1000}, {"sku": "b", "name": "B", "quantity": "two", "unit_amount": 500}}}),
 			wantCode: 400, wantError: "invalid_type", wantField: "items[1].quantity"},
