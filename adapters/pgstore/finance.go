@@ -275,6 +275,7 @@ func (s *Store) TrialBalance(ctx context.Context, asOf time.Time) ([]financeflow
 			if err != nil {
 				return fmt.Errorf("account %s: %w", account, err)
 			}
+			// Both sums are at least zero, so their difference fits.
 			b.Account, b.Currency, b.Balance = ledger.Account(account), cur, b.Debits-b.Credits
 			out = append(out, b)
 		}
