@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/financeflow"
 )
 
 // amountBounds are the constraints migration 0008 adds, by table.
@@ -207,4 +209,78 @@ func TestMigrationOnAmountsAboveTheMaximum(t *testing.T) {
 	requireCheckViolation(t, err, "claims_amount_max")
 	_, err = l.st.DB().ExecContext(ctx, `UPDATE claims SET amount = $1 WHERE id = $2`, money.MaxAmount(money.MustCurrency("EUR")), l.claims[2])
 	require.NoError(t, err)
+}
+
+// TestSumsBeyondInt64 calls every store method that adds amounts up in
+// SQL on a database whose sums no longer fit in an int64: each reports
+// money.ErrOverflow, none answers a figure.
+func TestSumsBeyondInt64(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := newLegacy(t)
+	st := l.st
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{name: "seller balance", call: func() error {
+			_, err := st.Balances(ctx, ledger.SellerReceivable(l.sellerID))
+			return err
+		}},
+		{name: "trial balance", call: func() error {
+			_, err := st.TrialBalance(ctx, time.Time{})
+			return err
+		}},
+		{name: "statement opening", call: func() error {
+			return st.SellerStatement(ctx, l.sellerID, l.before, func([]money.Money) error {
+				t.Error("opening must not be called with a wrong balance")
+				return nil
+			}, func(financeflow.StatementEntry) error { return nil })
+		}},
+		{name: "recovery of one minor unit", call: func() error {
+			_, err := st.RecordRecovery(ctx, l.sellerID, func([]money.Money) (finance.Recovery, error) {
+				t.Error("build must not be called with a wrong balance")
+				return finance.Recovery{}, errors.New("called")
+			})
+			return err
+		}},
+		{name: "seller's claim history", call: func() error {
+			_, err := st.ClaimHistory(ctx, claimflow.HistoryFilter{SellerID: l.sellerID, Since: now.Add(-claimflow.HistoryWindow)})
+			return err
+		}},
+		{name: "shopper's history at intake", call: func() error {
+			_, err := st.SubmitClaim(ctx, l.orderID, l.buyer, now.Add(-claimflow.HistoryWindow), func(claimflow.Intake) (claimflow.Record, error) {
+				t.Error("decide must not be called with a wrong history")
+				return claimflow.Record{}, errors.New("called")
+			})
+			return err
+		}},
+		{name: "what other claims hold of the order", call: func() error {
+			_, err := st.AmendClaim(ctx, l.claims[2], func(*claim.Claim, money.Money) (claimflow.Effects, error) {
+				t.Error("the action must not be checked against a wrong refundable")
+				return claimflow.Effects{}, errors.New("called")
+			})
+			return err
+		}},
+		{name: "shopper's orders", call: func() error {
+			_, err := st.ShopperOrders(ctx, l.buyer, 10)
+			return err
+		}},
+		{name: "daily amounts", call: func() error {
+			_, err := st.Daily(ctx, l.postedIn)
+			return err
+		}},
+		{name: "ledger net of a claim", call: func() error {
+			_, _, err := st.ReconcileClaims(ctx, []string{"sandbox"}, l.postedIn, nil)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.call()
+			require.ErrorIs(t, err, money.ErrOverflow)
+			require.NotErrorIs(t, err, claimflow.ErrUnavailable)
+		})
+	}
 }
