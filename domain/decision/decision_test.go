@@ -432,8 +432,8 @@ func TestPolicyValidateRefusesLimitsAboveTheMaximum(t *testing.T) {
 	var ve *validation.Error
 	require.ErrorAs(t, err, &ve)
 	want := []string{
-		"recent_refund_limits.EUR: must be at most 1000000000000 minor units (10000000000.00 EUR)",
-		"tiers[0].raised_limits.EUR: must be at most 1000000000000 minor units (10000000000.00 EUR)",
+		"recent_refund_limits.EUR: must be at most 10000000000.00 EUR (1000000000000 minor units)",
+		"tiers[0].raised_limits.EUR: must be at most 10000000000.00 EUR (1000000000000 minor units)",
 	}
 	for _, w := range want {
 		require.Contains(t, err.Error(), w)

@@ -14,6 +14,6 @@ func CheckMaxAmount(field string, amount int64, cur money.Currency) *Error {
 	if amount <= money.MaxAmount(cur) {
 		return nil
 	}
-	return Newf(field, "amount_too_large", "must be at most %d minor units (%s), the largest amount the engine accepts",
-		money.MaxAmount(cur), money.Max(cur))
+	return Newf(field, "amount_too_large", "must be at most %s (%d minor units), the largest amount the engine accepts",
+		money.Max(cur), money.MaxAmount(cur))
 }
