@@ -37,7 +37,6 @@ func validated(t *testing.T, st *pgstore.Store) map[string]bool {
 	t.Helper()
 	rows, err := st.DB().Query(`SELECT conrelid::regclass::text, convalidated FROM pg_constraint WHERE conname LIKE '%\_amount\_max'`)
 	require.NoError(t, err)
-	defer rows.Close()
 	got := map[string]bool{}
 	for rows.Next() {
 		var table string
@@ -46,6 +45,7 @@ func validated(t *testing.T, st *pgstore.Store) map[string]bool {
 		got[table] = ok
 	}
 	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
 	return got
 }
 
