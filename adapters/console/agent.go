@@ -120,6 +120,10 @@ func (c *console) queuePage(ec echo.Context) error {
 				fail(k, fmt.Sprintf("must be an amount in %s such as %s", f.Currency, amountExample(f.Currency)))
 				continue
 			}
+			if err := validation.CheckMaxAmount(k, n, f.Currency); err != nil {
+				fail(k, err.Message)
+				continue
+			}
 			if k == "min_amount" {
 				f.MinAmount = &n
 			} else {

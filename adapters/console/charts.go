@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -66,7 +67,8 @@ func chartTicks(top int64) int64 {
 }
 
 // niceMax rounds v up to 1, 2 or 5 times a power of ten (at least 1), so
-// the axis reads in round steps.
+// the axis reads in round steps; a v so large that no such step above it
+// fits in an int64 is its own top.
 func niceMax(v int64) int64 {
 	if v <= 1 {
 		return 1
@@ -76,11 +78,24 @@ func niceMax(v int64) int64 {
 		p *= 10
 	}
 	for _, m := range []int64{1, 2, 5, 10} {
+		if p > math.MaxInt64/m {
+			break
+		}
 		if m*p >= v {
 			return m * p
 		}
 	}
-	return 10 * p
+	return v
+}
+
+// stack adds a bar onto the ones below it. Values are never negative; a
+// stack taller than int64 is drawn to the scale's top (the figures shown
+// come from checked totals, never from here).
+func stack(base, v int64) int64 {
+	if base > math.MaxInt64-v {
+		return math.MaxInt64
+	}
+	return base + v
 }
 
 // scaleMax is the top of the chart's scale.
@@ -94,7 +109,7 @@ func (c barChart) scaleMax() int64 {
 		for _, s := range c.Series {
 			v := s.value(i)
 			if c.Stacked {
-				sum += v
+				sum = stack(sum, v)
 			} else {
 				sum = max(sum, v)
 			}
@@ -167,8 +182,8 @@ func (c barChart) SVG() template.HTML {
 			v := s.value(i)
 			var x, yTop, yBottom float64
 			if c.Stacked {
-				x, yTop, yBottom = x0, y(stackBase+v), y(stackBase)
-				stackBase += v
+				x, yTop, yBottom = x0, y(stack(stackBase, v)), y(stackBase)
+				stackBase = stack(stackBase, v)
 			} else {
 				x, yTop, yBottom = x0+barW*float64(si), y(v), base
 			}

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/xml"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -63,9 +64,33 @@ func TestNiceMax(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ give, want int64 }{
 		{0, 1}, {1, 1}, {2, 2}, {3, 5}, {7, 10}, {10, 10}, {11, 20}, {99, 100}, {101, 200}, {450, 500}, {501, 1000}, {123456, 200000},
+		// Two days at the largest amount the engine accepts.
+		{2_000_000_000_000, 2_000_000_000_000}, {2_000_000_000_001, 5_000_000_000_000},
+		// Near the top of int64 no round step fits: the scale ends at the
+		// value rather than at a wrapped, negative one.
+		{5_000_000_000_000_000_000, 5_000_000_000_000_000_000},
+		{5_000_000_000_000_000_001, 5_000_000_000_000_000_001},
+		{math.MaxInt64, math.MaxInt64},
 	} {
 		require.Equal(t, tc.want, niceMax(tc.give), "niceMax(%d)", tc.give)
 	}
+}
+
+// TestChartOfHugeValues: bars near the top of int64, stacked beyond it,
+// are drawn within the chart, never from a wrapped scale.
+func TestChartOfHugeValues(t *testing.T) {
+	t.Parallel()
+	c := barChart{ID: "h", Labels: []string{"d1", "d2"}, Stacked: true,
+		Series: []barSeries{{Name: "a", Values: []int64{math.MaxInt64, 1}}, {Name: "b", Values: []int64{math.MaxInt64, 2}}}}
+	svg := string(c.SVG())
+	wellFormed(t, svg)
+	require.Contains(t, svg, `data-max="9223372036854775807"`)
+	for _, b := range barsOf(t, svg) {
+		require.GreaterOrEqual(t, b.Height, 0.0)
+		require.GreaterOrEqual(t, b.Y, float64(chartTop)-0.1)
+		require.LessOrEqual(t, b.Y+b.Height, chartTop+plotHeight+0.1)
+	}
+	require.NotContains(t, svg, ">-", "no negative figure on the axis")
 }
 
 func TestChartScalesBarsToTheLargest(t *testing.T) {

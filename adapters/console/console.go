@@ -35,6 +35,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
@@ -369,6 +370,11 @@ func (c *console) page(h echo.HandlerFunc) echo.HandlerFunc {
 		}
 		id := ec.Response().Header().Get(echo.HeaderXRequestID)
 		c.Logger.ErrorContext(ec.Request().Context(), "console page failed", "err", err, "path", ec.Path(), "request_id", id)
+		if errors.Is(err, money.ErrOverflow) {
+			// Only data stored before amounts were bounded gets here.
+			return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "A total is too large to show",
+				Data: errorData{Heading: "A total is too large to show", Message: "A total on this page is larger than the engine can express, so it is not shown rather than shown wrong. Give this reference to support.", Reference: id}})
+		}
 		return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "Something went wrong",
 			Data: errorData{Heading: "Something went wrong", Message: "Something went wrong on our side. Reload the page; if it keeps happening, give this reference to support.", Reference: id}})
 	}

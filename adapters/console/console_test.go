@@ -419,6 +419,8 @@ func TestQueueFiltersRefusedWithTheirField(t *testing.T) {
 		{"currency=EUR&min_amount=1.234", "q-min-amount", "Minimum amount must be an amount in EUR"},
 		{"currency=EUR&max_amount=-5", "q-max-amount", "Maximum amount must be an amount in EUR"},
 		{"currency=EUR&min_amount=20&max_amount=10", "q-min-amount", "Minimum amount must not be more than the maximum amount"},
+		{"currency=EUR&max_amount=10000000000.01", "q-max-amount", "Maximum amount must be at most 10000000000.00 EUR"},
+		{"currency=JPY&min_amount=999999999999999", "q-min-amount", "Minimum amount must be at most 1000000000000 JPY"},
 		{"cursor=nonsense", "", "Page is not a page this console made"},
 		{"limit=0", "", "Rows per page must be a whole number from 1 to 200"},
 	} {

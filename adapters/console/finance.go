@@ -277,11 +277,16 @@ func (c *console) financeOverview(ec echo.Context) error {
 			byCur[cur] = v
 			curs = append(curs, cur)
 		}
+		s := 0
 		switch a.Kind {
 		case ledger.KindRefund:
-			v[0][i] += a.Amount.Amount()
 		case ledger.KindSellerRecovery:
-			v[1][i] += a.Amount.Amount()
+			s = 1
+		default:
+			continue
+		}
+		if v[s][i], err = money.AddMinor(v[s][i], a.Amount.Amount()); err != nil {
+			return fmt.Errorf("finance overview: %s on %s in %s: %w", a.Kind, labels[i], cur, err)
 		}
 	}
 	slices.Sort(curs)
@@ -290,8 +295,12 @@ func (c *console) financeOverview(ec echo.Context) error {
 		currency := money.MustCurrency(cur)
 		var refunded, recovered int64
 		for i := range days {
-			refunded += v[0][i]
-			recovered += v[1][i]
+			if refunded, err = money.AddMinor(refunded, v[0][i]); err != nil {
+				return fmt.Errorf("finance overview: refunded in %s: %w", cur, err)
+			}
+			if recovered, err = money.AddMinor(recovered, v[1][i]); err != nil {
+				return fmt.Errorf("finance overview: recovered in %s: %w", cur, err)
+			}
 		}
 		d.Refunded = append(d.Refunded, money.Of(refunded, currency))
 		d.Recover = append(d.Recover, money.Of(recovered, currency))
@@ -924,7 +933,15 @@ func (c *console) finTrialBalancePage(ec echo.Context) error {
 		tc := &d.Currencies[i]
 		of := func(n int64) money.Money { return money.Of(n, r.Currency) }
 		tc.Rows = append(tc.Rows, finTrialRow{Account: r.Account, Debits: of(r.Debits), Credits: of(r.Credits), Balance: of(r.Balance)})
-		tc.Debits, tc.Credits = of(tc.Debits.Amount()+r.Debits), of(tc.Credits.Amount()+r.Credits)
+		debits, err := money.AddMinor(tc.Debits.Amount(), r.Debits)
+		if err != nil {
+			return fmt.Errorf("trial balance debits in %s: %w", r.Currency, err)
+		}
+		credits, err := money.AddMinor(tc.Credits.Amount(), r.Credits)
+		if err != nil {
+			return fmt.Errorf("trial balance credits in %s: %w", r.Currency, err)
+		}
+		tc.Debits, tc.Credits = of(debits), of(credits)
 	}
 	slices.SortFunc(d.Currencies, func(a, b finTrialCurrency) int { return strings.Compare(a.Currency.String(), b.Currency.String()) })
 	for i := range d.Currencies {

@@ -427,6 +427,8 @@ func TestFinanceRecoveryBadInputChangesNothing(t *testing.T) {
 		{"too many decimals", url.Values{"amount": {"1.234"}}, 422, "recovery-amount", "Amount must be an amount in EUR"},
 		{"negative", url.Values{"amount": {"-5"}}, 422, "recovery-amount", "Amount must be an amount in EUR"},
 		{"zero", url.Values{"amount": {"0.00"}}, 422, "recovery-amount", "Amount must be more than zero"},
+		{"above the maximum", url.Values{"amount": {"10000000000.01"}}, 422, "recovery-amount", "Amount must be at most 10000000000.00 EUR"},
+		{"the largest int64 in yen", url.Values{"amount": {"922337203685477"}, "currency": {"JPY"}}, 422, "recovery-amount", "Amount must be at most 1000000000000 JPY"},
 		{"bad currency", url.Values{"currency": {"XX"}}, 422, "recovery-currency", "Currency must be a currency code such as EUR"},
 		{"no method", url.Values{"method": {""}}, 422, "recovery-method", "Method is required"},
 		{"unknown method", url.Values{"method": {"barter"}}, 422, "recovery-method", "Method must be one of payout_netting"},

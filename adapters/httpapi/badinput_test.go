@@ -2,12 +2,16 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/domain/money"
 )
 
 // TestBadInput sends each kind of bad request and checks its status, code
@@ -65,6 +69,8 @@ func TestBadInput(t *testing.T) {
 		{name: "zero amount", body: claimBody(orderID, "amount", 0), wantCode: 422, wantError: "invalid_amount", wantField: "amount"},
 		{name: "negative amount", body: claimBody(orderID, "amount", -100), wantCode: 422, wantError: "invalid_amount", wantField: "amount"},
 		{name: "amount above what was paid", body: claimBody(orderID, "amount", 5001), wantCode: 422, wantError: "amount_exceeds_items", wantField: "amount"},
+		{name: "largest int64 amount", body: claimBody(orderID, "amount", int64(math.MaxInt64)), wantCode: 422, wantError: "amount_too_large", wantField: "amount"},
+		{name: "amount above the maximum", body: claimBody(orderID, "amount", maxAmount+1), wantCode: 422, wantError: "amount_too_large", wantField: "amount"},
 		{name: "unknown field", body: claimBody(orderID, "colour", "red"), wantCode: 400, wantError: "unknown_field", wantField: "colour"},
 		{name: "unknown reason", body: claimBody(orderID, "reason", "changed_my_mind"), wantCode: 422, wantError: "unknown_reason", wantField: "reason"},
 		{name: "missing description", body: claimBody(orderID, "description", ""), wantCode: 422, wantError: "required", wantField: "description"},
@@ -100,7 +106,19 @@ func TestBadInput(t *testing.T) {
 			wantCode: 422, wantError: "invalid_quantity", wantField: "items[0].quantity"},
 		{name: "order: line total overflows", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body:     goodOrder(map[string]any{"items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1000000, "unit_amount": int64(1) << 60}}}),
-			wantCode: 422, wantError: "amount_overflow", wantField: "items[0].unit_amount"},
+			wantCode: 422, wantError: "amount_too_large", wantField: "items[0].unit_amount"},
+		{name: "order: largest int64 amount", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"amount": int64(math.MaxInt64), "items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1, "unit_amount": int64(math.MaxInt64)}}}),
+			wantCode: 422, wantError: "amount_too_large", wantField: "amount"},
+		{name: "order: amount one above the maximum", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"amount": maxAmount + 1, "items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1, "unit_amount": maxAmount + 1}}}),
+			wantCode: 422, wantError: "amount_too_large", wantField: "amount"},
+		{name: "order: unit price above the maximum", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"amount": 1500, "items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1, "unit_amount": maxAmount + 1}}}),
+			wantCode: 422, wantError: "amount_too_large", wantField: "items[0].unit_amount"},
+		{name: "order: quantity × unit_amount above the maximum", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"amount": maxAmount, "items": []map[string]any{{"sku": "a", "name": "A", "quantity": 2, "unit_amount": maxAmount/2 + 1}}}),
+			wantCode: 422, wantError: "amount_too_large", wantField: "items[0].unit_amount"},
 		{name: "order: wrong type in a list", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body:     goodOrder(map[string]any{"items": []map[string]any{{"sku": "a", "name": "A", "quantity": 1, "unit_amount": 1000}, {"sku": "b", "name": "B", "quantity": "two", "unit_amount": 500}}}),
 			wantCode: 400, wantError: "invalid_type", wantField: "items[1].quantity"},
@@ -127,6 +145,17 @@ func TestBadInput(t *testing.T) {
 		{name: "list: bad status", method: http.MethodGet, path: "/v1/claims?status=lost", body: nil, wantCode: 400, wantError: "invalid_status", wantField: "status"},
 		{name: "list: bad cursor", method: http.MethodGet, path: "/v1/claims?cursor=not*base64", body: nil, wantCode: 400, wantError: "invalid_cursor", wantField: "cursor"},
 		{name: "list: bad date", method: http.MethodGet, path: "/v1/claims?created_from=monday", body: nil, wantCode: 400, wantError: "invalid_timestamp", wantField: "created_from"},
+
+		{name: "recovery: largest int64 amount", method: http.MethodPost, path: "/v1/finance/recoveries", token: b.token(t, "finance", "fin"),
+			body:    map[string]any{"seller_id": sellerID, "amount": int64(math.MaxInt64), "currency": "EUR", "method": "payment_received", "reference": "r_big"},
+			headers: []string{"Idempotency-Key", "rec-big-" + b.id}, wantCode: 422, wantError: "amount_too_large", wantField: "amount"},
+		{name: "recovery: amount above the maximum", method: http.MethodPost, path: "/v1/finance/recoveries", token: b.token(t, "finance", "fin"),
+			body:    map[string]any{"seller_id": sellerID, "amount": maxAmount + 1, "currency": "JPY", "method": "payment_received", "reference": "r_big"},
+			headers: []string{"Idempotency-Key", "rec-over-" + b.id}, wantCode: 422, wantError: "amount_too_large", wantField: "amount"},
+		{name: "queue: maximum amount above the maximum", method: http.MethodGet, path: fmt.Sprintf("/v1/review-queue?currency=EUR&max_amount=%d", maxAmount+1),
+			token: b.token(t, "agent", "ana"), body: nil, wantCode: 400, wantError: "amount_too_large", wantField: "max_amount"},
+		{name: "queue: minimum amount the largest int64", method: http.MethodGet, path: "/v1/review-queue?currency=JPY&min_amount=9223372036854775807",
+			token: b.token(t, "agent", "ana"), body: nil, wantCode: 400, wantError: "amount_too_large", wantField: "min_amount"},
 	}
 	for _, tt := range tests {
 		method, path, token := tt.method, tt.path, tt.token
@@ -165,4 +194,10 @@ func TestBadInput(t *testing.T) {
 	require.Zero(t, n)
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sellers WHERE id = $1`, b.name("sel_bad")).Scan(&n))
 	require.Zero(t, n)
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM seller_recoveries WHERE seller_id = $1`, sellerID).Scan(&n))
+	require.Zero(t, n)
 }
+
+// maxAmount is the largest amount the engine accepts, in minor units of
+// any currency.
+var maxAmount = money.MaxAmount(money.MustCurrency("EUR"))

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/finance"
+	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
@@ -83,6 +84,12 @@ func toAPIError(err error) *apiError {
 			fmt.Sprintf("must be %s, got a JSON %s", jsonKind(typ.Type.Kind().String()), typ.Value), typ.Field)
 	case errors.As(err, &he):
 		return fromEchoError(he)
+	case errors.Is(err, money.ErrOverflow):
+		// Amounts are bounded (money.MaxAmount), so only data stored
+		// before the bound can get here: a total that int64 cannot hold
+		// is not shown at all rather than shown wrapped.
+		return newError(http.StatusInternalServerError, "total_out_of_range",
+			"a total here is larger than the engine can express in minor units, so it is not shown; nothing was changed", "")
 	case errors.Is(err, claimflow.ErrUnavailable):
 		return newError(http.StatusServiceUnavailable, "unavailable", "the service cannot reach its database; retry shortly with the same Idempotency-Key", "")
 	case errors.Is(err, context.Canceled):

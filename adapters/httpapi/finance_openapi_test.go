@@ -78,6 +78,7 @@ func (cf *conformance) finance(t *testing.T) {
 		{name: "recovery: text/plain", token: financeTok, body: recovery, headers: append(key("recovery-bad"), "Content-Type", "text/plain"), want: 415, rejected: true},
 		{name: "recovery: no amount", token: financeTok, body: with("amount", nil), headers: key("recovery-bad"), want: 422, rejected: true},
 		{name: "recovery: zero amount", token: financeTok, body: with("amount", 0), headers: key("recovery-bad"), want: 422, rejected: true},
+		{name: "recovery: amount above the maximum", token: financeTok, body: with("amount", int64(1_000_000_000_001)), headers: key("recovery-bad"), want: 422, rejected: true},
 		{name: "recovery: unknown method", token: financeTok, body: with("method", "cash"), headers: key("recovery-bad"), want: 422, rejected: true},
 		{name: "recovery: unknown currency", token: financeTok, body: with("currency", "XXX"), headers: key("recovery-bad"), want: 422},
 	} {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -403,6 +404,8 @@ func TestOpenAPIConformance(t *testing.T) {
 			m["currency"] = "EURO"
 			return m
 		}(), want: 422, rejected: true},
+		{name: "order: amount above the maximum", token: svcTok, body: order(badOrder, 1_000_000_000_001, true), want: 422, rejected: true},
+		{name: "order: the largest int64", token: svcTok, body: order(badOrder, math.MaxInt64, true), want: 422, rejected: true},
 		{name: "order: no items", token: svcTok, body: func() map[string]any {
 			m := order(badOrder, 1000, true)
 			m["items"] = []any{}
@@ -439,6 +442,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "claim: text/plain", token: aliceTok, body: claimBody(ord1), headers: []string{"Content-Type", "text/plain"}, want: 415, rejected: true},
 		{name: "claim: unknown reason", token: aliceTok, body: claimBody(ord1, "reason", "changed_my_mind"), want: 422, rejected: true},
 		{name: "claim: zero amount", token: aliceTok, body: claimBody(ord1, "amount", 0), want: 422, rejected: true},
+		{name: "claim: amount above the maximum", token: aliceTok, body: claimBody(ord1, "amount", int64(1_000_000_000_001)), want: 422, rejected: true},
 		{name: "claim: more than the items", token: aliceTok, body: claimBody(ord1, "amount", 3001), want: 422},
 	}
 	for _, c := range claimCalls {
@@ -581,6 +585,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "queue: bad seller id", path: "/v1/review-queue?seller_id=a%20b", token: agentTok, want: 400, rejected: true},
 		{name: "queue: bad currency", path: "/v1/review-queue?currency=euro", token: agentTok, want: 400, rejected: true},
 		{name: "queue: negative amount", path: "/v1/review-queue?currency=EUR&min_amount=-1", token: agentTok, want: 400, rejected: true},
+		{name: "queue: amount above the maximum", path: "/v1/review-queue?currency=EUR&max_amount=1000000000001", token: agentTok, want: 400, rejected: true},
 		{name: "queue: amount without currency", path: "/v1/review-queue?min_amount=100", token: agentTok, want: 400},
 		{name: "queue: min above max", path: "/v1/review-queue?currency=EUR&min_amount=500&max_amount=100", token: agentTok, want: 400},
 		{name: "queue: limit 0", path: "/v1/review-queue?limit=0", token: agentTok, want: 400, rejected: true},

@@ -70,6 +70,17 @@ func (a *api) getReviewQueue(c echo.Context) error {
 	if (f.MinAmount != nil || f.MaxAmount != nil) && f.Currency.IsZero() {
 		return newError(http.StatusBadRequest, "currency_required", "amounts are in minor units of a currency: set currency too", "currency")
 	}
+	for _, b := range []struct {
+		name   string
+		amount *int64
+	}{{"min_amount", f.MinAmount}, {"max_amount", f.MaxAmount}} {
+		if b.amount == nil {
+			continue
+		}
+		if err := validation.CheckMaxAmount(b.name, *b.amount, f.Currency); err != nil {
+			return queryError(err)
+		}
+	}
 	if f.MinAmount != nil && f.MaxAmount != nil && *f.MinAmount > *f.MaxAmount {
 		return newError(http.StatusBadRequest, "invalid_range", "must not be more than max_amount", "min_amount")
 	}

@@ -1,12 +1,15 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/domain/money"
 )
 
 type accountBalanceDTO struct {
@@ -60,8 +63,13 @@ func (a *api) getTrialBalance(c echo.Context) error {
 			idx[cur] = i
 			out.Totals = append(out.Totals, trialTotalsDTO{Currency: cur})
 		}
-		out.Totals[i].Debits += r.Debits
-		out.Totals[i].Credits += r.Credits
+		tot := &out.Totals[i]
+		if tot.Debits, err = money.AddMinor(tot.Debits, r.Debits); err != nil {
+			return fmt.Errorf("trial balance debits in %s: %w", cur, err)
+		}
+		if tot.Credits, err = money.AddMinor(tot.Credits, r.Credits); err != nil {
+			return fmt.Errorf("trial balance credits in %s: %w", cur, err)
+		}
 	}
 	slices.SortFunc(out.Totals, func(a, b trialTotalsDTO) int { return strings.Compare(a.Currency, b.Currency) })
 	for i := range out.Totals {

@@ -305,7 +305,7 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		err = tx.Raw(`
 			SELECT (SELECT min(paid_at) FROM orders WHERE buyer_id = @buyer AND paid_at IS NOT NULL) AS first_order_at,
 			       (SELECT count(*) FROM claims WHERE shopper_id = @buyer AND created_at >= @since) AS claims,
-			       (SELECT coalesce(sum(amount), 0) FROM claims WHERE shopper_id = @buyer AND created_at >= @since
+			       (SELECT coalesce(sum(amount), 0)::bigint FROM claims WHERE shopper_id = @buyer AND created_at >= @since
 			            AND status <> @rejected AND currency = @currency) AS claimed,
 			       (SELECT count(*) FROM claims WHERE seller_id = @seller AND created_at >= @since
 			            AND reason = @counterfeit AND status <> @rejected) AS counterfeit`,

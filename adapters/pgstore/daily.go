@@ -47,7 +47,7 @@ const dailyClaimsQuery = `
 // UTC day, kind and currency: each is a transfer, so its debit legs sum
 // to its amount. ledger_transactions_created_idx bounds it.
 const dailyAmountsQuery = `
-	SELECT date_trunc('day', t.created_at AT TIME ZONE 'UTC') AS day, t.kind, p.currency, sum(p.amount)
+	SELECT date_trunc('day', t.created_at AT TIME ZONE 'UTC') AS day, t.kind, p.currency, sum(p.amount)::bigint
 	  FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
 	 WHERE t.created_at >= $1 AND t.created_at < $2 AND t.kind IN ('refund', 'seller_recovery') AND p.amount > 0
 	 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`

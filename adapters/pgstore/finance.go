@@ -93,7 +93,7 @@ func (s *Store) SellerStatement(ctx context.Context, sellerID string, p finance.
 	account := string(ledger.SellerReceivable(sellerID))
 	return s.snapshot(ctx, "statement of seller "+sellerID, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			SELECT p.currency, sum(p.amount) FROM ledger_postings p
+			SELECT p.currency, sum(p.amount)::bigint FROM ledger_postings p
 			  JOIN ledger_transactions t ON t.id = p.transaction_id
 			 WHERE p.account = $1 AND t.created_at < $2
 			 GROUP BY p.currency ORDER BY p.currency`, account, p.From)
@@ -235,7 +235,7 @@ func balancesTx(tx *gorm.DB, account ledger.Account) ([]money.Money, error) {
 		Currency string
 		Amount   int64
 	}
-	if err := tx.Raw(`SELECT currency, sum(amount) AS amount FROM ledger_postings WHERE account = ?
+	if err := tx.Raw(`SELECT currency, sum(amount)::bigint AS amount FROM ledger_postings WHERE account = ?
 		GROUP BY currency ORDER BY currency`, string(account)).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
@@ -256,8 +256,8 @@ func (s *Store) TrialBalance(ctx context.Context, asOf time.Time) ([]financeflow
 	err := s.snapshot(ctx, "trial balance", func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT p.account, p.currency,
-			       coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0),
-			       coalesce(-sum(p.amount) FILTER (WHERE p.amount < 0), 0)
+			       coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0)::bigint,
+			       coalesce(-sum(p.amount) FILTER (WHERE p.amount < 0), 0)::bigint
 			  FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
 			 WHERE $1::timestamptz IS NULL OR t.created_at < $1
 			 GROUP BY p.account, p.currency ORDER BY p.account, p.currency`, nonZeroTime(asOf))
@@ -275,6 +275,7 @@ func (s *Store) TrialBalance(ctx context.Context, asOf time.Time) ([]financeflow
 			if err != nil {
 				return fmt.Errorf("account %s: %w", account, err)
 			}
+			// Both sums are at least zero, so their difference fits.
 			b.Account, b.Currency, b.Balance = ledger.Account(account), cur, b.Debits-b.Credits
 			out = append(out, b)
 		}

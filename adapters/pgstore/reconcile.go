@@ -73,7 +73,7 @@ func (s *Store) ReconcileClaims(ctx context.Context, providers []string, p finan
 		// What the ledger paid out through the providers for each claim:
 		// its refunds less their reversals, all time.
 		rows, err = tx.Query(ctx, `
-			SELECT t.claim_id, substr(lp.account, length('provider_cash:') + 1), lp.currency, -sum(lp.amount)
+			SELECT t.claim_id, substr(lp.account, length('provider_cash:') + 1), lp.currency, (-sum(lp.amount))::bigint
 			  FROM ledger_transactions t JOIN ledger_postings lp ON lp.transaction_id = t.id
 			 WHERE t.claim_id = ANY($1) AND t.kind IN ('refund', 'refund_reversal') AND lp.account LIKE 'provider_cash:%'
 			 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, found)

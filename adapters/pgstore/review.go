@@ -71,7 +71,7 @@ func (s *Store) ClaimHistory(ctx context.Context, f claimflow.HistoryFilter) (cl
 		N        int
 		Total    int64
 	}
-	err := s.conn(ctx).Raw(`SELECT status, currency, count(*) AS n, sum(amount) AS total FROM claims
+	err := s.conn(ctx).Raw(`SELECT status, currency, count(*) AS n, sum(amount)::bigint AS total FROM claims
 		WHERE `+col+` = ? AND created_at >= ? AND id <> ? GROUP BY status, currency`, who, f.Since, f.Exclude).Scan(&groups).Error
 	if err != nil {
 		return claimflow.History{}, storeError(err, "claim history of %s", who)
@@ -83,7 +83,11 @@ func (s *Store) ClaimHistory(ctx context.Context, f claimflow.HistoryFilter) (cl
 		h.ByStatus[g.Status] += g.N
 		switch g.Status {
 		case claim.StatusRefunded.String(), claim.StatusSellerCharged.String(), claim.StatusClosed.String():
-			refunded[g.Currency] += g.Total
+			sum, err := money.AddMinor(refunded[g.Currency], g.Total)
+			if err != nil {
+				return claimflow.History{}, fmt.Errorf("claim history of %s: refunded in %s: %w", who, g.Currency, err)
+			}
+			refunded[g.Currency] = sum
 		}
 	}
 	curs := make([]string, 0, len(refunded))

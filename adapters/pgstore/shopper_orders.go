@@ -30,7 +30,7 @@ func (s *Store) ShopperOrders(ctx context.Context, buyerID string, limit int) ([
 		FROM orders o
 		JOIN sellers s ON s.id = o.seller_id
 		CROSS JOIN LATERAL (
-			SELECT coalesce(sum(c.amount), 0) AS held, count(*) AS live_claims
+			SELECT coalesce(sum(c.amount), 0)::bigint AS held, count(*) AS live_claims
 			FROM claims c WHERE c.order_id = o.id AND c.status <> ?
 		) h
 		WHERE o.buyer_id = ? AND o.paid_at IS NOT NULL

@@ -26,6 +26,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -142,13 +143,26 @@ func isForeignKeyViolation(err error, constraint string) bool {
 // storeError wraps err with what was being done, and marks the errors that
 // mean the database cannot be reached (connection refused or lost, server
 // shutting down or starting) with claimflow.ErrUnavailable, so callers can
-// answer "try again" rather than "our fault".
+// answer "try again" rather than "our fault". A sum too large for bigint is
+// marked money.ErrOverflow.
 func storeError(err error, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if isUnavailable(err) {
 		return fmt.Errorf("%s: %w: %w", msg, claimflow.ErrUnavailable, err)
 	}
+	if isOutOfRange(err) {
+		return fmt.Errorf("%s: %w: %w", msg, money.ErrOverflow, err)
+	}
 	return fmt.Errorf("%s: %w", msg, err)
+}
+
+// isOutOfRange reports numeric_value_out_of_range (22003). Every SQL sum
+// of amounts is written sum(amount)::bigint: PostgreSQL adds bigint in
+// numeric, which cannot wrap, and the cast refuses a total beyond bigint
+// with this error rather than hand back a figure that is not the total.
+func isOutOfRange(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "22003"
 }
 
 func isUnavailable(err error) bool {

@@ -90,7 +90,7 @@ func (s *Store) AmendClaim(ctx context.Context, id string,
 			return err
 		}
 		var held int64
-		if err := tx.Raw(`SELECT coalesce(sum(amount), 0) FROM claims WHERE order_id = ? AND id <> ? AND status <> ?`,
+		if err := tx.Raw(`SELECT coalesce(sum(amount), 0)::bigint FROM claims WHERE order_id = ? AND id <> ? AND status <> ?`,
 			orderID, id, claim.StatusRejected.String()).Scan(&held).Error; err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (s *Store) Balances(ctx context.Context, account ledger.Account) ([]money.M
 		Currency string
 		Amount   int64
 	}
-	err := s.conn(ctx).Raw(`SELECT currency, sum(amount) AS amount FROM ledger_postings WHERE account = ?
+	err := s.conn(ctx).Raw(`SELECT currency, sum(amount)::bigint AS amount FROM ledger_postings WHERE account = ?
 		GROUP BY currency ORDER BY currency`, string(account)).Scan(&rows).Error
 	if err != nil {
 		return nil, storeError(err, "balance of %s", account)

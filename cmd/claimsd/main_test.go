@@ -133,6 +133,8 @@ func TestServeMigrateSeed(t *testing.T) {
 	require.ErrorContains(t, run(ctx, []string{"sandbox", "lose-refund"}, io.Discard, io.Discard, env), "--claim")
 	require.ErrorContains(t, run(ctx, []string{"sandbox", "stray-refund", "--claim", "c1", "--amount", "5", "--currency", "XYZ"}, io.Discard, io.Discard, env), "--currency")
 	require.ErrorContains(t, run(ctx, []string{"sandbox", "stray-refund", "--claim", "c1", "--amount", "0"}, io.Discard, io.Discard, env), "positive")
+	require.ErrorContains(t, run(ctx, []string{"sandbox", "stray-refund", "--claim", "c1", "--amount", "9223372036854775807"}, io.Discard, io.Discard, env),
+		"at most 10000000000.00 EUR")
 
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)

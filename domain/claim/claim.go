@@ -119,7 +119,8 @@ var ErrNotPaid = errors.New("order is not paid")
 
 // New checks req against the order and returns a submitted claim. refundable
 // is what can still be claimed on the order: what was paid minus what other
-// live claims hold. Errors are *validation.Error naming the request field.
+// live claims hold. Errors are *validation.Error naming the request field;
+// an amount above money.MaxAmount is "amount_too_large".
 func New(id string, o *order.Order, req Request, refundable money.Money, now time.Time) (*Claim, error) {
 	reason, err := ParseReason(req.Reason)
 	if err != nil {
@@ -137,6 +138,9 @@ func New(id string, o *order.Order, req Request, refundable money.Money, now tim
 		if *req.Amount <= 0 {
 			return nil, validation.New("amount", "invalid_amount", "must be a positive number of minor units")
 		}
+		if err := validation.CheckMaxAmount("amount", *req.Amount, o.Currency()); err != nil {
+			return nil, err
+		}
 		amount = money.Of(*req.Amount, o.Currency())
 		if amount.Amount() > value.Amount() {
 			return nil, validation.Newf("amount", "amount_exceeds_items",
@@ -145,6 +149,11 @@ func New(id string, o *order.Order, req Request, refundable money.Money, now tim
 	}
 	if !amount.IsPositive() {
 		return nil, validation.New("amount", "invalid_amount", "the claimed items are worth nothing")
+	}
+	// An order stored before amounts were bounded may be worth more than
+	// the engine now accepts; a claim on it is refused, not stored.
+	if err := validation.CheckMaxAmount("amount", amount.Amount(), o.Currency()); err != nil {
+		return nil, err
 	}
 	if amount.Amount() > refundable.Amount() {
 		return nil, validation.Newf("amount", "amount_exceeds_refundable",

@@ -2,6 +2,7 @@ package claim_test
 
 import (
 	"bytes"
+	"math"
 	"testing"
 	"time"
 
@@ -35,6 +36,8 @@ func testOrder(t *testing.T, paid bool) *order.Order {
 }
 
 func eur(a int64) money.Money { return money.Of(a, money.MustCurrency("EUR")) }
+
+var maxEUR = money.MaxAmount(money.MustCurrency("EUR"))
 
 func ptr[T any](v T) *T { return &v }
 
@@ -116,6 +119,12 @@ func TestNewClaim(t *testing.T) {
 func TestNewClaimRefuses(t *testing.T) {
 	t.Parallel()
 	paid, unpaid := testOrder(t, true), testOrder(t, false)
+	// As the store gives back an order it took before amounts were
+	// bounded.
+	paidAt := now.Add(-48 * time.Hour)
+	legacy := order.Rehydrate(order.Params{ID: "ord_old", BuyerID: "shp_1", SellerID: "sel_1", Currency: "EUR",
+		Amount: math.MaxInt64, Items: []order.Item{{SKU: "a", Name: "A", Quantity: 1, UnitAmount: math.MaxInt64}},
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_old"}, PaidAt: &paidAt})
 	good := func(mod func(*claim.Request)) claim.Request {
 		r := claim.Request{ShopperID: "shp_1", Reason: "counterfeit", Description: "fake"}
 		if mod != nil {
@@ -138,6 +147,12 @@ func TestNewClaimRefuses(t *testing.T) {
 			r.Items = []claim.Item{{SKU: "b", Quantity: 1}}
 			r.Amount = ptr(int64(2001))
 		}), giveRefund: 5000, wantField: "amount", wantCode: "amount_exceeds_items"},
+		{name: "largest int64 amount", giveOrder: paid, give: good(func(r *claim.Request) { r.Amount = ptr(int64(math.MaxInt64)) }),
+			giveRefund: 5000, wantField: "amount", wantCode: "amount_too_large"},
+		{name: "amount above the maximum", giveOrder: paid, give: good(func(r *claim.Request) { r.Amount = ptr(maxEUR + 1) }),
+			giveRefund: 5000, wantField: "amount", wantCode: "amount_too_large"},
+		{name: "an order stored before the bound", giveOrder: legacy, give: good(nil), giveRefund: math.MaxInt64,
+			wantField: "amount", wantCode: "amount_too_large"},
 		{name: "more than is left", giveOrder: paid, give: good(nil), giveRefund: 4999, wantField: "amount", wantCode: "amount_exceeds_refundable"},
 		{name: "unknown sku", giveOrder: paid, give: good(func(r *claim.Request) { r.Items = []claim.Item{{SKU: "z", Quantity: 1}} }), giveRefund: 5000, wantField: "items[0].sku", wantCode: "unknown_sku"},
 		{name: "sku twice", giveOrder: paid, give: good(func(r *claim.Request) { r.Items = []claim.Item{{SKU: "a", Quantity: 1}, {SKU: "a", Quantity: 1}} }), giveRefund: 5000, wantField: "items[1].sku", wantCode: "duplicate_sku"},

@@ -12,6 +12,7 @@ import (
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/validation"
 )
 
 const day = 24 * time.Hour
@@ -418,4 +419,25 @@ func TestPolicyValidate(t *testing.T) {
 		require.Contains(t, err.Error(), w)
 	}
 	require.Len(t, strings.Split(err.Error(), "\n"), len(want)+1) // tiers[2].raised_limits too
+}
+
+func TestPolicyValidateRefusesLimitsAboveTheMaximum(t *testing.T) {
+	t.Parallel()
+	over := money.MaxAmount(eur) + 1
+	p := testPolicy()
+	p.RecentRefundLimits = map[money.Currency]int64{eur: math.MaxInt64}
+	p.Tiers[0].InstantLimits = map[money.Currency]int64{eur: money.MaxAmount(eur)} // at the maximum: fine
+	p.Tiers[0].RaisedLimits = map[money.Currency]int64{eur: over}
+	err := p.Validate()
+	var ve *validation.Error
+	require.ErrorAs(t, err, &ve)
+	want := []string{
+		"recent_refund_limits.EUR: must be at most 10000000000.00 EUR (1000000000000 minor units)",
+		"tiers[0].raised_limits.EUR: must be at most 10000000000.00 EUR (1000000000000 minor units)",
+	}
+	for _, w := range want {
+		require.Contains(t, err.Error(), w)
+	}
+	require.Len(t, strings.Split(err.Error(), "\n"), len(want))
+	require.Equal(t, "amount_too_large", ve.Code)
 }

@@ -172,7 +172,9 @@ func (p Policy) Validate() error {
 }
 
 // checkLimits validates a per-currency limit map: not empty, known
-// currencies, no negative limit.
+// currencies, no limit below zero or above money.MaxAmount (a limit no
+// amount can reach is a typo, and a sum checked against it could not be
+// held).
 func checkLimits(field string, limits map[money.Currency]int64) []error {
 	if len(limits) == 0 {
 		return []error{validation.New(field, "required", "must list at least one currency")}
@@ -185,6 +187,9 @@ func checkLimits(field string, limits map[money.Currency]int64) []error {
 		}
 		if limits[c] < 0 {
 			errs = append(errs, validation.New(field+"."+c.String(), "out_of_range", "must not be negative"))
+		}
+		if err := validation.CheckMaxAmount(field+"."+c.String(), limits[c], c); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs

@@ -339,8 +339,9 @@ type Summary struct {
 
 // Summarize counts items by kind and sums, per currency, the refunded
 // amounts each side shows. The claim and ledger sides are counted once per
-// claim, however many items it has.
-func Summarize(claims []ClaimRefund, refunds []ProviderRefund, ledgers []LedgerRefund, items []Item) Summary {
+// claim, however many items it has. Errors: money.ErrOverflow when a
+// side's total leaves the int64 range (never a wrapped total).
+func Summarize(claims []ClaimRefund, refunds []ProviderRefund, ledgers []LedgerRefund, items []Item) (Summary, error) {
 	s := Summary{Exceptions: map[ItemKind]int{}}
 	for _, it := range items {
 		if it.Kind == KindMatched {
@@ -358,26 +359,40 @@ func Summarize(claims []ClaimRefund, refunds []ProviderRefund, ledgers []LedgerR
 		}
 		return t
 	}
+	add := func(side string, total *int64, m money.Money) error {
+		sum, err := money.AddMinor(*total, m.Amount())
+		if err != nil {
+			return fmt.Errorf("%s total in %s: %w", side, m.Currency(), err)
+		}
+		*total = sum
+		return nil
+	}
 	known := map[string]bool{}
 	for _, c := range claims {
 		known[c.ClaimID] = true
 		if c.expects() == expectRefunded {
-			of(c.Amount.Currency()).Claims += c.Amount.Amount()
+			if err := add("claims", &of(c.Amount.Currency()).Claims, c.Amount); err != nil {
+				return Summary{}, err
+			}
 		}
 	}
 	for _, r := range refunds {
 		if r.ClaimID != "" && r.moved() {
-			of(r.Amount.Currency()).Provider += r.Amount.Amount()
+			if err := add("provider", &of(r.Amount.Currency()).Provider, r.Amount); err != nil {
+				return Summary{}, err
+			}
 		}
 	}
 	for _, l := range ledgers {
 		if known[l.ClaimID] && !l.Net.IsZero() {
-			of(l.Net.Currency()).Ledger += l.Net.Amount()
+			if err := add("ledger", &of(l.Net.Currency()).Ledger, l.Net); err != nil {
+				return Summary{}, err
+			}
 		}
 	}
 	for _, t := range totals {
 		s.Totals = append(s.Totals, *t)
 	}
 	slices.SortFunc(s.Totals, func(a, b KindTotals) int { return strings.Compare(a.Currency.String(), b.Currency.String()) })
-	return s
+	return s, nil
 }

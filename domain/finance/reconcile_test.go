@@ -2,6 +2,7 @@ package finance_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -673,7 +674,8 @@ func TestSummarize(t *testing.T) {
 		{ClaimID: "clm_9", Provider: "stripe", Net: money.Of(70, jpy)}, // not one of the claims
 	}
 	items := finance.Reconcile(claims, refunds, ledgers)
-	got := finance.Summarize(claims, refunds, ledgers, items)
+	got, err := finance.Summarize(claims, refunds, ledgers, items)
+	require.NoError(t, err)
 
 	require.Equal(t, 3, got.Matched) // clm_1, clm_4, clm_5
 	require.Equal(t, map[finance.ItemKind]int{
@@ -691,10 +693,77 @@ func TestSummarize(t *testing.T) {
 
 func TestSummarizeEmpty(t *testing.T) {
 	t.Parallel()
-	got := finance.Summarize(nil, nil, nil, nil)
+	got, err := finance.Summarize(nil, nil, nil, nil)
+	require.NoError(t, err)
 	require.Zero(t, got.Matched)
 	require.Empty(t, got.Exceptions)
 	require.Empty(t, got.Totals)
+}
+
+// TestSummarizeLargeAmounts: totals of the largest amounts the engine
+// accepts are exact, and a total beyond int64 (only amounts from before
+// the bound, or a provider's own figures, can reach one) is an error,
+// never a wrapped number.
+func TestSummarizeLargeAmounts(t *testing.T) {
+	t.Parallel()
+	maxEUR := money.Max(eur)
+	refunded := func(id string, m money.Money) finance.ClaimRefund {
+		return finance.ClaimRefund{ClaimID: id, Status: claim.StatusClosed, Provider: "stripe", RefundID: "re_" + id, Amount: m}
+	}
+	moved := func(id string, m money.Money) finance.ProviderRefund {
+		return finance.ProviderRefund{Provider: "stripe", ID: "re_" + id, ClaimID: id, Status: finance.RefundSucceeded, Amount: m, Created: refundedAt}
+	}
+	net := func(id string, m money.Money) finance.LedgerRefund {
+		return finance.LedgerRefund{ClaimID: id, Provider: "stripe", Net: m}
+	}
+	tests := []struct {
+		name       string
+		giveClaims []finance.ClaimRefund
+		giveRefund []finance.ProviderRefund
+		giveLedger []finance.LedgerRefund
+		want       []finance.KindTotals
+		wantErr    string
+	}{
+		{
+			name:       "two maximal claims and an ordinary one",
+			giveClaims: []finance.ClaimRefund{refunded("clm_a", maxEUR), refunded("clm_b", maxEUR), refunded("clm_c", euros(1999))},
+			giveRefund: []finance.ProviderRefund{moved("clm_a", maxEUR), moved("clm_b", maxEUR), moved("clm_c", euros(1999))},
+			giveLedger: []finance.LedgerRefund{net("clm_a", maxEUR), net("clm_b", maxEUR), net("clm_c", euros(1999))},
+			want:       []finance.KindTotals{{Currency: eur, Claims: 2_000_000_001_999, Provider: 2_000_000_001_999, Ledger: 2_000_000_001_999}},
+		},
+		{
+			name:       "claims beyond int64",
+			giveClaims: []finance.ClaimRefund{refunded("clm_a", euros(math.MaxInt64)), refunded("clm_b", euros(8997))},
+			wantErr:    "claims total in EUR",
+		},
+		{
+			name:       "provider refunds beyond int64",
+			giveClaims: []finance.ClaimRefund{refunded("clm_a", euros(1)), refunded("clm_b", euros(1))},
+			giveRefund: []finance.ProviderRefund{moved("clm_a", euros(math.MaxInt64)), moved("clm_b", euros(1))},
+			wantErr:    "provider total in EUR",
+		},
+		{
+			name:       "ledger beyond int64",
+			giveClaims: []finance.ClaimRefund{refunded("clm_a", euros(1)), refunded("clm_b", euros(1))},
+			giveLedger: []finance.LedgerRefund{net("clm_a", euros(math.MaxInt64)), net("clm_b", euros(1))},
+			wantErr:    "ledger total in EUR",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			items := finance.Reconcile(tt.giveClaims, tt.giveRefund, tt.giveLedger)
+			got, err := finance.Summarize(tt.giveClaims, tt.giveRefund, tt.giveLedger, items)
+			if tt.wantErr != "" {
+				require.ErrorIs(t, err, money.ErrOverflow)
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got.Totals)
+			require.Equal(t, len(tt.giveClaims), got.Matched)
+		})
+	}
 }
 
 func TestParseItemKind(t *testing.T) {

@@ -76,7 +76,7 @@ type Recovery struct {
 }
 
 // NewRecovery validates a recovery. Errors: *validation.Error naming the
-// field.
+// field; an amount above money.MaxAmount is "amount_too_large".
 func NewRecovery(id, sellerID string, amount money.Money, method RecoveryMethod, reference, note, by string, at time.Time) (Recovery, error) {
 	if err := validation.CheckID("seller_id", sellerID); err != nil {
 		return Recovery{}, err
@@ -86,6 +86,9 @@ func NewRecovery(id, sellerID string, amount money.Money, method RecoveryMethod,
 	}
 	if !amount.IsPositive() {
 		return Recovery{}, validation.New("amount", "invalid_amount", "must be a positive number of minor units")
+	}
+	if err := validation.CheckMaxAmount("amount", amount.Amount(), amount.Currency()); err != nil {
+		return Recovery{}, err
 	}
 	if method == (RecoveryMethod{}) {
 		return Recovery{}, validation.New("method", "required", "is required")

@@ -1,6 +1,7 @@
 package finance_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,7 @@ func TestNewRecoveryAccepts(t *testing.T) {
 		{name: "reference at the limit", give: func(a *recoveryArgs) { a.reference = strings.Repeat("r", finance.MaxReference) }},
 		{name: "note at the limit", give: func(a *recoveryArgs) { a.note = strings.Repeat("n", finance.MaxNote) }},
 		{name: "one minor unit", give: func(a *recoveryArgs) { a.amount = euros(1) }},
+		{name: "the largest amount", give: func(a *recoveryArgs) { a.amount = money.Max(a.amount.Currency()) }},
 		{name: "seller id of every allowed character", give: func(a *recoveryArgs) { a.sellerID = "Sel-1_a.b:c" }},
 		{name: "each method", give: func(a *recoveryArgs) { a.method = finance.RecoveryPaymentReceived }},
 	}
@@ -160,6 +162,8 @@ func TestNewRecoveryRefuses(t *testing.T) {
 		{name: "currency missing", give: func(a *recoveryArgs) { a.amount = money.Money{} }, want: "currency"},
 		{name: "amount zero", give: func(a *recoveryArgs) { a.amount = euros(0) }, want: "amount"},
 		{name: "amount negative", give: func(a *recoveryArgs) { a.amount = euros(-1) }, want: "amount"},
+		{name: "amount above the maximum", give: func(a *recoveryArgs) { a.amount = euros(money.Max(a.amount.Currency()).Amount() + 1) }, want: "amount"},
+		{name: "largest int64 amount", give: func(a *recoveryArgs) { a.amount = euros(math.MaxInt64) }, want: "amount"},
 		{name: "method missing", give: func(a *recoveryArgs) { a.method = finance.RecoveryMethod{} }, want: "method"},
 		{name: "reference missing", give: func(a *recoveryArgs) { a.reference = "" }, want: "reference"},
 		{name: "reference blank", give: func(a *recoveryArgs) { a.reference = " \t\n" }, want: "reference"},

@@ -58,15 +58,19 @@ type Statement struct {
 }
 
 // NewStatement starts a statement from the balances owed before the
-// period, one per currency.
-func NewStatement(opening []money.Money) *Statement {
+// period, normally one per currency (several in one currency are added
+// up). Errors: money.ErrOverflow when they add up beyond int64.
+func NewStatement(opening []money.Money) (*Statement, error) {
 	s := &Statement{totals: map[string]*StatementTotals{}}
 	for _, m := range opening {
 		t := s.of(m.Currency())
-		t.Opening += m.Amount() // one balance per currency: no sum to overflow
-		t.Closing = t.Opening
+		sum, err := money.AddMinor(t.Opening, m.Amount())
+		if err != nil {
+			return nil, fmt.Errorf("opening balance in %s: %w", m.Currency(), err)
+		}
+		t.Opening, t.Closing = sum, sum
 	}
-	return s
+	return s, nil
 }
 
 func (s *Statement) of(c money.Currency) *StatementTotals {
@@ -79,7 +83,8 @@ func (s *Statement) of(c money.Currency) *StatementTotals {
 }
 
 // Add records one posting to the seller's receivable and returns its
-// category and the balance after it. Errors: overflow of int64.
+// category and the balance after it. Errors: money.ErrOverflow when a
+// total would leave the int64 range; the statement is then unchanged.
 func (s *Statement) Add(kind ledger.Kind, amount money.Money) (Category, money.Money, error) {
 	t := s.of(amount.Currency())
 	cat := CategoryOf(kind)
@@ -94,13 +99,13 @@ func (s *Statement) Add(kind ledger.Kind, amount money.Money) (Category, money.M
 	default:
 		field = &t.Adjustments
 	}
-	sum, err := add(*field, amount.Amount())
+	sum, err := money.AddMinor(*field, amount.Amount())
 	if err != nil {
-		return "", money.Money{}, err
+		return "", money.Money{}, fmt.Errorf("statement %s in %s: %w", cat, amount.Currency(), err)
 	}
-	closing, err := add(t.Closing, amount.Amount())
+	closing, err := money.AddMinor(t.Closing, amount.Amount())
 	if err != nil {
-		return "", money.Money{}, err
+		return "", money.Money{}, fmt.Errorf("statement closing balance in %s: %w", amount.Currency(), err)
 	}
 	*field, t.Closing = sum, closing
 	return cat, money.Of(t.Closing, amount.Currency()), nil
@@ -114,12 +119,4 @@ func (s *Statement) Totals() []StatementTotals {
 	}
 	slices.SortFunc(out, func(a, b StatementTotals) int { return strings.Compare(a.Currency.String(), b.Currency.String()) })
 	return out
-}
-
-func add(a, b int64) (int64, error) {
-	s := a + b
-	if (b > 0 && s < a) || (b < 0 && s > a) {
-		return 0, fmt.Errorf("statement total overflows: %d + %d", a, b)
-	}
-	return s, nil
 }

@@ -40,9 +40,16 @@ func TestCategoryOf(t *testing.T) {
 	}
 }
 
+func newStatement(t *testing.T, opening []money.Money) *finance.Statement {
+	t.Helper()
+	s, err := finance.NewStatement(opening)
+	require.NoError(t, err)
+	return s
+}
+
 func TestStatement(t *testing.T) {
 	t.Parallel()
-	s := finance.NewStatement([]money.Money{euros(10_000), money.Of(-500, usd)})
+	s := newStatement(t, []money.Money{euros(10_000), money.Of(-500, usd)})
 
 	steps := []struct {
 		kind        ledger.Kind
@@ -81,13 +88,18 @@ func TestStatement(t *testing.T) {
 
 func TestStatementOpenings(t *testing.T) {
 	t.Parallel()
-	s := finance.NewStatement([]money.Money{money.Of(300, usd), euros(100), euros(50)})
+	s := newStatement(t, []money.Money{money.Of(300, usd), euros(100), euros(50)})
 	require.Equal(t, []finance.StatementTotals{
 		{Currency: eur, Opening: 150, Closing: 150},
 		{Currency: usd, Opening: 300, Closing: 300},
 	}, s.Totals())
 
-	require.Empty(t, finance.NewStatement(nil).Totals())
+	require.Empty(t, newStatement(t, nil).Totals())
+
+	// Openings that add up beyond int64 are refused, not wrapped.
+	_, err := finance.NewStatement([]money.Money{euros(math.MaxInt64), money.Of(1, usd), euros(8997)})
+	require.ErrorIs(t, err, money.ErrOverflow)
+	require.ErrorContains(t, err, "EUR")
 }
 
 func TestStatementOverflow(t *testing.T) {
@@ -106,7 +118,7 @@ func TestStatementOverflow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := finance.NewStatement(append(tt.opening, money.Of(5, usd)))
+			s := newStatement(t, append(tt.opening, money.Of(5, usd)))
 			for _, m := range tt.before {
 				_, _, err := s.Add(ledger.KindSellerCharge, m)
 				require.NoError(t, err)
@@ -114,7 +126,7 @@ func TestStatementOverflow(t *testing.T) {
 			before := s.Totals()
 
 			_, _, err := s.Add(ledger.KindSellerCharge, tt.give)
-			require.Error(t, err)
+			require.ErrorIs(t, err, money.ErrOverflow)
 			require.Equal(t, before, s.Totals(), "totals unchanged")
 
 			// The statement goes on working.
@@ -148,7 +160,7 @@ func TestStatementRandomPostings(t *testing.T) {
 		for c, v := range want {
 			openings[c] = v
 		}
-		s := finance.NewStatement(opening)
+		s := newStatement(t, opening)
 		for range r.IntN(100) {
 			m := money.Of(r.Int64N(2_000_000)-1_000_000, currencies[r.IntN(len(currencies))])
 			kind := kinds[r.IntN(len(kinds))]

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 // ErrCurrencyMismatch is returned when two amounts of different currencies
@@ -17,6 +19,9 @@ import (
 var ErrCurrencyMismatch = errors.New("currency mismatch")
 
 // ErrOverflow is returned when arithmetic would leave the int64 range.
+// Once amounts are bounded by MaxAmount only a total of millions of
+// maximal amounts can meet it; it then means "this total cannot be
+// expressed", and no figure is shown rather than a wrong one.
 var ErrOverflow = errors.New("amount overflows")
 
 // ErrUnknownCurrency is returned for a code that is not an ISO 4217
@@ -47,6 +52,16 @@ func ParseCurrency(code string) (Currency, error) {
 		return Currency{}, fmt.Errorf("%w: %q", ErrUnknownCurrency, code)
 	}
 	return Currency{code: code}, nil
+}
+
+// Currencies returns every supported currency, by code.
+func Currencies() []Currency {
+	out := make([]Currency, 0, len(currencies))
+	for code := range currencies {
+		out = append(out, Currency{code: code})
+	}
+	slices.SortFunc(out, func(a, b Currency) int { return strings.Compare(a.code, b.code) })
+	return out
 }
 
 // MustCurrency is ParseCurrency for constants in tests and defaults; it
@@ -104,11 +119,23 @@ func (m Money) Add(o Money) (Money, error) {
 	if m.currency != o.currency {
 		return Money{}, fmt.Errorf("%w: %s and %s", ErrCurrencyMismatch, m.currency, o.currency)
 	}
-	if (o.amount > 0 && m.amount > math.MaxInt64-o.amount) ||
-		(o.amount < 0 && m.amount < math.MinInt64-o.amount) {
-		return Money{}, ErrOverflow
+	sum, err := AddMinor(m.amount, o.amount)
+	if err != nil {
+		return Money{}, err
 	}
-	return Money{amount: m.amount + o.amount, currency: m.currency}, nil
+	return Money{amount: sum, currency: m.currency}, nil
+}
+
+// AddMinor returns a+b, two amounts in minor units of one currency, or
+// ErrOverflow when the sum leaves the int64 range. Totals kept as plain
+// int64 fields add with it, never with +:
+//
+//	if t.Charged, err = money.AddMinor(t.Charged, cb.Amount.Amount()); err != nil { ... }
+func AddMinor(a, b int64) (int64, error) {
+	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
+		return 0, ErrOverflow
+	}
+	return a + b, nil
 }
 
 // Sub returns m-o. It fails on a currency mismatch or overflow.

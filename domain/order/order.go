@@ -63,7 +63,9 @@ type Order struct {
 
 // New validates p and returns the Order. Errors are *validation.Error
 // naming the request field: items must sum to amount, the currency must be
-// known, delivery cannot precede payment.
+// known, delivery cannot precede payment, and neither the amount, a unit
+// price nor a line (quantity × unit_amount) may exceed money.MaxAmount
+// ("amount_too_large").
 func New(p Params) (*Order, error) {
 	if err := validation.CheckID("id", p.ID); err != nil {
 		return nil, err
@@ -77,6 +79,11 @@ func New(p Params) (*Order, error) {
 	cur, err := money.ParseCurrency(p.Currency)
 	if err != nil {
 		return nil, validation.New("currency", "unknown_currency", "must be an ISO 4217 code such as EUR")
+	}
+	// Before the items: an amount beyond the bound is refused as such,
+	// whatever the lines say.
+	if err := validation.CheckMaxAmount("amount", p.Amount, cur); err != nil {
+		return nil, err
 	}
 	if len(p.Items) == 0 {
 		return nil, validation.New("items", "required", "must list at least one item")
@@ -104,9 +111,18 @@ func New(p Params) (*Order, error) {
 		if it.UnitAmount < 0 {
 			return nil, validation.New(field+".unit_amount", "invalid_amount", "must not be negative")
 		}
+		if err := validation.CheckMaxAmount(field+".unit_amount", it.UnitAmount, cur); err != nil {
+			return nil, err
+		}
+		// At most MaxQuantity × MaxAmount: it fits, but is checked all the
+		// same.
 		line, err := money.Of(it.UnitAmount, cur).MulInt(it.Quantity)
 		if err != nil {
 			return nil, validation.New(field+".unit_amount", "amount_overflow", "quantity × unit_amount is too large")
+		}
+		if line.Amount() > money.MaxAmount(cur) {
+			return nil, validation.Newf(field+".unit_amount", "amount_too_large",
+				"quantity × unit_amount is %s, more than %s, the largest amount the engine accepts", line, money.Max(cur))
 		}
 		if sum, err = sum.Add(line); err != nil {
 			return nil, validation.New("items", "amount_overflow", "the items' total is too large")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/validation"
 )
@@ -40,6 +41,35 @@ func TestNew(t *testing.T) {
 	require.Equal(t, int64(1500), it.UnitAmount)
 }
 
+// maxEUR is the largest amount an order may have in EUR.
+var maxEUR = money.MaxAmount(money.MustCurrency("EUR"))
+
+func TestNewAtTheMaximum(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		give order.Params
+	}{
+		{name: "one line", give: params(func(p *order.Params) {
+			p.Items = []order.Item{{SKU: "a", Quantity: 1, UnitAmount: maxEUR}}
+			p.Amount = maxEUR
+		})},
+		{name: "many units", give: params(func(p *order.Params) {
+			p.Items = []order.Item{{SKU: "a", Quantity: order.MaxQuantity, UnitAmount: maxEUR / order.MaxQuantity}}
+			p.Amount = maxEUR
+		})},
+		{name: "two lines", give: params(func(p *order.Params) {
+			p.Items = []order.Item{{SKU: "a", Quantity: 1, UnitAmount: maxEUR - 1}, {SKU: "b", Quantity: 1, UnitAmount: 1}}
+			p.Amount = maxEUR
+		})},
+	}
+	for _, tt := range tests {
+		o, err := order.New(tt.give)
+		require.NoError(t, err, tt.name)
+		require.Equal(t, maxEUR, o.Amount().Amount(), tt.name)
+	}
+}
+
 func TestNewRefuses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -55,11 +85,29 @@ func TestNewRefuses(t *testing.T) {
 		{name: "duplicate sku", give: params(func(p *order.Params) { p.Items[1].SKU = "a" }), wantField: "items[1].sku", wantCode: "duplicate_sku"},
 		{name: "zero quantity", give: params(func(p *order.Params) { p.Items[0].Quantity = 0 }), wantField: "items[0].quantity", wantCode: "invalid_quantity"},
 		{name: "negative price", give: params(func(p *order.Params) { p.Items[0].UnitAmount = -1 }), wantField: "items[0].unit_amount", wantCode: "invalid_amount"},
-		{name: "line overflow", give: params(func(p *order.Params) { p.Items[0].UnitAmount = math.MaxInt64/2 + 1 }), wantField: "items[0].unit_amount", wantCode: "amount_overflow"},
+		{name: "line overflow", give: params(func(p *order.Params) { p.Items[0].UnitAmount = math.MaxInt64/2 + 1 }), wantField: "items[0].unit_amount", wantCode: "amount_too_large"},
 		{name: "total overflow", give: params(func(p *order.Params) {
 			p.Items[0] = order.Item{SKU: "a", Quantity: 1, UnitAmount: math.MaxInt64}
 			p.Items[1] = order.Item{SKU: "b", Quantity: 1, UnitAmount: 1}
-		}), wantField: "items", wantCode: "amount_overflow"},
+		}), wantField: "items[0].unit_amount", wantCode: "amount_too_large"},
+		{name: "largest int64 amount", give: params(func(p *order.Params) {
+			p.Items = []order.Item{{SKU: "a", Quantity: 1, UnitAmount: math.MaxInt64}}
+			p.Amount = math.MaxInt64
+		}), wantField: "amount", wantCode: "amount_too_large"},
+		{name: "amount one above the maximum", give: params(func(p *order.Params) {
+			p.Items = []order.Item{{SKU: "a", Quantity: 1, UnitAmount: maxEUR + 1}}
+			p.Amount = maxEUR + 1
+		}), wantField: "amount", wantCode: "amount_too_large"},
+		{name: "unit price above the maximum", give: params(func(p *order.Params) { p.Items[0].UnitAmount = maxEUR + 1 }),
+			wantField: "items[0].unit_amount", wantCode: "amount_too_large"},
+		{name: "line above the maximum", give: params(func(p *order.Params) {
+			p.Items = []order.Item{{SKU: "a", Quantity: 3, UnitAmount: maxEUR/3 + 1}}
+			p.Amount = maxEUR
+		}), wantField: "items[0].unit_amount", wantCode: "amount_too_large"},
+		{name: "lines add up above the maximum", give: params(func(p *order.Params) {
+			p.Items = []order.Item{{SKU: "a", Quantity: 1, UnitAmount: maxEUR}, {SKU: "b", Quantity: 1, UnitAmount: 1}}
+			p.Amount = maxEUR
+		}), wantField: "amount", wantCode: "amount_mismatch"},
 		{name: "sum mismatch", give: params(func(p *order.Params) { p.Amount = 3499 }), wantField: "amount", wantCode: "amount_mismatch"},
 		{name: "zero amount", give: params(func(p *order.Params) {
 			p.Items = []order.Item{{SKU: "a", Quantity: 1}}

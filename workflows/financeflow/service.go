@@ -74,7 +74,8 @@ type ChargebackTotals struct {
 // Chargebacks streams the claims charged to sellers in the period,
 // oldest first, and returns the totals per currency. Errors:
 // *validation.Error for a bad filter, *claimflow.NotFoundError for an
-// unknown seller, fn's and the store's.
+// unknown seller, money.ErrOverflow for a total beyond int64, fn's and
+// the store's.
 func (s *Service) Chargebacks(ctx context.Context, f ChargebackFilter, fn func(Chargeback) error) ([]ChargebackTotals, error) {
 	if f.SellerID != "" {
 		if err := validation.CheckID("seller_id", f.SellerID); err != nil {
@@ -90,14 +91,21 @@ func (s *Service) Chargebacks(ctx context.Context, f ChargebackFilter, fn func(C
 	totals := newTotals[ChargebackTotals](func(c money.Currency) *ChargebackTotals { return &ChargebackTotals{Currency: c} })
 	err := s.store.Chargebacks(ctx, f, func(cb Chargeback) error {
 		t := totals.of(cb.Amount.Currency())
-		t.Count++
-		t.Charged += cb.Amount.Amount()
+		part, name := &t.Standing, "standing"
 		switch cb.Status {
 		case "reversed", "waived", "voided":
-			t.Released += cb.Amount.Amount()
-		default:
-			t.Standing += cb.Amount.Amount()
+			part, name = &t.Released, "released"
 		}
+		charged, err := money.AddMinor(t.Charged, cb.Amount.Amount())
+		if err != nil {
+			return fmt.Errorf("chargebacks charged in %s: %w", cb.Amount.Currency(), err)
+		}
+		sum, err := money.AddMinor(*part, cb.Amount.Amount())
+		if err != nil {
+			return fmt.Errorf("chargebacks %s in %s: %w", name, cb.Amount.Currency(), err)
+		}
+		t.Count++
+		t.Charged, *part = charged, sum
 		return fn(cb)
 	})
 	if err != nil {
@@ -118,8 +126,8 @@ type StatementLine struct {
 // called once with the balances owed before it, then fn with each
 // entry; it returns the totals per currency, whose Closing is what the
 // ledger says the seller owed at the period's end. A seller may read
-// only their own. Errors: *claimflow.NotFoundError, fn's and the
-// store's.
+// only their own. Errors: *claimflow.NotFoundError, money.ErrOverflow for
+// a total beyond int64, fn's and the store's.
 func (s *Service) Statement(ctx context.Context, v claimflow.Viewer, sellerID string, p finance.Period,
 	opening func([]money.Money) error, fn func(StatementLine) error) ([]finance.StatementTotals, error) {
 	if validation.CheckID("id", sellerID) != nil || (v.IsSeller() && v.Subject != sellerID) {
@@ -130,7 +138,10 @@ func (s *Service) Statement(ctx context.Context, v claimflow.Viewer, sellerID st
 	}
 	var st *finance.Statement
 	err := s.store.SellerStatement(ctx, sellerID, p, func(open []money.Money) error {
-		st = finance.NewStatement(open)
+		var err error
+		if st, err = finance.NewStatement(open); err != nil {
+			return err
+		}
 		return opening(open)
 	}, func(e StatementEntry) error {
 		cat, bal, err := st.Add(e.Kind, e.Amount)
@@ -313,10 +324,11 @@ func (s *Service) runReconciliation(ctx context.Context, runID string) error {
 // not have: reconciling without it would report a clean, empty run.
 var errProviderMissing = errors.New("payment provider not configured in this process")
 
-// permanent reports errors that another attempt cannot mend.
+// permanent reports errors that another attempt cannot mend: a total
+// beyond int64 stays so.
 func permanent(err error) bool {
 	var pe *claimflow.PaymentError
-	return errors.Is(err, errProviderMissing) || (errors.As(err, &pe) && pe.Permanent)
+	return errors.Is(err, errProviderMissing) || errors.Is(err, money.ErrOverflow) || (errors.As(err, &pe) && pe.Permanent)
 }
 
 // reconcile gathers the three sides of the run's period and matches
@@ -396,7 +408,9 @@ func (s *Service) reconcile(ctx context.Context, run *Run) ([]finance.Item, erro
 		seen[c.Provider+"/"+c.RefundID] = true
 	}
 	items := finance.Reconcile(claims, refunds, ledgers)
-	run.Summary = finance.Summarize(claims, refunds, ledgers, items)
+	if run.Summary, err = finance.Summarize(claims, refunds, ledgers, items); err != nil {
+		return nil, err
+	}
 	run.OpenExceptions = len(items) - run.Summary.Matched
 	return items, nil
 }

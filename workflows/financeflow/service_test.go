@@ -3,6 +3,7 @@ package financeflow_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -303,5 +304,98 @@ func TestProviderMissingFailsTheRunAtOnce(t *testing.T) {
 	require.NoError(t, worker.RunReconciliation(context.Background(), run.ID, false))
 	require.Equal(t, financeflow.RunFailed, st.run.Status)
 	require.Contains(t, st.failed, "not configured")
+	require.False(t, st.finished)
+}
+
+// chargebackStore answers Chargebacks from a fixed list.
+type chargebackStore struct {
+	fakeStore
+	chargebacks []financeflow.Chargeback
+}
+
+func (s *chargebackStore) Chargebacks(_ context.Context, _ financeflow.ChargebackFilter, fn func(financeflow.Chargeback) error) error {
+	for _, cb := range s.chargebacks {
+		if err := fn(cb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestChargebackTotals: totals of the largest amounts are exact, and a
+// total beyond int64 (only amounts stored before they were bounded can
+// make one) is money.ErrOverflow, never a wrapped number.
+func TestChargebackTotals(t *testing.T) {
+	t.Parallel()
+	charge := func(id string, amount int64, status string) financeflow.Chargeback {
+		return financeflow.Chargeback{ClaimID: id, Amount: money.Of(amount, eur), Status: status}
+	}
+	maxEUR := money.MaxAmount(eur)
+	tests := []struct {
+		name    string
+		give    []financeflow.Chargeback
+		want    []financeflow.ChargebackTotals
+		wantErr string
+	}{
+		{
+			name: "two maximal charges and ordinary ones",
+			give: []financeflow.Chargeback{charge("clm_a", maxEUR, "open"), charge("clm_b", maxEUR, "final"),
+				charge("clm_c", 1999, "waived"), charge("clm_d", 1, "open")},
+			want: []financeflow.ChargebackTotals{{Currency: eur, Count: 4, Charged: 2*maxEUR + 2000, Released: 1999, Standing: 2*maxEUR + 1}},
+		},
+		{
+			name:    "charged beyond int64",
+			give:    []financeflow.Chargeback{charge("clm_a", math.MaxInt64, "waived"), charge("clm_b", 8997, "open")},
+			wantErr: "chargebacks charged in EUR",
+		},
+		{
+			name:    "standing beyond int64",
+			give:    []financeflow.Chargeback{charge("clm_a", math.MaxInt64-8997, "open"), charge("clm_b", -9000, "voided"), charge("clm_c", 8998, "open")},
+			wantErr: "chargebacks standing in EUR",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			svc := financeflow.New(financeflow.Config{Store: &chargebackStore{chargebacks: tt.give}})
+			var seen int
+			got, err := svc.Chargebacks(context.Background(), financeflow.ChargebackFilter{Period: day}, func(financeflow.Chargeback) error {
+				seen++
+				return nil
+			})
+			if tt.wantErr != "" {
+				require.ErrorIs(t, err, money.ErrOverflow)
+				require.ErrorContains(t, err, tt.wantErr)
+				require.Nil(t, got)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+			require.Equal(t, len(tt.give), seen)
+		})
+	}
+}
+
+// TestReconcileTotalBeyondInt64FailsTheRun: a run whose totals cannot be
+// held in int64 fails at once with the reason, rather than completing
+// with wrapped totals or being retried to the same end.
+func TestReconcileTotalBeyondInt64FailsTheRun(t *testing.T) {
+	t.Parallel()
+	at := day.From.Add(time.Hour)
+	st := &fakeStore{
+		claims:   map[string]finance.ClaimRefund{"clm_1": closed("clm_1", "re_1", 1999), "clm_2": closed("clm_2", "re_2", 1)},
+		inPeriod: []string{"clm_1", "clm_2"},
+		ledgers:  []finance.LedgerRefund{paid("clm_1", 1999), paid("clm_2", 1)},
+	}
+	// The provider's own figures are not bounded by the engine.
+	p := &fakeProvider{refunds: []finance.ProviderRefund{refund("re_1", "clm_1", math.MaxInt64, at), refund("re_2", "clm_2", 1, at)}}
+	now := day.To.Add(2 * time.Hour)
+	svc := financeflow.New(financeflow.Config{Store: st, Providers: []financeflow.ProviderRecords{p}, Now: func() time.Time { return now }})
+	run, err := svc.RequestReconciliation(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"}, day)
+	require.NoError(t, err)
+	require.NoError(t, svc.RunReconciliation(context.Background(), run.ID, false), "a permanent failure: the run says why")
+	require.Equal(t, financeflow.RunFailed, st.run.Status)
+	require.Contains(t, st.failed, "provider total in EUR")
+	require.Contains(t, st.failed, money.ErrOverflow.Error())
 	require.False(t, st.finished)
 }

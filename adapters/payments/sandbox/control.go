@@ -39,6 +39,9 @@ func (p *Provider) StrayRefund(ctx context.Context, claimID string, amount money
 	if !amount.IsPositive() || amount.Currency().IsZero() {
 		return "", fmt.Errorf("stray sandbox refund: amount must be positive, not %s", amount)
 	}
+	if limit := money.Max(amount.Currency()); amount.Amount() > limit.Amount() {
+		return "", fmt.Errorf("stray sandbox refund: amount must be at most %s, the largest amount the engine accepts, not %s", limit, amount)
+	}
 	id := newID()
 	_, err := p.db.ExecContext(ctx, `
 		INSERT INTO sandbox_refunds (id, idempotency_key, payment_reference, claim_id, amount, currency, status, created_at)
