@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,12 @@ func TestBadInput(t *testing.T) {
 		{name: "wrong role", token: b.token(t, "agent", "ana"), body: claimBody(orderID), wantCode: 403, wantError: "forbidden"},
 		{name: "oversized body", body: claimBody(orderID, "description", strings.Repeat("x", 9<<10)), wantCode: 413, wantError: "body_too_large"},
 		{name: "not JSON content type", body: claimBody(orderID), headers: []string{"Content-Type", "text/plain"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "empty content type", body: claimBody(orderID), headers: []string{"Content-Type", ""},
+			wantCode: 415, wantError: "unsupported_media_type", wantField: "Content-Type"},
+		{name: "content type that only starts like JSON", body: claimBody(orderID), headers: []string{"Content-Type", "application/jsonx"},
+			wantCode: 415, wantError: "unsupported_media_type", wantField: "Content-Type"},
+		{name: "JSON in another charset", body: claimBody(orderID), headers: []string{"Content-Type", "application/json; charset=iso-8859-1"},
+			wantCode: 415, wantError: "unsupported_media_type", wantField: "Content-Type"},
 		{name: "field name in another case", body: `{"ORDER_ID":"x","order_id":"` + orderID + `","reason":"counterfeit","description":"The logo is wrong."}`,
 			wantCode: 400, wantError: "unknown_field", wantField: "ORDER_ID"},
 		{name: "field name capitalised", body: `{"order_id":"` + orderID + `","reason":"counterfeit","Description":"d","description":"The logo is wrong."}`,
@@ -185,4 +192,50 @@ func TestBadInput(t *testing.T) {
 	require.Zero(t, n)
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sellers WHERE id = $1`, b.name("sel_bad")).Scan(&n))
 	require.Zero(t, n)
+}
+
+// TestContentType reads the media type as RFC 9110 does (case does not
+// matter, parameters may follow) and refuses a body without one.
+func TestContentType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	svcTok := b.token(t, "service", "platform")
+	path := "/v1/sellers/" + b.name("sel_ct")
+	tests := []struct {
+		name      string
+		give      []string // Content-Type values; none: no header
+		body      string
+		wantCode  int
+		wantError string
+	}{
+		{name: "JSON", give: []string{"application/json"}, wantCode: 201},
+		{name: "capitals", give: []string{"APPLICATION/JSON"}, wantCode: 200},
+		{name: "charset", give: []string{"Application/Json; Charset=UTF-8"}, wantCode: 200},
+		{name: "charset without a space", give: []string{"application/json;charset=utf-8"}, wantCode: 200},
+		{name: "no content type", wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "no content type and no body", body: " ", wantCode: 400, wantError: "empty_body"},
+		{name: "two content types", give: []string{"application/json", "text/plain"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "another JSON type", give: []string{"application/json-patch+json"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "not a media type", give: []string{"json"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "latin-1", give: []string{"application/json; charset=latin1"}, wantCode: 415, wantError: "unsupported_media_type"},
+	}
+	for _, tt := range tests {
+		body := tt.body
+		if body == "" {
+			body = `{"name":"Content Types","risk_score":5}`
+		}
+		req := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+svcTok)
+		for _, v := range tt.give {
+			req.Header.Add("Content-Type", v)
+		}
+		rec := httptest.NewRecorder()
+		b.e.ServeHTTP(rec, req)
+		require.Equal(t, tt.wantCode, rec.Code, "%s: %s", tt.name, rec.Body)
+		if tt.wantError != "" {
+			e := response{Body: rec.Body.Bytes()}.errorOf(t)
+			require.Equal(t, tt.wantError, e["code"], tt.name)
+			require.NotEmpty(t, e["message"], tt.name)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -24,8 +25,9 @@ import (
 // 400s that name the field.
 func decodeJSON(c echo.Context, dst any) error {
 	req := c.Request()
-	if ct := req.Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
-		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json", "")
+	types := req.Header.Values(echo.HeaderContentType)
+	if err := checkContentType(types); err != nil {
+		return err
 	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
@@ -33,6 +35,10 @@ func decodeJSON(c echo.Context, dst any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return newError(http.StatusBadRequest, "empty_body", "the request needs a JSON body", "")
+	}
+	if len(types) == 0 {
+		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"the body has no Content-Type: send it as application/json", "Content-Type")
 	}
 	if err := checkJSON(body, reflect.TypeOf(dst)); err != nil {
 		return err
@@ -47,6 +53,31 @@ func decodeJSON(c echo.Context, dst any) error {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return newError(http.StatusBadRequest, "malformed_json", "the body must hold exactly one JSON object", "")
+	}
+	return nil
+}
+
+// checkContentType refuses a body sent as anything but JSON: the media
+// type is compared without regard to case (APPLICATION/JSON is JSON), a
+// charset other than UTF-8 is refused (JSON is UTF-8), other parameters are
+// ignored. No Content-Type at all passes here: decodeJSON refuses it once
+// it knows a body was sent.
+func checkContentType(values []string) error {
+	switch len(values) {
+	case 0:
+		return nil
+	case 1:
+	default:
+		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"send one Content-Type header: application/json", "Content-Type")
+	}
+	mt, params, err := mime.ParseMediaType(values[0])
+	if err != nil || mt != echo.MIMEApplicationJSON {
+		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json", "Content-Type")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"send the body as UTF-8: application/json with charset=utf-8 or no charset", "Content-Type")
 	}
 	return nil
 }

@@ -349,6 +349,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "seller: shopper", token: aliceTok, body: seller, want: 403},
 		{name: "seller: too large", token: svcTok, body: map[string]any{"name": big, "risk_score": 5}, want: 413, rejected: true},
 		{name: "seller: text/plain", token: svcTok, body: seller, headers: []string{"Content-Type", "text/plain"}, want: 415, rejected: true},
+		{name: "seller: no content type", token: svcTok, body: seller, headers: []string{"Content-Type", ""}, want: 415, rejected: true},
 		{name: "seller: risk out of range", token: svcTok, body: map[string]any{"name": "S", "risk_score": 101}, want: 422, rejected: true},
 		{name: "seller: bad stripe account", token: svcTok, body: map[string]any{"name": "S", "risk_score": 5, "stripe_account": "cus_1"}, want: 422, rejected: true},
 	}
