@@ -2,13 +2,17 @@ package httpapi_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
 )
 
 // TestBadInput sends each kind of bad request and checks its status, code
@@ -108,6 +112,8 @@ func TestBadInput(t *testing.T) {
 			wantCode: 400, wantError: "invalid_utf8", wantField: "description"},
 		{name: "lone surrogate in text", body: `{"order_id":"` + orderID + `","reason":"counterfeit","description":"fake \udc00 logo"}`,
 			wantCode: 400, wantError: "invalid_utf8", wantField: "description"},
+		{name: "headers over the limit", body: claimBody(orderID), headers: []string{"X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes)},
+			wantCode: 431, wantError: "headers_too_large"},
 		{name: "idempotency key too long", body: claimBody(orderID), headers: []string{"Idempotency-Key", strings.Repeat("k", 300)},
 			wantCode: 400, wantError: "invalid_idempotency_key", wantField: "Idempotency-Key"},
 
@@ -236,6 +242,55 @@ func TestContentType(t *testing.T) {
 			e := response{Body: rec.Body.Bytes()}.errorOf(t)
 			require.Equal(t, tt.wantError, e["code"], tt.name)
 			require.NotEmpty(t, e["message"], tt.name)
+		}
+	}
+}
+
+// TestOversizedHeaders: headers over the limit get the API's error shape,
+// on every route and on none, also from a real server set up as serve sets
+// it up, whose own plain-text 431 comes only far beyond the limit; headers
+// within it pass.
+func TestOversizedHeaders(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, r := range httpapi.RouteTable() {
+		path := strings.NewReplacer(":id", "x", ":seq", "1").Replace(r.Path)
+		res := b.do(t, r.Method, path, b.token(t, "finance", "fin"), nil, "X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes))
+		require.Equal(t, 431, res.Code, "%s %s: %s", r.Method, r.Path, res.Body)
+		require.Equal(t, "headers_too_large", res.errorOf(t)["code"], "%s %s", r.Method, r.Path)
+	}
+	srv := httptest.NewUnstartedServer(b.e)
+	srv.Config.MaxHeaderBytes = httpapi.ServerMaxHeaderBytes
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name     string
+		give     int // bytes of one header's value
+		wantCode int
+	}{
+		{name: "within the limit", give: httpapi.MaxHeaderBytes - 1024, wantCode: 200},
+		{name: "just over the limit", give: httpapi.MaxHeaderBytes, wantCode: 431},
+		{name: "over net/http's default limit", give: 2 << 20, wantCode: 431},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"/healthz", "/v1/claims", "/no/such/route"} {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+b.token(t, "agent", "ana"))
+			req.Header.Set("X-Padding", strings.Repeat("p", tt.give))
+			resp, err := srv.Client().Do(req)
+			require.NoError(t, err)
+			raw, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			if tt.wantCode != 431 {
+				require.NotEqual(t, 431, resp.StatusCode, "%s %s: %s", tt.name, path, raw)
+				continue
+			}
+			require.Equal(t, 431, resp.StatusCode, "%s %s: %s", tt.name, path, raw)
+			e := response{Body: raw}.errorOf(t)
+			require.Equal(t, "headers_too_large", e["code"], "%s %s", tt.name, path)
+			require.Contains(t, e["message"], strconv.Itoa(httpapi.MaxHeaderBytes), "%s %s", tt.name, path)
 		}
 	}
 }
