@@ -134,6 +134,12 @@ func TestBadInput(t *testing.T) {
 			body: goodOrder(map[string]any{"amount": nil}), wantCode: 422, wantError: "required", wantField: "amount"},
 		{name: "order: bad timestamp", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body: goodOrder(map[string]any{"paid_at": "yesterday"}), wantCode: 422, wantError: "invalid_timestamp", wantField: "paid_at"},
+		{name: "order: paid past year 9999", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"paid_at": "9999-12-31T23:59:59-01:00"}), wantCode: 422, wantError: "out_of_range", wantField: "paid_at"},
+		{name: "order: paid in year 0", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"paid_at": "0000-01-01T00:00:00+01:00"}), wantCode: 422, wantError: "out_of_range", wantField: "paid_at"},
+		{name: "order: delivered past year 9999", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"delivered_at": "10000-01-01T00:00:00Z"}), wantCode: 422, wantError: "invalid_timestamp", wantField: "delivered_at"},
 		{name: "order: delivered before paid", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body: goodOrder(map[string]any{"delivered_at": b.now.Add(-2 * day).Format(time.RFC3339)}), wantCode: 422, wantError: "before_payment", wantField: "delivered_at"},
 		{name: "order: unknown seller", method: http.MethodPut, path: badOrderPath, token: svcTok,
@@ -160,6 +166,10 @@ func TestBadInput(t *testing.T) {
 		{name: "list: bad status", method: http.MethodGet, path: "/v1/claims?status=lost", body: nil, wantCode: 400, wantError: "invalid_status", wantField: "status"},
 		{name: "list: bad cursor", method: http.MethodGet, path: "/v1/claims?cursor=not*base64", body: nil, wantCode: 400, wantError: "invalid_cursor", wantField: "cursor"},
 		{name: "list: bad date", method: http.MethodGet, path: "/v1/claims?created_from=monday", body: nil, wantCode: 400, wantError: "invalid_timestamp", wantField: "created_from"},
+		{name: "list: date before the epoch", method: http.MethodGet, path: "/v1/claims?created_from=0001-01-01T00:00:00Z", body: nil, wantCode: 400, wantError: "out_of_range", wantField: "created_from"},
+		{name: "list: date past year 9999", method: http.MethodGet, path: "/v1/claims?created_to=9999-12-31T23:59:59-01:00", body: nil, wantCode: 400, wantError: "out_of_range", wantField: "created_to"},
+		{name: "queue: cursor far in the past", method: http.MethodGet, path: "/v1/review-queue?cursor=LTkyMjMzNzIwMzY4NTQ3NzU4MDh8Y2xtX3g", token: b.token(t, "agent", "ana"), body: nil,
+			wantCode: 400, wantError: "invalid_cursor", wantField: "cursor"},
 	}
 	for _, tt := range tests {
 		method, path, token := tt.method, tt.path, tt.token

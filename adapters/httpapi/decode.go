@@ -395,7 +395,8 @@ func validJSONText(raw []byte) bool {
 	return true
 }
 
-// parseTime reads an optional RFC 3339 timestamp from a request field.
+// parseTime reads an optional RFC 3339 timestamp from a request field,
+// within the span the engine takes (validation.CheckTime).
 func parseTime(field string, s *string) (*time.Time, error) {
 	if s == nil {
 		return nil, nil
@@ -405,6 +406,9 @@ func parseTime(field string, s *string) (*time.Time, error) {
 		return nil, newError(http.StatusUnprocessableEntity, "invalid_timestamp", "must be an RFC 3339 timestamp such as 2026-11-27T10:00:00Z", field)
 	}
 	t = t.UTC()
+	if err := validation.CheckTime(field, t); err != nil {
+		return nil, err
+	}
 	return &t, nil
 }
 
@@ -413,9 +417,13 @@ const dateLayout = "2006-01-02"
 
 // parseBound reads a period bound: an RFC 3339 instant, or a date, which
 // stands for the start of that UTC day (from) or its end (to: the whole
-// day is included).
+// day is included). Either must lie within the span the engine takes
+// (validation.CheckTime, validation.CheckDate).
 func parseBound(field, s string, end bool) (time.Time, error) {
 	if t, err := time.Parse(dateLayout, s); err == nil {
+		if err := validation.CheckDate(field, t, end); err != nil {
+			return time.Time{}, err
+		}
 		if end {
 			t = t.AddDate(0, 0, 1)
 		}
@@ -426,11 +434,18 @@ func parseBound(field, s string, end bool) (time.Time, error) {
 		return time.Time{}, newError(http.StatusUnprocessableEntity, "invalid_timestamp",
 			"must be a date such as 2026-11-27 or an RFC 3339 timestamp such as 2026-11-27T10:00:00Z", field)
 	}
-	return t.UTC(), nil
+	t = t.UTC()
+	if err := validation.CheckTime(field, t); err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
 }
 
 // periodOf reads a period from two strings, either of which may be
-// required; a missing optional bound is the zero time.
+// required. An empty string is a bound not given, and only that: a bound
+// given is never mistaken for a missing one, whatever its value. A missing
+// optional bound is returned as the zero time, which no bound given can be
+// (parseBound keeps them within the span the engine takes).
 func periodOf(fromS, toS string, required bool) (from, to time.Time, err error) {
 	if fromS == "" && required {
 		return from, to, newError(http.StatusUnprocessableEntity, "required", "is required: a date such as 2026-11-01 or an RFC 3339 timestamp", "from")
@@ -448,7 +463,7 @@ func periodOf(fromS, toS string, required bool) (from, to time.Time, err error) 
 			return from, to, err
 		}
 	}
-	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+	if fromS != "" && toS != "" && !to.After(from) {
 		return from, to, newError(http.StatusUnprocessableEntity, "invalid_period", "must be after from", "to")
 	}
 	return from, to, nil

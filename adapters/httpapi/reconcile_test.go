@@ -243,6 +243,9 @@ func TestReconciliationBadInput(t *testing.T) {
 		{name: "in the future", give: map[string]any{"from": b.now.AddDate(0, 0, 2).Format("2006-01-02"), "to": b.now.AddDate(0, 0, 3).Format("2006-01-02")}, wantStatus: 422, wantField: "from"},
 		{name: "unknown field", give: map[string]any{"from": "2026-11-01", "to": "2026-11-01", "provider": "stripe"}, wantStatus: 400, wantField: "provider"},
 		{name: "from as a number", give: map[string]any{"from": 20261101, "to": "2026-11-01"}, wantStatus: 400, wantField: "from"},
+		{name: "from year 1", give: map[string]any{"from": "0001-01-01", "to": "0001-01-02"}, wantStatus: 422, wantField: "from"},
+		{name: "from before the epoch", give: map[string]any{"from": "1969-12-31T23:00:00Z", "to": "1970-01-02"}, wantStatus: 422, wantField: "from"},
+		{name: "to the last day there is", give: map[string]any{"from": "9999-12-30", "to": "9999-12-31"}, wantStatus: 422, wantField: "to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
