@@ -92,6 +92,8 @@ func finReadPeriod(vals, errs map[string]string, defFrom, defTo time.Time) finan
 		t, err := time.Parse(time.DateOnly, s)
 		if err != nil {
 			errs[k] = finLabel(k) + " must be a date such as " + defTo.Format(time.DateOnly)
+		} else if ve := validation.CheckDate(k, t, k == "to"); ve != nil {
+			errs[k] = finLabel(k) + " " + ve.Message
 		}
 		return t
 	}
@@ -902,6 +904,10 @@ func (c *console) finTrialBalancePage(ec echo.Context) error {
 		t, err := time.Parse(time.DateOnly, s)
 		if err != nil {
 			d.Errors["as_of"] = "As of must be a date such as " + c.finToday().Format(time.DateOnly)
+		} else if ve := validation.CheckDate("as_of", t, true); ve != nil {
+			d.Errors["as_of"] = "As of " + ve.Message
+		}
+		if len(d.Errors) > 0 {
 			return c.render(ec, http.StatusBadRequest, "finance_trial_balance", pageData{Title: "Trial balance", Data: d})
 		}
 		asOf = t.AddDate(0, 0, 1)

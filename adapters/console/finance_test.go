@@ -558,6 +558,8 @@ func TestFinanceReconciliationRequestBadInput(t *testing.T) {
 		{"to before from", d(-1), d(-2), "run-to", "To must not be before from"},
 		{"too long", d(-40), d(-1), "run-to", "a reconciliation covers at most 31 days"},
 		{"in the future", d(1), d(2), "run-from", "From must be in the past"},
+		{"from year 1", "0001-01-01", "0001-01-02", "run-from", "From must be on or after 1970-01-01"},
+		{"to the last day there is", "9999-12-30", "9999-12-31", "run-to", "To must be on or before 9999-12-30"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -623,6 +625,13 @@ func TestFinanceReportsBadInput(t *testing.T) {
 		{"/console/finance/chargebacks.csv?to=never", "cb-to", "To must be a date such as"},
 		{statement + "?from=2026-03-02&to=2026-03-01", "st-to", "To must not be before from"},
 		{statement + ".csv?from=soon", "st-from", "From must be a date such as"},
+		{"/console/finance/chargebacks?from=9999-12-01&to=9999-12-31", "cb-to", "To must be on or before 9999-12-30"},
+		{"/console/finance/chargebacks?from=0001-01-01&to=0001-01-31", "cb-from", "From must be on or after 1970-01-01"},
+		{"/console/finance/chargebacks.csv?from=0000-12-01&to=0001-01-01", "cb-from", "From must be on or after 1970-01-01"},
+		{statement + "?from=9999-12-01&to=9999-12-31", "st-to", "To must be on or before 9999-12-30"},
+		{statement + ".csv?from=1969-12-01&to=1969-12-31", "st-from", "From must be on or after 1970-01-01"},
+		{"/console/finance/trial-balance?as_of=9999-12-31", "tb-as-of", "As of must be on or before 9999-12-30"},
+		{"/console/finance/trial-balance?as_of=0001-01-01", "tb-as-of", "As of must be on or after 1970-01-01"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			t.Parallel()
