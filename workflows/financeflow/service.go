@@ -198,10 +198,17 @@ func (s *Service) RecordRecovery(ctx context.Context, v claimflow.Viewer, in Rec
 }
 
 // RequestReconciliation queues a reconciliation of the period; a job
-// runs it. Errors: *validation.Error for a period longer than
+// runs it. Errors: *validation.Error for a bound outside the span of time
+// the engine takes (validation.CheckTime), a period longer than
 // finance.MaxReconcileSpan or starting in the future.
 func (s *Service) RequestReconciliation(ctx context.Context, v claimflow.Viewer, p finance.Period) (Run, error) {
 	now := s.now().UTC()
+	if err := validation.CheckTime("from", p.From); err != nil {
+		return Run{}, err
+	}
+	if err := validation.CheckTime("to", p.To); err != nil {
+		return Run{}, err
+	}
 	if p.To.Sub(p.From) > finance.MaxReconcileSpan {
 		return Run{}, validation.Newf("to", "period_too_long", "a reconciliation covers at most %d days", int(finance.MaxReconcileSpan/(24*time.Hour)))
 	}
@@ -324,6 +331,9 @@ func permanent(err error) bool {
 func (s *Service) reconcile(ctx context.Context, run *Run) ([]finance.Item, error) {
 	p := run.Period
 	wide := finance.Period{From: p.From.Add(-s.margin), To: p.To.Add(s.margin)}
+	if epoch := validation.EarliestTime(); wide.From.Before(epoch) {
+		wide.From = epoch // providers count time from it; nothing is older
+	}
 	byName := map[string]ProviderRecords{}
 	var names []string
 	var read []finance.ProviderRefund
