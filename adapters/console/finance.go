@@ -798,10 +798,11 @@ func (c *console) finLoadRun(ec echo.Context) (*finRunData, error) {
 // finResolutionPost resolves one exception of a run with finance's note.
 func (c *console) finResolutionPost(ec echo.Context) error {
 	note := ec.FormValue("note")
-	seq, convErr := strconv.Atoi(ec.Param("seq"))
-	if convErr != nil || seq < 1 {
+	seq64, convErr := strconv.ParseInt(ec.Param("seq"), 10, 32) // an item's seq is a PostgreSQL integer
+	if convErr != nil || seq64 < 1 {
 		return errNotFound
 	}
+	seq := int(seq64)
 	_, err := c.Finance.ResolveException(ec.Request().Context(), viewerOf(ec), ec.Param("id"), seq, note)
 	if err == nil {
 		return ec.Redirect(http.StatusSeeOther, fmt.Sprintf("/console/finance/reconciliations/%s?done=resolved#exception-%d", url.PathEscape(ec.Param("id")), seq))

@@ -503,6 +503,12 @@ func TestFinanceReconciliationThroughTheForms(t *testing.T) {
 	admin := b.signIn(t, "admin", "root")
 	r = b.post(t, admin, resolve, url.Values{"note": {"admin"}})
 	require.Equal(t, http.StatusForbidden, r.Code)
+	// A seq past what an item's seq can be (a 32-bit integer) is no
+	// exception of the run's.
+	for _, seq := range []string{"2147483648", "9223372036854775808"} {
+		r = b.post(t, fin, "/console/finance/reconciliations/"+runID+"/exceptions/"+seq+"/resolution", url.Values{"note": {"far"}})
+		require.Equal(t, http.StatusNotFound, r.Code, "%s: %s", seq, r.Body)
+	}
 	require.Equal(t, 1, b.count(t, `SELECT open_exceptions FROM reconciliation_runs WHERE id = $1`, runID))
 
 	note := `=HYPERLINK("http://evil.example","click")`

@@ -426,8 +426,12 @@ func (s *Service) Run(ctx context.Context, id string) (Run, error) {
 
 // RunItems streams a completed run's items. Errors:
 // *claimflow.NotFoundError for an unknown run; *finance.RefusedError
-// "run_not_completed" for one still queued or running, or failed.
+// "run_not_completed" for one still queued or running, or failed;
+// *validation.Error (field "cursor") for an AfterSeq outside 0..MaxSeq.
 func (s *Service) RunItems(ctx context.Context, f ItemFilter, fn func(RunItem) error) error {
+	if f.AfterSeq < 0 || f.AfterSeq > MaxSeq {
+		return validation.Newf("cursor", "invalid_cursor", "must be an item's seq, from 0 to %d", MaxSeq)
+	}
 	run, err := s.Run(ctx, f.RunID)
 	if err != nil {
 		return err
@@ -446,7 +450,7 @@ func (s *Service) ResolveException(ctx context.Context, v claimflow.Viewer, runI
 	if err := validation.CheckText("note", note, 1, finance.MaxNote); err != nil {
 		return RunItem{}, err
 	}
-	if validation.CheckID("id", runID) != nil || seq < 1 {
+	if validation.CheckID("id", runID) != nil || seq < 1 || seq > MaxSeq {
 		return RunItem{}, &claimflow.NotFoundError{Resource: "exception", ID: fmt.Sprintf("%s/%d", runID, seq)}
 	}
 	return s.store.ResolveException(ctx, runID, seq, v.Role+":"+v.Subject, note, s.now().UTC())

@@ -183,6 +183,25 @@ func TestReconcileWindow(t *testing.T) {
 	require.False(t, st.run.FinishedAt.IsZero())
 }
 
+// TestItemSeqsFitTheStore: a seq or cursor past what the store keeps (a
+// 32-bit integer) is refused before the store is asked.
+func TestItemSeqsFitTheStore(t *testing.T) {
+	t.Parallel()
+	svc := financeflow.New(financeflow.Config{Store: &fakeStore{}, Now: time.Now})
+	v := claimflow.Viewer{Role: "finance", Subject: "fin"}
+	for _, seq := range []int{financeflow.MaxSeq + 1, 1 << 40} {
+		_, err := svc.ResolveException(context.Background(), v, "rcn_1", seq, "note")
+		var nf *claimflow.NotFoundError
+		require.ErrorAs(t, err, &nf, seq)
+	}
+	for _, after := range []int{-1, financeflow.MaxSeq + 1} {
+		err := svc.RunItems(context.Background(), financeflow.ItemFilter{RunID: "rcn_1", AfterSeq: after}, nil)
+		var ve *validation.Error
+		require.ErrorAs(t, err, &ve, after)
+		require.Equal(t, "cursor", ve.Field)
+	}
+}
+
 // TestReconcileWindowStartsAtTheEpoch: the first day there is widens
 // forwards only; no provider is asked for time before the Unix epoch.
 func TestReconcileWindowStartsAtTheEpoch(t *testing.T) {
