@@ -474,6 +474,9 @@ func (s *Service) LedgerTransactions(ctx context.Context, f LedgerFilter, fn fun
 	if len(f.Account) > 200 {
 		return validation.New("account", "invalid_account", "must be at most 200 characters")
 	}
+	if err := validation.CheckText("account", string(f.Account), 0, 200); err != nil {
+		return err // text PostgreSQL cannot hold: invalid UTF-8, NUL
+	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		return validation.New("to", "invalid_period", "must be after from")
 	}
