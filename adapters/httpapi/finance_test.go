@@ -94,6 +94,22 @@ func TestChargebacksStatementAndRecovery(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"currency": "EUR", "count": float64(3),
 		"charged": float64(3 * instantAmount), "released": float64(instantAmount), "standing": float64(2 * instantAmount)}}, got["totals"])
 
+	// Accept is read as RFC 9110 writes it: the media type in any case,
+	// q=0 for "not this".
+	for _, tc := range []struct {
+		give    string
+		wantCSV bool
+	}{
+		{give: "TEXT/CSV", wantCSV: true},
+		{give: "application/json;q=0.5, Text/Csv;q=0.9", wantCSV: true},
+		{give: "text/csv;q=0, application/json", wantCSV: false},
+		{give: "text/csvx", wantCSV: false},
+	} {
+		r := b.do(t, http.MethodGet, "/v1/finance/chargebacks?"+period+"&seller_id="+sellerID, b.finance(t), nil, "Accept", tc.give)
+		require.Equal(t, http.StatusOK, r.Code, "%s: %s", tc.give, r.Body)
+		require.Equal(t, tc.wantCSV, strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv"), tc.give)
+	}
+
 	// The same as CSV, by Accept header.
 	r = b.do(t, http.MethodGet, "/v1/finance/chargebacks?"+period+"&seller_id="+sellerID, b.finance(t), nil, "Accept", "text/csv")
 	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
