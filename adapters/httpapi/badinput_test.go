@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -114,6 +116,12 @@ func TestBadInput(t *testing.T) {
 			wantCode: 400, wantError: "invalid_utf8", wantField: "description"},
 		{name: "headers over the limit", body: claimBody(orderID), headers: []string{"X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes)},
 			wantCode: 431, wantError: "headers_too_large"},
+		{name: "list: parameter given twice", method: http.MethodGet, path: "/v1/claims?status=approved&status=rejected", body: nil,
+			wantCode: 400, wantError: "duplicate_parameter", wantField: "status"},
+		{name: "finance: period bound given twice", method: http.MethodGet, path: "/v1/finance/chargebacks?from=2026-01-01&to=2026-01-31&to=9999-12-30",
+			token: b.token(t, "finance", "fin"), body: nil, wantCode: 400, wantError: "duplicate_parameter", wantField: "to"},
+		{name: "parameter given twice on a write", path: "/v1/claims?x=1&x=2", body: claimBody(orderID),
+			wantCode: 400, wantError: "duplicate_parameter", wantField: "x"},
 		{name: "idempotency key too long", body: claimBody(orderID), headers: []string{"Idempotency-Key", strings.Repeat("k", 300)},
 			wantCode: 400, wantError: "invalid_idempotency_key", wantField: "Idempotency-Key"},
 
@@ -303,4 +311,29 @@ func TestOversizedHeaders(t *testing.T) {
 			require.Contains(t, e["message"], strconv.Itoa(httpapi.MaxHeaderBytes), "%s %s", tt.name, path)
 		}
 	}
+}
+
+// TestIdempotencyKeyGivenTwice: two Idempotency-Key headers are refused
+// rather than one of them read, and nothing is filed.
+func TestIdempotencyKeyGivenTwice(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	shopper := b.name("shp")
+	_, orderID := b.seed(t, 10, shopper, 5000, 3*day, day)
+	raw, err := json.Marshal(claimBody(orderID))
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/v1/claims", bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+b.token(t, "shopper", shopper))
+	req.Header.Add(httpapi.HeaderIdempotencyKey, "key-one")
+	req.Header.Add(httpapi.HeaderIdempotencyKey, "key-two")
+	rec := httptest.NewRecorder()
+	b.e.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	e := response{Body: rec.Body.Bytes()}.errorOf(t)
+	require.Equal(t, "invalid_idempotency_key", e["code"])
+	require.Equal(t, httpapi.HeaderIdempotencyKey, e["field"])
+	var n int
+	require.NoError(t, store.DB().QueryRowContext(context.Background(), `SELECT count(*) FROM claims WHERE order_id = $1`, orderID).Scan(&n))
+	require.Zero(t, n)
 }

@@ -166,6 +166,7 @@ func New(d Deps) *echo.Echo {
 			return err
 		}}),
 		a.headerLimit,
+		a.queryOnce,
 		a.limits,
 	)
 	authn := authenticate(Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience, JWKS: d.JWKS}, d.Now)
@@ -239,6 +240,22 @@ func (a *api) headerLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		if p := c.Path(); (p == "" || a.own[p]) && HeaderBytes(c.Request()) > MaxHeaderBytes {
 			return newError(http.StatusRequestHeaderFieldsTooLarge, "headers_too_large",
 				fmt.Sprintf("the request line and headers must be at most %d bytes; send fewer or smaller headers", MaxHeaderBytes), "")
+		}
+		return next(c)
+	}
+}
+
+// queryOnce refuses a query parameter given more than once on the API's
+// routes: each takes one value, and a proxy or cache may read another of
+// the two than the API would.
+func (a *api) queryOnce(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p := c.Path(); p == "" || a.own[p] {
+			for name, values := range c.QueryParams() {
+				if len(values) > 1 {
+					return newError(http.StatusBadRequest, "duplicate_parameter", "is given more than once; give each parameter once", name)
+				}
+			}
 		}
 		return next(c)
 	}
