@@ -244,7 +244,9 @@ func (c *console) addNav(label, p string, roles ...string) {
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // headers sets the security headers every console response carries;
-// pages (not the style sheet) are never cached.
+// pages (not the style sheet) are never cached. A request whose headers
+// are over the API's limit gets the error page (the API leaves routes it
+// does not own to their owner).
 func (c *console) headers(page bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
@@ -256,6 +258,11 @@ func (c *console) headers(page bool) echo.MiddlewareFunc {
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
 			if page {
 				h.Set("Cache-Control", "no-store")
+			}
+			if httpapi.HeaderBytes(ec.Request()) > httpapi.MaxHeaderBytes {
+				h.Set("Cache-Control", "no-store")
+				return c.render(ec, http.StatusRequestHeaderFieldsTooLarge, "error", pageData{Title: "Request too large",
+					Data: errorData{Heading: "Request too large", Message: "Your browser sent more headers than the console takes, often because of too many or too large cookies. Clear this site's cookies and try again."}})
 			}
 			return next(ec)
 		}

@@ -3,7 +3,9 @@ package console_test
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -716,6 +718,47 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 	require.Equal(t, "nosniff", css.Header.Get("X-Content-Type-Options"))
 	require.Contains(t, css.Body, ":focus-visible")
 	require.Equal(t, http.StatusNotFound, b.do(t, http.MethodGet, "/console/static/../console.go", nil, nil).Code)
+}
+
+// TestOversizedHeadersGetTheErrorPage: a browser whose cookies are over
+// the engine's header limit gets the console's own page saying what to do,
+// not the API's JSON, and a form sent that way changes nothing.
+func TestOversizedHeadersGetTheErrorPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.reviewClaim(t, "sel_big")
+	before, beforeEvents := b.get(t, id), b.events(t, id)
+	ana := b.signIn(t, "agent", "ana")
+	junk := &http.Cookie{Name: "junk", Value: strings.Repeat("j", httpapi.MaxHeaderBytes)}
+	for _, tc := range []struct {
+		method, path string
+		form         url.Values
+	}{
+		{method: http.MethodGet, path: "/console/queue"},
+		{method: http.MethodGet, path: "/console/signin"},
+		{method: http.MethodGet, path: "/console/nothing"},
+		{method: http.MethodGet, path: "/app/claims"},
+		{method: http.MethodGet, path: "/console/static/console.css"},
+		{method: http.MethodPost, path: "/console/claims/" + id + "/override", form: url.Values{"action": {"approve"}, "note": {"x"},
+			"version": {strconv.FormatInt(before.Claim.Version(), 10)}, "csrf": {ana.csrf}}},
+	} {
+		var body io.Reader
+		if tc.form != nil {
+			body = strings.NewReader(tc.form.Encode())
+		}
+		req := httptest.NewRequest(tc.method, tc.path, body)
+		if tc.form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.AddCookie(ana.cookie)
+		req.AddCookie(junk)
+		rec := newRecorder(b, req)
+		require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, rec.Code, "%s %s: %s", tc.method, tc.path, rec.Body)
+		require.Contains(t, rec.Header().Get("Content-Type"), "text/html", tc.path)
+		require.Contains(t, rec.Body.String(), "Clear this site&#39;s cookies", tc.path)
+		require.Equal(t, "no-store", rec.Header().Get("Cache-Control"), tc.path)
+	}
+	b.requireUnchanged(t, id, before, beforeEvents)
 }
 
 // withoutFragment drops the #fragment a browser keeps to itself.

@@ -92,6 +92,8 @@ func finReadPeriod(vals, errs map[string]string, defFrom, defTo time.Time) finan
 		t, err := time.Parse(time.DateOnly, s)
 		if err != nil {
 			errs[k] = finLabel(k) + " must be a date such as " + defTo.Format(time.DateOnly)
+		} else if ve := validation.CheckDate(k, t, k == "to"); ve != nil {
+			errs[k] = finLabel(k) + " " + ve.Message
 		}
 		return t
 	}
@@ -805,10 +807,11 @@ func (c *console) finLoadRun(ec echo.Context) (*finRunData, error) {
 // finResolutionPost resolves one exception of a run with finance's note.
 func (c *console) finResolutionPost(ec echo.Context) error {
 	note := ec.FormValue("note")
-	seq, convErr := strconv.Atoi(ec.Param("seq"))
-	if convErr != nil || seq < 1 {
+	seq64, convErr := strconv.ParseInt(ec.Param("seq"), 10, 32) // an item's seq is a PostgreSQL integer
+	if convErr != nil || seq64 < 1 {
 		return errNotFound
 	}
+	seq := int(seq64)
 	_, err := c.Finance.ResolveException(ec.Request().Context(), viewerOf(ec), ec.Param("id"), seq, note)
 	if err == nil {
 		return ec.Redirect(http.StatusSeeOther, fmt.Sprintf("/console/finance/reconciliations/%s?done=resolved#exception-%d", url.PathEscape(ec.Param("id")), seq))
@@ -911,6 +914,10 @@ func (c *console) finTrialBalancePage(ec echo.Context) error {
 		t, err := time.Parse(time.DateOnly, s)
 		if err != nil {
 			d.Errors["as_of"] = "As of must be a date such as " + c.finToday().Format(time.DateOnly)
+		} else if ve := validation.CheckDate("as_of", t, true); ve != nil {
+			d.Errors["as_of"] = "As of " + ve.Message
+		}
+		if len(d.Errors) > 0 {
 			return c.render(ec, http.StatusBadRequest, "finance_trial_balance", pageData{Title: "Trial balance", Data: d})
 		}
 		asOf = t.AddDate(0, 0, 1)

@@ -505,6 +505,12 @@ func TestFinanceReconciliationThroughTheForms(t *testing.T) {
 	admin := b.signIn(t, "admin", "root")
 	r = b.post(t, admin, resolve, url.Values{"note": {"admin"}})
 	require.Equal(t, http.StatusForbidden, r.Code)
+	// A seq past what an item's seq can be (a 32-bit integer) is no
+	// exception of the run's.
+	for _, seq := range []string{"2147483648", "9223372036854775808"} {
+		r = b.post(t, fin, "/console/finance/reconciliations/"+runID+"/exceptions/"+seq+"/resolution", url.Values{"note": {"far"}})
+		require.Equal(t, http.StatusNotFound, r.Code, "%s: %s", seq, r.Body)
+	}
 	require.Equal(t, 1, b.count(t, `SELECT open_exceptions FROM reconciliation_runs WHERE id = $1`, runID))
 
 	note := `=HYPERLINK("http://evil.example","click")`
@@ -560,6 +566,8 @@ func TestFinanceReconciliationRequestBadInput(t *testing.T) {
 		{"to before from", d(-1), d(-2), "run-to", "To must not be before from"},
 		{"too long", d(-40), d(-1), "run-to", "a reconciliation covers at most 31 days"},
 		{"in the future", d(1), d(2), "run-from", "From must be in the past"},
+		{"from year 1", "0001-01-01", "0001-01-02", "run-from", "From must be on or after 1970-01-01"},
+		{"to the last day there is", "9999-12-30", "9999-12-31", "run-to", "To must be on or before 9999-12-30"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -625,6 +633,13 @@ func TestFinanceReportsBadInput(t *testing.T) {
 		{"/console/finance/chargebacks.csv?to=never", "cb-to", "To must be a date such as"},
 		{statement + "?from=2026-03-02&to=2026-03-01", "st-to", "To must not be before from"},
 		{statement + ".csv?from=soon", "st-from", "From must be a date such as"},
+		{"/console/finance/chargebacks?from=9999-12-01&to=9999-12-31", "cb-to", "To must be on or before 9999-12-30"},
+		{"/console/finance/chargebacks?from=0001-01-01&to=0001-01-31", "cb-from", "From must be on or after 1970-01-01"},
+		{"/console/finance/chargebacks.csv?from=0000-12-01&to=0001-01-01", "cb-from", "From must be on or after 1970-01-01"},
+		{statement + "?from=9999-12-01&to=9999-12-31", "st-to", "To must be on or before 9999-12-30"},
+		{statement + ".csv?from=1969-12-01&to=1969-12-31", "st-from", "From must be on or after 1970-01-01"},
+		{"/console/finance/trial-balance?as_of=9999-12-31", "tb-as-of", "As of must be on or before 9999-12-30"},
+		{"/console/finance/trial-balance?as_of=0001-01-01", "tb-as-of", "As of must be on or after 1970-01-01"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			t.Parallel()

@@ -475,6 +475,10 @@ func (c *console) sellerStatementPage(ec echo.Context) error {
 			d.Errors[k] = map[string]string{"from": "From", "to": "To"}[k] + " must be a date such as 2026-01-31"
 			continue
 		}
+		if ve := validation.CheckDate(k, t, k == "to"); ve != nil {
+			d.Errors[k] = map[string]string{"from": "From", "to": "To"}[k] + " " + ve.Message
+			continue
+		}
 		if k == "from" {
 			from = t
 		} else {

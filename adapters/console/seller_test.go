@@ -463,6 +463,8 @@ func TestSellerStatement(t *testing.T) {
 		{"from=yesterday", "st-from", "From must be a date such as 2026-01-31"},
 		{"from=2026-02-01&to=2026-01-01", "st-to", "To must not be before From"},
 		{"from=2020-01-01&to=2026-01-01", "st-to", "To must be within 366 days of From"},
+		{"from=0001-01-01&to=0001-01-31", "st-from", "From must be on or after 1970-01-01"},
+		{"from=9999-12-01&to=9999-12-31", "st-to", "To must be on or before 9999-12-30"},
 	} {
 		r := b.do(t, http.MethodGet, "/console/seller/statement?"+tc.give, s.cookie, nil)
 		require.Equal(t, http.StatusBadRequest, r.Code, tc.give)

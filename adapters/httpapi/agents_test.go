@@ -284,24 +284,28 @@ func TestOverrideBadInput(t *testing.T) {
 		give      any
 		wantCode  int
 		wantField string
+		wantSays  string // part of the message, when it matters
 	}{
-		{"no action", map[string]any{"note": "n", "version": 2}, 422, "action"},
-		{"unknown action", map[string]any{"action": "refund_twice", "note": "n", "version": 2}, 422, "action"},
-		{"no note", map[string]any{"action": "approve", "version": 2}, 422, "note"},
-		{"blank note", map[string]any{"action": "approve", "note": "  \n ", "version": 2}, 422, "note"},
-		{"note too long", map[string]any{"action": "approve", "note": strings.Repeat("x", 2001), "version": 2}, 422, "note"},
-		{"no version", map[string]any{"action": "approve", "note": "n"}, 422, "version"},
-		{"reject without a reason", map[string]any{"action": "reject", "note": "n", "version": 2}, 422, "reason_code"},
-		{"unknown rejection reason", map[string]any{"action": "reject", "reason_code": "dislike", "note": "n", "version": 2}, 422, "reason_code"},
-		{"reason on an approval", map[string]any{"action": "approve", "reason_code": "duplicate", "note": "n", "version": 2}, 422, "reason_code"},
-		{"version as text", map[string]any{"action": "approve", "note": "n", "version": "2"}, 400, "version"},
-		{"unknown field", map[string]any{"action": "approve", "note": "n", "version": 2, "amount": 1}, 400, "amount"},
+		{"no action", map[string]any{"note": "n", "version": 2}, 422, "action", ""},
+		{"unknown action", map[string]any{"action": "refund_twice", "note": "n", "version": 2}, 422, "action", ""},
+		{"no note", map[string]any{"action": "approve", "version": 2}, 422, "note", ""},
+		{"blank note", map[string]any{"action": "approve", "note": "  \n ", "version": 2}, 422, "note", ""},
+		{"note too long", map[string]any{"action": "approve", "note": strings.Repeat("x", 2001), "version": 2}, 422, "note", ""},
+		{"no version", map[string]any{"action": "approve", "note": "n"}, 422, "version", "is required"},
+		{"version zero", map[string]any{"action": "approve", "note": "n", "version": 0}, 422, "version", "must be 1 or more"},
+		{"negative version", map[string]any{"action": "approve", "note": "n", "version": -9223372036854775808}, 422, "version", "must be 1 or more"},
+		{"reject without a reason", map[string]any{"action": "reject", "note": "n", "version": 2}, 422, "reason_code", ""},
+		{"unknown rejection reason", map[string]any{"action": "reject", "reason_code": "dislike", "note": "n", "version": 2}, 422, "reason_code", ""},
+		{"reason on an approval", map[string]any{"action": "approve", "reason_code": "duplicate", "note": "n", "version": 2}, 422, "reason_code", ""},
+		{"version as text", map[string]any{"action": "approve", "note": "n", "version": "2"}, 400, "version", ""},
+		{"unknown field", map[string]any{"action": "approve", "note": "n", "version": 2, "amount": 1}, 400, "amount", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := b.do(t, http.MethodPost, "/v1/claims/"+id+"/override", agent, tt.give)
 			require.Equal(t, tt.wantCode, r.Code, string(r.Body))
 			require.Equal(t, tt.wantField, r.errorOf(t)["field"])
+			require.Contains(t, r.errorOf(t)["message"], tt.wantSays)
 		})
 	}
 	r := b.do(t, http.MethodPost, "/v1/claims/clm_nope/override", agent, map[string]any{"action": "approve", "note": "n", "version": 1})
@@ -517,6 +521,11 @@ func TestContestBadInput(t *testing.T) {
 		map[string]any{"outcome": "maybe", "note": "n", "version": cl["version"]})
 	require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 	require.Equal(t, "outcome", r.errorOf(t)["field"])
+	r = b.do(t, http.MethodPost, "/v1/claims/"+id+"/contest/resolution", b.token(t, "agent", "ana"),
+		map[string]any{"outcome": "uphold", "note": "n", "version": 0})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Code, string(r.Body))
+	require.Equal(t, "version", r.errorOf(t)["field"])
+	require.Contains(t, r.errorOf(t)["message"], "must be 1 or more")
 	require.Equal(t, "open", b.getClaim(t, id)["chargeback"].(map[string]any)["status"])
 }
 

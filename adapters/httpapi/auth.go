@@ -99,10 +99,9 @@ func authenticate(k Keys, now func() time.Time) echo.MiddlewareFunc {
 	verify := k.verifier(now)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			h := c.Request().Header.Get(echo.HeaderAuthorization)
-			raw, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok || raw == "" {
-				return newError(http.StatusUnauthorized, "unauthenticated", "send Authorization: Bearer <token>", "")
+			raw, msg := bearerToken(c.Request().Header.Values(echo.HeaderAuthorization))
+			if msg != "" {
+				return newError(http.StatusUnauthorized, "unauthenticated", msg, "")
 			}
 			tok, err := verify(raw)
 			if err != nil {
@@ -120,6 +119,29 @@ func authenticate(k Keys, now func() time.Time) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// bearerToken reads the token from the Authorization header values as
+// RFC 9110 (11.1, 11.4) and RFC 6750 write it: the scheme "Bearer" in any
+// case, then one or more spaces, then the token. When there is none, msg
+// says what to send.
+func bearerToken(values []string) (raw, msg string) {
+	const want = "send Authorization: Bearer <token>"
+	switch len(values) {
+	case 0:
+		return "", want
+	case 1:
+	default:
+		return "", "send one Authorization header: Bearer <token>"
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimLeft(values[0], " \t"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", want
+	}
+	if raw = strings.Trim(rest, " \t"); raw == "" {
+		return "", want
+	}
+	return raw, ""
 }
 
 const viewerKeyName = "claimsd.viewer"

@@ -92,6 +92,48 @@ func TestTokensRefused(t *testing.T) {
 	require.Equal(t, http.StatusOK, ok.Code, "a token past its nbf passes: %s", ok.Body)
 }
 
+// TestBearerScheme reads Authorization as RFC 9110 writes it: the scheme
+// in any case, one or more spaces before the token.
+func TestBearerScheme(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tok := b.token(t, "agent", "ana")
+	tests := []struct {
+		name     string
+		give     []string // Authorization values
+		wantCode int
+		wantErr  string
+	}{
+		{name: "as written", give: []string{"Bearer " + tok}, wantCode: 200},
+		{name: "lower case", give: []string{"bearer " + tok}, wantCode: 200},
+		{name: "upper case", give: []string{"BEARER " + tok}, wantCode: 200},
+		{name: "spaces between", give: []string{"Bearer    " + tok}, wantCode: 200},
+		{name: "spaces around", give: []string{"  Bearer " + tok + "  "}, wantCode: 200},
+		{name: "none", wantCode: 401, wantErr: "unauthenticated"},
+		{name: "another scheme", give: []string{"Basic " + tok}, wantCode: 401, wantErr: "unauthenticated"},
+		{name: "scheme only", give: []string{"Bearer"}, wantCode: 401, wantErr: "unauthenticated"},
+		{name: "scheme and spaces", give: []string{"Bearer   "}, wantCode: 401, wantErr: "unauthenticated"},
+		{name: "no space", give: []string{"Bearer" + tok}, wantCode: 401, wantErr: "unauthenticated"},
+		{name: "a prefix of the scheme", give: []string{"Bear " + tok}, wantCode: 401, wantErr: "unauthenticated"},
+		{name: "more after the token", give: []string{"Bearer " + tok + " " + tok}, wantCode: 401, wantErr: "invalid_token"},
+		{name: "two headers", give: []string{"Bearer " + tok, "Bearer " + tok}, wantCode: 401, wantErr: "unauthenticated"},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(http.MethodGet, "/v1/review-queue?limit=1", nil)
+		for _, v := range tt.give {
+			req.Header.Add("Authorization", v)
+		}
+		rec := httptest.NewRecorder()
+		b.e.ServeHTTP(rec, req)
+		require.Equal(t, tt.wantCode, rec.Code, "%s: %s", tt.name, rec.Body)
+		if tt.wantErr != "" {
+			e := response{Body: rec.Body.Bytes()}.errorOf(t)
+			require.Equal(t, tt.wantErr, e["code"], tt.name)
+			require.NotEmpty(t, e["message"], tt.name)
+		}
+	}
+}
+
 // TestKeyRotationAndAudience: after a rotation the previous secret still
 // verifies while the new one signs; with an audience configured, tokens
 // must name it.

@@ -1,16 +1,22 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/domain/money"
 )
 
@@ -94,6 +100,33 @@ func TestBadInput(t *testing.T) {
 		{name: "wrong role", token: b.token(t, "agent", "ana"), body: claimBody(orderID), wantCode: 403, wantError: "forbidden"},
 		{name: "oversized body", body: claimBody(orderID, "description", strings.Repeat("x", 9<<10)), wantCode: 413, wantError: "body_too_large"},
 		{name: "not JSON content type", body: claimBody(orderID), headers: []string{"Content-Type", "text/plain"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "empty content type", body: claimBody(orderID), headers: []string{"Content-Type", ""},
+			wantCode: 415, wantError: "unsupported_media_type", wantField: "Content-Type"},
+		{name: "content type that only starts like JSON", body: claimBody(orderID), headers: []string{"Content-Type", "application/jsonx"},
+			wantCode: 415, wantError: "unsupported_media_type", wantField: "Content-Type"},
+		{name: "JSON in another charset", body: claimBody(orderID), headers: []string{"Content-Type", "application/json; charset=iso-8859-1"},
+			wantCode: 415, wantError: "unsupported_media_type", wantField: "Content-Type"},
+		{name: "field name in another case", body: `{"ORDER_ID":"x","order_id":"` + orderID + `","reason":"counterfeit","description":"The logo is wrong."}`,
+			wantCode: 400, wantError: "unknown_field", wantField: "ORDER_ID"},
+		{name: "field name capitalised", body: `{"order_id":"` + orderID + `","reason":"counterfeit","Description":"d","description":"The logo is wrong."}`,
+			wantCode: 400, wantError: "unknown_field", wantField: "Description"},
+		{name: "field given twice", body: `{"order_id":"` + orderID + `","reason":"counterfeit","description":"d","description":"The logo is wrong."}`,
+			wantCode: 400, wantError: "duplicate_field", wantField: "description"},
+		{name: "nested field given twice", body: `{"order_id":"` + orderID + `","reason":"counterfeit","description":"d",` +
+			`"items":[{"sku":"sku_a","quantity":1},{"sku":"sku_b","quantity":1,"sku":"sku_a"}]}`,
+			wantCode: 400, wantError: "duplicate_field", wantField: "items[1].sku"},
+		{name: "invalid UTF-8 in text", body: "{\"order_id\":\"" + orderID + "\",\"reason\":\"counterfeit\",\"description\":\"fake \xff logo\"}",
+			wantCode: 400, wantError: "invalid_utf8", wantField: "description"},
+		{name: "lone surrogate in text", body: `{"order_id":"` + orderID + `","reason":"counterfeit","description":"fake \udc00 logo"}`,
+			wantCode: 400, wantError: "invalid_utf8", wantField: "description"},
+		{name: "headers over the limit", body: claimBody(orderID), headers: []string{"X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes)},
+			wantCode: 431, wantError: "headers_too_large"},
+		{name: "list: parameter given twice", method: http.MethodGet, path: "/v1/claims?status=approved&status=rejected", body: nil,
+			wantCode: 400, wantError: "duplicate_parameter", wantField: "status"},
+		{name: "finance: period bound given twice", method: http.MethodGet, path: "/v1/finance/chargebacks?from=2026-01-01&to=2026-01-31&to=9999-12-30",
+			token: b.token(t, "finance", "fin"), body: nil, wantCode: 400, wantError: "duplicate_parameter", wantField: "to"},
+		{name: "parameter given twice on a write", path: "/v1/claims?x=1&x=2", body: claimBody(orderID),
+			wantCode: 400, wantError: "duplicate_parameter", wantField: "x"},
 		{name: "idempotency key too long", body: claimBody(orderID), headers: []string{"Idempotency-Key", strings.Repeat("k", 300)},
 			wantCode: 400, wantError: "invalid_idempotency_key", wantField: "Idempotency-Key"},
 
@@ -126,6 +159,12 @@ func TestBadInput(t *testing.T) {
 			body: goodOrder(map[string]any{"amount": nil}), wantCode: 422, wantError: "required", wantField: "amount"},
 		{name: "order: bad timestamp", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body: goodOrder(map[string]any{"paid_at": "yesterday"}), wantCode: 422, wantError: "invalid_timestamp", wantField: "paid_at"},
+		{name: "order: paid past year 9999", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"paid_at": "9999-12-31T23:59:59-01:00"}), wantCode: 422, wantError: "out_of_range", wantField: "paid_at"},
+		{name: "order: paid in year 0", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"paid_at": "0000-01-01T00:00:00+01:00"}), wantCode: 422, wantError: "out_of_range", wantField: "paid_at"},
+		{name: "order: delivered past year 9999", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"delivered_at": "10000-01-01T00:00:00Z"}), wantCode: 422, wantError: "invalid_timestamp", wantField: "delivered_at"},
 		{name: "order: delivered before paid", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body: goodOrder(map[string]any{"delivered_at": b.now.Add(-2 * day).Format(time.RFC3339)}), wantCode: 422, wantError: "before_payment", wantField: "delivered_at"},
 		{name: "order: unknown seller", method: http.MethodPut, path: badOrderPath, token: svcTok,
@@ -134,6 +173,13 @@ func TestBadInput(t *testing.T) {
 			body: goodOrder(nil), wantCode: 422, wantError: "invalid_id", wantField: "id"},
 		{name: "order: shopper may not write", method: http.MethodPut, path: badOrderPath, token: shopperTok,
 			body: goodOrder(nil), wantCode: 403, wantError: "forbidden"},
+		{name: "seller: risk given twice", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body: `{"name":"S","risk_score":1,"risk_score":100}`, wantCode: 400, wantError: "duplicate_field", wantField: "risk_score"},
+		{name: "seller: risk in capitals", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body: `{"name":"S","RISK_SCORE":1}`, wantCode: 400, wantError: "unknown_field", wantField: "RISK_SCORE"},
+		{name: "order: nested field in another case", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"payment": map[string]any{"provider": "sandbox", "Reference": "pay_bad"}}),
+			wantCode: 400, wantError: "unknown_field", wantField: "payment.Reference"},
 		{name: "seller: risk out of range", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
 			body: map[string]any{"name": "S", "risk_score": 101}, wantCode: 422, wantError: "out_of_range", wantField: "risk_score"},
 		{name: "seller: missing risk", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
@@ -156,6 +202,10 @@ func TestBadInput(t *testing.T) {
 			token: b.token(t, "agent", "ana"), body: nil, wantCode: 400, wantError: "amount_too_large", wantField: "max_amount"},
 		{name: "queue: minimum amount the largest int64", method: http.MethodGet, path: "/v1/review-queue?currency=JPY&min_amount=9223372036854775807",
 			token: b.token(t, "agent", "ana"), body: nil, wantCode: 400, wantError: "amount_too_large", wantField: "min_amount"},
+		{name: "list: date before the epoch", method: http.MethodGet, path: "/v1/claims?created_from=0001-01-01T00:00:00Z", body: nil, wantCode: 400, wantError: "out_of_range", wantField: "created_from"},
+		{name: "list: date past year 9999", method: http.MethodGet, path: "/v1/claims?created_to=9999-12-31T23:59:59-01:00", body: nil, wantCode: 400, wantError: "out_of_range", wantField: "created_to"},
+		{name: "queue: cursor far in the past", method: http.MethodGet, path: "/v1/review-queue?cursor=LTkyMjMzNzIwMzY4NTQ3NzU4MDh8Y2xtX3g", token: b.token(t, "agent", "ana"), body: nil,
+			wantCode: 400, wantError: "invalid_cursor", wantField: "cursor"},
 	}
 	for _, tt := range tests {
 		method, path, token := tt.method, tt.path, tt.token
@@ -201,3 +251,123 @@ func TestBadInput(t *testing.T) {
 // maxAmount is the largest amount the engine accepts, in minor units of
 // any currency.
 var maxAmount = money.MaxAmount(money.MustCurrency("EUR"))
+
+// TestContentType reads the media type as RFC 9110 does (case does not
+// matter, parameters may follow) and refuses a body without one.
+func TestContentType(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	svcTok := b.token(t, "service", "platform")
+	path := "/v1/sellers/" + b.name("sel_ct")
+	tests := []struct {
+		name      string
+		give      []string // Content-Type values; none: no header
+		body      string
+		wantCode  int
+		wantError string
+	}{
+		{name: "JSON", give: []string{"application/json"}, wantCode: 201},
+		{name: "capitals", give: []string{"APPLICATION/JSON"}, wantCode: 200},
+		{name: "charset", give: []string{"Application/Json; Charset=UTF-8"}, wantCode: 200},
+		{name: "charset without a space", give: []string{"application/json;charset=utf-8"}, wantCode: 200},
+		{name: "no content type", wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "no content type and no body", body: " ", wantCode: 400, wantError: "empty_body"},
+		{name: "two content types", give: []string{"application/json", "text/plain"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "another JSON type", give: []string{"application/json-patch+json"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "not a media type", give: []string{"json"}, wantCode: 415, wantError: "unsupported_media_type"},
+		{name: "latin-1", give: []string{"application/json; charset=latin1"}, wantCode: 415, wantError: "unsupported_media_type"},
+	}
+	for _, tt := range tests {
+		body := tt.body
+		if body == "" {
+			body = `{"name":"Content Types","risk_score":5}`
+		}
+		req := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+svcTok)
+		for _, v := range tt.give {
+			req.Header.Add("Content-Type", v)
+		}
+		rec := httptest.NewRecorder()
+		b.e.ServeHTTP(rec, req)
+		require.Equal(t, tt.wantCode, rec.Code, "%s: %s", tt.name, rec.Body)
+		if tt.wantError != "" {
+			e := response{Body: rec.Body.Bytes()}.errorOf(t)
+			require.Equal(t, tt.wantError, e["code"], tt.name)
+			require.NotEmpty(t, e["message"], tt.name)
+		}
+	}
+}
+
+// TestOversizedHeaders: headers over the limit get the API's error shape,
+// on every route and on none, also from a real server set up as serve sets
+// it up, whose own plain-text 431 comes only far beyond the limit; headers
+// within it pass.
+func TestOversizedHeaders(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, r := range httpapi.RouteTable() {
+		path := strings.NewReplacer(":id", "x", ":seq", "1").Replace(r.Path)
+		res := b.do(t, r.Method, path, b.token(t, "finance", "fin"), nil, "X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes))
+		require.Equal(t, 431, res.Code, "%s %s: %s", r.Method, r.Path, res.Body)
+		require.Equal(t, "headers_too_large", res.errorOf(t)["code"], "%s %s", r.Method, r.Path)
+	}
+	srv := httptest.NewUnstartedServer(b.e)
+	srv.Config.MaxHeaderBytes = httpapi.ServerMaxHeaderBytes
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name     string
+		give     int // bytes of one header's value
+		wantCode int
+	}{
+		{name: "within the limit", give: httpapi.MaxHeaderBytes - 1024, wantCode: 200},
+		{name: "just over the limit", give: httpapi.MaxHeaderBytes, wantCode: 431},
+		{name: "over net/http's default limit", give: 2 << 20, wantCode: 431},
+	}
+	for _, tt := range tests {
+		for _, path := range []string{"/healthz", "/v1/claims", "/no/such/route"} {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+b.token(t, "agent", "ana"))
+			req.Header.Set("X-Padding", strings.Repeat("p", tt.give))
+			resp, err := srv.Client().Do(req)
+			require.NoError(t, err)
+			raw, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			if tt.wantCode != 431 {
+				require.NotEqual(t, 431, resp.StatusCode, "%s %s: %s", tt.name, path, raw)
+				continue
+			}
+			require.Equal(t, 431, resp.StatusCode, "%s %s: %s", tt.name, path, raw)
+			e := response{Body: raw}.errorOf(t)
+			require.Equal(t, "headers_too_large", e["code"], "%s %s", tt.name, path)
+			require.Contains(t, e["message"], strconv.Itoa(httpapi.MaxHeaderBytes), "%s %s", tt.name, path)
+		}
+	}
+}
+
+// TestIdempotencyKeyGivenTwice: two Idempotency-Key headers are refused
+// rather than one of them read, and nothing is filed.
+func TestIdempotencyKeyGivenTwice(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	shopper := b.name("shp")
+	_, orderID := b.seed(t, 10, shopper, 5000, 3*day, day)
+	raw, err := json.Marshal(claimBody(orderID))
+	require.NoError(t, err)
+	req := httptest.NewRequest(http.MethodPost, "/v1/claims", bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+b.token(t, "shopper", shopper))
+	req.Header.Add(httpapi.HeaderIdempotencyKey, "key-one")
+	req.Header.Add(httpapi.HeaderIdempotencyKey, "key-two")
+	rec := httptest.NewRecorder()
+	b.e.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	e := response{Body: rec.Body.Bytes()}.errorOf(t)
+	require.Equal(t, "invalid_idempotency_key", e["code"])
+	require.Equal(t, httpapi.HeaderIdempotencyKey, e["field"])
+	var n int
+	require.NoError(t, store.DB().QueryRowContext(context.Background(), `SELECT count(*) FROM claims WHERE order_id = $1`, orderID).Scan(&n))
+	require.Zero(t, n)
+}

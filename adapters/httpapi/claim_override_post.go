@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -14,7 +15,20 @@ type overrideRequest struct {
 	Action     string `json:"action"`
 	ReasonCode string `json:"reason_code,omitempty"`
 	Note       string `json:"note"`
-	Version    int64  `json:"version"`
+	Version    *int64 `json:"version"`
+}
+
+// versionOf reads the claim version an agent acted on. Absent is 0, which
+// the use case refuses as required; a version given is never taken for an
+// absent one, and must be 1 or more.
+func versionOf(v *int64) (int64, error) {
+	if v == nil {
+		return 0, nil
+	}
+	if *v < 1 {
+		return 0, validation.New("version", "out_of_range", "must be 1 or more: the claim's version you acted on, as the claim shows it")
+	}
+	return *v, nil
 }
 
 // postOverride applies an agent's action to a claim. The version the agent
@@ -25,10 +39,14 @@ func (a *api) postOverride(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	version, err := versionOf(req.Version)
+	if err != nil {
+		return err
+	}
 	v := viewer(c)
 	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
 		rec, err := a.Claims.Override(ctx, v, c.Param("id"), claimflow.OverrideRequest{
-			Action: req.Action, ReasonCode: req.ReasonCode, Note: req.Note, Version: req.Version,
+			Action: req.Action, ReasonCode: req.ReasonCode, Note: req.Note, Version: version,
 		})
 		if err != nil {
 			return 0, nil, err
@@ -65,7 +83,7 @@ func (a *api) postContest(c echo.Context) error {
 type resolutionRequest struct {
 	Outcome string `json:"outcome"`
 	Note    string `json:"note"`
-	Version int64  `json:"version"`
+	Version *int64 `json:"version"`
 }
 
 // postContestResolution settles a seller's contest: uphold or reverse.
@@ -74,9 +92,13 @@ func (a *api) postContestResolution(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	version, err := versionOf(req.Version)
+	if err != nil {
+		return err
+	}
 	v := viewer(c)
 	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
-		rec, err := a.Claims.ResolveContest(ctx, v, c.Param("id"), req.Outcome, req.Note, req.Version)
+		rec, err := a.Claims.ResolveContest(ctx, v, c.Param("id"), req.Outcome, req.Note, version)
 		if err != nil {
 			return 0, nil, err
 		}

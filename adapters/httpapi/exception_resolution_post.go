@@ -18,11 +18,12 @@ func (a *api) postExceptionResolution(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	seq, err := strconv.Atoi(c.Param("seq"))
+	// An item's seq is a PostgreSQL integer: 32 bits.
+	seq, err := strconv.ParseInt(c.Param("seq"), 10, 32)
 	if err != nil || seq < 1 {
 		return newError(http.StatusNotFound, "exception_not_found", "no such exception: seq is a positive number from the run's exceptions", "seq")
 	}
-	it, err := a.Finance.ResolveException(c.Request().Context(), viewer(c), c.Param("id"), seq, req.Note)
+	it, err := a.Finance.ResolveException(c.Request().Context(), viewer(c), c.Param("id"), int(seq), req.Note)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,10 +35,31 @@ func csvFormat(c echo.Context) (bool, error) {
 	case "json":
 		return false, nil
 	case "":
-		return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv"), nil
+		return acceptsCSV(c.Request().Header.Values(echo.HeaderAccept)), nil
 	default:
 		return false, newError(http.StatusUnprocessableEntity, "invalid_format", "must be json or csv", "format")
 	}
+}
+
+// acceptsCSV reports whether Accept headers name text/csv, in any case
+// (media types are case-insensitive), with a weight above zero (q=0 means
+// "not this").
+func acceptsCSV(accept []string) bool {
+	for _, h := range accept {
+		for _, r := range strings.Split(h, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(r))
+			if err != nil || mt != "text/csv" {
+				continue
+			}
+			if q, ok := params["q"]; ok {
+				if w, err := strconv.ParseFloat(q, 64); err != nil || w <= 0 {
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // exportQuery reads what a period's export is asked with: the format

@@ -94,6 +94,22 @@ func TestChargebacksStatementAndRecovery(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"currency": "EUR", "count": float64(3),
 		"charged": float64(3 * instantAmount), "released": float64(instantAmount), "standing": float64(2 * instantAmount)}}, got["totals"])
 
+	// Accept is read as RFC 9110 writes it: the media type in any case,
+	// q=0 for "not this".
+	for _, tc := range []struct {
+		give    string
+		wantCSV bool
+	}{
+		{give: "TEXT/CSV", wantCSV: true},
+		{give: "application/json;q=0.5, Text/Csv;q=0.9", wantCSV: true},
+		{give: "text/csv;q=0, application/json", wantCSV: false},
+		{give: "text/csvx", wantCSV: false},
+	} {
+		r := b.do(t, http.MethodGet, "/v1/finance/chargebacks?"+period+"&seller_id="+sellerID, b.finance(t), nil, "Accept", tc.give)
+		require.Equal(t, http.StatusOK, r.Code, "%s: %s", tc.give, r.Body)
+		require.Equal(t, tc.wantCSV, strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv"), tc.give)
+	}
+
 	// The same as CSV, by Accept header.
 	r = b.do(t, http.MethodGet, "/v1/finance/chargebacks?"+period+"&seller_id="+sellerID, b.finance(t), nil, "Accept", "text/csv")
 	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
@@ -345,6 +361,7 @@ func TestFinanceReportsBadInput(t *testing.T) {
 		give       string
 		wantStatus int
 		wantField  string
+		wantSays   string // part of the message, when it matters
 	}{
 		{name: "chargebacks without from", give: "/v1/finance/chargebacks?to=2026-11-30", wantStatus: 400, wantField: "from"},
 		{name: "chargebacks without to", give: "/v1/finance/chargebacks?from=2026-11-01", wantStatus: 400, wantField: "to"},
@@ -360,10 +377,25 @@ func TestFinanceReportsBadInput(t *testing.T) {
 		{name: "ledger bad kind", give: "/v1/finance/ledger/transactions?kind=gift", wantStatus: 400, wantField: "kind"},
 		{name: "ledger bad kind as csv", give: "/v1/finance/ledger/transactions?kind=gift&format=csv", wantStatus: 400, wantField: "kind"},
 		{name: "ledger account and seller", give: "/v1/finance/ledger/transactions?account=claims_clearing&seller_id=" + sellerID, wantStatus: 400, wantField: "seller_id"},
+		{name: "ledger account not UTF-8", give: "/v1/finance/ledger/transactions?account=claims_%FF", wantStatus: 400, wantField: "account", wantSays: "UTF-8"},
+		{name: "ledger account with NUL", give: "/v1/finance/ledger/transactions?account=claims_%00", wantStatus: 400, wantField: "account", wantSays: "NUL"},
+		{name: "ledger account not UTF-8 as csv", give: "/v1/finance/ledger/transactions?format=csv&account=%C3", wantStatus: 400, wantField: "account", wantSays: "UTF-8"},
 		{name: "ledger bad claim id", give: "/v1/finance/ledger/transactions?claim_id=" + url.QueryEscape("a b"), wantStatus: 400, wantField: "claim_id"},
 		{name: "ledger bad cursor", give: "/v1/finance/ledger/transactions?cursor=!!", wantStatus: 400, wantField: "cursor"},
 		{name: "ledger bad limit", give: "/v1/finance/ledger/transactions?limit=0", wantStatus: 400, wantField: "limit"},
 		{name: "trial balance bad date", give: "/v1/finance/ledger/trial-balance?as_of=yesterday", wantStatus: 400, wantField: "as_of"},
+		{name: "chargebacks to the last day there is", give: "/v1/finance/chargebacks?from=2026-01-01&to=9999-12-31", wantStatus: 400, wantField: "to", wantSays: "must be on or before 9999-12-30"},
+		{name: "chargebacks to the last day there is, as csv", give: "/v1/finance/chargebacks?from=2026-01-01&to=9999-12-31&format=csv", wantStatus: 400, wantField: "to", wantSays: "must be on or before 9999-12-30"},
+		{name: "chargebacks to past year 9999", give: "/v1/finance/chargebacks?from=2026-01-01&to=" + url.QueryEscape("9999-12-31T23:30:00-01:00"), wantStatus: 400, wantField: "to", wantSays: "must be on or before 9999-12-31T23:59:59Z"},
+		{name: "chargebacks from year 1", give: "/v1/finance/chargebacks?from=0001-01-01&to=2026-11-30", wantStatus: 400, wantField: "from", wantSays: "must be on or after 1970-01-01"},
+		{name: "chargebacks from year 0", give: "/v1/finance/chargebacks?from=0000-01-01&to=2026-11-30", wantStatus: 400, wantField: "from", wantSays: "must be on or after 1970-01-01"},
+		{name: "chargebacks from before year 1", give: "/v1/finance/chargebacks?from=" + url.QueryEscape("0001-01-01T00:00:00+01:00") + "&to=2026-11-30", wantStatus: 400, wantField: "from", wantSays: "must be on or after 1970-01-01T00:00:00Z"},
+		{name: "statement to the last day there is", give: "/v1/sellers/" + sellerID + "/statement?from=2026-01-01&to=9999-12-31", wantStatus: 400, wantField: "to", wantSays: "must be on or before 9999-12-30"},
+		{name: "statement from year 1", give: "/v1/sellers/" + sellerID + "/statement?from=0001-01-01&to=2026-01-01", wantStatus: 400, wantField: "from", wantSays: "must be on or after 1970-01-01"},
+		{name: "ledger from year 1", give: "/v1/finance/ledger/transactions?from=0001-01-01", wantStatus: 400, wantField: "from", wantSays: "must be on or after 1970-01-01"},
+		{name: "ledger to past year 9999", give: "/v1/finance/ledger/transactions?to=9999-12-31", wantStatus: 400, wantField: "to", wantSays: "must be on or before 9999-12-30"},
+		{name: "trial balance as of the last day there is", give: "/v1/finance/ledger/trial-balance?as_of=9999-12-31", wantStatus: 400, wantField: "as_of", wantSays: "must be on or before 9999-12-30"},
+		{name: "trial balance as of year 1", give: "/v1/finance/ledger/trial-balance?as_of=0001-01-01", wantStatus: 400, wantField: "as_of", wantSays: "must be on or after 1970-01-01"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -375,7 +407,21 @@ func TestFinanceReportsBadInput(t *testing.T) {
 			if tt.wantField != "" {
 				require.Equal(t, tt.wantField, r.errorOf(t)["field"], string(r.Body))
 			}
+			require.Contains(t, r.errorOf(t)["message"], tt.wantSays)
 		})
+	}
+
+	// The span's own ends are taken.
+	for _, give := range []string{
+		"/v1/finance/chargebacks?from=1970-01-01&to=9999-12-30",
+		"/v1/finance/chargebacks?from=1970-01-01T00:00:00Z&to=9999-12-31T23:59:59Z&format=csv",
+		"/v1/sellers/" + sellerID + "/statement?from=1970-01-01&to=9999-12-30",
+		"/v1/finance/ledger/transactions?from=1970-01-01&to=9999-12-30",
+		"/v1/finance/ledger/trial-balance?as_of=9999-12-30",
+		"/v1/finance/ledger/trial-balance?as_of=1970-01-01",
+	} {
+		r := b.do(t, http.MethodGet, give, b.finance(t), nil)
+		require.Equal(t, http.StatusOK, r.Code, "%s: %s", give, r.Body)
 	}
 }
 

@@ -140,6 +140,13 @@ func FuzzWriteEndpoints(f *testing.F) {
 		{7, `{"from":{"to":[1,2,{"x":null}]}}`},
 		{8, "\xff\xfe{}"},
 		{2, `{"order_id":"$ORDER","reason":"counterfeit","description":"\ud800","amount":-9223372036854775808}`},
+		// Bodies a schema-validating proxy reads otherwise than a lax decoder.
+		{2, `{"order_id":"$ORDER","ORDER_ID":"x","reason":"counterfeit","description":"d"}`},
+		{0, `{"name":"S","risk_score":1,"risk_score":100}`},
+		{1, `{"buyer_id":"shp_x","seller_id":"$SELLER","currency":"EUR","amount":1,"items":[{"sku":"a","name":"A","quantity":1,"unit_amount":1,"sku":"b"}],"payment":{"provider":"sandbox","reference":"r"},"paid_at":"9999-12-31T23:59:59-01:00"}`},
+		{7, `{"from":"0001-01-01","to":"9999-12-31"}`},
+		{8, "{\"note\":\"\xc3\"}"},
+		{3, `{"action":"approve","note":"n","version":0}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.endpoint, []byte(s.body))

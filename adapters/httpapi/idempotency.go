@@ -21,6 +21,9 @@ const headerReplayed = "Idempotency-Replayed"
 // retry that only reorders fields still replays. Without a key, create just
 // runs.
 func (a *api) respondCreated(c echo.Context, req any, create func(ctx context.Context) (int, any, error)) error {
+	if len(c.Request().Header.Values(HeaderIdempotencyKey)) > 1 {
+		return newError(http.StatusBadRequest, "invalid_idempotency_key", "send one Idempotency-Key header", HeaderIdempotencyKey)
+	}
 	key := c.Request().Header.Get(HeaderIdempotencyKey)
 	if key == "" {
 		status, resp, err := create(c.Request().Context())

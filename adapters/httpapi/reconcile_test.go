@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -172,12 +173,37 @@ func TestReconciliationFindsWhatWasPlanted(t *testing.T) {
 		}
 	}
 	require.Equal(t, []float64{1, 2, 3, 4, 5, 6, 7, 8}, seqs)
+	// A cursor past what an item's seq can be (a 32-bit integer) is no
+	// cursor of this API's; the largest one is the end.
+	for _, tc := range []struct {
+		give     string
+		wantCode int
+	}{
+		{give: base64.RawURLEncoding.EncodeToString([]byte("2147483648")), wantCode: http.StatusBadRequest},
+		{give: base64.RawURLEncoding.EncodeToString([]byte("9223372036854775808")), wantCode: http.StatusBadRequest},
+		{give: base64.RawURLEncoding.EncodeToString([]byte("-1")), wantCode: http.StatusBadRequest},
+		{give: base64.RawURLEncoding.EncodeToString([]byte("2147483647")), wantCode: http.StatusOK},
+	} {
+		r := b.do(t, http.MethodGet, "/v1/finance/reconciliations/"+run["id"].(string)+"/items?cursor="+tc.give, b.finance(t), nil)
+		require.Equal(t, tc.wantCode, r.Code, "%s: %s", tc.give, r.Body)
+		if tc.wantCode == http.StatusOK {
+			require.Empty(t, r.json(t)["data"])
+			continue
+		}
+		require.Equal(t, "invalid_cursor", r.errorOf(t)["code"])
+		require.Equal(t, "cursor", r.errorOf(t)["field"])
+	}
 
 	// Finance resolves one, with a note; it cannot be resolved twice.
 	first := run["exceptions"].([]any)[0].(map[string]any)
 	resolve := func(seq any, note string) response {
 		return b.do(t, http.MethodPost, fmt.Sprintf("/v1/finance/reconciliations/%s/exceptions/%v/resolution", run["id"], seq),
 			b.finance(t), map[string]any{"note": note})
+	}
+	for _, seq := range []string{"2147483648", "9223372036854775808", "2147483647"} {
+		r := resolve(seq, "Out of range.")
+		require.Equal(t, http.StatusNotFound, r.Code, "%s: %s", seq, r.Body)
+		require.Equal(t, "exception_not_found", r.errorOf(t)["code"], seq)
 	}
 	r := resolve(first["seq"], "Refund re-sent by hand; see ticket FIN-12.")
 	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
@@ -243,6 +269,9 @@ func TestReconciliationBadInput(t *testing.T) {
 		{name: "in the future", give: map[string]any{"from": b.now.AddDate(0, 0, 2).Format("2006-01-02"), "to": b.now.AddDate(0, 0, 3).Format("2006-01-02")}, wantStatus: 422, wantField: "from"},
 		{name: "unknown field", give: map[string]any{"from": "2026-11-01", "to": "2026-11-01", "provider": "stripe"}, wantStatus: 400, wantField: "provider"},
 		{name: "from as a number", give: map[string]any{"from": 20261101, "to": "2026-11-01"}, wantStatus: 400, wantField: "from"},
+		{name: "from year 1", give: map[string]any{"from": "0001-01-01", "to": "0001-01-02"}, wantStatus: 422, wantField: "from"},
+		{name: "from before the epoch", give: map[string]any{"from": "1969-12-31T23:00:00Z", "to": "1970-01-02"}, wantStatus: 422, wantField: "from"},
+		{name: "to the last day there is", give: map[string]any{"from": "9999-12-30", "to": "9999-12-31"}, wantStatus: 422, wantField: "to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -264,6 +293,7 @@ func TestReconciliationBadInput(t *testing.T) {
 		{name: "resolve unknown run", method: http.MethodPost, path: "/v1/finance/reconciliations/rcn_nope/exceptions/1/resolution", body: map[string]any{"note": "x"}},
 		{name: "resolve seq zero", method: http.MethodPost, path: "/v1/finance/reconciliations/rcn_nope/exceptions/0/resolution", body: map[string]any{"note": "x"}},
 		{name: "resolve seq not a number", method: http.MethodPost, path: "/v1/finance/reconciliations/rcn_nope/exceptions/x/resolution", body: map[string]any{"note": "x"}},
+		{name: "resolve seq past 32 bits", method: http.MethodPost, path: "/v1/finance/reconciliations/rcn_nope/exceptions/2147483648/resolution", body: map[string]any{"note": "x"}},
 	}
 	for _, tt := range missing {
 		t.Run(tt.name, func(t *testing.T) {

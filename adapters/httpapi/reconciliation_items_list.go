@@ -60,11 +60,12 @@ func (a *api) listReconciliationItems(c echo.Context) error {
 		return err
 	}
 	if after != "" {
-		n, err := strconv.Atoi(after)
+		// An item's seq is a PostgreSQL integer: 32 bits.
+		n, err := strconv.ParseInt(after, 10, 32)
 		if err != nil || n < 0 {
 			return newError(http.StatusBadRequest, "invalid_cursor", "is not a cursor this API returned", "cursor")
 		}
-		f.AfterSeq = n
+		f.AfterSeq = int(n)
 	}
 	f.Limit = limit + 1
 	out := itemListResponse{Data: []reconciliationItemDTO{}}

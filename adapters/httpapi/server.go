@@ -8,6 +8,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -80,6 +81,7 @@ type Route struct {
 
 type api struct {
 	Deps
+	own         map[string]bool // the API's own route paths
 	exports     map[string]bool // route paths that stream downloads
 	exportSlots chan struct{}   // one per export streaming now
 	// claimLimiter paces each caller's claim submissions.
@@ -148,7 +150,7 @@ func New(d Deps) *echo.Echo {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports),
+	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports),
 		claimLimiter: d.ClaimLimiter}
 	if a.claimLimiter == nil {
 		a.claimLimiter = NewClaimLimiter(d.ClaimsPerMinute, d.ClaimBurst, d.Now)
@@ -163,6 +165,8 @@ func New(d Deps) *echo.Echo {
 			d.Logger.ErrorContext(c.Request().Context(), "panic", "err", err, "stack", string(stack))
 			return err
 		}}),
+		a.headerLimit,
+		a.queryOnce,
 		a.limits,
 	)
 	authn := authenticate(Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience, JWKS: d.JWKS}, d.Now)
@@ -170,6 +174,7 @@ func New(d Deps) *echo.Echo {
 		a.exports[p] = true
 	}
 	for _, r := range a.routes() {
+		a.own[r.Path] = true
 		if r.Export {
 			a.exports[r.Path] = true
 		}
@@ -199,6 +204,61 @@ func RouteTable() []Route {
 		rs[i].handler = nil
 	}
 	return rs
+}
+
+// MaxHeaderBytes is the most a request's line and headers may take; a
+// request with more is refused with 431 headers_too_large.
+const MaxHeaderBytes = 64 << 10
+
+// ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
+// with: well above MaxHeaderBytes, so a request up to it reaches the router
+// and is refused in the API's error shape (or a mounted console's page);
+// only beyond it does net/http refuse the request itself, with a plain-text
+// 431.
+const ServerMaxHeaderBytes = 4 << 20
+
+// HeaderBytes returns how many bytes r's request line and headers take as
+// HTTP/1.1 writes them, the Host header included.
+func HeaderBytes(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			n += len(name) + 2 + len(v) + 2
+		}
+	}
+	return n + 2
+}
+
+// headerLimit refuses a request whose headers are over MaxHeaderBytes.
+// Routes others mounted on the router (the console) answer it themselves,
+// in their own shape.
+func (a *api) headerLimit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p := c.Path(); (p == "" || a.own[p]) && HeaderBytes(c.Request()) > MaxHeaderBytes {
+			return newError(http.StatusRequestHeaderFieldsTooLarge, "headers_too_large",
+				fmt.Sprintf("the request line and headers must be at most %d bytes; send fewer or smaller headers", MaxHeaderBytes), "")
+		}
+		return next(c)
+	}
+}
+
+// queryOnce refuses a query parameter given more than once on the API's
+// routes: each takes one value, and a proxy or cache may read another of
+// the two than the API would.
+func (a *api) queryOnce(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if p := c.Path(); p == "" || a.own[p] {
+			for name, values := range c.QueryParams() {
+				if len(values) > 1 {
+					return newError(http.StatusBadRequest, "duplicate_parameter", "is given more than once; give each parameter once", name)
+				}
+			}
+		}
+		return next(c)
+	}
 }
 
 // limits caps the body size and the request's time.

@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/config"
 )
@@ -153,6 +154,34 @@ func TestServeMigrateSeed(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	requireHeadersRefusedInShape(t, addr)
 	stop()
 	require.NoError(t, <-done)
+}
+
+// requireHeadersRefusedInShape sends headers over the API's limit, and
+// over net/http's default one, to the serving process: the API answers in
+// its error shape, the console with its error page, never net/http's plain
+// text.
+func requireHeadersRefusedInShape(t *testing.T, addr string) {
+	t.Helper()
+	for _, size := range []int{httpapi.MaxHeaderBytes, 2 << 20} {
+		for _, path := range []string{"/healthz", "/console/signin"} {
+			req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+			require.NoError(t, err)
+			req.Header.Set("X-Padding", strings.Repeat("p", size))
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.NoError(t, resp.Body.Close())
+			require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, "%s with %d bytes: %s", path, size, body)
+			if path == "/healthz" {
+				require.Contains(t, string(body), `"code":"headers_too_large"`, "%s with %d bytes", path, size)
+			} else {
+				require.Contains(t, resp.Header.Get("Content-Type"), "text/html", "%s with %d bytes", path, size)
+				require.Contains(t, string(body), "Request too large", "%s with %d bytes", path, size)
+			}
+		}
+	}
 }

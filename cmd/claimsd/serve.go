@@ -138,8 +138,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	// A client gets 10 s to send its headers and 30 s for the whole
 	// request; responses are bounded by the request timeout, and each
-	// write of an export by its own deadline.
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	// write of an export by its own deadline. Headers are read well past
+	// the API's limit, so the API refuses oversized ones in its own shape.
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: httpapi.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("claimsd serving", "addr", ln.Addr().String(), "role", cfg.Role, "policy_version", policy.Version,

@@ -37,14 +37,22 @@ type Period struct {
 const MaxReconcileSpan = 31 * 24 * time.Hour
 
 // NewPeriod returns [from, to). Errors: *validation.Error naming the
-// bound that is unset, or "to" when it is not after from.
+// bound that is unset (the zero time), or outside the span of time the
+// engine takes (validation.CheckTime), or "to" when it is not after from.
 func NewPeriod(from, to time.Time) (Period, error) {
 	switch {
 	case from.IsZero():
 		return Period{}, validation.New("from", "required", "is required")
 	case to.IsZero():
 		return Period{}, validation.New("to", "required", "is required")
-	case !to.After(from):
+	}
+	if err := validation.CheckTime("from", from); err != nil {
+		return Period{}, err
+	}
+	if err := validation.CheckTime("to", to); err != nil {
+		return Period{}, err
+	}
+	if !to.After(from) {
 		return Period{}, validation.New("to", "invalid_period", "must be after from")
 	}
 	return Period{From: from.UTC(), To: to.UTC()}, nil

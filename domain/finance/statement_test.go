@@ -220,6 +220,10 @@ func TestNewPeriodRefuses(t *testing.T) {
 		{name: "to equals from", give: [2]time.Time{at, at}, want: "to", wantCode: "invalid_period"},
 		{name: "to before from", give: [2]time.Time{at, at.Add(-time.Nanosecond)}, want: "to", wantCode: "invalid_period"},
 		{name: "same instant in another zone", give: [2]time.Time{at, at.In(time.FixedZone("X", 7200))}, want: "to", wantCode: "invalid_period"},
+		{name: "from before the epoch", give: [2]time.Time{time.Unix(-1, 0), at}, want: "from", wantCode: "out_of_range"},
+		{name: "from in year 1, not unset", give: [2]time.Time{time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), at}, want: "from", wantCode: "out_of_range"},
+		{name: "to past year 9999", give: [2]time.Time{at, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, want: "to", wantCode: "out_of_range"},
+		{name: "to past year 9999 in UTC only", give: [2]time.Time{at, time.Date(9999, 12, 31, 23, 30, 0, 0, time.FixedZone("W", -3600))}, want: "to", wantCode: "out_of_range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -76,8 +76,8 @@ func (s *Service) Override(ctx context.Context, v Viewer, id string, req Overrid
 	if err := claim.CheckNote(req.Note); err != nil {
 		return Record{}, err
 	}
-	if req.Version < 1 {
-		return Record{}, validation.New("version", "required", "is required: the claim's version you acted on")
+	if err := checkVersion(req.Version); err != nil {
+		return Record{}, err
 	}
 	return s.amend(ctx, id, req.Version, func(c *claim.Claim, refundable money.Money, now time.Time) (Effects, error) {
 		agent := v.Actor()
@@ -162,8 +162,8 @@ func (s *Service) ResolveContest(ctx context.Context, v Viewer, id, outcome, not
 	if err := claim.CheckNote(note); err != nil {
 		return Record{}, err
 	}
-	if version < 1 {
-		return Record{}, validation.New("version", "required", "is required: the claim's version you acted on")
+	if err := checkVersion(version); err != nil {
+		return Record{}, err
 	}
 	return s.amend(ctx, id, version, func(c *claim.Claim, _ money.Money, now time.Time) (Effects, error) {
 		if err := c.ResolveContest(v.Actor(), outcome == ContestUphold, note, now); err != nil {
@@ -174,6 +174,18 @@ func (s *Service) ResolveContest(ctx context.Context, v Viewer, id, outcome, not
 		}
 		return releaseEffects(c)
 	})
+}
+
+// checkVersion refuses the claim version an agent acted on when it is
+// missing (0) or cannot be a version (below 1).
+func checkVersion(version int64) error {
+	switch {
+	case version == 0:
+		return validation.New("version", "required", "is required: the claim's version you acted on")
+	case version < 0:
+		return validation.New("version", "out_of_range", "must be 1 or more: the claim's version you acted on, as the claim shows it")
+	}
+	return nil
 }
 
 // amend runs fn on the locked claim, refusing with a *ConflictError when

@@ -15,7 +15,7 @@ func (q QueueCursor) String() string {
 }
 
 // ParseQueueCursor reads a token String made; ok is false for anything
-// else.
+// else, a deadline outside the span of time the engine keeps included.
 func ParseQueueCursor(s string) (QueueCursor, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
@@ -26,5 +26,9 @@ func ParseQueueCursor(s string) (QueueCursor, bool) {
 	if !ok || err != nil || validation.CheckID("cursor", id) != nil {
 		return QueueCursor{}, false
 	}
-	return QueueCursor{Deadline: time.UnixMicro(n).UTC(), ID: id}, true
+	deadline := time.UnixMicro(n).UTC()
+	if validation.CheckTime("cursor", deadline) != nil {
+		return QueueCursor{}, false
+	}
+	return QueueCursor{Deadline: deadline, ID: id}, true
 }

@@ -2,6 +2,7 @@ package claimflow_test
 
 import (
 	"context"
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -142,7 +143,9 @@ func TestQueueCursorRoundTrips(t *testing.T) {
 	got, ok := claimflow.ParseQueueCursor(c.String())
 	require.True(t, ok)
 	require.Equal(t, c, got)
-	for _, bad := range []string{"", "***", "bm90LWEtY3Vyc29y", c.String() + "x"} {
+	far := func(micros string) string { return base64.RawURLEncoding.EncodeToString([]byte(micros + "|clm_1")) }
+	for _, bad := range []string{"", "***", "bm90LWEtY3Vyc29y", c.String() + "x",
+		far("-9223372036854775808"), far("-1"), far("253402300800000000"), far("9223372036854775807")} {
 		_, ok := claimflow.ParseQueueCursor(bad)
 		require.False(t, ok, bad)
 	}

@@ -7,6 +7,7 @@ package financeflow
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/claimsd/claimsd/domain/finance"
@@ -108,6 +109,10 @@ type RunFilter struct {
 	After string // the last run id of the previous page
 	Limit int
 }
+
+// MaxSeq is the largest seq a run's item may have: stores keep it in a
+// 32-bit integer (PostgreSQL's integer).
+const MaxSeq = math.MaxInt32
 
 // ItemFilter selects a run's items.
 type ItemFilter struct {

@@ -209,10 +209,17 @@ func (s *Service) RecordRecovery(ctx context.Context, v claimflow.Viewer, in Rec
 }
 
 // RequestReconciliation queues a reconciliation of the period; a job
-// runs it. Errors: *validation.Error for a period longer than
+// runs it. Errors: *validation.Error for a bound outside the span of time
+// the engine takes (validation.CheckTime), a period longer than
 // finance.MaxReconcileSpan or starting in the future.
 func (s *Service) RequestReconciliation(ctx context.Context, v claimflow.Viewer, p finance.Period) (Run, error) {
 	now := s.now().UTC()
+	if err := validation.CheckTime("from", p.From); err != nil {
+		return Run{}, err
+	}
+	if err := validation.CheckTime("to", p.To); err != nil {
+		return Run{}, err
+	}
 	if p.To.Sub(p.From) > finance.MaxReconcileSpan {
 		return Run{}, validation.Newf("to", "period_too_long", "a reconciliation covers at most %d days", int(finance.MaxReconcileSpan/(24*time.Hour)))
 	}
@@ -336,6 +343,9 @@ func permanent(err error) bool {
 func (s *Service) reconcile(ctx context.Context, run *Run) ([]finance.Item, error) {
 	p := run.Period
 	wide := finance.Period{From: p.From.Add(-s.margin), To: p.To.Add(s.margin)}
+	if epoch := validation.EarliestTime(); wide.From.Before(epoch) {
+		wide.From = epoch // providers count time from it; nothing is older
+	}
 	byName := map[string]ProviderRecords{}
 	var names []string
 	var read []finance.ProviderRefund
@@ -430,8 +440,12 @@ func (s *Service) Run(ctx context.Context, id string) (Run, error) {
 
 // RunItems streams a completed run's items. Errors:
 // *claimflow.NotFoundError for an unknown run; *finance.RefusedError
-// "run_not_completed" for one still queued or running, or failed.
+// "run_not_completed" for one still queued or running, or failed;
+// *validation.Error (field "cursor") for an AfterSeq outside 0..MaxSeq.
 func (s *Service) RunItems(ctx context.Context, f ItemFilter, fn func(RunItem) error) error {
+	if f.AfterSeq < 0 || f.AfterSeq > MaxSeq {
+		return validation.Newf("cursor", "invalid_cursor", "must be an item's seq, from 0 to %d", MaxSeq)
+	}
 	run, err := s.Run(ctx, f.RunID)
 	if err != nil {
 		return err
@@ -450,7 +464,7 @@ func (s *Service) ResolveException(ctx context.Context, v claimflow.Viewer, runI
 	if err := validation.CheckText("note", note, 1, finance.MaxNote); err != nil {
 		return RunItem{}, err
 	}
-	if validation.CheckID("id", runID) != nil || seq < 1 {
+	if validation.CheckID("id", runID) != nil || seq < 1 || seq > MaxSeq {
 		return RunItem{}, &claimflow.NotFoundError{Resource: "exception", ID: fmt.Sprintf("%s/%d", runID, seq)}
 	}
 	return s.store.ResolveException(ctx, runID, seq, v.Role+":"+v.Subject, note, s.now().UTC())
@@ -473,6 +487,9 @@ func (s *Service) LedgerTransactions(ctx context.Context, f LedgerFilter, fn fun
 	}
 	if len(f.Account) > 200 {
 		return validation.New("account", "invalid_account", "must be at most 200 characters")
+	}
+	if err := validation.CheckText("account", string(f.Account), 0, 200); err != nil {
+		return err // text PostgreSQL cannot hold: invalid UTF-8, NUL
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		return validation.New("to", "invalid_period", "must be after from")

@@ -81,11 +81,13 @@ type fakeProvider struct {
 	refunds []finance.ProviderRefund
 	listErr error
 	gets    []string
+	listed  []finance.Period // the windows asked for
 }
 
 func (p *fakeProvider) Name() string { return "sandbox" }
 
 func (p *fakeProvider) ListRefunds(_ context.Context, from, to time.Time) ([]finance.ProviderRefund, error) {
+	p.listed = append(p.listed, finance.Period{From: from, To: to})
 	if p.listErr != nil {
 		return nil, p.listErr
 	}
@@ -182,6 +184,41 @@ func TestReconcileWindow(t *testing.T) {
 	require.False(t, st.run.FinishedAt.IsZero())
 }
 
+// TestItemSeqsFitTheStore: a seq or cursor past what the store keeps (a
+// 32-bit integer) is refused before the store is asked.
+func TestItemSeqsFitTheStore(t *testing.T) {
+	t.Parallel()
+	svc := financeflow.New(financeflow.Config{Store: &fakeStore{}, Now: time.Now})
+	v := claimflow.Viewer{Role: "finance", Subject: "fin"}
+	for _, seq := range []int{financeflow.MaxSeq + 1, 1 << 40} {
+		_, err := svc.ResolveException(context.Background(), v, "rcn_1", seq, "note")
+		var nf *claimflow.NotFoundError
+		require.ErrorAs(t, err, &nf, seq)
+	}
+	for _, after := range []int{-1, financeflow.MaxSeq + 1} {
+		err := svc.RunItems(context.Background(), financeflow.ItemFilter{RunID: "rcn_1", AfterSeq: after}, nil)
+		var ve *validation.Error
+		require.ErrorAs(t, err, &ve, after)
+		require.Equal(t, "cursor", ve.Field)
+	}
+}
+
+// TestReconcileWindowStartsAtTheEpoch: the first day there is widens
+// forwards only; no provider is asked for time before the Unix epoch.
+func TestReconcileWindowStartsAtTheEpoch(t *testing.T) {
+	t.Parallel()
+	first := finance.Day(time.Unix(0, 0))
+	st := &fakeStore{}
+	p := &fakeProvider{}
+	svc := financeflow.New(financeflow.Config{Store: st, Providers: []financeflow.ProviderRecords{p},
+		Now: func() time.Time { return first.To.Add(2 * time.Hour) }})
+	run, err := svc.RequestReconciliation(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"}, first)
+	require.NoError(t, err)
+	require.NoError(t, svc.RunReconciliation(context.Background(), run.ID, false))
+	require.True(t, st.finished)
+	require.Equal(t, []finance.Period{{From: time.Unix(0, 0).UTC(), To: first.To.Add(time.Hour)}}, p.listed)
+}
+
 // TestReconcileFailsOnItsLastAttempt: a provider that cannot be read
 // leaves the run for a retry, and on the last attempt marks it failed
 // with the reason.
@@ -214,6 +251,10 @@ func TestRequestReconciliationRefuses(t *testing.T) {
 	}{
 		{name: "longer than 31 days", give: finance.Period{From: now.AddDate(0, -2, 0), To: now}, wantField: "to", wantCode: "period_too_long"},
 		{name: "starts now", give: finance.Period{From: now, To: now.Add(time.Hour)}, wantField: "from", wantCode: "period_in_future"},
+		{name: "starts in year 1", give: finance.Period{From: time.Time{}, To: time.Time{}.AddDate(0, 0, 1)}, wantField: "from", wantCode: "out_of_range"},
+		{name: "starts before the epoch", give: finance.Period{From: time.Unix(-3600, 0), To: time.Unix(3600, 0)}, wantField: "from", wantCode: "out_of_range"},
+		{name: "ends past year 9999", give: finance.Period{From: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), To: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+			wantField: "to", wantCode: "out_of_range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
