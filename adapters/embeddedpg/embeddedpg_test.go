@@ -196,23 +196,62 @@ func TestRestartKeepsData(t *testing.T) {
 	require.Equal(t, "survives", v)
 }
 
-func TestReuseServerOfForgottenProcess(t *testing.T) {
+// TestSharedServerStopsWithItsLastUser: two users of one cluster (a serve
+// and a seed-demo, an API and a worker process); whichever stops first
+// leaves PostgreSQL running for the other, and the last one stops it.
+func TestSharedServerStopsWithItsLastUser(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
-	first, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
-	require.NoError(t, err)
-	pid := postmasterPID(t, filepath.Join(dir, "data"))
+	pgdata := filepath.Join(dir, "data")
+	first := startServer(t, embeddedpg.Config{Dir: dir})
+	require.False(t, first.Reused())
+	pid := postmasterPID(t, pgdata)
+	firstConn := connect(t, first.URL())
 
-	// Never stop first: this is what a SIGKILLed engine leaves behind.
-	s := startServer(t, embeddedpg.Config{Dir: dir})
-	require.True(t, s.Reused())
-	require.Equal(t, first.URL(), s.URL())
-	require.Equal(t, pid, postmasterPID(t, filepath.Join(dir, "data")), "same postmaster")
+	for _, give := range []string{"the second user stops first", "the first user stops first"} {
+		second, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
+		require.NoError(t, err, give)
+		require.True(t, second.Shared(), give)
+		require.True(t, second.Reused(), give)
+		require.Equal(t, first.URL(), second.URL(), give)
+		require.Equal(t, pid, postmasterPID(t, pgdata), "%s: same postmaster", give)
+
+		stopping, staying := second, first
+		if give == "the first user stops first" {
+			stopping, staying = first, second
+		}
+		require.NoError(t, stopping.Stop(t.Context()), give)
+		require.True(t, alive(pid), "%s: postgres must keep running for the other user", give)
+		var one int
+		require.NoError(t, connect(t, staying.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one), give)
+		if staying == first {
+			require.NoError(t, firstConn.QueryRow(t.Context(), "SELECT 1").Scan(&one), "%s: open sessions survive", give)
+			continue
+		}
+		require.NoError(t, staying.Stop(t.Context()), give)
+		requireNoPostgres(t, pgdata)
+	}
+}
+
+// TestInUseServerIsNotMoved: asking for another port while another process
+// uses the server is refused, rather than restarting it under that process.
+func TestInUseServerIsNotMoved(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	first := startServer(t, embeddedpg.Config{Dir: dir})
+	pid := postmasterPID(t, pgdata)
+	port := freePort(t)
+
+	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir, Port: port})
+	var ie *embeddedpg.InUseError
+	require.ErrorAs(t, err, &ie)
+	require.Equal(t, port, ie.Want)
+	require.Contains(t, first.URL(), fmt.Sprintf(":%d/", ie.Port))
+	require.ErrorContains(t, err, "CLAIMSD_EMBEDDED_PG_PORT")
+	require.Equal(t, pid, postmasterPID(t, pgdata), "the server in use was left alone")
 	var one int
-	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
-
-	require.NoError(t, s.Stop(t.Context()))
-	require.NoError(t, first.Stop(t.Context()), "stopping an already stopped cluster is fine")
+	require.NoError(t, connect(t, first.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
 }
 
 func TestStalePidFile(t *testing.T) {
@@ -279,11 +318,11 @@ func TestHelperStartAndBlock(t *testing.T) {
 	time.Sleep(10 * time.Minute)
 }
 
-func TestSurvivesEngineSIGKILL(t *testing.T) {
-	t.Parallel()
-	dir := clusterDir(t)
-	pgdata := filepath.Join(dir, "data")
-
+// orphanServer starts a server in dir from a process of its own and kills
+// that process with SIGKILL, which leaves PostgreSQL running with nobody
+// using it, as a crashed engine does. It returns the server's URL.
+func orphanServer(t *testing.T, dir string) string {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperStartAndBlock$", "-test.v")
 	cmd.Env = append(os.Environ(), helperDirEnv+"="+dir)
 	out, err := cmd.StdoutPipe()
@@ -303,20 +342,24 @@ func TestSurvivesEngineSIGKILL(t *testing.T) {
 		close(lines)
 		_, _ = io.Copy(io.Discard, out)
 	}()
-	var line string
-	select {
-	case line = <-lines:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("helper did not start the server in time")
-	}
+	line := <-lines
 	require.True(t, strings.HasPrefix(line, "URL="), "helper: %s", line)
-	childURL := strings.TrimPrefix(line, "URL=")
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
-	require.NotEmpty(t, postgresFor(t, pgdata), "postgres outlives the killed engine")
+	require.NotEmpty(t, postgresFor(t, filepath.Join(dir, "data")), "postgres outlives the killed engine")
+	return strings.TrimPrefix(line, "URL=")
+}
+
+func TestSurvivesEngineSIGKILL(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	childURL := orphanServer(t, dir)
 
 	s := startServer(t, embeddedpg.Config{Dir: dir})
+	require.True(t, s.Reused())
+	require.False(t, s.Shared(), "nobody uses what a killed engine left")
 	require.Equal(t, childURL, s.URL())
 	var one int
 	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
@@ -399,14 +442,9 @@ func TestRunningOnOtherPortIsRestarted(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
 	pgdata := filepath.Join(dir, "data")
-	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
-	require.NoError(t, err)
+	orphanServer(t, dir)
 	oldPID := postmasterPID(t, pgdata)
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := uint32(l.Addr().(*net.TCPAddr).Port)
-	require.NoError(t, l.Close())
+	port := freePort(t)
 
 	// The forgotten server runs on the old port; asking for another one
 	// must stop it rather than run two postmasters on one PGDATA.
@@ -418,6 +456,15 @@ func TestRunningOnOtherPortIsRestarted(t *testing.T) {
 		"old postmaster is gone")
 	var one int
 	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
+}
+
+func freePort(t *testing.T) uint32 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := uint32(l.Addr().(*net.TCPAddr).Port)
+	require.NoError(t, l.Close())
+	return port
 }
 
 func TestStartFailureIncludesServerLog(t *testing.T) {
