@@ -55,6 +55,9 @@ const (
 	// readyTimeout bounds how long we wait for a real connection after
 	// pg_ctl reports the server as started.
 	readyTimeout = 30 * time.Second
+	// leftoverTimeout bounds how long a start waits for the processes of a
+	// server that died to end.
+	leftoverTimeout = 10 * time.Second
 	// maxLogSize is where postgres.log is rotated at start, so a long-lived
 	// dev install does not grow the log forever.
 	maxLogSize = 10 << 20
@@ -93,6 +96,9 @@ type Server struct {
 	mu      sync.Mutex
 	stopped bool
 	users   *os.File // holds our shared lock on the users file; nil once given up
+
+	problemMu sync.Mutex
+	problem   error // why Watch could not start the server again; nil when it runs
 }
 
 // origin says how Start came by the running server.
@@ -506,6 +512,8 @@ func (s *Server) startCluster(ctx context.Context) error {
 	sockPath := filepath.Join(sockDir, fmt.Sprintf(".s.PGSQL.%d", s.port))
 	if len(sockPath) >= maxSocketPath || strings.ContainsAny(sockDir, ", '\t") {
 		sockDir = ""
+	} else if err := s.clearStaleSocketLock(sockPath); err != nil {
+		return err
 	}
 	opts := strings.Join([]string{
 		"-c listen_addresses=127.0.0.1",
@@ -584,13 +592,7 @@ func (s *Server) recoverRunning(ctx context.Context, explicitPort uint32, alone 
 		return false, nil
 	}
 	if err != nil || !ownsDataDir(pf.pid, s.pgdata) {
-		// Dead process, a PID reused by something else, or garbage: the
-		// lock is stale and postgres would refuse to start because of it.
-		s.log.Info("removing stale postmaster.pid", "pgdata", s.pgdata, "pid", pf.pid)
-		if err := os.Remove(pidPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return false, fmt.Errorf("remove stale %s: %w", pidPath, err)
-		}
-		return false, nil
+		return false, s.clearStalePid(ctx, pidPath, pf, err)
 	}
 	if !alone {
 		return true, s.share(ctx, pf, explicitPort)
@@ -614,6 +616,72 @@ func (s *Server) recoverRunning(ctx context.Context, explicitPort uint32, alone 
 		return false, fmt.Errorf("stop unresponsive postgres (pid %d) in %s: %w", pf.pid, s.pgdata, err)
 	}
 	return false, nil
+}
+
+// clearStalePid deals with a postmaster.pid whose postmaster is gone (pf and
+// err are what readPidFile made of it). A PID no process has is left to
+// postgres, which then checks that no process of the old server still holds
+// its shared memory before it starts. Garbage, a PID some other program now
+// has, or a postmaster that is a zombie (PID 1 may be slow to reap what
+// pg_ctl orphaned) would make postgres refuse to start, so that file goes.
+//
+// Without the file postgres cannot tell whether processes of the old server
+// still work in PGDATA, so that is checked here first.
+func (s *Server) clearStalePid(ctx context.Context, pidPath string, pf pidFile, readErr error) error {
+	if readErr == nil && !pidExists(pf.pid) {
+		return nil
+	}
+	if err := waitLeftovers(ctx, s.pgdata); err != nil {
+		return err
+	}
+	s.log.Info("removing stale postmaster.pid", "pgdata", s.pgdata, "pid", pf.pid)
+	if err := os.Remove(pidPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove stale %s: %w", pidPath, err)
+	}
+	return nil
+}
+
+// clearStaleSocketLock removes the lock file of the socket at path when
+// the process it names does not serve this cluster. postgres refuses to
+// start while that process exists at all, and a postmaster that was killed
+// stays a zombie until PID 1 reaps it, which some containers' PID 1 never
+// does. The socket folder is the cluster directory, so nothing else's
+// socket is touched.
+func (s *Server) clearStaleSocketLock(path string) error {
+	b, err := os.ReadFile(path + ".lock")
+	if err != nil {
+		return nil // none, or unreadable: then postgres says what is wrong
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err == nil && ownsDataDir(pid, s.pgdata) {
+		return nil
+	}
+	for _, p := range []string{path + ".lock", path} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// waitLeftovers waits a little for processes of a server that is gone to
+// end (backends notice their postmaster died and exit), since a new server
+// must not share PGDATA with them.
+func waitLeftovers(ctx context.Context, pgdata string) error {
+	ctx, cancel := context.WithTimeout(ctx, leftoverTimeout)
+	defer cancel()
+	for {
+		pids := leftovers(pgdata)
+		if len(pids) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("processes of a PostgreSQL server that is gone still work in %s (pids %v): "+
+				"wait for them to end, or end them, before starting it again", pgdata, pids)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // share adopts the server another process is using, as it runs: on its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -254,6 +255,64 @@ func TestInUseServerIsNotMoved(t *testing.T) {
 	require.NoError(t, connect(t, first.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
 }
 
+// TestWatchStartsTheServerAgain kills PostgreSQL under its user, which
+// must find it running again, on the same URL, with its data.
+func TestWatchStartsTheServerAgain(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	s := startServer(t, embeddedpg.Config{Dir: dir})
+	_, err := connect(t, s.URL()).Exec(t.Context(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives')")
+	require.NoError(t, err)
+	go s.Watch(t.Context(), 100*time.Millisecond)
+
+	pid := postmasterPID(t, pgdata)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, func() bool {
+		conn, err := pgx.Connect(t.Context(), s.URL())
+		if err != nil {
+			return false
+		}
+		defer conn.Close(context.Background())
+		var v string
+		return conn.QueryRow(t.Context(), "SELECT v FROM kept").Scan(&v) == nil && v == "survives"
+	})
+	require.NotEqual(t, pid, postmasterPID(t, pgdata))
+	waitFor(t, func() bool { return s.Problem() == nil })
+}
+
+// TestWatchSaysWhatBlocksTheRestart: while another program holds the
+// server's port, Problem says so; once the port is free the server runs
+// again.
+func TestWatchSaysWhatBlocksTheRestart(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	s := startServer(t, embeddedpg.Config{Dir: dir})
+	pid := postmasterPID(t, pgdata)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, func() bool { return len(postgresFor(t, pgdata)) == 0 })
+	u, err := url.Parse(s.URL())
+	require.NoError(t, err)
+	var l net.Listener
+	waitFor(t, func() bool {
+		var err error
+		l, err = net.Listen("tcp", u.Host)
+		return err == nil
+	})
+	t.Cleanup(func() { _ = l.Close() })
+
+	go s.Watch(t.Context(), 50*time.Millisecond)
+	waitFor(t, func() bool { return s.Problem() != nil })
+	require.ErrorContains(t, s.Problem(), "used by another program")
+	require.ErrorContains(t, s.Problem(), "free the port")
+
+	require.NoError(t, l.Close())
+	waitFor(t, func() bool { return s.Problem() == nil })
+	var one int
+	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
+}
+
 func TestStalePidFile(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
@@ -456,6 +515,14 @@ func TestRunningOnOtherPortIsRestarted(t *testing.T) {
 		"old postmaster is gone")
 	var one int
 	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
+}
+
+// waitFor polls cond until it holds; go test's -timeout is the backstop.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func freePort(t *testing.T) uint32 {
