@@ -46,8 +46,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	defer db.stopEmbedded(context.Background(), log)
-	defer db.Close()
+	defer db.leave(log)
+	if db.embedded != nil {
+		if db.embedded.Shared() {
+			log.Info("another claimsd process uses the embedded database too; it runs until the last of them stops",
+				"data_dir", cfg.DataDir)
+		}
+		// Until shutdown begins, a database that stops under the engine
+		// is started again.
+		go db.embedded.Watch(ctx, embeddedWatchInterval)
+	}
 	if cfg.MigrateOnStart {
 		applied, err := db.Migrate(ctx, db.migrateQueue)
 		if err != nil {
@@ -159,6 +167,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	return nil
 }
 
+// embeddedWatchInterval is how often serve checks that the embedded
+// PostgreSQL still runs.
+const embeddedWatchInterval = time.Second
+
 // readiness reports ready when the database answers and no migration is
 // pending.
 func readiness(db *database) func(ctx context.Context) error {
@@ -166,7 +178,13 @@ func readiness(db *database) func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
-			return errors.New("database unreachable")
+			if db.embedded == nil {
+				return errors.New("database unreachable")
+			}
+			if p := db.embedded.Problem(); p != nil {
+				return fmt.Errorf("database unreachable: %w", p)
+			}
+			return errors.New("database unreachable; the embedded PostgreSQL is started again when it stops")
 		}
 		n, err := db.PendingMigrations(ctx)
 		if err != nil {

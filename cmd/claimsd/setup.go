@@ -96,7 +96,8 @@ func (db *database) migrateQueue(ctx context.Context) ([]string, error) {
 	return queue.Migrate(ctx, db.Pool())
 }
 
-// stopEmbedded stops the embedded PostgreSQL, if claimsd started it.
+// stopEmbedded gives up the embedded PostgreSQL, if there is one: the last
+// claimsd process using it stops it.
 func (db *database) stopEmbedded(ctx context.Context, log *slog.Logger) {
 	if db.embedded == nil {
 		return
@@ -123,16 +124,19 @@ func clusterDir(cfg config.Config, log *slog.Logger) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(alt), 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", filepath.Dir(alt), err)
 	}
-	log.Info("the data directory is not reachable by the database user; keeping the embedded database elsewhere",
+	// Said once, when the place is chosen; every later command finds it.
+	level := slog.LevelDebug
+	if _, err := os.Stat(alt); errors.Is(err, os.ErrNotExist) {
+		level = slog.LevelInfo
+	}
+	log.Log(context.Background(), level, "the database user cannot reach the data directory, so the embedded database lives elsewhere",
 		"data_dir", cfg.DataDir, "cluster_dir", alt, "user", cfg.EmbeddedPGUser)
 	return alt, nil
 }
 
-// leave closes the store and stops the embedded PostgreSQL unless it was
-// already running when this command came (a serve may be using it).
+// leave closes the store and gives up the embedded PostgreSQL, which stops
+// it unless another claimsd process still uses it.
 func (db *database) leave(log *slog.Logger) {
 	db.Close()
-	if db.embedded != nil && !db.embedded.Reused() {
-		db.stopEmbedded(context.Background(), log)
-	}
+	db.stopEmbedded(context.Background(), log)
 }
