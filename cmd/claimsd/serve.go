@@ -25,7 +25,13 @@ import (
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, _, err := parseFlags("serve", args, stdout, getenv, nil)
+	cfg, _, err := parseFlags(command{
+		name:     "serve",
+		synopsis: "serve [flags]",
+		about: "Runs the API and the workflow workers (--role api or worker runs one of them). Without\n" +
+			"DATABASE_URL it starts a private PostgreSQL in the data directory, or shares the one\n" +
+			"another claimsd process on that directory runs.",
+	}, args, stdout, stderr, getenv)
 	if err != nil {
 		return err
 	}

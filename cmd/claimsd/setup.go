@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,26 +16,6 @@ import (
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
 )
-
-// parseFlags parses a subcommand's flags (every setting, plus extra) and
-// loads the configuration. --help prints the flags.
-func parseFlags(name string, args []string, stdout io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
-	fs := config.FlagSet(name, extra)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fmt.Fprintf(stdout, "Usage of claimsd %s:\n", name)
-			fs.PrintDefaults()
-			return config.Config{}, nil, errUsage
-		}
-		return config.Config{}, nil, err
-	}
-	if fs.NArg() > 0 {
-		return config.Config{}, nil, fmt.Errorf("unexpected argument %q (see claimsd %s --help)", fs.Arg(0), name)
-	}
-	cfg, err := config.FromFlags(fs, getenv)
-	return cfg, fs, err
-}
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
