@@ -454,7 +454,7 @@ func savePort(path string, port uint32) error {
 func (s *Server) initCluster(ctx context.Context) error {
 	tmp := filepath.Join(s.dir, initSubdir)
 	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("remove leftover %s: %w", tmp, err)
+		return fmt.Errorf("remove what an interrupted initdb left: %w", err)
 	}
 	// PGDATA only ever appears by renaming a finished initdb, so a PGDATA
 	// without PG_VERSION is not ours: refuse rather than delete it.
@@ -636,7 +636,7 @@ func (s *Server) clearStalePid(ctx context.Context, pidPath string, pf pidFile, 
 	}
 	s.log.Info("removing stale postmaster.pid", "pgdata", s.pgdata, "pid", pf.pid)
 	if err := os.Remove(pidPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove stale %s: %w", pidPath, err)
+		return fmt.Errorf("remove a stale lock file: %w", err)
 	}
 	return nil
 }
@@ -658,7 +658,7 @@ func (s *Server) clearStaleSocketLock(path string) error {
 	}
 	for _, p := range []string{path + ".lock", path} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove stale %s: %w", p, err)
+			return fmt.Errorf("remove a stale socket lock: %w", err)
 		}
 	}
 	return nil
@@ -808,5 +808,5 @@ func exists(path string) (bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	return false, fmt.Errorf("check %s: %w", path, err)
+	return false, err // names the path
 }

@@ -479,8 +479,10 @@ func TestPortTakenByAnotherProgram(t *testing.T) {
 
 func TestExplicitBinDirMustHoldTools(t *testing.T) {
 	t.Parallel()
-	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: clusterDir(t), BinDir: t.TempDir()})
+	bin := t.TempDir()
+	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: clusterDir(t), BinDir: bin})
 	require.ErrorContains(t, err, "initdb not found")
+	require.Equal(t, 1, strings.Count(err.Error(), bin), "the folder is named once: %v", err)
 }
 
 func TestStartRespectsCancelledContext(t *testing.T) {

@@ -105,7 +105,7 @@ func (r runner) command(ctx context.Context, tool string, args ...string) *exec.
 func chownTree(root string, owner *account) error {
 	fi, err := os.Stat(root)
 	if err != nil {
-		return fmt.Errorf("check owner of %s: %w", root, err)
+		return fmt.Errorf("check who owns the cluster: %w", err)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == owner.uid && int(st.Gid) == owner.gid {
 		return nil

@@ -25,7 +25,7 @@ const usersFile = "users.lock"
 func joinUsers(path string) (f *os.File, alone bool, err error) {
 	f, err = os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, false, fmt.Errorf("open %s: %w", path, err)
+		return nil, false, fmt.Errorf("record this process as a user of the cluster: %w", err)
 	}
 	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	switch {
@@ -56,7 +56,7 @@ func lastUser(path string, f *os.File) (last bool, done func(), err error) {
 	}
 	g, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return false, nil, fmt.Errorf("open %s: %w", path, err)
+		return false, nil, fmt.Errorf("look for other users of the cluster: %w", err)
 	}
 	err = syscall.Flock(int(g.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	switch {

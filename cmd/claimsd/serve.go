@@ -148,7 +148,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (set CLAIMSD_HTTP_ADDR to another address)", cfg.HTTPAddr, err)
+		// The error names the address already.
+		return fmt.Errorf("%w (set CLAIMSD_HTTP_ADDR to another address)", err)
 	}
 	// A client gets 10 s to send its headers and 30 s for the whole
 	// request; responses are bounded by the request timeout, and each
@@ -282,7 +283,7 @@ func queueConfig(cfg config.Config, log *slog.Logger) queue.Config {
 func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen for profiles on %s: %w", addr, err)
+		return nil, fmt.Errorf("serve profiles: %w (set CLAIMSD_PPROF_ADDR to another address)", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)

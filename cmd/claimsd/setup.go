@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/claimsd/claimsd/adapters/embeddedpg"
 	"github.com/claimsd/claimsd/adapters/pgstore"
@@ -43,8 +44,11 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*da
 			return nil, err
 		}
 		srv, err := embeddedpg.Start(ctx, embeddedpg.Config{Dir: dir, Port: cfg.EmbeddedPGPort, RunAs: cfg.EmbeddedPGUser, Logger: log})
+		if err != nil && !strings.Contains(err.Error(), "DATABASE_URL") {
+			err = fmt.Errorf("%w\n(set DATABASE_URL=postgres://... to use a PostgreSQL server of your own)", err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%w\n(set DATABASE_URL=postgres://... to use a PostgreSQL server of your own)", err)
+			return nil, err
 		}
 		db.embedded = srv
 		url = srv.URL()
@@ -101,7 +105,7 @@ func clusterDir(cfg config.Config, log *slog.Logger) (string, error) {
 	sum := sha256.Sum256([]byte(cfg.DataDir))
 	alt := filepath.Join("/var/lib/claimsd", "pg-"+hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(filepath.Dir(alt), 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", filepath.Dir(alt), err)
+		return "", fmt.Errorf("make a place for the embedded database: %w", err)
 	}
 	// Said once, when the place is chosen; every later command finds it.
 	level := slog.LevelDebug
