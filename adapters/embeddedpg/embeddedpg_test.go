@@ -281,6 +281,35 @@ func TestWatchStartsTheServerAgain(t *testing.T) {
 	waitFor(t, func() bool { return s.Problem() == nil })
 }
 
+// TestWatchFinishesARestartWhenStopped: the engine begins shutting down
+// while it starts its database again; the restart completes rather than
+// leaving the server stopped under another process using it.
+func TestWatchFinishesARestartWhenStopped(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	s := startServer(t, embeddedpg.Config{Dir: dir})
+	other, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
+	require.NoError(t, err)
+	pid := postmasterPID(t, pgdata)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, func() bool { return len(postgresFor(t, pgdata)) == 0 })
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.Watch(ctx, 20*time.Millisecond); close(done) }()
+	// Shut down as soon as the new postmaster exists, before it is ready.
+	waitFor(t, func() bool {
+		b, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
+		return err == nil && !strings.HasPrefix(string(b), strconv.Itoa(pid)+"\n")
+	})
+	cancel()
+	<-done
+	var one int
+	require.NoError(t, connect(t, other.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
+	require.NoError(t, other.Stop(t.Context()))
+}
+
 // TestWatchSaysWhatBlocksTheRestart: while another program holds the
 // server's port, Problem says so; once the port is free the server runs
 // again.

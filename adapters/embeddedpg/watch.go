@@ -28,8 +28,8 @@ func (s *Server) Watch(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		err := s.keepRunning(ctx)
-		if ctx.Err() != nil {
-			return
+		if err != nil && ctx.Err() != nil {
+			return // shutting down while it waited its turn: nothing started
 		}
 		s.problemMu.Lock()
 		s.problem = err
@@ -90,7 +90,10 @@ func (s *Server) keepRunning(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := s.startCluster(ctx); err != nil {
+	// A start that has begun finishes even if the engine begins shutting
+	// down meanwhile (pg_ctl's own timeout bounds it): broken off, it
+	// would stop the server again, under every other process using it.
+	if err := s.startCluster(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start the embedded PostgreSQL in %s again: %w", s.dir, err)
 	}
 	s.log.Warn("the embedded postgres had stopped; started it again", "dir", s.dir, "port", s.port,
