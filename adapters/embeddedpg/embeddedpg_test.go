@@ -273,7 +273,7 @@ func TestWatchStartsTheServerAgain(t *testing.T) {
 		if err != nil {
 			return false
 		}
-		defer conn.Close(context.Background())
+		defer func() { _ = conn.Close(context.Background()) }()
 		var v string
 		return conn.QueryRow(t.Context(), "SELECT v FROM kept").Scan(&v) == nil && v == "survives"
 	})
