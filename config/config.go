@@ -444,15 +444,17 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
 	var c Config
 	var problems []string
 	for _, s := range Settings() {
-		v, source := s.Default, "default"
+		// Each problem names its variable once, and the flag when the
+		// value came from there.
+		v, name := s.Default, s.Env+" (default)"
 		if e := getenv(s.Env); e != "" {
-			v, source = e, s.Env
+			v, name = e, s.Env
 		}
 		if f, ok := given[s.Flag]; ok {
-			v, source = f, "--"+s.Flag
+			v, name = f, s.Env+" (from --"+s.Flag+")"
 		}
 		if err := s.apply(&c, v); err != nil {
-			problems = append(problems, fmt.Sprintf("%s (from %s): %v", s.Env, source, err))
+			problems = append(problems, fmt.Sprintf("%s: %v", name, err))
 		}
 	}
 	if len(problems) == 0 {

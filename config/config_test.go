@@ -63,6 +63,34 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	require.Len(t, cerr.Problems, 9)
 }
 
+// TestProblemNamesItsSettingOnce: a bad value names its variable once,
+// and the flag when it came from one.
+func TestProblemNamesItsSettingOnce(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{name: "environment", env: map[string]string{"CLAIMSD_LOG_FORMAT": "xml"},
+			want: "CLAIMSD_LOG_FORMAT: must be json or text"},
+		{name: "flag", args: []string{"--log-format", "xml"},
+			want: "CLAIMSD_LOG_FORMAT (from --log-format): must be json or text"},
+		{name: "flag over environment", args: []string{"--log-format", "xml"}, env: map[string]string{"CLAIMSD_LOG_FORMAT": "text"},
+			want: "CLAIMSD_LOG_FORMAT (from --log-format): must be json or text"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(tt.args, env(tt.env))
+			var cerr *config.Error
+			require.ErrorAs(t, err, &cerr)
+			require.Equal(t, []string{tt.want}, cerr.Problems)
+			require.Equal(t, 1, strings.Count(err.Error(), "CLAIMSD_LOG_FORMAT"), err.Error())
+		})
+	}
+}
+
 func TestTokenAndProfileSettings(t *testing.T) {
 	t.Parallel()
 	a, b := strings.Repeat("a", 32), strings.Repeat("b", 40)

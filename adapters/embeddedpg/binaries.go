@@ -2,8 +2,10 @@ package embeddedpg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -64,8 +66,11 @@ func findBinaries(ctx context.Context, binDir, clusterDir string, log *slog.Logg
 func hasTools(dir string) error {
 	for _, t := range requiredTools {
 		fi, err := os.Stat(filepath.Join(dir, t))
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s not found in %s", t, dir)
+		}
 		if err != nil {
-			return fmt.Errorf("%s not found in %s: %w", t, dir, err)
+			return err // names the path
 		}
 		if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
 			return fmt.Errorf("%s in %s is not executable", t, dir)

@@ -5,6 +5,11 @@
 // is started with pg_ctl, so it is a separate process: if the engine is killed
 // the server keeps running, and the next Start finds it and reuses it instead
 // of fighting over the data directory.
+//
+// Several processes may use one cluster at once (a serve and a seed-demo, an
+// API and a worker process). Each records itself as a user for as long as it
+// runs, and Stop shuts PostgreSQL down only in the last of them, so no process
+// ever stops the database under another one's feet.
 package embeddedpg
 
 import (
@@ -42,7 +47,7 @@ const (
 	passwordFile = "password"
 	portFile     = "port"
 	logFile      = "postgres.log"
-	lockFile     = "start.lock"
+	lockFile     = "start.lock" // held while starting or stopping the server
 	initPwFile   = "initdb.pw"
 )
 
@@ -50,6 +55,9 @@ const (
 	// readyTimeout bounds how long we wait for a real connection after
 	// pg_ctl reports the server as started.
 	readyTimeout = 30 * time.Second
+	// leftoverTimeout bounds how long a start waits for the processes of a
+	// server that died to end.
+	leftoverTimeout = 10 * time.Second
 	// maxLogSize is where postgres.log is rotated at start, so a long-lived
 	// dev install does not grow the log forever.
 	maxLogSize = 10 << 20
@@ -81,13 +89,26 @@ type Server struct {
 	pgdata   string
 	port     uint32
 	password string
-	reused   bool
+	origin   origin
 	log      *slog.Logger
 	run      runner
 
 	mu      sync.Mutex
 	stopped bool
+	users   *os.File // holds our shared lock on the users file; nil once given up
+
+	problemMu sync.Mutex
+	problem   error // why Watch could not start the server again; nil when it runs
 }
+
+// origin says how Start came by the running server.
+type origin int
+
+const (
+	started origin = iota // Start launched PostgreSQL
+	adopted               // a process that ended without stopping it left it running
+	shared                // another live process uses it
+)
 
 // PortInUseError reports that the port chosen for the private server is held
 // by another program, so the caller can tell the user which setting to change.
@@ -100,6 +121,22 @@ func (e *PortInUseError) Error() string {
 	return fmt.Sprintf("port %d on 127.0.0.1 is already used by another program: "+
 		"choose another port for the embedded PostgreSQL (0 picks a free one) or set DATABASE_URL "+
 		"to use an existing PostgreSQL", e.Port)
+}
+
+// InUseError reports that another process uses the private server on
+// another port than the one asked for. It is not moved, since that would
+// cut the other process off.
+type InUseError struct {
+	Dir  string // the cluster directory
+	Port uint32 // the port it runs on
+	Want uint32 // the port asked for
+}
+
+// Error names both ports and the ways out.
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("the embedded PostgreSQL in %s already runs on port %d for another claimsd process, "+
+		"not on port %d: set CLAIMSD_EMBEDDED_PG_PORT to %d (or 0) to share it, or stop the other process first",
+		e.Dir, e.Port, e.Want, e.Port)
 }
 
 // Start brings up the private server in cfg.Dir: it reuses a server left
@@ -120,19 +157,41 @@ func (s *Server) URL() string { return s.urlFor(s.port, dbName) }
 // "postgres" and CREATE DATABASE per test.
 func (s *Server) AdminURL(db string) string { return s.urlFor(s.port, db) }
 
-// Reused reports whether Start found a live server left over from a killed
-// process and adopted it instead of starting a new one.
-func (s *Server) Reused() bool { return s.reused }
+// Reused reports whether Start found PostgreSQL already running (left by a
+// process that ended, or in use by another one) instead of starting it.
+func (s *Server) Reused() bool { return s.origin != started }
 
-// Stop shuts the server down with pg_ctl's fast mode (rolls back open
-// transactions, no crash recovery needed next time). Calling it again, or on
-// a server already stopped by someone else, returns nil.
+// Shared reports whether another live process was using the server when
+// Start found it.
+func (s *Server) Shared() bool { return s.origin == shared }
+
+// Stop ends this process's use of the server and shuts PostgreSQL down with
+// pg_ctl's fast mode (rolls back open transactions, no crash recovery needed
+// next time) unless another process still uses it; then the last one to
+// stop does. Calling it again, or on a server already stopped by someone
+// else, returns nil.
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return nil
 	}
+	unlock, err := lockStart(ctx, filepath.Join(s.dir, lockFile))
+	if err != nil {
+		return fmt.Errorf("stop embedded postgres: %w", err)
+	}
+	defer unlock()
+	last, done, err := lastUser(filepath.Join(s.dir, usersFile), s.users)
+	s.users = nil
+	if err != nil {
+		return fmt.Errorf("stop embedded postgres: %w", err)
+	}
+	if !last {
+		s.stopped = true
+		s.log.Debug("embedded postgres left running for the other claimsd processes using it", "dir", s.dir)
+		return nil
+	}
+	defer done()
 	if err := s.stopCluster(ctx, "fast"); err != nil {
 		return fmt.Errorf("stop embedded postgres: %w", err)
 	}
@@ -176,6 +235,16 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	defer unlock()
+	users, alone, err := joinUsers(filepath.Join(dir, usersFile))
+	if err != nil {
+		return nil, err
+	}
+	handedOut := false
+	defer func() {
+		if !handedOut {
+			_ = users.Close()
+		}
+	}()
 
 	bin, err := findBinaries(ctx, cfg.BinDir, dir, log)
 	if err != nil {
@@ -192,6 +261,7 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		pgdata: filepath.Join(dir, dataSubdir),
 		log:    log,
 		run:    newRunner(bin, dir, owner),
+		users:  users,
 	}
 
 	clusterExists, err := exists(filepath.Join(s.pgdata, "PG_VERSION"))
@@ -204,17 +274,23 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 
 	if clusterExists {
-		reused, err := s.recoverRunning(ctx, cfg.Port)
+		reused, err := s.recoverRunning(ctx, cfg.Port, alone)
 		if err != nil {
 			return nil, err
 		}
 		if reused {
-			s.reused = true
 			if err := savePort(filepath.Join(dir, portFile), s.port); err != nil {
 				return nil, err
 			}
-			log.Info("reusing embedded postgres left running by a previous process",
-				"dir", dir, "port", s.port)
+			if alone {
+				s.origin = adopted
+				log.Info("reusing the embedded postgres a previous claimsd process left running",
+					"dir", dir, "port", s.port)
+			} else {
+				s.origin = shared
+				log.Debug("using the embedded postgres another claimsd process runs", "dir", dir, "port", s.port)
+			}
+			handedOut = true
 			return s, nil
 		}
 	} else {
@@ -241,6 +317,7 @@ func start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	log.Info("embedded postgres started", "dir", dir, "port", s.port, "bin", bin)
+	handedOut = true
 	return s, nil
 }
 
@@ -377,7 +454,7 @@ func savePort(path string, port uint32) error {
 func (s *Server) initCluster(ctx context.Context) error {
 	tmp := filepath.Join(s.dir, initSubdir)
 	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("remove leftover %s: %w", tmp, err)
+		return fmt.Errorf("remove what an interrupted initdb left: %w", err)
 	}
 	// PGDATA only ever appears by renaming a finished initdb, so a PGDATA
 	// without PG_VERSION is not ours: refuse rather than delete it.
@@ -435,6 +512,8 @@ func (s *Server) startCluster(ctx context.Context) error {
 	sockPath := filepath.Join(sockDir, fmt.Sprintf(".s.PGSQL.%d", s.port))
 	if len(sockPath) >= maxSocketPath || strings.ContainsAny(sockDir, ", '\t") {
 		sockDir = ""
+	} else if err := s.clearStaleSocketLock(sockPath); err != nil {
+		return err
 	}
 	opts := strings.Join([]string{
 		"-c listen_addresses=127.0.0.1",
@@ -503,21 +582,20 @@ func (s *Server) stopCluster(ctx context.Context, mode string) error {
 
 // recoverRunning deals with a postmaster.pid left in PGDATA. It reports true
 // when a live server of ours answers with our credentials and can be reused;
-// otherwise it clears the way for a normal start.
-func (s *Server) recoverRunning(ctx context.Context, explicitPort uint32) (bool, error) {
+// otherwise it clears the way for a normal start. alone says that no other
+// process uses the cluster: a server that some other process does use is
+// never stopped or moved here, whatever this Start would have preferred.
+func (s *Server) recoverRunning(ctx context.Context, explicitPort uint32, alone bool) (bool, error) {
 	pidPath := filepath.Join(s.pgdata, "postmaster.pid")
 	pf, err := readPidFile(pidPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil || !ownsDataDir(pf.pid, s.pgdata) {
-		// Dead process, a PID reused by something else, or garbage: the
-		// lock is stale and postgres would refuse to start because of it.
-		s.log.Info("removing stale postmaster.pid", "pgdata", s.pgdata, "pid", pf.pid)
-		if err := os.Remove(pidPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return false, fmt.Errorf("remove stale %s: %w", pidPath, err)
-		}
-		return false, nil
+		return false, s.clearStalePid(ctx, pidPath, pf, err)
+	}
+	if !alone {
+		return true, s.share(ctx, pf, explicitPort)
 	}
 	if pf.port != 0 && (explicitPort == 0 || explicitPort == pf.port) {
 		err := s.ping(ctx, pf.port, "postgres")
@@ -538,6 +616,87 @@ func (s *Server) recoverRunning(ctx context.Context, explicitPort uint32) (bool,
 		return false, fmt.Errorf("stop unresponsive postgres (pid %d) in %s: %w", pf.pid, s.pgdata, err)
 	}
 	return false, nil
+}
+
+// clearStalePid deals with a postmaster.pid whose postmaster is gone (pf and
+// err are what readPidFile made of it). A PID no process has is left to
+// postgres, which then checks that no process of the old server still holds
+// its shared memory before it starts. Garbage, a PID some other program now
+// has, or a postmaster that is a zombie (PID 1 may be slow to reap what
+// pg_ctl orphaned) would make postgres refuse to start, so that file goes.
+//
+// Without the file postgres cannot tell whether processes of the old server
+// still work in PGDATA, so that is checked here first.
+func (s *Server) clearStalePid(ctx context.Context, pidPath string, pf pidFile, readErr error) error {
+	if readErr == nil && !pidExists(pf.pid) {
+		return nil
+	}
+	if err := waitLeftovers(ctx, s.pgdata); err != nil {
+		return err
+	}
+	s.log.Info("removing stale postmaster.pid", "pgdata", s.pgdata, "pid", pf.pid)
+	if err := os.Remove(pidPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove a stale lock file: %w", err)
+	}
+	return nil
+}
+
+// clearStaleSocketLock removes the lock file of the socket at path when
+// the process it names does not serve this cluster. postgres refuses to
+// start while that process exists at all, and a postmaster that was killed
+// stays a zombie until PID 1 reaps it, which some containers' PID 1 never
+// does. The socket folder is the cluster directory, so nothing else's
+// socket is touched.
+func (s *Server) clearStaleSocketLock(path string) error {
+	b, err := os.ReadFile(path + ".lock")
+	if err != nil {
+		return nil // none, or unreadable: then postgres says what is wrong
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err == nil && ownsDataDir(pid, s.pgdata) {
+		return nil
+	}
+	for _, p := range []string{path + ".lock", path} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove a stale socket lock: %w", err)
+		}
+	}
+	return nil
+}
+
+// waitLeftovers waits a little for processes of a server that is gone to
+// end (backends notice their postmaster died and exit), since a new server
+// must not share PGDATA with them.
+func waitLeftovers(ctx context.Context, pgdata string) error {
+	ctx, cancel := context.WithTimeout(ctx, leftoverTimeout)
+	defer cancel()
+	for {
+		pids := leftovers(pgdata)
+		if len(pids) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("processes of a PostgreSQL server that is gone still work in %s (pids %v): "+
+				"wait for them to end, or end them, before starting it again", pgdata, pids)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// share adopts the server another process is using, as it runs: on its
+// port, and only if it answers.
+func (s *Server) share(ctx context.Context, pf pidFile, explicitPort uint32) error {
+	if pf.port == 0 || (explicitPort != 0 && explicitPort != pf.port) {
+		return &InUseError{Dir: s.dir, Port: pf.port, Want: explicitPort}
+	}
+	if err := s.ping(ctx, pf.port, "postgres"); err != nil {
+		return fmt.Errorf("the embedded PostgreSQL in %s (pid %d, port %d) is in use by another claimsd process "+
+			"but does not answer (%w): see %s, and stop that process or wait for it",
+			s.dir, pf.pid, pf.port, err, filepath.Join(s.dir, logFile))
+	}
+	s.port = pf.port
+	return s.ensureDatabase(ctx)
 }
 
 // waitReady retries a real login, because pg_ctl -w only proves the
@@ -649,5 +808,5 @@ func exists(path string) (bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	return false, fmt.Errorf("check %s: %w", path, err)
+	return false, err // names the path
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -196,23 +197,149 @@ func TestRestartKeepsData(t *testing.T) {
 	require.Equal(t, "survives", v)
 }
 
-func TestReuseServerOfForgottenProcess(t *testing.T) {
+// TestSharedServerStopsWithItsLastUser: two users of one cluster (a serve
+// and a seed-demo, an API and a worker process); whichever stops first
+// leaves PostgreSQL running for the other, and the last one stops it.
+func TestSharedServerStopsWithItsLastUser(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
-	first, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
-	require.NoError(t, err)
-	pid := postmasterPID(t, filepath.Join(dir, "data"))
+	pgdata := filepath.Join(dir, "data")
+	first := startServer(t, embeddedpg.Config{Dir: dir})
+	require.False(t, first.Reused())
+	pid := postmasterPID(t, pgdata)
+	firstConn := connect(t, first.URL())
 
-	// Never stop first: this is what a SIGKILLed engine leaves behind.
+	for _, give := range []string{"the second user stops first", "the first user stops first"} {
+		second, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
+		require.NoError(t, err, give)
+		require.True(t, second.Shared(), give)
+		require.True(t, second.Reused(), give)
+		require.Equal(t, first.URL(), second.URL(), give)
+		require.Equal(t, pid, postmasterPID(t, pgdata), "%s: same postmaster", give)
+
+		stopping, staying := second, first
+		if give == "the first user stops first" {
+			stopping, staying = first, second
+		}
+		require.NoError(t, stopping.Stop(t.Context()), give)
+		require.True(t, alive(pid), "%s: postgres must keep running for the other user", give)
+		var one int
+		require.NoError(t, connect(t, staying.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one), give)
+		if staying == first {
+			require.NoError(t, firstConn.QueryRow(t.Context(), "SELECT 1").Scan(&one), "%s: open sessions survive", give)
+			continue
+		}
+		require.NoError(t, staying.Stop(t.Context()), give)
+		requireNoPostgres(t, pgdata)
+	}
+}
+
+// TestInUseServerIsNotMoved: asking for another port while another process
+// uses the server is refused, rather than restarting it under that process.
+func TestInUseServerIsNotMoved(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	first := startServer(t, embeddedpg.Config{Dir: dir})
+	pid := postmasterPID(t, pgdata)
+	port := freePort(t)
+
+	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir, Port: port})
+	var ie *embeddedpg.InUseError
+	require.ErrorAs(t, err, &ie)
+	require.Equal(t, port, ie.Want)
+	require.Contains(t, first.URL(), fmt.Sprintf(":%d/", ie.Port))
+	require.ErrorContains(t, err, "CLAIMSD_EMBEDDED_PG_PORT")
+	require.Equal(t, pid, postmasterPID(t, pgdata), "the server in use was left alone")
+	var one int
+	require.NoError(t, connect(t, first.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
+}
+
+// TestWatchStartsTheServerAgain kills PostgreSQL under its user, which
+// must find it running again, on the same URL, with its data.
+func TestWatchStartsTheServerAgain(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
 	s := startServer(t, embeddedpg.Config{Dir: dir})
-	require.True(t, s.Reused())
-	require.Equal(t, first.URL(), s.URL())
-	require.Equal(t, pid, postmasterPID(t, filepath.Join(dir, "data")), "same postmaster")
+	_, err := connect(t, s.URL()).Exec(t.Context(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives')")
+	require.NoError(t, err)
+	go s.Watch(t.Context(), 100*time.Millisecond)
+
+	pid := postmasterPID(t, pgdata)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, func() bool {
+		conn, err := pgx.Connect(t.Context(), s.URL())
+		if err != nil {
+			return false
+		}
+		defer func() { _ = conn.Close(context.Background()) }()
+		var v string
+		return conn.QueryRow(t.Context(), "SELECT v FROM kept").Scan(&v) == nil && v == "survives"
+	})
+	require.NotEqual(t, pid, postmasterPID(t, pgdata))
+	waitFor(t, func() bool { return s.Problem() == nil })
+}
+
+// TestWatchFinishesARestartWhenStopped: the engine begins shutting down
+// while it starts its database again; the restart completes rather than
+// leaving the server stopped under another process using it.
+func TestWatchFinishesARestartWhenStopped(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	s := startServer(t, embeddedpg.Config{Dir: dir})
+	other, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
+	require.NoError(t, err)
+	pid := postmasterPID(t, pgdata)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, func() bool { return len(postgresFor(t, pgdata)) == 0 })
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.Watch(ctx, 20*time.Millisecond); close(done) }()
+	// Shut down as soon as the new postmaster exists, before it is ready.
+	waitFor(t, func() bool {
+		b, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
+		return err == nil && !strings.HasPrefix(string(b), strconv.Itoa(pid)+"\n")
+	})
+	cancel()
+	<-done
+	var one int
+	require.NoError(t, connect(t, other.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
+	require.NoError(t, other.Stop(t.Context()))
+}
+
+// TestWatchSaysWhatBlocksTheRestart: while another program holds the
+// server's port, Problem says so; once the port is free the server runs
+// again.
+func TestWatchSaysWhatBlocksTheRestart(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	s := startServer(t, embeddedpg.Config{Dir: dir})
+	pid := postmasterPID(t, pgdata)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, func() bool { return len(postgresFor(t, pgdata)) == 0 })
+	u, err := url.Parse(s.URL())
+	require.NoError(t, err)
+	var l net.Listener
+	waitFor(t, func() bool {
+		var err error
+		l, err = net.Listen("tcp", u.Host)
+		return err == nil
+	})
+	t.Cleanup(func() { _ = l.Close() })
+
+	go s.Watch(t.Context(), 50*time.Millisecond)
+	waitFor(t, func() bool { return s.Problem() != nil })
+	require.ErrorContains(t, s.Problem(), "used by another program")
+	require.ErrorContains(t, s.Problem(), "free the port")
+
+	require.NoError(t, l.Close())
+	waitFor(t, func() bool { return s.Problem() == nil })
 	var one int
 	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
-
-	require.NoError(t, s.Stop(t.Context()))
-	require.NoError(t, first.Stop(t.Context()), "stopping an already stopped cluster is fine")
 }
 
 func TestStalePidFile(t *testing.T) {
@@ -279,11 +406,11 @@ func TestHelperStartAndBlock(t *testing.T) {
 	time.Sleep(10 * time.Minute)
 }
 
-func TestSurvivesEngineSIGKILL(t *testing.T) {
-	t.Parallel()
-	dir := clusterDir(t)
-	pgdata := filepath.Join(dir, "data")
-
+// orphanServer starts a server in dir from a process of its own and kills
+// that process with SIGKILL, which leaves PostgreSQL running with nobody
+// using it, as a crashed engine does. It returns the server's URL.
+func orphanServer(t *testing.T, dir string) string {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperStartAndBlock$", "-test.v")
 	cmd.Env = append(os.Environ(), helperDirEnv+"="+dir)
 	out, err := cmd.StdoutPipe()
@@ -303,20 +430,24 @@ func TestSurvivesEngineSIGKILL(t *testing.T) {
 		close(lines)
 		_, _ = io.Copy(io.Discard, out)
 	}()
-	var line string
-	select {
-	case line = <-lines:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("helper did not start the server in time")
-	}
+	line := <-lines
 	require.True(t, strings.HasPrefix(line, "URL="), "helper: %s", line)
-	childURL := strings.TrimPrefix(line, "URL=")
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
-	require.NotEmpty(t, postgresFor(t, pgdata), "postgres outlives the killed engine")
+	require.NotEmpty(t, postgresFor(t, filepath.Join(dir, "data")), "postgres outlives the killed engine")
+	return strings.TrimPrefix(line, "URL=")
+}
+
+func TestSurvivesEngineSIGKILL(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	pgdata := filepath.Join(dir, "data")
+	childURL := orphanServer(t, dir)
 
 	s := startServer(t, embeddedpg.Config{Dir: dir})
+	require.True(t, s.Reused())
+	require.False(t, s.Shared(), "nobody uses what a killed engine left")
 	require.Equal(t, childURL, s.URL())
 	var one int
 	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
@@ -377,8 +508,10 @@ func TestPortTakenByAnotherProgram(t *testing.T) {
 
 func TestExplicitBinDirMustHoldTools(t *testing.T) {
 	t.Parallel()
-	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: clusterDir(t), BinDir: t.TempDir()})
+	bin := t.TempDir()
+	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: clusterDir(t), BinDir: bin})
 	require.ErrorContains(t, err, "initdb not found")
+	require.Equal(t, 1, strings.Count(err.Error(), bin), "the folder is named once: %v", err)
 }
 
 func TestStartRespectsCancelledContext(t *testing.T) {
@@ -399,14 +532,9 @@ func TestRunningOnOtherPortIsRestarted(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
 	pgdata := filepath.Join(dir, "data")
-	_, err := embeddedpg.Start(t.Context(), embeddedpg.Config{Dir: dir})
-	require.NoError(t, err)
+	orphanServer(t, dir)
 	oldPID := postmasterPID(t, pgdata)
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := uint32(l.Addr().(*net.TCPAddr).Port)
-	require.NoError(t, l.Close())
+	port := freePort(t)
 
 	// The forgotten server runs on the old port; asking for another one
 	// must stop it rather than run two postmasters on one PGDATA.
@@ -418,6 +546,23 @@ func TestRunningOnOtherPortIsRestarted(t *testing.T) {
 		"old postmaster is gone")
 	var one int
 	require.NoError(t, connect(t, s.URL()).QueryRow(t.Context(), "SELECT 1").Scan(&one))
+}
+
+// waitFor polls cond until it holds; go test's -timeout is the backstop.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) uint32 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := uint32(l.Addr().(*net.TCPAddr).Port)
+	require.NoError(t, l.Close())
+	return port
 }
 
 func TestStartFailureIncludesServerLog(t *testing.T) {

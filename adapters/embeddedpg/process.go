@@ -105,7 +105,7 @@ func (r runner) command(ctx context.Context, tool string, args ...string) *exec.
 func chownTree(root string, owner *account) error {
 	fi, err := os.Stat(root)
 	if err != nil {
-		return fmt.Errorf("check owner of %s: %w", root, err)
+		return fmt.Errorf("check who owns the cluster: %w", err)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == owner.uid && int(st.Gid) == owner.gid {
 		return nil
@@ -148,23 +148,37 @@ func readPidFile(path string) (pidFile, error) {
 	return pf, nil
 }
 
+// pidExists reports whether any process, a zombie included, has pid.
+func pidExists(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// pidAlive reports whether a process that is not a zombie has pid.
+func pidAlive(pid int) bool {
+	if !pidExists(pid) {
+		return false
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	// Field 3, after the parenthesised command name, is the state.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || !strings.HasPrefix(string(stat[i+1:]), " Z")
+}
+
 // ownsDataDir reports whether pid is a live postgres process serving pgdata.
 // A PID alone proves nothing after a crash: it may have been reused by an
 // unrelated process, or by another cluster's postgres.
 func ownsDataDir(pid int, pgdata string) bool {
-	if pid <= 0 {
-		return false
-	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+	if !pidAlive(pid) {
 		return false
 	}
 	proc := filepath.Join("/proc", strconv.Itoa(pid))
-	if stat, err := os.ReadFile(filepath.Join(proc, "stat")); err == nil {
-		// Field 3, after the parenthesised command name, is the state.
-		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
-			return false
-		}
-	}
 	comm, err := os.ReadFile(filepath.Join(proc, "comm"))
 	if err != nil {
 		return false
@@ -202,4 +216,35 @@ func ownsDataDir(pid int, pgdata string) bool {
 		return false
 	}
 	return false
+}
+
+// leftovers lists the live postgres processes working in pgdata (postgres
+// chdirs into its data directory).
+func leftovers(pgdata string) []int {
+	want, err := os.Stat(pgdata)
+	if err != nil {
+		return nil
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || !pidAlive(pid) {
+			continue
+		}
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if err != nil {
+			continue
+		}
+		if c := strings.TrimSpace(string(comm)); c != "postgres" && c != "postmaster" {
+			continue
+		}
+		if cwd, err := os.Stat(filepath.Join("/proc", e.Name(), "cwd")); err == nil && os.SameFile(cwd, want) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -62,7 +62,7 @@ func reachable(dir string, owner *account) error {
 	}
 	resolved, err := filepath.EvalSymlinks(existing)
 	if err != nil {
-		return fmt.Errorf("resolve %q: %w", existing, err)
+		return fmt.Errorf("resolve the links on the way to %s: %w", dir, err)
 	}
 	full := filepath.Join(resolved, rest)
 
@@ -72,7 +72,7 @@ func reachable(dir string, owner *account) error {
 		case errors.Is(err, fs.ErrNotExist):
 			// will be created by us with mode 0755
 		case err != nil:
-			return fmt.Errorf("check %s: %w", p, err)
+			return fmt.Errorf("check that user %s can reach %s: %w", owner.name, dir, err)
 		case !fi.IsDir():
 			return fmt.Errorf("%s is not a folder, so %s cannot be created there: choose another data directory or set DATABASE_URL", p, dir)
 		case !canTraverse(fi, owner):

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -23,30 +24,52 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
-	if err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "claimsd:", err)
-		}
-		os.Exit(1)
+	if err != nil && !errors.Is(err, errUsage) {
+		fmt.Fprintln(os.Stderr, "claimsd:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// exitCode is 0 on success, 2 for a mistake in how claimsd was called
+// (already explained on standard error) and 1 for any other failure.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		return 1
 	}
 }
 
-var errUsage = errors.New("usage")
-
 const usage = `claimsd — fast-refund consumer claims engine
 
-Usage:
-  claimsd serve      [flags]   run the API (starts a private PostgreSQL when DATABASE_URL is unset)
-  claimsd migrate    [flags]   apply pending database migrations
-  claimsd token      --role R --sub S [--ttl 24h] [--login-url] [flags]   print an API token, or a one-time console sign-in link
-  claimsd seed-demo  [flags]   load demo sellers, shoppers and orders
-  claimsd sandbox    ACTION --claim ID   make the sandbox provider's records disagree (lose-refund, fail-refund, stray-refund)
-  claimsd help       [command] show the flags of a command
+Usage: claimsd COMMAND [flags]
 
-Every setting is an environment variable with a matching flag; see the README.
+Commands:
+  serve       run the API and the workers (starts a private PostgreSQL when DATABASE_URL is unset)
+  migrate     apply pending database migrations
+  token       print an API token (--role R --sub S), or a one-time console sign-in link (--login-url)
+  seed-demo   load demo sellers, shoppers and orders
+  sandbox     make the sandbox provider's records disagree (lose-refund, fail-refund, stray-refund)
+  help        show how to call a command: claimsd help token (or claimsd token --help)
+
+Every setting is an environment variable with a matching flag; claimsd serve --help lists them.
 `
 
+// run runs the command args name. Help that was asked for goes to stdout;
+// mistakes in how claimsd was called go to stderr with a hint and return
+// errUsage.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	err := dispatch(ctx, args, stdout, stderr, getenv)
+	if errors.Is(err, errHelped) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -63,13 +86,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return seedDemo(ctx, rest, stdout, stderr, getenv)
 	case "sandbox":
 		return sandboxCmd(ctx, rest, stdout, stderr, getenv)
-	case "help", "-h", "--help":
-		if len(rest) > 0 {
-			return run(ctx, []string{rest[0], "--help"}, stdout, stderr, getenv)
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			if rest[0] == "help" {
+				fmt.Fprint(stdout, usage)
+				return nil
+			}
+			return dispatch(ctx, []string{rest[0], "--help"}, stdout, stderr, getenv)
 		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprintf(stderr, "claimsd: unknown command %q\n\n%s", cmd, usage)
-	return errUsage
+	if strings.HasPrefix(cmd, "-") {
+		return usageError(stderr, "", "%s comes after a command, e.g. claimsd serve %s", cmd, cmd)
+	}
+	return usageError(stderr, "", "unknown command %q", cmd)
 }

@@ -7,7 +7,12 @@ import (
 )
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, _, err := parseFlags("migrate", args, stdout, getenv, nil)
+	cfg, _, err := parseFlags(command{
+		name:     "migrate",
+		synopsis: "migrate [flags]",
+		about:    "Applies the database migrations not applied yet (serve does too, unless CLAIMSD_MIGRATE_ON_START=false).",
+		settings: databaseSettings,
+	}, args, stdout, stderr, getenv)
 	if err != nil {
 		return err
 	}

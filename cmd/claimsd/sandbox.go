@@ -5,13 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 )
 
-const sandboxUsage = `claimsd sandbox ACTION --claim ID [flags]
+const sandboxUsage = `Usage: claimsd sandbox ACTION --claim ID [flags]
 
 Makes the sandbox payment provider's records disagree with the engine's,
 to see a reconciliation find it:
@@ -19,22 +21,40 @@ to see a reconciliation find it:
   fail-refund    report the claim's refunds failed, without a webhook
   stray-refund   record a refund of --amount --currency naming --claim,
                  which need not exist
+
+'claimsd sandbox ACTION --help' shows an action's flags.
 `
+
+// sandboxActions are what sandbox can do, by name.
+var sandboxActions = []string{"lose-refund", "fail-refund", "stray-refund"}
 
 // sandboxCmd runs one of the sandbox provider's controls.
 func sandboxCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, sandboxUsage)
+	if len(args) == 0 {
+		fmt.Fprint(stderr, sandboxUsage)
 		return errUsage
 	}
 	action := args[0]
+	if action == "-h" || action == "--help" || action == "-help" {
+		fmt.Fprint(stdout, sandboxUsage)
+		return errHelped
+	}
+	if !slices.Contains(sandboxActions, action) {
+		return usageError(stderr, "sandbox", "unknown action %q (%s)", action, strings.Join(sandboxActions, ", "))
+	}
 	var claimID, currency string
 	var amount int64
-	cfg, _, err := parseFlags("sandbox "+action, args[1:], stdout, getenv, func(fs *flag.FlagSet) {
-		fs.StringVar(&claimID, "claim", "", "the claim whose refunds to change, or to name")
-		fs.Int64Var(&amount, "amount", 0, "stray-refund: amount in minor units")
-		fs.StringVar(&currency, "currency", "EUR", "stray-refund: ISO 4217 currency")
-	})
+	cfg, _, err := parseFlags(command{
+		name:     "sandbox " + action,
+		synopsis: "sandbox " + action + " --claim ID" + map[bool]string{true: " --amount N [--currency EUR]"}[action == "stray-refund"] + " [flags]",
+		about:    "Makes the sandbox provider's records of a claim disagree with the engine's (see claimsd sandbox --help).",
+		settings: databaseSettings,
+		own: func(fs *flag.FlagSet) {
+			fs.StringVar(&claimID, "claim", "", "the claim whose refunds to change, or to name")
+			fs.Int64Var(&amount, "amount", 0, "stray-refund: amount in minor units")
+			fs.StringVar(&currency, "currency", "EUR", "stray-refund: ISO 4217 currency")
+		},
+	}, args[1:], stdout, stderr, getenv)
 	if err != nil {
 		return err
 	}
@@ -71,9 +91,6 @@ func sandboxCmd(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 			return err
 		}
 		fmt.Fprintf(stdout, "the sandbox made refund %s of %s naming %s\n", id, m, claimID)
-	default:
-		fmt.Fprintf(stderr, "claimsd sandbox: unknown action %q\n\n%s", action, sandboxUsage)
-		return errUsage
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +56,13 @@ var demoOrders = []demoOrder{
 }
 
 func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, _, err := parseFlags("seed-demo", args, stdout, getenv, nil)
+	cfg, _, err := parseFlags(command{
+		name:     "seed-demo",
+		synopsis: "seed-demo [flags]",
+		about: "Loads the README walk-through's sellers and orders (again: it refreshes their dates). With\n" +
+			"CLAIMSD_PAYMENTS=stripe the orders name stripe-mock's payments, in USD.",
+		settings: append(slices.Clone(databaseSettings), "payments"),
+	}, args, stdout, stderr, getenv)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,13 @@ import (
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, _, err := parseFlags("serve", args, stdout, getenv, nil)
+	cfg, _, err := parseFlags(command{
+		name:     "serve",
+		synopsis: "serve [flags]",
+		about: "Runs the API and the workflow workers (--role api or worker runs one of them). Without\n" +
+			"DATABASE_URL it starts a private PostgreSQL in the data directory, or shares the one\n" +
+			"another claimsd process on that directory runs.",
+	}, args, stdout, stderr, getenv)
 	if err != nil {
 		return err
 	}
@@ -46,8 +52,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	defer db.stopEmbedded(context.Background(), log)
-	defer db.Close()
+	defer db.leave(log)
+	if db.embedded != nil {
+		if db.embedded.Shared() {
+			log.Info("another claimsd process uses the embedded database too; it runs until the last of them stops",
+				"data_dir", cfg.DataDir)
+		}
+		// Until shutdown begins, a database that stops under the engine
+		// is started again.
+		go db.embedded.Watch(ctx, embeddedWatchInterval)
+	}
 	if cfg.MigrateOnStart {
 		applied, err := db.Migrate(ctx, db.migrateQueue)
 		if err != nil {
@@ -134,7 +148,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (set CLAIMSD_HTTP_ADDR to another address)", cfg.HTTPAddr, err)
+		// The error names the address already.
+		return fmt.Errorf("%w (set CLAIMSD_HTTP_ADDR to another address)", err)
 	}
 	// A client gets 10 s to send its headers and 30 s for the whole
 	// request; responses are bounded by the request timeout, and each
@@ -161,6 +176,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	return nil
 }
 
+// embeddedWatchInterval is how often serve checks that the embedded
+// PostgreSQL still runs.
+const embeddedWatchInterval = time.Second
+
 // readiness reports ready when the database answers and no migration is
 // pending.
 func readiness(db *database) func(ctx context.Context) error {
@@ -168,7 +187,13 @@ func readiness(db *database) func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
-			return errors.New("database unreachable")
+			if db.embedded == nil {
+				return errors.New("database unreachable")
+			}
+			if p := db.embedded.Problem(); p != nil {
+				return fmt.Errorf("database unreachable: %w", p)
+			}
+			return errors.New("database unreachable; the embedded PostgreSQL is started again when it stops")
 		}
 		n, err := db.PendingMigrations(ctx)
 		if err != nil {
@@ -260,7 +285,7 @@ func queueConfig(cfg config.Config, log *slog.Logger) queue.Config {
 func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen for profiles on %s: %w", addr, err)
+		return nil, fmt.Errorf("serve profiles: %w (set CLAIMSD_PPROF_ADDR to another address)", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)

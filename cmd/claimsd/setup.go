@@ -5,38 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/claimsd/claimsd/adapters/embeddedpg"
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
 )
-
-// parseFlags parses a subcommand's flags (every setting, plus extra) and
-// loads the configuration. --help prints the flags.
-func parseFlags(name string, args []string, stdout io.Writer, getenv func(string) string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
-	fs := config.FlagSet(name, extra)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fmt.Fprintf(stdout, "Usage of claimsd %s:\n", name)
-			fs.PrintDefaults()
-			return config.Config{}, nil, errUsage
-		}
-		return config.Config{}, nil, err
-	}
-	if fs.NArg() > 0 {
-		return config.Config{}, nil, fmt.Errorf("unexpected argument %q (see claimsd %s --help)", fs.Arg(0), name)
-	}
-	cfg, err := config.FromFlags(fs, getenv)
-	return cfg, fs, err
-}
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
@@ -64,8 +44,11 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*da
 			return nil, err
 		}
 		srv, err := embeddedpg.Start(ctx, embeddedpg.Config{Dir: dir, Port: cfg.EmbeddedPGPort, RunAs: cfg.EmbeddedPGUser, Logger: log})
+		if err != nil && !strings.Contains(err.Error(), "DATABASE_URL") {
+			err = fmt.Errorf("%w\n(set DATABASE_URL=postgres://... to use a PostgreSQL server of your own)", err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("%w\n(set DATABASE_URL=postgres://... to use a PostgreSQL server of your own)", err)
+			return nil, err
 		}
 		db.embedded = srv
 		url = srv.URL()
@@ -96,7 +79,8 @@ func (db *database) migrateQueue(ctx context.Context) ([]string, error) {
 	return queue.Migrate(ctx, db.Pool())
 }
 
-// stopEmbedded stops the embedded PostgreSQL, if claimsd started it.
+// stopEmbedded gives up the embedded PostgreSQL, if there is one: the last
+// claimsd process using it stops it.
 func (db *database) stopEmbedded(ctx context.Context, log *slog.Logger) {
 	if db.embedded == nil {
 		return
@@ -121,18 +105,21 @@ func clusterDir(cfg config.Config, log *slog.Logger) (string, error) {
 	sum := sha256.Sum256([]byte(cfg.DataDir))
 	alt := filepath.Join("/var/lib/claimsd", "pg-"+hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(filepath.Dir(alt), 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", filepath.Dir(alt), err)
+		return "", fmt.Errorf("make a place for the embedded database: %w", err)
 	}
-	log.Info("the data directory is not reachable by the database user; keeping the embedded database elsewhere",
+	// Said once, when the place is chosen; every later command finds it.
+	level := slog.LevelDebug
+	if _, err := os.Stat(alt); errors.Is(err, os.ErrNotExist) {
+		level = slog.LevelInfo
+	}
+	log.Log(context.Background(), level, "the database user cannot reach the data directory, so the embedded database lives elsewhere",
 		"data_dir", cfg.DataDir, "cluster_dir", alt, "user", cfg.EmbeddedPGUser)
 	return alt, nil
 }
 
-// leave closes the store and stops the embedded PostgreSQL unless it was
-// already running when this command came (a serve may be using it).
+// leave closes the store and gives up the embedded PostgreSQL, which stops
+// it unless another claimsd process still uses it.
 func (db *database) leave(log *slog.Logger) {
 	db.Close()
-	if db.embedded != nil && !db.embedded.Reused() {
-		db.stopEmbedded(context.Background(), log)
-	}
+	db.stopEmbedded(context.Background(), log)
 }

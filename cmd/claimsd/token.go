@@ -15,18 +15,26 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	var role, sub, baseURL string
 	var ttl time.Duration
 	var loginURL bool
-	cfg, fs, err := parseFlags("token", args, stdout, getenv, func(fs *flag.FlagSet) {
-		fs.StringVar(&role, "role", "", "shopper, seller, agent, finance, admin or service")
-		fs.StringVar(&sub, "sub", "", "the subject: a shopper id, a seller id, an agent's name, a service name")
-		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid (a sign-in link: 15m unless set)")
-		fs.BoolVar(&loginURL, "login-url", false, "print a one-time sign-in link to the web console instead of an API token")
-		fs.StringVar(&baseURL, "base-url", "", "where people reach the engine, for --login-url (default http:// and CLAIMSD_HTTP_ADDR)")
-	})
+	cfg, fs, err := parseFlags(command{
+		name:     "token",
+		synopsis: "token --role R --sub S [--ttl 24h] [--login-url [--base-url URL]] [flags]",
+		about: "Prints an API token signed with the engine's secret, or with --login-url a one-time\n" +
+			"link that signs the person in to the web console. Run it where serve runs, with the\n" +
+			"same data directory (or CLAIMSD_JWT_SECRET), so the engine accepts what it prints.",
+		settings: tokenSettings,
+		own: func(fs *flag.FlagSet) {
+			fs.StringVar(&role, "role", "", "shopper, seller, agent, finance, admin or service")
+			fs.StringVar(&sub, "sub", "", "the subject: a shopper id, a seller id, an agent's name, a service name")
+			fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid (a sign-in link: 15m unless set)")
+			fs.BoolVar(&loginURL, "login-url", false, "print a one-time sign-in link to the web console instead of an API token")
+			fs.StringVar(&baseURL, "base-url", "", "where people reach the engine, for --login-url (default http:// and CLAIMSD_HTTP_ADDR)")
+		},
+	}, args, stdout, stderr, getenv)
 	if err != nil {
 		return err
 	}
 	if role == "" || sub == "" {
-		return fmt.Errorf("token needs --role and --sub, e.g. claimsd token --role shopper --sub shp_alice")
+		return usageError(stderr, "token", "--role and --sub are needed, e.g. claimsd token --role shopper --sub shp_alice")
 	}
 	ttlSet := false
 	fs.Visit(func(f *flag.Flag) { ttlSet = ttlSet || f.Name == "ttl" })
@@ -34,7 +42,7 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		ttl = console.LoginTTL
 	}
 	if ttl <= 0 {
-		return fmt.Errorf("--ttl must be positive")
+		return usageError(stderr, "token", "--ttl must be positive")
 	}
 	secret, err := cfg.Secret()
 	if err != nil {
