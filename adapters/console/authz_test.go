@@ -47,6 +47,8 @@ var wantRoles = map[string][]string{
 	"GET /app/claims/new":                                                  {"shopper"},
 	"POST /app/claims/new":                                                 {"shopper"},
 	"GET /app/claims/:id":                                                  {"shopper"},
+	"GET /console/admin/sessions":                                          {"admin"},
+	"POST /console/admin/sessions":                                         {"admin"},
 }
 
 // TestEveryConsoleRouteHasARule: the console's route table admits exactly

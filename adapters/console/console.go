@@ -57,12 +57,26 @@ const (
 
 var consoleRoles = []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
 
-// LoginStore spends one-time sign-in links. pgstore.Store implements it.
+// LoginStore spends one-time sign-in links and holds the sign-ins they
+// start, so that signing out, or an administrator revoking someone's
+// sign-ins, ends them for good: a session cookie opens pages only while
+// its sign-in is held here. Sessions are known by the SHA-256 of their
+// random id, in hex (idHash). pgstore.Store implements it.
 type LoginStore interface {
 	// UseConsoleLogin records the first use of the link with token id jti:
 	// first is true for the one call that spent it, false for every later
 	// one (and for all but one of calls racing).
 	UseConsoleLogin(ctx context.Context, jti, role, subject string, expires, now time.Time) (first bool, err error)
+	// StartConsoleSession holds a new sign-in of role and subject until
+	// expires.
+	StartConsoleSession(ctx context.Context, idHash, role, subject string, expires, now time.Time) error
+	// ConsoleSessionActive reports whether the sign-in is held for role
+	// and subject and not expired at now. It runs on every console
+	// request, so it must be one indexed lookup.
+	ConsoleSessionActive(ctx context.Context, idHash, role, subject string, now time.Time) (bool, error)
+	// EndConsoleSession lets go of one sign-in; one not held is no error.
+	EndConsoleSession(ctx context.Context, idHash string) error
+	SessionRevoker
 }
 
 // Deps are what the console needs.
@@ -148,6 +162,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.financeRoutes()
 	c.sellerRoutes()
 	c.shopperRoutes()
+	c.adminRoutes()
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's
 	// JSON error.
@@ -319,8 +334,16 @@ func (c *console) render(ec echo.Context, status int, name string, d pageData) e
 	}
 	s, ok := ec.Get(sessionKey).(*session)
 	if !ok {
-		// Pages anyone may open still show who is signed in.
-		s, ok = c.currentSession(ec)
+		// Pages anyone may open still show who is signed in; when the
+		// store cannot tell, they show the page as to nobody.
+		var err error
+		if s, _, err = c.currentSession(ec); err != nil {
+			c.Logger.WarnContext(ec.Request().Context(), "console session not checked", "err", err, "path", ec.Path())
+		}
+		ok = s != nil
+		if ok {
+			ec.Set(sessionKey, s)
+		}
 	}
 	if ok {
 		d.Session = s
@@ -349,29 +372,34 @@ func (c *console) page(h echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil || ec.Response().Committed {
 			return nil
 		}
-		var nf *claimflow.NotFoundError
-		var ve *validation.Error
-		var he *echo.HTTPError
-		switch {
-		case errors.Is(err, errNotFound), errors.As(err, &nf):
-			return c.notFound(ec)
-		case errors.As(err, &ve):
-			return c.render(ec, http.StatusBadRequest, "error", pageData{Title: "Check the request",
-				Data: errorData{Heading: "Check the request", Message: fieldLabel(ve.Field) + ": " + ve.Message}})
-		case errors.As(err, &he) && he.Code < 500:
-			return c.render(ec, he.Code, "error", pageData{Title: http.StatusText(he.Code),
-				Data: errorData{Heading: http.StatusText(he.Code), Message: "The request could not be handled."}})
-		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, claimflow.ErrUnavailable):
-			c.Logger.WarnContext(ec.Request().Context(), "console page unavailable", "err", err, "path", ec.Path())
-			ec.Response().Header().Set("Retry-After", "2")
-			return c.render(ec, http.StatusServiceUnavailable, "error", pageData{Title: "Try again shortly",
-				Data: errorData{Heading: "Try again shortly", Message: "The console cannot reach its database right now. Reload the page in a moment."}})
-		}
-		id := ec.Response().Header().Get(echo.HeaderXRequestID)
-		c.Logger.ErrorContext(ec.Request().Context(), "console page failed", "err", err, "path", ec.Path(), "request_id", id)
-		return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "Something went wrong",
-			Data: errorData{Heading: "Something went wrong", Message: "Something went wrong on our side. Reload the page; if it keeps happening, give this reference to support.", Reference: id}})
+		return c.failed(ec, err)
 	}
+}
+
+// failed renders the page for a handler's (or a middleware's) error.
+func (c *console) failed(ec echo.Context, err error) error {
+	var nf *claimflow.NotFoundError
+	var ve *validation.Error
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, errNotFound), errors.As(err, &nf):
+		return c.notFound(ec)
+	case errors.As(err, &ve):
+		return c.render(ec, http.StatusBadRequest, "error", pageData{Title: "Check the request",
+			Data: errorData{Heading: "Check the request", Message: fieldLabel(ve.Field) + ": " + ve.Message}})
+	case errors.As(err, &he) && he.Code < 500:
+		return c.render(ec, he.Code, "error", pageData{Title: http.StatusText(he.Code),
+			Data: errorData{Heading: http.StatusText(he.Code), Message: "The request could not be handled."}})
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, claimflow.ErrUnavailable):
+		c.Logger.WarnContext(ec.Request().Context(), "console page unavailable", "err", err, "path", ec.Path())
+		ec.Response().Header().Set("Retry-After", "2")
+		return c.render(ec, http.StatusServiceUnavailable, "error", pageData{Title: "Try again shortly",
+			Data: errorData{Heading: "Try again shortly", Message: "The console cannot reach its database right now. Reload the page in a moment."}})
+	}
+	id := ec.Response().Header().Get(echo.HeaderXRequestID)
+	c.Logger.ErrorContext(ec.Request().Context(), "console page failed", "err", err, "path", ec.Path(), "request_id", id)
+	return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "Something went wrong",
+		Data: errorData{Heading: "Something went wrong", Message: "Something went wrong on our side. Reload the page; if it keeps happening, give this reference to support.", Reference: id}})
 }
 
 type errorData struct {

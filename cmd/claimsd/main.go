@@ -41,6 +41,7 @@ Usage:
   claimsd token      --role R --sub S [--ttl 24h] [--login-url] [flags]   print an API token, or a one-time console sign-in link
   claimsd seed-demo  [flags]   load demo sellers, shoppers and orders
   claimsd sandbox    ACTION --claim ID   make the sandbox provider's records disagree (lose-refund, fail-refund, stray-refund)
+  claimsd revoke-sessions --sub S [--role R]   end every console sign-in of a person
   claimsd help       [command] show the flags of a command
 
 Every setting is an environment variable with a matching flag; see the README.
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return seedDemo(ctx, rest, stdout, stderr, getenv)
 	case "sandbox":
 		return sandboxCmd(ctx, rest, stdout, stderr, getenv)
+	case "revoke-sessions":
+		return revokeSessions(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		if len(rest) > 0 {
 			return run(ctx, []string{rest[0], "--help"}, stdout, stderr, getenv)
