@@ -105,6 +105,7 @@ type console struct {
 	e        *echo.Echo
 	pages    map[string]*template.Template
 	styleURL string
+	iconURL  string
 	sessions sessionKeys
 	login    httpapi.Keys
 	// nav lists, per role, the links in the header; home is where a role
@@ -139,15 +140,11 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	css, err := fs.ReadFile(staticFS, "static/console.css")
-	if err != nil {
-		panic(err)
-	}
-	sum := sha256.Sum256(css)
 	c := &console{
 		Deps: d, e: e,
 		pages:     map[string]*template.Template{},
-		styleURL:  "/console/static/console.css?v=" + hex.EncodeToString(sum[:6]),
+		styleURL:  staticURL("console.css"),
+		iconURL:   staticURL("favicon.svg"),
 		sessions:  newSessionKeys(d.Keys),
 		login:     loginKeys(d.Keys),
 		nav:       map[string][]navItem{},
@@ -157,6 +154,11 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.parsePages()
 
 	e.GET("/console/static/*", c.static, c.headers(false))
+	// Browsers ask for /favicon.ico by themselves, also for the API's
+	// addresses; the pages name the SVG (see base.html).
+	e.GET("/favicon.ico", c.favicon, c.headers(false))
+	// The engine's own address leads people to their pages, or to sign in.
+	c.get("/", c.rootPage)
 	c.loginRoutes()
 	c.agentRoutes()
 	c.financeRoutes()
@@ -166,10 +168,56 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's
 	// JSON error.
-	for _, p := range []string{"/console/*", "/app", "/app/*"} {
-		e.Any(p, c.page(func(ec echo.Context) error { return errNotFound }), c.headers(true))
+	notFound := c.page(func(ec echo.Context) error { return errNotFound })
+	for _, p := range []string{"/console/*", "/app/*"} {
+		e.Any(p, notFound, c.headers(true))
 	}
+	// /app itself is the shopper's entry (shopperRoutes); other methods
+	// on it are not found either.
+	e.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/app", notFound, c.headers(true))
 	return c.routes
+}
+
+// staticURL is the address of an embedded static file, with its content's
+// hash, so a new build gets a new address and the old one may be cached
+// for good. It panics if the file is not embedded, which tests catch.
+func staticURL(name string) string {
+	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return "/console/static/" + name + "?v=" + hex.EncodeToString(sum[:6])
+}
+
+// favicon serves the console's icon at the address browsers ask for
+// without being told. Its address has no hash, so it is cached for a day.
+func (c *console) favicon(ec echo.Context) error {
+	b, err := fs.ReadFile(staticFS, "static/favicon.ico")
+	if err != nil {
+		return err
+	}
+	ec.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return ec.Blob(http.StatusOK, "image/x-icon", b)
+}
+
+// rootPage sends whoever opens the engine's own address to their start
+// page, or to the sign-in explanation.
+func (c *console) rootPage(ec echo.Context) error {
+	s, ok := ec.Get(sessionKey).(*session)
+	if !ok {
+		var err error
+		if s, _, err = c.currentSession(ec); err != nil {
+			return err
+		}
+	}
+	if s == nil {
+		return ec.Redirect(http.StatusSeeOther, "/console/signin")
+	}
+	if h, ok := c.home[s.Role]; ok {
+		return ec.Redirect(http.StatusSeeOther, h)
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console")
 }
 
 // parsePages parses each page's template with the shared layout.
@@ -305,6 +353,8 @@ func (c *console) static(ec echo.Context) error {
 		ct = "image/svg+xml"
 	case ".png":
 		ct = "image/png"
+	case ".ico":
+		ct = "image/x-icon"
 	}
 	// The URL carries the content's hash, so a new build gets a new URL.
 	ec.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
@@ -322,6 +372,7 @@ type pageData struct {
 	Nav      []navItem
 	Path     string
 	StyleURL string
+	IconURL  string
 	Status   int
 }
 
@@ -352,6 +403,7 @@ func (c *console) render(ec echo.Context, status int, name string, d pageData) e
 	}
 	d.Path = ec.Request().URL.Path
 	d.StyleURL = c.styleURL
+	d.IconURL = c.iconURL
 	d.Status = status
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "base", d); err != nil {

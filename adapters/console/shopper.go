@@ -28,6 +28,8 @@ import (
 // is the shopper, as an API token's is. Staff and sellers get 403 here:
 // these pages act as the shopper, and staff see claims in the console.
 func (c *console) shopperRoutes() {
+	// /app is the entry a marketplace's app links to: the shopper's claims.
+	c.get("/app", c.appEntry, RoleShopper)
 	c.get("/app/claims", c.appClaimsPage, RoleShopper)
 	c.get("/app/claims/new", c.appNewClaimPage, RoleShopper)
 	c.post("/app/claims/new", c.appNewClaimPost, RoleShopper)
@@ -35,6 +37,12 @@ func (c *console) shopperRoutes() {
 	c.addNav("Your claims", "/app/claims", RoleShopper)
 	c.addNav("Report a problem", "/app/claims/new", RoleShopper)
 	c.home[RoleShopper] = "/app/claims"
+}
+
+// appEntry leads the shopper to their claims, from where they report a
+// problem or follow one.
+func (c *console) appEntry(ec echo.Context) error {
+	return ec.Redirect(http.StatusSeeOther, "/app/claims")
 }
 
 // How much the shopper's pages show at once.
