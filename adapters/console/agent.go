@@ -255,6 +255,9 @@ type claimData struct {
 	// ConflictNote is the note the refused form carried, so it is not
 	// lost when the claim no longer offers that form.
 	ConflictNote string
+	// Back is where the page's way back leads: the viewer's start page
+	// (the queue for agents, finance's overview for finance).
+	Back navItem
 }
 
 // doneMessages are what the page says after each action succeeded.
@@ -292,7 +295,7 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 		Detail: det, Claim: cl, Now: c.Claims.Now(), Explanation: claimflow.Explain(det.Record),
 		Shopper: newHistoryView(det.Shopper), Seller: newHistoryView(det.Seller),
 		Chargeback: cl.Chargeback(), CanAct: v.Role == RoleAgent,
-		Override: newFormState(), Resolution: newFormState(),
+		Override: newFormState(), Resolution: newFormState(), Back: c.homeOf(v.Role),
 	}
 	d.Facts = factsOf(det.Record)
 	for _, ev := range det.Events {

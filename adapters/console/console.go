@@ -477,5 +477,17 @@ func (c *console) homePage(ec echo.Context) error {
 	return c.render(ec, http.StatusOK, "home", pageData{Title: "Signed in", Data: homeData{Links: c.nav[s.Role]}})
 }
 
+// homeOf is the start page of role as its header names it: where a
+// page's way back leads, so it never leads a role to a page it may not
+// open.
+func (c *console) homeOf(role string) navItem {
+	for _, n := range c.nav[role] {
+		if n.Path == c.home[role] {
+			return n
+		}
+	}
+	return navItem{Label: "Your start page", Path: "/console"}
+}
+
 // allowed reports whether role is among roles.
 func allowed(role string, roles []string) bool { return slices.Contains(roles, role) }
