@@ -5,7 +5,8 @@
 -- an administrator ending someone's sign-ins deletes all of theirs, so the
 -- old cookie opens nothing afterwards. Only a SHA-256 of the session's
 -- random id is kept (in hex), so reading this table gives nobody a usable cookie.
--- Rows past expires_at are refused anyway and are deleted at later sign-ins.
+-- Rows past expires_at are refused anyway; a later sign-in deletes them a day
+-- after (by the database's clock).
 CREATE TABLE console_sessions (
     id_hash    TEXT PRIMARY KEY,
     role       TEXT NOT NULL,

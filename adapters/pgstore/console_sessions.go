@@ -6,8 +6,11 @@ import (
 )
 
 // StartConsoleSession records a console sign-in: the SHA-256 of its
-// random id in hex (idHash), who it is for and when it ends. It also forgets
-// sign-ins that have ended by now, so the table holds only live ones.
+// random id in hex (idHash), who it is for and when it ends. It also
+// forgets sign-ins a day past their expiry, so the table stays small.
+// That is judged by the database's clock, one clock for every process
+// (and for every test, whatever time it pretends it is): a process whose
+// clock runs ahead never forgets sign-ins the others still honour.
 //
 //	sum := sha256.Sum256([]byte(sessionID))
 //	err := st.StartConsoleSession(ctx, hex.EncodeToString(sum[:]), "agent", "ana", now.Add(12*time.Hour), now)
@@ -16,7 +19,7 @@ func (s *Store) StartConsoleSession(ctx context.Context, idHash string, role, su
 		idHash, role, subject, now.UTC(), expires.UTC()).Error; err != nil {
 		return storeError(err, "start console session of %s %s", role, subject)
 	}
-	if err := s.conn(ctx).Exec(`DELETE FROM console_sessions WHERE expires_at <= ?`, now.UTC()).Error; err != nil {
+	if err := s.conn(ctx).Exec(`DELETE FROM console_sessions WHERE expires_at < now() - ?::interval`, sessionsKeptAfterExpiry).Error; err != nil {
 		return storeError(err, "forget ended console sessions")
 	}
 	return nil
@@ -56,3 +59,8 @@ func (s *Store) RevokeConsoleSessions(ctx context.Context, role, subject string)
 	}
 	return int(q.RowsAffected), nil
 }
+
+// sessionsKeptAfterExpiry is how long an expired sign-in is kept before a
+// later sign-in deletes it, as spent sign-in links are: it is refused
+// from its expiry on either way.
+const sessionsKeptAfterExpiry = "1 day"

@@ -87,13 +87,16 @@ func TestRevokeConsoleSessions(t *testing.T) {
 }
 
 // TestStartConsoleSessionForgetsEndedOnes: a sign-in deletes the
-// sign-ins that have expired, and keeps the live ones.
+// sign-ins more than a day past their expiry by the database's clock,
+// and keeps the others.
 func TestStartConsoleSessionForgetsEndedOnes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	sub := uniq("ana")
-	expired, live := sessionHash(uniq("expired")), sessionHash(uniq("live"))
-	for id, ends := range map[string]time.Time{expired: now.Add(-time.Minute), live: now.Add(time.Minute)} {
+	var dbNow time.Time
+	require.NoError(t, store.DB().QueryRowContext(ctx, `SELECT now()`).Scan(&dbNow))
+	old, recent := sessionHash(uniq("old")), sessionHash(uniq("recent"))
+	for id, ends := range map[string]time.Time{old: dbNow.Add(-25 * time.Hour), recent: dbNow.Add(-time.Hour)} {
 		_, err := store.DB().ExecContext(ctx, `INSERT INTO console_sessions (id_hash, role, subject, created_at, expires_at)
 			VALUES ($1, 'agent', $2, $3, $4)`, id, sub, now.Add(-12*time.Hour), ends)
 		require.NoError(t, err)
@@ -104,6 +107,6 @@ func TestStartConsoleSessionForgetsEndedOnes(t *testing.T) {
 		require.NoError(t, store.DB().QueryRowContext(ctx, `SELECT count(*) FROM console_sessions WHERE id_hash = $1`, id).Scan(&n))
 		return n
 	}
-	require.Zero(t, count(expired), "an expired sign-in is forgotten")
-	require.Equal(t, 1, count(live))
+	require.Zero(t, count(old), "a sign-in more than a day past its expiry is forgotten")
+	require.Equal(t, 1, count(recent), "one an hour past it is kept (and refused)")
 }
