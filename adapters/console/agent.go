@@ -255,6 +255,8 @@ type claimData struct {
 	// ConflictNote is the note the refused form carried, so it is not
 	// lost when the claim no longer offers that form.
 	ConflictNote string
+	// Items are the claimed items, named as the order names them.
+	Items []claimflow.ClaimedItem
 	// Back is where the page's way back leads: the viewer's start page
 	// (the queue for agents, finance's overview for finance).
 	Back navItem
@@ -296,6 +298,9 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 		Shopper: newHistoryView(det.Shopper), Seller: newHistoryView(det.Seller),
 		Chargeback: cl.Chargeback(), CanAct: v.Role == RoleAgent,
 		Override: newFormState(), Resolution: newFormState(), Back: c.homeOf(v.Role),
+	}
+	if d.Items, err = c.Claims.ClaimedItems(ec.Request().Context(), v, det.Record); err != nil {
+		return nil, err
 	}
 	d.Facts = factsOf(det.Record)
 	for _, ev := range det.Events {

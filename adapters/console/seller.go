@@ -187,8 +187,8 @@ type sellerClaimView struct {
 	Amount                                   money.Money
 	Version                                  int64
 	Created                                  time.Time
-	Items                                    []claim.Item
-	EvidenceKinds                            []fact // kind, how many
+	Items                                    []claimflow.ClaimedItem // named as the order names them
+	EvidenceKinds                            []fact                  // kind, how many
 	Outcome, PolicyVersion                   string
 	Reasons                                  []decision.Reason
 	DecidedAt                                time.Time
@@ -269,6 +269,9 @@ func (c *console) loadSellerClaim(ec echo.Context) (*sellerClaimData, error) {
 	}
 	now := c.Claims.Now()
 	d := &sellerClaimData{Claim: newSellerClaimView(rec), Form: newFormState(), Kinds: sellerEvidenceKinds}
+	if d.Claim.Items, err = c.Claims.ClaimedItems(ctx, v, rec); err != nil {
+		return nil, err
+	}
 	for _, ev := range evs {
 		d.Timeline = append(d.Timeline, newEventView(sellerEvent(ev, v)))
 	}
@@ -287,7 +290,7 @@ func newSellerClaimView(r claimflow.Record) sellerClaimView {
 	v := sellerClaimView{
 		ID: cl.ID(), OrderID: cl.OrderID(), Status: cl.Status().String(), Reason: cl.Reason().String(),
 		Description: cl.Description(), Amount: cl.Amount(), Version: cl.Version(), Created: cl.CreatedAt(),
-		Items: cl.Items(), Outcome: r.Decision.Outcome.String(), PolicyVersion: r.Decision.PolicyVersion,
+		Outcome: r.Decision.Outcome.String(), PolicyVersion: r.Decision.PolicyVersion,
 		Reasons: r.Decision.Reasons, DecidedAt: r.DecidedAt, Rejection: cl.Rejection().Text(),
 		Refunded: cl.Refund().At, RefundFailed: cl.Failure().Reason,
 	}

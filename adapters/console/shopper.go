@@ -518,14 +518,16 @@ func (c *console) appClaimPage(ec echo.Context) error {
 	for _, r := range rec.Decision.Reasons {
 		d.Reasons = append(d.Reasons, r.Message)
 	}
-	d.Items = "The whole order"
-	if len(cl.Items()) > 0 {
-		parts := make([]string, 0, len(cl.Items()))
-		for _, it := range cl.Items() {
-			parts = append(parts, fmt.Sprintf("%s × %d", it.SKU, it.Quantity))
-		}
-		d.Items = strings.Join(parts, ", ")
+	// The shopper knows their items by name; SKUs are for systems.
+	items, err := c.Claims.ClaimedItems(ctx, v, rec)
+	if err != nil {
+		return err
 	}
+	parts := make([]string, 0, len(items))
+	for _, it := range items {
+		parts = append(parts, fmt.Sprintf("%s × %d", it.Name, it.Quantity))
+	}
+	d.Items = strings.Join(parts, ", ")
 	if ref := cl.Refund(); ref.ID != "" && !ref.At.IsZero() {
 		d.Refund = fmt.Sprintf("%s went back to your original payment method on %s. Refund reference: %s.",
 			formatMoney(cl.Amount()), shortDate(ref.At), ref.ID)
