@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -183,7 +184,7 @@ func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 	case len(r.Decision.Reasons) > 0:
 		// Every review reason ends by saying a person will review the
 		// claim; in the queue that goes without saying.
-		row.Waiting = strings.TrimSuffix(r.Decision.Reasons[0].Message, " A person will review this claim.")
+		row.Waiting = r.Decision.Reasons[0].Decided()
 	default:
 		row.Waiting = "The decision sent the claim to a person."
 	}
@@ -255,6 +256,9 @@ type claimData struct {
 	// ConflictNote is the note the refused form carried, so it is not
 	// lost when the claim no longer offers that form.
 	ConflictNote string
+	// Reasons are the decision's reasons as they read for the claim as it
+	// now stands (see claimflow.Reasons).
+	Reasons []decision.Reason
 	// Items are the claimed items, named as the order names them.
 	Items []claimflow.ClaimedItem
 	// Back is where the page's way back leads: the viewer's start page
@@ -302,6 +306,7 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 	if d.Items, err = c.Claims.ClaimedItems(ec.Request().Context(), v, det.Record); err != nil {
 		return nil, err
 	}
+	d.Reasons = claimflow.Reasons(det.Record)
 	d.Facts = factsOf(det.Record)
 	for _, ev := range det.Events {
 		d.Timeline = append(d.Timeline, newEventView(ev))

@@ -291,8 +291,13 @@ func newSellerClaimView(r claimflow.Record) sellerClaimView {
 		ID: cl.ID(), OrderID: cl.OrderID(), Status: cl.Status().String(), Reason: cl.Reason().String(),
 		Description: cl.Description(), Amount: cl.Amount(), Version: cl.Version(), Created: cl.CreatedAt(),
 		Outcome: r.Decision.Outcome.String(), PolicyVersion: r.Decision.PolicyVersion,
-		Reasons: r.Decision.Reasons, DecidedAt: r.DecidedAt, Rejection: cl.Rejection().Text(),
-		Refunded: cl.Refund().At, RefundFailed: cl.Failure().Reason,
+		Reasons: claimflow.Reasons(r), DecidedAt: r.DecidedAt, Rejection: cl.Rejection().Text(),
+		RefundFailed: cl.Failure().Reason,
+	}
+	// A refund that failed after it was made is not the shopper's money
+	// back: the page says it failed, not that it was made.
+	if cl.Status().MoneyBack() {
+		v.Refunded = cl.Refund().At
 	}
 	counts := map[string]int{}
 	var kinds []string

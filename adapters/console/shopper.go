@@ -515,7 +515,7 @@ func (c *console) appClaimPage(ec echo.Context) error {
 		Reason: appReasonLabel(cl.Reason()), Amount: formatMoney(cl.Amount()), StatusLabel: appStatusLabel(cl.Status()),
 	}
 	d.Tone, d.Headline = appHeadline(cl.Status())
-	for _, r := range rec.Decision.Reasons {
+	for _, r := range claimflow.Reasons(rec) {
 		d.Reasons = append(d.Reasons, r.Message)
 	}
 	// The shopper knows their items by name; SKUs are for systems.
@@ -528,7 +528,7 @@ func (c *console) appClaimPage(ec echo.Context) error {
 		parts = append(parts, fmt.Sprintf("%s × %d", it.Name, it.Quantity))
 	}
 	d.Items = strings.Join(parts, ", ")
-	if ref := cl.Refund(); ref.ID != "" && !ref.At.IsZero() {
+	if ref := cl.Refund(); cl.Status().MoneyBack() && ref.ID != "" && !ref.At.IsZero() {
 		d.Refund = fmt.Sprintf("%s went back to your original payment method on %s. Refund reference: %s.",
 			formatMoney(cl.Amount()), shortDate(ref.At), ref.ID)
 	}
