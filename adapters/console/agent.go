@@ -245,10 +245,13 @@ type claimData struct {
 	Chargeback  claim.Chargeback
 	CanAct      bool
 	Actions     []option // override actions open in the claim's state
-	Rejections  []option
-	Contested   bool
-	Override    formState
-	Resolution  formState
+	// CanReject: rejecting is among Actions, so the form asks for the
+	// reason the shopper is shown; otherwise it does not.
+	CanReject  bool
+	Rejections []option
+	Contested  bool
+	Override   formState
+	Resolution formState
 	// Done says what the agent just did; Conflict that someone else acted
 	// first (or the action no longer fits the claim).
 	Done     string
@@ -312,6 +315,9 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 		d.Timeline = append(d.Timeline, newEventView(ev))
 	}
 	d.Actions = openActions(cl)
+	for _, a := range d.Actions {
+		d.CanReject = d.CanReject || a.Value == claimflow.ActionReject
+	}
 	for _, r := range claim.RejectionReasons {
 		d.Rejections = append(d.Rejections, option{Value: r.String(), Label: r.Text()})
 	}

@@ -3,6 +3,8 @@ package console_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -96,4 +98,41 @@ func TestRefundThatFailedAfterwardsIsNotShownAsMade(t *testing.T) {
 	require.Contains(t, after["seller"], "The shopper&#39;s refund failed")
 	require.NotContains(t, after["agent"], "Refunded through")
 	require.Contains(t, after["agent"], "did not stand")
+}
+
+// TestRejectReasonOnlyWhereRejectIsOffered: the decision form asks for
+// the reason shown to the shopper only when rejecting is one of its
+// choices, also on the page a version conflict shows.
+func TestRejectReasonOnlyWhereRejectIsOffered(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	ana := b.signIn(t, "agent", "ana")
+	const reasonSelect = `name="reason_code"`
+
+	review := b.reviewClaim(t, "sel_reject_reason")
+	page := b.do(t, http.MethodGet, "/console/claims/"+review, ana.cookie, nil)
+	require.Contains(t, page.Body, `id="override-action-reject"`)
+	require.Contains(t, page.Body, reasonSelect, "in review: reject is offered, with its reason")
+	version := b.get(t, review).Claim.Version()
+
+	// Ben rejects first; Ana's approval, made on the page she had, conflicts.
+	_, err := b.svc.Override(ctx, claimflow.Viewer{Role: "agent", Subject: "ben"}, review, claimflow.OverrideRequest{
+		Action: claimflow.ActionReject, ReasonCode: "item_authentic", Note: "Genuine.", Version: version})
+	require.NoError(t, err)
+	r := b.post(t, ana, "/console/claims/"+review+"/override", url.Values{"action": {"approve"}, "note": {"Fake."},
+		"version": {strconv.FormatInt(version, 10)}})
+	require.Equal(t, http.StatusConflict, r.Code, r.Body)
+	require.Contains(t, r.Body, `id="override-action-approve"`, "a rejected claim may still be approved")
+	require.NotContains(t, r.Body, `id="override-action-reject"`)
+	require.NotContains(t, r.Body, reasonSelect, "no reason to pick when reject is not offered")
+	page = b.do(t, http.MethodGet, "/console/claims/"+review, ana.cookie, nil)
+	require.NotContains(t, page.Body, reasonSelect)
+
+	// A closed claim offers only to waive the charge.
+	closed := b.fileClaim(t, "sel_reject_reason", b.name("shp_closed"), instantAmount)
+	b.refundAndCharge(t, closed)
+	page = b.do(t, http.MethodGet, "/console/claims/"+closed, ana.cookie, nil)
+	require.Contains(t, page.Body, `id="override-action-waive_chargeback"`)
+	require.NotContains(t, page.Body, reasonSelect)
 }
