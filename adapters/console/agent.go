@@ -389,22 +389,49 @@ func newEventView(ev claim.Event) eventView {
 	keys := slices.Sorted(maps.Keys(data))
 	for _, k := range keys {
 		val := data[k]
-		var s string
+		var parts []string
 		switch x := val.(type) {
 		case []any:
-			parts := make([]string, len(x))
-			for i, p := range x {
-				parts[i] = fmt.Sprint(p)
+			for _, p := range x {
+				parts = append(parts, fmt.Sprint(p))
 			}
-			s = strings.Join(parts, ", ")
 		case []string:
-			s = strings.Join(x, ", ")
+			parts = x
 		default:
-			s = fmt.Sprint(x)
+			parts = []string{fmt.Sprint(x)}
 		}
-		v.Details = append(v.Details, fact{Label: words(k), Value: s})
+		for i, p := range parts {
+			parts[i] = eventValue(k, p)
+		}
+		v.Details = append(v.Details, fact{Label: words(k), Value: strings.Join(parts, ", ")})
 	}
 	return v
+}
+
+// eventSlugs are the timeline data whose values are the engine's codes
+// (statuses, outcomes, reasons, actions): people read them as words.
+var eventSlugs = map[string]bool{
+	"action": true, "from": true, "outcome": true, "reason": true, "reasons": true, "rule": true,
+	"code": true, "failure_code": true, "chargeback_from": true, "chargeback_to": true,
+}
+
+// eventValue is a timeline datum as people read it: a code in words, a
+// rejection reason as the sentence the shopper was shown, a time as the
+// console writes times; ids and amounts as they are.
+func eventValue(key, val string) string {
+	switch {
+	case key == "reason_code":
+		if r, err := claim.ParseRejectionReason(val); err == nil {
+			return r.Text()
+		}
+	case eventSlugs[key]:
+		return words(val)
+	case key == "deadline" || key == "contest_by":
+		if t, err := time.Parse(time.RFC3339, val); err == nil {
+			return formatWhen(t)
+		}
+	}
+	return val
 }
 
 // moneyOf reads an event's amount (minor units, as JSON gave it back)
