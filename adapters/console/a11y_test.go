@@ -39,6 +39,7 @@ func TestPagesAreAccessible(t *testing.T) {
 		{"shopper", shopper, "/app/claims"},
 		{"shopper", shopper, "/app/claims/new"},
 		{"shopper", shopper, "/app/claims/" + closed},
+		{"admin", "root", "/console/admin/sessions"},
 		{"shopper", shopper, "/console/queue"}, // the 403 page
 		{"agent", "ana", "/console/nothing"},   // the 404 page
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -187,7 +188,7 @@ func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 	case len(r.Decision.Reasons) > 0:
 		// Every review reason ends by saying a person will review the
 		// claim; in the queue that goes without saying.
-		row.Waiting = strings.TrimSuffix(r.Decision.Reasons[0].Message, " A person will review this claim.")
+		row.Waiting = r.Decision.Reasons[0].Decided()
 	default:
 		row.Waiting = "The decision sent the claim to a person."
 	}
@@ -248,10 +249,13 @@ type claimData struct {
 	Chargeback  claim.Chargeback
 	CanAct      bool
 	Actions     []option // override actions open in the claim's state
-	Rejections  []option
-	Contested   bool
-	Override    formState
-	Resolution  formState
+	// CanReject: rejecting is among Actions, so the form asks for the
+	// reason the shopper is shown; otherwise it does not.
+	CanReject  bool
+	Rejections []option
+	Contested  bool
+	Override   formState
+	Resolution formState
 	// Done says what the agent just did; Conflict that someone else acted
 	// first (or the action no longer fits the claim).
 	Done     string
@@ -259,6 +263,14 @@ type claimData struct {
 	// ConflictNote is the note the refused form carried, so it is not
 	// lost when the claim no longer offers that form.
 	ConflictNote string
+	// Reasons are the decision's reasons as they read for the claim as it
+	// now stands (see claimflow.Reasons).
+	Reasons []decision.Reason
+	// Items are the claimed items, named as the order names them.
+	Items []claimflow.ClaimedItem
+	// Back is where the page's way back leads: the viewer's start page
+	// (the queue for agents, finance's overview for finance).
+	Back navItem
 }
 
 // doneMessages are what the page says after each action succeeded.
@@ -296,13 +308,20 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 		Detail: det, Claim: cl, Now: c.Claims.Now(), Explanation: claimflow.Explain(det.Record),
 		Shopper: newHistoryView(det.Shopper), Seller: newHistoryView(det.Seller),
 		Chargeback: cl.Chargeback(), CanAct: v.Role == RoleAgent,
-		Override: newFormState(), Resolution: newFormState(),
+		Override: newFormState(), Resolution: newFormState(), Back: c.homeOf(v.Role),
 	}
+	if d.Items, err = c.Claims.ClaimedItems(ec.Request().Context(), v, det.Record); err != nil {
+		return nil, err
+	}
+	d.Reasons = claimflow.Reasons(det.Record)
 	d.Facts = factsOf(det.Record)
 	for _, ev := range det.Events {
 		d.Timeline = append(d.Timeline, newEventView(ev))
 	}
 	d.Actions = openActions(cl)
+	for _, a := range d.Actions {
+		d.CanReject = d.CanReject || a.Value == claimflow.ActionReject
+	}
 	for _, r := range claim.RejectionReasons {
 		d.Rejections = append(d.Rejections, option{Value: r.String(), Label: r.Text()})
 	}
@@ -374,22 +393,49 @@ func newEventView(ev claim.Event) eventView {
 	keys := slices.Sorted(maps.Keys(data))
 	for _, k := range keys {
 		val := data[k]
-		var s string
+		var parts []string
 		switch x := val.(type) {
 		case []any:
-			parts := make([]string, len(x))
-			for i, p := range x {
-				parts[i] = fmt.Sprint(p)
+			for _, p := range x {
+				parts = append(parts, fmt.Sprint(p))
 			}
-			s = strings.Join(parts, ", ")
 		case []string:
-			s = strings.Join(x, ", ")
+			parts = x
 		default:
-			s = fmt.Sprint(x)
+			parts = []string{fmt.Sprint(x)}
 		}
-		v.Details = append(v.Details, fact{Label: words(k), Value: s})
+		for i, p := range parts {
+			parts[i] = eventValue(k, p)
+		}
+		v.Details = append(v.Details, fact{Label: words(k), Value: strings.Join(parts, ", ")})
 	}
 	return v
+}
+
+// eventSlugs are the timeline data whose values are the engine's codes
+// (statuses, outcomes, reasons, actions): people read them as words.
+var eventSlugs = map[string]bool{
+	"action": true, "from": true, "outcome": true, "reason": true, "reasons": true, "rule": true,
+	"code": true, "failure_code": true, "chargeback_from": true, "chargeback_to": true,
+}
+
+// eventValue is a timeline datum as people read it: a code in words, a
+// rejection reason as the sentence the shopper was shown, a time as the
+// console writes times; ids and amounts as they are.
+func eventValue(key, val string) string {
+	switch {
+	case key == "reason_code":
+		if r, err := claim.ParseRejectionReason(val); err == nil {
+			return r.Text()
+		}
+	case eventSlugs[key]:
+		return words(val)
+	case key == "deadline" || key == "contest_by":
+		if t, err := time.Parse(time.RFC3339, val); err == nil {
+			return formatWhen(t)
+		}
+	}
+	return val
 }
 
 // moneyOf reads an event's amount (minor units, as JSON gave it back)

@@ -22,6 +22,8 @@ var wantRoles = map[string][]string{
 	"POST /console/login":  nil,
 	"POST /console/logout": consoleRoles,
 	"GET /console":         consoleRoles,
+	"GET /":                nil,
+	"GET /app":             {"shopper"},
 
 	"GET /console/queue":                                                   {"agent", "admin"},
 	"GET /console/claims/:id":                                              {"agent", "finance", "admin"},
@@ -47,6 +49,8 @@ var wantRoles = map[string][]string{
 	"GET /app/claims/new":                                                  {"shopper"},
 	"POST /app/claims/new":                                                 {"shopper"},
 	"GET /app/claims/:id":                                                  {"shopper"},
+	"GET /console/admin/sessions":                                          {"admin"},
+	"POST /console/admin/sessions":                                         {"admin"},
 }
 
 // TestEveryConsoleRouteHasARule: the console's route table admits exactly
@@ -70,11 +74,14 @@ func TestEveryConsoleRouteHasARule(t *testing.T) {
 	catchAll := map[string]bool{"/console/*": true, "/app": true, "/app/*": true, "/console/static/*": true}
 	served := 0
 	for _, r := range b.e.Routes() {
+		if table[r.Method+" "+r.Path] {
+			served++
+			continue
+		}
 		if !strings.HasPrefix(r.Path, "/console") && !strings.HasPrefix(r.Path, "/app") || catchAll[r.Path] {
 			continue
 		}
-		served++
-		require.True(t, table[r.Method+" "+r.Path], "%s %s is served but has no rule in the console's table", r.Method, r.Path)
+		t.Errorf("%s %s is served but has no rule in the console's table", r.Method, r.Path)
 	}
 	require.Equal(t, len(b.routes), served, "the table lists routes the router does not serve")
 

@@ -153,21 +153,63 @@ func text(t *testing.T, ctx context.Context, css string) string {
 	return s
 }
 
-// screenshotDir is where screenshots go when CLAIMSD_SCREENSHOTS=1: the
-// repository's docs/screenshots, for the README.
+// screenshotDir is where screenshots go when asked for: the repository's
+// docs/screenshots, for the README.
 const screenshotDir = "../../docs/screenshots"
 
+// wantScreenshot reports whether the screenshot called name is to be
+// written, by CLAIMSD_SCREENSHOTS (asked): "1" writes every one, a
+// comma-separated list of names ("claim,claim-phone") only those, and
+// anything else (unset, in particular) none, so a plain test run never
+// rewrites the committed pictures.
+func wantScreenshot(name, asked string) bool {
+	if name == "" {
+		return false
+	}
+	if asked == "1" {
+		return true
+	}
+	for _, n := range strings.Split(asked, ",") {
+		if strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
 // screenshot saves the whole page as docs/screenshots/<name>.png when
-// CLAIMSD_SCREENSHOTS=1 (and name is not empty).
+// CLAIMSD_SCREENSHOTS asks for it (see wantScreenshot).
 func (h *browserHarness) screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	if name == "" || os.Getenv("CLAIMSD_SCREENSHOTS") != "1" {
+	if !wantScreenshot(name, os.Getenv("CLAIMSD_SCREENSHOTS")) {
 		return
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(screenshotDir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644))
+}
+
+// TestScreenshotsOnlyWhenAsked: without CLAIMSD_SCREENSHOTS no picture is
+// written; with it, all of them or only those named.
+func TestScreenshotsOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, asked string
+		want        bool
+	}{
+		{"claim", "", false},
+		{"claim", "0", false},
+		{"claim", "true", false},
+		{"claim", "1", true},
+		{"", "1", false},
+		{"claim", "claim,claim-phone", true},
+		{"claim-phone", "claim, claim-phone", true},
+		{"claim-conflict", "claim,claim-phone", false},
+		{"queue", "claim", false},
+	} {
+		require.Equal(t, tc.want, wantScreenshot(tc.name, tc.asked), "%q with CLAIMSD_SCREENSHOTS=%q", tc.name, tc.asked)
+	}
 }
 
 // phone makes the viewport a 390-pixel-wide phone's.

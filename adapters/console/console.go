@@ -58,12 +58,26 @@ const (
 
 var consoleRoles = []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
 
-// LoginStore spends one-time sign-in links. pgstore.Store implements it.
+// LoginStore spends one-time sign-in links and holds the sign-ins they
+// start, so that signing out, or an administrator revoking someone's
+// sign-ins, ends them for good: a session cookie opens pages only while
+// its sign-in is held here. Sessions are known by the SHA-256 of their
+// random id, in hex (idHash). pgstore.Store implements it.
 type LoginStore interface {
 	// UseConsoleLogin records the first use of the link with token id jti:
 	// first is true for the one call that spent it, false for every later
 	// one (and for all but one of calls racing).
 	UseConsoleLogin(ctx context.Context, jti, role, subject string, expires, now time.Time) (first bool, err error)
+	// StartConsoleSession holds a new sign-in of role and subject until
+	// expires.
+	StartConsoleSession(ctx context.Context, idHash, role, subject string, expires, now time.Time) error
+	// ConsoleSessionActive reports whether the sign-in is held for role
+	// and subject and not expired at now. It runs on every console
+	// request, so it must be one indexed lookup.
+	ConsoleSessionActive(ctx context.Context, idHash, role, subject string, now time.Time) (bool, error)
+	// EndConsoleSession lets go of one sign-in; one not held is no error.
+	EndConsoleSession(ctx context.Context, idHash string) error
+	SessionRevoker
 }
 
 // Deps are what the console needs.
@@ -92,6 +106,7 @@ type console struct {
 	e        *echo.Echo
 	pages    map[string]*template.Template
 	styleURL string
+	iconURL  string
 	sessions sessionKeys
 	login    httpapi.Keys
 	// nav lists, per role, the links in the header; home is where a role
@@ -126,15 +141,11 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	css, err := fs.ReadFile(staticFS, "static/console.css")
-	if err != nil {
-		panic(err)
-	}
-	sum := sha256.Sum256(css)
 	c := &console{
 		Deps: d, e: e,
 		pages:     map[string]*template.Template{},
-		styleURL:  "/console/static/console.css?v=" + hex.EncodeToString(sum[:6]),
+		styleURL:  staticURL("console.css"),
+		iconURL:   staticURL("favicon.svg"),
 		sessions:  newSessionKeys(d.Keys),
 		login:     loginKeys(d.Keys),
 		nav:       map[string][]navItem{},
@@ -144,18 +155,70 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.parsePages()
 
 	e.GET("/console/static/*", c.static, c.headers(false))
+	// Browsers ask for /favicon.ico by themselves, also for the API's
+	// addresses; the pages name the SVG (see base.html).
+	e.GET("/favicon.ico", c.favicon, c.headers(false))
+	// The engine's own address leads people to their pages, or to sign in.
+	c.get("/", c.rootPage)
 	c.loginRoutes()
 	c.agentRoutes()
 	c.financeRoutes()
 	c.sellerRoutes()
 	c.shopperRoutes()
+	c.adminRoutes()
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's
 	// JSON error.
-	for _, p := range []string{"/console/*", "/app", "/app/*"} {
-		e.Any(p, c.page(func(ec echo.Context) error { return errNotFound }), c.headers(true))
+	notFound := c.page(func(ec echo.Context) error { return errNotFound })
+	for _, p := range []string{"/console/*", "/app/*"} {
+		e.Any(p, notFound, c.headers(true))
 	}
+	// /app itself is the shopper's entry (shopperRoutes); other methods
+	// on it are not found either.
+	e.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, "/app", notFound, c.headers(true))
 	return c.routes
+}
+
+// staticURL is the address of an embedded static file, with its content's
+// hash, so a new build gets a new address and the old one may be cached
+// for good. It panics if the file is not embedded, which tests catch.
+func staticURL(name string) string {
+	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return "/console/static/" + name + "?v=" + hex.EncodeToString(sum[:6])
+}
+
+// favicon serves the console's icon at the address browsers ask for
+// without being told. Its address has no hash, so it is cached for a day.
+func (c *console) favicon(ec echo.Context) error {
+	b, err := fs.ReadFile(staticFS, "static/favicon.ico")
+	if err != nil {
+		return err
+	}
+	ec.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return ec.Blob(http.StatusOK, "image/x-icon", b)
+}
+
+// rootPage sends whoever opens the engine's own address to their start
+// page, or to the sign-in explanation.
+func (c *console) rootPage(ec echo.Context) error {
+	s, ok := ec.Get(sessionKey).(*session)
+	if !ok {
+		var err error
+		if s, _, err = c.currentSession(ec); err != nil {
+			return err
+		}
+	}
+	if s == nil {
+		return ec.Redirect(http.StatusSeeOther, "/console/signin")
+	}
+	if h, ok := c.home[s.Role]; ok {
+		return ec.Redirect(http.StatusSeeOther, h)
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console")
 }
 
 // parsePages parses each page's template with the shared layout.
@@ -298,6 +361,8 @@ func (c *console) static(ec echo.Context) error {
 		ct = "image/svg+xml"
 	case ".png":
 		ct = "image/png"
+	case ".ico":
+		ct = "image/x-icon"
 	}
 	// The URL carries the content's hash, so a new build gets a new URL.
 	ec.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
@@ -315,6 +380,7 @@ type pageData struct {
 	Nav      []navItem
 	Path     string
 	StyleURL string
+	IconURL  string
 	Status   int
 }
 
@@ -327,8 +393,16 @@ func (c *console) render(ec echo.Context, status int, name string, d pageData) e
 	}
 	s, ok := ec.Get(sessionKey).(*session)
 	if !ok {
-		// Pages anyone may open still show who is signed in.
-		s, ok = c.currentSession(ec)
+		// Pages anyone may open still show who is signed in; when the
+		// store cannot tell, they show the page as to nobody.
+		var err error
+		if s, _, err = c.currentSession(ec); err != nil {
+			c.Logger.WarnContext(ec.Request().Context(), "console session not checked", "err", err, "path", ec.Path())
+		}
+		ok = s != nil
+		if ok {
+			ec.Set(sessionKey, s)
+		}
 	}
 	if ok {
 		d.Session = s
@@ -337,6 +411,7 @@ func (c *console) render(ec echo.Context, status int, name string, d pageData) e
 	}
 	d.Path = ec.Request().URL.Path
 	d.StyleURL = c.styleURL
+	d.IconURL = c.iconURL
 	d.Status = status
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "base", d); err != nil {
@@ -357,34 +432,39 @@ func (c *console) page(h echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil || ec.Response().Committed {
 			return nil
 		}
-		var nf *claimflow.NotFoundError
-		var ve *validation.Error
-		var he *echo.HTTPError
-		switch {
-		case errors.Is(err, errNotFound), errors.As(err, &nf):
-			return c.notFound(ec)
-		case errors.As(err, &ve):
-			return c.render(ec, http.StatusBadRequest, "error", pageData{Title: "Check the request",
-				Data: errorData{Heading: "Check the request", Message: fieldLabel(ve.Field) + ": " + ve.Message}})
-		case errors.As(err, &he) && he.Code < 500:
-			return c.render(ec, he.Code, "error", pageData{Title: http.StatusText(he.Code),
-				Data: errorData{Heading: http.StatusText(he.Code), Message: "The request could not be handled."}})
-		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, claimflow.ErrUnavailable):
-			c.Logger.WarnContext(ec.Request().Context(), "console page unavailable", "err", err, "path", ec.Path())
-			ec.Response().Header().Set("Retry-After", "2")
-			return c.render(ec, http.StatusServiceUnavailable, "error", pageData{Title: "Try again shortly",
-				Data: errorData{Heading: "Try again shortly", Message: "The console cannot reach its database right now. Reload the page in a moment."}})
-		}
-		id := ec.Response().Header().Get(echo.HeaderXRequestID)
-		c.Logger.ErrorContext(ec.Request().Context(), "console page failed", "err", err, "path", ec.Path(), "request_id", id)
-		if errors.Is(err, money.ErrOverflow) {
-			// Only data stored before amounts were bounded gets here.
-			return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "A total is too large to show",
-				Data: errorData{Heading: "A total is too large to show", Message: "A total on this page is larger than the engine can express, so it is not shown rather than shown wrong. Give this reference to support.", Reference: id}})
-		}
-		return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "Something went wrong",
-			Data: errorData{Heading: "Something went wrong", Message: "Something went wrong on our side. Reload the page; if it keeps happening, give this reference to support.", Reference: id}})
+		return c.failed(ec, err)
 	}
+}
+
+// failed renders the page for a handler's (or a middleware's) error.
+func (c *console) failed(ec echo.Context, err error) error {
+	var nf *claimflow.NotFoundError
+	var ve *validation.Error
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, errNotFound), errors.As(err, &nf):
+		return c.notFound(ec)
+	case errors.As(err, &ve):
+		return c.render(ec, http.StatusBadRequest, "error", pageData{Title: "Check the request",
+			Data: errorData{Heading: "Check the request", Message: fieldLabel(ve.Field) + ": " + ve.Message}})
+	case errors.As(err, &he) && he.Code < 500:
+		return c.render(ec, he.Code, "error", pageData{Title: http.StatusText(he.Code),
+			Data: errorData{Heading: http.StatusText(he.Code), Message: "The request could not be handled."}})
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, claimflow.ErrUnavailable):
+		c.Logger.WarnContext(ec.Request().Context(), "console page unavailable", "err", err, "path", ec.Path())
+		ec.Response().Header().Set("Retry-After", "2")
+		return c.render(ec, http.StatusServiceUnavailable, "error", pageData{Title: "Try again shortly",
+			Data: errorData{Heading: "Try again shortly", Message: "The console cannot reach its database right now. Reload the page in a moment."}})
+	}
+	id := ec.Response().Header().Get(echo.HeaderXRequestID)
+	c.Logger.ErrorContext(ec.Request().Context(), "console page failed", "err", err, "path", ec.Path(), "request_id", id)
+	if errors.Is(err, money.ErrOverflow) {
+		// Only data stored before amounts were bounded gets here.
+		return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "A total is too large to show",
+			Data: errorData{Heading: "A total is too large to show", Message: "A total on this page is larger than the engine can express, so it is not shown rather than shown wrong. Give this reference to support.", Reference: id}})
+	}
+	return c.render(ec, http.StatusInternalServerError, "error", pageData{Title: "Something went wrong",
+		Data: errorData{Heading: "Something went wrong", Message: "Something went wrong on our side. Reload the page; if it keeps happening, give this reference to support.", Reference: id}})
 }
 
 type errorData struct {
@@ -408,6 +488,18 @@ func (c *console) homePage(ec echo.Context) error {
 		return ec.Redirect(http.StatusSeeOther, h)
 	}
 	return c.render(ec, http.StatusOK, "home", pageData{Title: "Signed in", Data: homeData{Links: c.nav[s.Role]}})
+}
+
+// homeOf is the start page of role as its header names it: where a
+// page's way back leads, so it never leads a role to a page it may not
+// open.
+func (c *console) homeOf(role string) navItem {
+	for _, n := range c.nav[role] {
+		if n.Path == c.home[role] {
+			return n
+		}
+	}
+	return navItem{Label: "Your start page", Path: "/console"}
 }
 
 // allowed reports whether role is among roles.

@@ -245,22 +245,6 @@ func TestSessionExpires(t *testing.T) {
 	require.Equal(t, "/console/signin", r.Header.Get("Location"))
 }
 
-func TestSignOutClearsTheCookie(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	s := b.signIn(t, "agent", "ana")
-	require.Equal(t, http.StatusForbidden, b.do(t, http.MethodPost, "/console/logout", s.cookie, url.Values{}).Code, "sign-out needs the form token too")
-	r := b.post(t, s, "/console/logout", url.Values{})
-	require.Equal(t, http.StatusSeeOther, r.Code)
-	require.Equal(t, "/console/signin?out=1", r.Header.Get("Location"))
-	require.Len(t, r.Cookies, 1)
-	require.Equal(t, console.SessionCookie, r.Cookies[0].Name)
-	require.Empty(t, r.Cookies[0].Value)
-	require.Negative(t, r.Cookies[0].MaxAge)
-	page := b.do(t, http.MethodGet, "/console/signin?out=1", nil, nil)
-	require.Contains(t, page.Body, "You signed out.")
-}
-
 func TestOtherRolesCannotOpenAgentPages(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

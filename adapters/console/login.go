@@ -147,15 +147,34 @@ func (c *console) loginPost(ec echo.Context) error {
 		return c.render(ec, status, "login", pageData{Title: "Sign in",
 			Data: loginData{Role: tok.Role, Subject: tok.Subject, Problem: problem}})
 	}
+	ctx := ec.Request().Context()
+	// A sign-in in this browser before this one ends: its cookie is
+	// replaced, and nobody should hold a copy that still works.
+	if old, _, err := c.currentSession(ec); err != nil {
+		return err
+	} else if old != nil {
+		if err := c.Logins.EndConsoleSession(ctx, sessionHash(old.ID)); err != nil {
+			return err
+		}
+	}
 	s := session{Role: tok.Role, Subject: tok.Subject, ID: newSessionID(), Expires: c.Now().Add(SessionTTL).UTC()}
+	if err := c.Logins.StartConsoleSession(ctx, sessionHash(s.ID), s.Role, s.Subject, s.Expires, c.Now()); err != nil {
+		return err
+	}
 	c.setSession(ec, s)
 	c.setLoginNonce(ec, "", -1)
-	c.Logger.InfoContext(ec.Request().Context(), "console sign-in", "role", s.Role, "sub", s.Subject)
+	c.Logger.InfoContext(ctx, "console sign-in", "role", s.Role, "sub", s.Subject)
 	return ec.Redirect(http.StatusSeeOther, "/console")
 }
 
-// logoutPost clears the session cookie.
+// logoutPost ends the sign-in, so its cookie opens nothing even where a
+// copy of it is kept, and clears the cookie.
 func (c *console) logoutPost(ec echo.Context) error {
+	s := ec.Get(sessionKey).(*session)
+	if err := c.Logins.EndConsoleSession(ec.Request().Context(), sessionHash(s.ID)); err != nil {
+		return err
+	}
+	c.Logger.InfoContext(ec.Request().Context(), "console sign-out", "role", s.Role, "sub", s.Subject)
 	c.clearSession(ec)
 	return ec.Redirect(http.StatusSeeOther, "/console/signin?out=1")
 }

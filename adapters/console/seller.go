@@ -188,8 +188,8 @@ type sellerClaimView struct {
 	Amount                                   money.Money
 	Version                                  int64
 	Created                                  time.Time
-	Items                                    []claim.Item
-	EvidenceKinds                            []fact // kind, how many
+	Items                                    []claimflow.ClaimedItem // named as the order names them
+	EvidenceKinds                            []fact                  // kind, how many
 	Outcome, PolicyVersion                   string
 	DecidedAt                                time.Time
 	// Summary and WhatHelps are claimflow.ExplainToSeller's.
@@ -266,6 +266,9 @@ func (c *console) loadSellerClaim(ec echo.Context) (*sellerClaimData, error) {
 	}
 	now := c.Claims.Now()
 	d := &sellerClaimData{Claim: newSellerClaimView(rec, now), Form: newFormState(), Kinds: sellerEvidenceKinds}
+	if d.Claim.Items, err = c.Claims.ClaimedItems(ctx, v, rec); err != nil {
+		return nil, err
+	}
 	for _, ev := range evs {
 		if ev, ok := v.Event(ev); ok {
 			d.Timeline = append(d.Timeline, newEventView(ev))
@@ -286,7 +289,7 @@ func newSellerClaimView(r claimflow.Record, now time.Time) sellerClaimView {
 	v := sellerClaimView{
 		ID: cl.ID(), OrderID: cl.OrderID(), Status: cl.Status().String(), Reason: cl.Reason().String(),
 		Description: cl.Description(), Amount: cl.Amount(), Version: cl.Version(), Created: cl.CreatedAt(),
-		Items: cl.Items(), Outcome: r.Decision.Outcome.String(), PolicyVersion: r.Decision.PolicyVersion,
+		Outcome: r.Decision.Outcome.String(), PolicyVersion: r.Decision.PolicyVersion,
 		DecidedAt: r.DecidedAt, Summary: ex.Summary, WhatHelps: ex.WhatHelps,
 	}
 	counts := map[string]int{}

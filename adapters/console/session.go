@@ -158,13 +158,34 @@ func (c *console) clearSession(ec echo.Context) {
 	})
 }
 
-// currentSession returns the signed-in session, if any.
-func (c *console) currentSession(ec echo.Context) (*session, bool) {
+// sessionHash is how the session store knows a session: the SHA-256 of
+// its id, in hex. The id itself stays in the cookie.
+func sessionHash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// currentSession returns the signed-in session: a cookie signed by one of
+// the keys, not expired, whose sign-in the store still holds (not signed
+// out, not revoked). hasCookie reports a session cookie that may be stale;
+// err is the store's, when it cannot tell.
+func (c *console) currentSession(ec echo.Context) (s *session, hasCookie bool, err error) {
 	ck, err := ec.Cookie(SessionCookie)
-	if err != nil {
-		return nil, false
+	if err != nil || ck.Value == "" {
+		return nil, false, nil
 	}
-	return c.sessions.decode(ck.Value, c.Now())
+	s, ok := c.sessions.decode(ck.Value, c.Now())
+	if !ok {
+		return nil, true, nil
+	}
+	active, err := c.Logins.ConsoleSessionActive(ec.Request().Context(), sessionHash(s.ID), s.Role, s.Subject, c.Now())
+	if err != nil {
+		return nil, true, err
+	}
+	if !active {
+		return nil, true, nil
+	}
+	return s, true, nil
 }
 
 type forbiddenData struct {
@@ -172,13 +193,20 @@ type forbiddenData struct {
 }
 
 // requireSession lets through a signed-in person of one of roles. With no
-// (valid) session, a page redirects to the sign-in explanation; another
-// role gets a 403 page.
+// current session (none, a bad or expired cookie, or one signed out or
+// revoked), a page redirects to the sign-in explanation and the stale
+// cookie is dropped; another role gets a 403 page.
 func (c *console) requireSession(roles []string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
-			s, ok := c.currentSession(ec)
-			if !ok {
+			s, hasCookie, err := c.currentSession(ec)
+			if err != nil {
+				return c.failed(ec, err)
+			}
+			if s == nil {
+				if hasCookie {
+					c.clearSession(ec)
+				}
 				return ec.Redirect(http.StatusSeeOther, "/console/signin")
 			}
 			ec.Set(sessionKey, s)

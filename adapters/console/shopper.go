@@ -28,6 +28,8 @@ import (
 // is the shopper, as an API token's is. Staff and sellers get 403 here:
 // these pages act as the shopper, and staff see claims in the console.
 func (c *console) shopperRoutes() {
+	// /app is the entry a marketplace's app links to: the shopper's claims.
+	c.get("/app", c.appEntry, RoleShopper)
 	c.get("/app/claims", c.appClaimsPage, RoleShopper)
 	c.get("/app/claims/new", c.appNewClaimPage, RoleShopper)
 	c.post("/app/claims/new", c.appNewClaimPost, RoleShopper)
@@ -35,6 +37,12 @@ func (c *console) shopperRoutes() {
 	c.addNav("Your claims", "/app/claims", RoleShopper)
 	c.addNav("Report a problem", "/app/claims/new", RoleShopper)
 	c.home[RoleShopper] = "/app/claims"
+}
+
+// appEntry leads the shopper to their claims, from where they report a
+// problem or follow one.
+func (c *console) appEntry(ec echo.Context) error {
+	return ec.Redirect(http.StatusSeeOther, "/app/claims")
 }
 
 // How much the shopper's pages show at once.
@@ -507,18 +515,20 @@ func (c *console) appClaimPage(ec echo.Context) error {
 		Reason: appReasonLabel(cl.Reason()), Amount: formatMoney(cl.Amount()), StatusLabel: appStatusLabel(cl.Status()),
 	}
 	d.Tone, d.Headline = appHeadline(cl.Status())
-	for _, r := range rec.Decision.Reasons {
+	for _, r := range claimflow.Reasons(rec) {
 		d.Reasons = append(d.Reasons, r.Message)
 	}
-	d.Items = "The whole order"
-	if len(cl.Items()) > 0 {
-		parts := make([]string, 0, len(cl.Items()))
-		for _, it := range cl.Items() {
-			parts = append(parts, fmt.Sprintf("%s × %d", it.SKU, it.Quantity))
-		}
-		d.Items = strings.Join(parts, ", ")
+	// The shopper knows their items by name; SKUs are for systems.
+	items, err := c.Claims.ClaimedItems(ctx, v, rec)
+	if err != nil {
+		return err
 	}
-	if ref := cl.Refund(); ref.ID != "" && !ref.At.IsZero() {
+	parts := make([]string, 0, len(items))
+	for _, it := range items {
+		parts = append(parts, fmt.Sprintf("%s × %d", it.Name, it.Quantity))
+	}
+	d.Items = strings.Join(parts, ", ")
+	if ref := cl.Refund(); cl.Status().MoneyBack() && ref.ID != "" && !ref.At.IsZero() {
 		d.Refund = fmt.Sprintf("%s went back to your original payment method on %s. Refund reference: %s.",
 			formatMoney(cl.Amount()), shortDate(ref.At), ref.ID)
 	}

@@ -272,7 +272,7 @@ func TestShopperClaimsSomeItemsOfAnOrder(t *testing.T) {
 	_, page := b.newClaimForm(t, s)
 	require.Contains(t, page.Body, "Partly claimed already: 80.00 EUR can still be claimed.")
 	claimPage := b.do(t, http.MethodGet, withoutQuery(r.Header.Get("Location")), s.cookie, nil)
-	require.Contains(t, claimPage.Body, "<dd>sku_belt × 2</dd>")
+	require.Contains(t, claimPage.Body, "<dd>Leather belt × 2</dd>")
 }
 
 func TestShopperDoubleSubmitFilesOnce(t *testing.T) {

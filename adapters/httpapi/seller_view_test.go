@@ -109,6 +109,10 @@ func TestSellerSeesNoRefundFailureOrShopperRejectionText(t *testing.T) {
 	require.Nil(t, got["failure"])
 	require.NotContains(t, string(r.Body), failed["failure"].(map[string]any)["reason"].(string))
 	require.Contains(t, got["explanation"].(map[string]any)["summary"], "You are not charged until it does")
+	r = b.do(t, http.MethodGet, "/v1/claims/"+failed["id"].(string)+"/events", seller, nil)
+	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+	require.Contains(t, string(r.Body), `"refund_failed"`, "the seller sees that it failed")
+	require.NotContains(t, string(r.Body), failed["failure"].(map[string]any)["reason"].(string), "not the provider's words on why")
 
 	rejected := b.claimIn(t, "rejected", sellerID)
 	r = b.do(t, http.MethodGet, "/v1/claims/"+rejected["id"].(string), seller, nil)

@@ -53,6 +53,7 @@ Commands:
   token       print an API token (--role R --sub S), or a one-time console sign-in link (--login-url)
   seed-demo   load demo sellers, shoppers and orders
   sandbox     make the sandbox provider's records disagree (lose-refund, fail-refund, stray-refund)
+  revoke-sessions  end every console sign-in of a person (--sub S [--role R])
   help        show how to call a command: claimsd help token (or claimsd token --help)
 
 Every setting is an environment variable with a matching flag; claimsd serve --help lists them.
@@ -86,6 +87,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return seedDemo(ctx, rest, stdout, stderr, getenv)
 	case "sandbox":
 		return sandboxCmd(ctx, rest, stdout, stderr, getenv)
+	case "revoke-sessions":
+		return revokeSessions(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			if rest[0] == "help" {

@@ -37,6 +37,8 @@ func TestHelpSucceeds(t *testing.T) {
 		{give: []string{"sandbox", "--help"}, want: "Usage: claimsd sandbox ACTION"},
 		{give: []string{"help", "sandbox"}, want: "Usage: claimsd sandbox ACTION"},
 		{give: []string{"sandbox", "stray-refund", "--help"}, want: "Usage: claimsd sandbox stray-refund --claim ID --amount N"},
+		{give: []string{"revoke-sessions", "--help"}, want: "Usage: claimsd revoke-sessions --sub S"},
+		{give: []string{"help", "revoke-sessions"}, want: "Usage: claimsd revoke-sessions --sub S"},
 	} {
 		t.Run(strings.Join(tt.give, " "), func(t *testing.T) {
 			t.Parallel()
@@ -70,6 +72,8 @@ func TestUsageMistakes(t *testing.T) {
 		{give: []string{"sandbox"}, want: []string{"Usage: claimsd sandbox ACTION"}},
 		{give: []string{"sandbox", "burn-refund", "--claim", "clm_1"}, want: []string{`unknown action "burn-refund"`, "Run 'claimsd sandbox --help'"}},
 		{give: []string{"sandbox", "lose-refund", "--bogus"}, want: []string{"claimsd sandbox lose-refund: unknown flag --bogus", "Run 'claimsd sandbox lose-refund --help'"}},
+		{give: []string{"revoke-sessions"}, want: []string{"--sub is needed", "Run 'claimsd revoke-sessions --help'"}},
+		{give: []string{"revoke-sessions", "--sub", "ana", "--bogus"}, want: []string{"claimsd revoke-sessions: unknown flag --bogus"}},
 	} {
 		t.Run(strings.Join(tt.give, " "), func(t *testing.T) {
 			t.Parallel()

@@ -78,6 +78,14 @@ func (s Status) IsTerminal() bool { return s == StatusClosed }
 // in review, or with a refund that failed.
 func (s Status) WaitsForPerson() bool { return s == StatusInReview || s == StatusRefundFailed }
 
+// MoneyBack reports whether a claim in status s has its refund made and
+// standing: refunded, charged on to the seller, or closed. A refund that
+// failed afterwards (refund_failed) is no longer money back, even though
+// the claim still records it.
+func (s Status) MoneyBack() bool {
+	return s == StatusRefunded || s == StatusSellerCharged || s == StatusClosed
+}
+
 // HoldsAmount reports whether a claim in status s still counts against what
 // can be claimed on its order: every claim except a rejected one does.
 func (s Status) HoldsAmount() bool { return s != StatusRejected }

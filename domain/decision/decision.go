@@ -77,8 +77,15 @@ const (
 	day          = 24 * time.Hour
 	clockSkew    = 5 * time.Minute // how far ahead of now a date may be and still count as now
 	historyDays  = 90              // the span of the history counts in Facts
-	reviewSuffix = " A person will review this claim."
+	reviewSuffix = " " + ReviewPromise
+	// deliveryCheckSuffix ends delivery_confirmed's message: a promise too.
+	deliveryCheckSuffix = "; a person will check the delivery before any refund."
 )
+
+// ReviewPromise is the sentence every reason that sends a claim to a
+// person ends with. It holds while the claim waits for that person; once
+// the claim moved on, Reason.Decided reads without it.
+const ReviewPromise = "A person will review this claim."
 
 // MaxReasons bounds len(Decision.Reasons): a rejection has one reason, an
 // instant refund at most two, a review at most one per code (seven fact
@@ -92,6 +99,21 @@ type Reason struct {
 	// Message is a plain sentence a shopper can read, with the numbers
 	// that mattered.
 	Message string
+}
+
+// Decided is the reason's message without its promise of what a person
+// will do ("A person will review this claim.", "a person will check the
+// delivery before any refund"): how it reads once the claim is no longer
+// waiting for that person. Messages without a promise are returned as
+// they are.
+func (r Reason) Decided() string {
+	if m, ok := strings.CutSuffix(r.Message, reviewSuffix); ok {
+		return m
+	}
+	if m, ok := strings.CutSuffix(r.Message, deliveryCheckSuffix); ok {
+		return m + "."
+	}
+	return r.Message
 }
 
 // Decision is the outcome for one claim and why.
@@ -170,7 +192,7 @@ func Decide(p Policy, f Facts, now time.Time) Decision {
 	var review reasons
 	if f.ClaimReason == claim.ReasonNotReceived && f.DeliveredAt != nil {
 		review.add(CodeDeliveryConfirmed, fmt.Sprintf(
-			"The carrier reported this order delivered on %s; a person will check the delivery before any refund.",
+			"The carrier reported this order delivered on %s"+deliveryCheckSuffix,
 			f.DeliveredAt.UTC().Format("2 January 2006")))
 	}
 	if f.ShopperClaims90d >= p.FrequentClaims90d {

@@ -40,7 +40,7 @@ func Explain(r Record) Explanation {
 			s += " and will decide by " + d.UTC().Format("2 January 2006, 15:04 MST")
 		}
 		s += "."
-		if msgs := reasonMessages(r.Decision, " A person will review this claim."); msgs != "" {
+		if msgs := reasonMessages(r.Decision, " "+decision.ReviewPromise); msgs != "" {
 			s += " " + msgs
 		}
 		return Explanation{Summary: s, WhatHelps: evidenceByReason[c.Reason()]}
@@ -69,6 +69,25 @@ func Explain(r Record) Explanation {
 		return Explanation{Summary: "We could not approve your claim. " + msgs, WhatHelps: rejectedHelps(r.Decision)}
 	}
 	return Explanation{Summary: "Your claim is " + strings.ReplaceAll(c.Status().String(), "_", " ") + "."}
+}
+
+// Reasons returns the decision's reasons as they read for the claim as it
+// stands: a reason that sent the claim to a person says "A person will
+// review this claim." only while the claim is in review; once someone
+// (or the deadline) decided it, that promise is dropped, so a closed
+// claim never says it is waiting. The stored decision is left as it was
+// made.
+//
+//	for _, r := range claimflow.Reasons(rec) { fmt.Println(r.Message) }
+func Reasons(r Record) []decision.Reason {
+	out := make([]decision.Reason, len(r.Decision.Reasons))
+	for i, reason := range r.Decision.Reasons {
+		out[i] = reason
+		if r.Claim.Status() != claim.StatusInReview {
+			out[i].Message = reason.Decided()
+		}
+	}
+	return out
 }
 
 // reasonMessages joins the decision's sentences, without the suffix each

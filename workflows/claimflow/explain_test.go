@@ -226,3 +226,34 @@ func TestExplainAfterTheWorkflow(t *testing.T) {
 		})
 	}
 }
+
+// TestReasonsFollowTheClaim: the decision's reasons promise a person's
+// review only while the claim is in review.
+func TestReasonsFollowTheClaim(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		give claim.Status
+		want []string
+	}{
+		{give: claim.StatusInReview, want: []string{
+			"The amount claimed, 25.00 EUR, is above 20.00 EUR, the instant-refund limit for new accounts. A person will review this claim.",
+			"You have filed 3 other claims in the last 90 days. A person will review this claim."}},
+		{give: claim.StatusApproved, want: []string{
+			"The amount claimed, 25.00 EUR, is above 20.00 EUR, the instant-refund limit for new accounts.",
+			"You have filed 3 other claims in the last 90 days."}},
+		{give: claim.StatusClosed, want: []string{
+			"The amount claimed, 25.00 EUR, is above 20.00 EUR, the instant-refund limit for new accounts.",
+			"You have filed 3 other claims in the last 90 days."}},
+		{give: claim.StatusRejected, want: []string{
+			"The amount claimed, 25.00 EUR, is above 20.00 EUR, the instant-refund limit for new accounts.",
+			"You have filed 3 other claims in the last 90 days."}},
+	} {
+		rec := claimflow.Record{Claim: storedClaim(tc.give, nil), Decision: reviewDecision}
+		var got []string
+		for _, r := range claimflow.Reasons(rec) {
+			got = append(got, r.Message)
+		}
+		require.Equal(t, tc.want, got, tc.give.String())
+	}
+	require.Contains(t, reviewDecision.Reasons[0].Message, "A person will review", "the stored decision is left as made")
+}

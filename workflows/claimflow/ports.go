@@ -115,6 +115,8 @@ type Store interface {
 	SubmitClaim(ctx context.Context, orderID, buyerID string, since time.Time, decide func(Intake) (Record, error)) (Record, error)
 	// GetClaim returns one claim. Errors: *NotFoundError.
 	GetClaim(ctx context.Context, id string) (Record, error)
+	// GetOrder returns one order. Errors: *NotFoundError.
+	GetOrder(ctx context.Context, id string) (*order.Order, error)
 	// GetSeller returns one seller. Errors: *NotFoundError.
 	GetSeller(ctx context.Context, id string) (*seller.Seller, error)
 	// ListClaims returns claims newest first and the cursor of the next

@@ -54,7 +54,8 @@ func (v Viewer) SeesResolver() bool { return v.IsStaff() }
 // Event returns the timeline event as the viewer may see it; ok is false
 // for an event the viewer does not see at all. A shopper does not see the
 // seller's chargeback. The viewer's own events and the system's are shown
-// in full, except that a seller never sees the decision's reason codes;
+// in full, except that a seller never sees the decision's reason codes
+// nor the provider's words on a failed refund;
 // on the chargeback a seller sees the agent's note (it is addressed to
 // them) but not who wrote it; of anyone else's events only what happened
 // and when.
@@ -70,6 +71,9 @@ func (v Viewer) Event(ev claim.Event) (claim.Event, bool) {
 	case self, ev.Actor.Kind == claim.SystemActor.Kind:
 		if v.IsSeller() {
 			ev.Data = sellerEventData(ev.Data)
+			if ev.To == claim.StatusRefundFailed && !v.SeesRefundFailure() {
+				ev.Note = "" // the provider's words on the shopper's refund
+			}
 		}
 	case v.IsSeller() && chargeback:
 		ev.Actor.ID = ""

@@ -31,6 +31,9 @@ func TestViewerEvent(t *testing.T) {
 	contested := claim.Event{Type: "chargeback_contested", To: claim.StatusClosed, Actor: claim.Actor{Kind: "seller", ID: stepSellerID},
 		Data: map[string]any{"evidence": 1}, At: at}
 
+	failed := claim.Event{Type: "refund_failed", From: claim.StatusClosed, To: claim.StatusRefundFailed, Actor: claim.SystemActor,
+		Note: "The provider reports the refund re_1 failed: the card was closed.", Data: map[string]any{"code": "refund_failed"}, At: at}
+
 	tests := []struct {
 		name   string
 		viewer claimflow.Viewer
@@ -52,6 +55,9 @@ func TestViewerEvent(t *testing.T) {
 		{"a seller reads the settlement's note, not the agent", sellerViewer, settled, claim.Event{Type: "contest_upheld", To: claim.StatusClosed,
 			Actor: claim.Actor{Kind: "agent"}, Note: "The invoice is not the brand's.", At: at}, true},
 		{"a seller sees their own contest", sellerViewer, contested, contested, true},
+		{"a seller does not read why the shopper's refund failed", sellerViewer, failed, claim.Event{Type: "refund_failed",
+			From: claim.StatusClosed, To: claim.StatusRefundFailed, Actor: claim.SystemActor, Data: map[string]any{"code": "refund_failed"}, At: at}, true},
+		{"the shopper reads why their refund failed", shopperViewer, failed, failed, true},
 		{"another seller's contest is not theirs", claimflow.Viewer{Role: "seller", Subject: "sel_other"}, contested,
 			claim.Event{Type: "chargeback_contested", To: claim.StatusClosed, Actor: claim.Actor{Kind: "seller"}, Data: map[string]any{"evidence": 1}, At: at}, true},
 	}
