@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -256,7 +257,8 @@ func TestInUseServerIsNotMoved(t *testing.T) {
 }
 
 // TestWatchStartsTheServerAgain kills PostgreSQL under its user, which
-// must find it running again, on the same URL, with its data.
+// must find it running again, on the same URL, with its data, and be told
+// once so it can drop its broken connections.
 func TestWatchStartsTheServerAgain(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
@@ -264,7 +266,8 @@ func TestWatchStartsTheServerAgain(t *testing.T) {
 	s := startServer(t, embeddedpg.Config{Dir: dir})
 	_, err := connect(t, s.URL()).Exec(t.Context(), "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('survives')")
 	require.NoError(t, err)
-	go s.Watch(t.Context(), 100*time.Millisecond)
+	var restarts atomic.Int32
+	go s.Watch(t.Context(), 100*time.Millisecond, func() { restarts.Add(1) })
 
 	pid := postmasterPID(t, pgdata)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
@@ -279,6 +282,7 @@ func TestWatchStartsTheServerAgain(t *testing.T) {
 	})
 	require.NotEqual(t, pid, postmasterPID(t, pgdata))
 	waitFor(t, func() bool { return s.Problem() == nil })
+	waitFor(t, func() bool { return restarts.Load() == 1 })
 }
 
 // TestWatchFinishesARestartWhenStopped: the engine begins shutting down
@@ -297,7 +301,7 @@ func TestWatchFinishesARestartWhenStopped(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { s.Watch(ctx, 20*time.Millisecond); close(done) }()
+	go func() { s.Watch(ctx, 20*time.Millisecond, nil); close(done) }()
 	// Shut down as soon as the new postmaster exists, before it is ready.
 	waitFor(t, func() bool {
 		b, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
@@ -331,7 +335,7 @@ func TestWatchSaysWhatBlocksTheRestart(t *testing.T) {
 	})
 	t.Cleanup(func() { _ = l.Close() })
 
-	go s.Watch(t.Context(), 50*time.Millisecond)
+	go s.Watch(t.Context(), 50*time.Millisecond, nil)
 	waitFor(t, func() bool { return s.Problem() != nil })
 	require.ErrorContains(t, s.Problem(), "used by another program")
 	require.ErrorContains(t, s.Problem(), "free the port")

@@ -16,11 +16,16 @@ import (
 // interval; a server it cannot start again is logged, reported by Problem
 // and tried again at the next look. Stop ends the watching too.
 //
-//	go srv.Watch(ctx, time.Second)
-func (s *Server) Watch(ctx context.Context, every time.Duration) {
+// restarted, when not nil, is called once a server that stopped runs again
+// (started by this process or by another one using the cluster), so the
+// caller can drop the connections the old server left broken.
+//
+//	go srv.Watch(ctx, time.Second, pool.Reset)
+func (s *Server) Watch(ctx context.Context, every time.Duration, restarted func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	var reported string
+	lastPid := s.postmasterPid()
 	for {
 		select {
 		case <-ctx.Done():
@@ -34,6 +39,16 @@ func (s *Server) Watch(ctx context.Context, every time.Duration) {
 		s.problemMu.Lock()
 		s.problem = err
 		s.problemMu.Unlock()
+		if pid := s.postmasterPid(); err == nil && pid != 0 && pid != lastPid {
+			if lastPid != 0 {
+				if restarted != nil {
+					restarted()
+				}
+				s.log.Warn("the embedded postgres had stopped; it runs again", "dir", s.dir, "port", s.port,
+					"log", filepath.Join(s.dir, logFile))
+			}
+			lastPid = pid
+		}
 		switch {
 		case err == nil:
 			reported = ""
@@ -96,9 +111,17 @@ func (s *Server) keepRunning(ctx context.Context) error {
 	if err := s.startCluster(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start the embedded PostgreSQL in %s again: %w", s.dir, err)
 	}
-	s.log.Warn("the embedded postgres had stopped; started it again", "dir", s.dir, "port", s.port,
-		"log", filepath.Join(s.dir, logFile))
 	return nil
+}
+
+// postmasterPid is the process id of the postmaster serving the cluster on
+// our port, or 0 when none does.
+func (s *Server) postmasterPid() int {
+	pf, err := readPidFile(filepath.Join(s.pgdata, "postmaster.pid"))
+	if err != nil || pf.port != s.port || !ownsDataDir(pf.pid, s.pgdata) {
+		return 0
+	}
+	return pf.pid
 }
 
 // serving reports whether a live postmaster serves the cluster on our port.

@@ -59,8 +59,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 				"data_dir", cfg.DataDir)
 		}
 		// Until shutdown begins, a database that stops under the engine
-		// is started again.
-		go db.embedded.Watch(ctx, embeddedWatchInterval)
+		// is started again; the connections the old server left broken
+		// are dropped then, so requests do not meet them.
+		go db.embedded.Watch(ctx, embeddedWatchInterval, db.Pool().Reset)
 	}
 	if cfg.MigrateOnStart {
 		applied, err := db.Migrate(ctx, db.migrateQueue)
