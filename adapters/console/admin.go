@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,8 +32,8 @@ type SessionRevoker interface {
 //
 //	n, err := console.RevokeSessions(ctx, store, "", "ana")
 func RevokeSessions(ctx context.Context, store SessionRevoker, role, subject string) (int, error) {
-	if role != "" && !allowed(role, consoleRoles) {
-		return 0, validation.New("role", "invalid_role", "must be one of "+strings.Join(consoleRoles, ", ")+", or empty for every role")
+	if role != "" && !allowed(claimflow.Role(role), consoleRoles) {
+		return 0, validation.New("role", "invalid_role", "must be one of "+claimflow.JoinRoles(consoleRoles, ", ")+", or empty for every role")
 	}
 	if err := validation.CheckID("sub", subject); err != nil {
 		return 0, err
@@ -61,7 +62,7 @@ type adminSessionsData struct {
 func (c *console) adminSessionsData(form formState) *adminSessionsData {
 	d := &adminSessionsData{Form: form, Roles: []option{{Value: "", Label: "Every role"}}}
 	for _, r := range consoleRoles {
-		d.Roles = append(d.Roles, option{Value: r, Label: r})
+		d.Roles = append(d.Roles, option{Value: string(r), Label: string(r)})
 	}
 	return d
 }
@@ -73,7 +74,7 @@ func (c *console) adminSessionsPage(ec echo.Context) error {
 	q := ec.QueryParams()
 	if n, err := strconv.Atoi(q.Get("ended")); err == nil && n >= 0 && validation.CheckID("sub", q.Get("sub")) == nil {
 		who := q.Get("sub")
-		if r := q.Get("role"); allowed(r, consoleRoles) {
+		if r := q.Get("role"); allowed(claimflow.Role(r), consoleRoles) {
 			who += " (" + r + ")"
 		}
 		switch n {

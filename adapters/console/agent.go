@@ -27,7 +27,7 @@ import (
 // everything that explains it, and the forms that act on it. Admins may
 // look; only agents act.
 func (c *console) agentRoutes() {
-	viewers := []string{RoleAgent, RoleAdmin}
+	viewers := []claimflow.Role{RoleAgent, RoleAdmin}
 	c.get("/console/queue", c.queuePage, viewers...)
 	// Finance reads claims too (its pages link here), as the API lets it;
 	// only agents act.

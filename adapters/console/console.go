@@ -23,6 +23,8 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/web"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -49,14 +51,14 @@ var staticFS embed.FS
 
 // Roles of the people who sign in to the console. Service accounts do not.
 const (
-	RoleShopper = httpapi.RoleShopper
-	RoleSeller  = httpapi.RoleSeller
-	RoleAgent   = httpapi.RoleAgent
-	RoleFinance = httpapi.RoleFinance
-	RoleAdmin   = httpapi.RoleAdmin
+	RoleShopper = claimflow.RoleShopper
+	RoleSeller  = claimflow.RoleSeller
+	RoleAgent   = claimflow.RoleAgent
+	RoleFinance = claimflow.RoleFinance
+	RoleAdmin   = claimflow.RoleAdmin
 )
 
-var consoleRoles = []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
+var consoleRoles = []claimflow.Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
 
 // LoginStore spends one-time sign-in links and holds the sign-ins they
 // start, so that signing out, or an administrator revoking someone's
@@ -86,7 +88,7 @@ type Deps struct {
 	Finance *financeflow.Service
 	// Keys are the API's token keys: sign-in links, session cookies and
 	// form tokens are all keyed from them (each for its own purpose).
-	Keys   httpapi.Keys
+	Keys   auth.Keys
 	Logins LoginStore
 	// Idempotency makes a shopper's claim form file once, however often
 	// it is sent (pgstore.Store implements it). Without it each send
@@ -108,11 +110,11 @@ type console struct {
 	styleURL string
 	iconURL  string
 	sessions sessionKeys
-	login    httpapi.Keys
+	login    auth.Keys
 	// nav lists, per role, the links in the header; home is where a role
 	// lands after signing in. Page groups fill both in.
-	nav  map[string][]navItem
-	home map[string]string
+	nav  map[claimflow.Role][]navItem
+	home map[claimflow.Role]string
 	// routes is every page and form registered, with its roles.
 	routes []Route
 	// downloads holds a slot per download streaming now.
@@ -128,7 +130,7 @@ type navItem struct {
 // route goes without a rule.
 type Route struct {
 	Method, Path string
-	Roles        []string
+	Roles        []claimflow.Role
 }
 
 // Mount registers the console's routes under /console and /app on e and
@@ -148,8 +150,8 @@ func Mount(e *echo.Echo, d Deps) []Route {
 		iconURL:   staticURL("favicon.svg"),
 		sessions:  newSessionKeys(d.Keys),
 		login:     loginKeys(d.Keys),
-		nav:       map[string][]navItem{},
-		home:      map[string]string{},
+		nav:       map[claimflow.Role][]navItem{},
+		home:      map[claimflow.Role]string{},
 		downloads: make(chan struct{}, maxDownloads),
 	}
 	c.parsePages()
@@ -237,7 +239,7 @@ func (c *console) parsePages() {
 }
 
 // get registers a page for the roles given (none: anyone, signed in or not).
-func (c *console) get(p string, h echo.HandlerFunc, roles ...string) {
+func (c *console) get(p string, h echo.HandlerFunc, roles ...claimflow.Role) {
 	c.routes = append(c.routes, Route{Method: http.MethodGet, Path: p, Roles: roles})
 	c.e.GET(p, c.page(h), c.chain(roles)...)
 }
@@ -262,7 +264,7 @@ const maxDownloads = 4
 
 // download registers a download page: at most maxDownloads stream at
 // once; more get a 429 page saying when to try again.
-func (c *console) download(p string, h echo.HandlerFunc, roles ...string) {
+func (c *console) download(p string, h echo.HandlerFunc, roles ...claimflow.Role) {
 	c.get(p, func(ec echo.Context) error {
 		select {
 		case c.downloads <- struct{}{}:
@@ -278,7 +280,7 @@ func (c *console) download(p string, h echo.HandlerFunc, roles ...string) {
 
 // post registers a form's target for the roles given; the form's token
 // is checked before h runs.
-func (c *console) post(p string, h echo.HandlerFunc, roles ...string) {
+func (c *console) post(p string, h echo.HandlerFunc, roles ...claimflow.Role) {
 	c.routes = append(c.routes, Route{Method: http.MethodPost, Path: p, Roles: roles})
 	mw := c.chain(roles)
 	if len(roles) > 0 {
@@ -287,7 +289,7 @@ func (c *console) post(p string, h echo.HandlerFunc, roles ...string) {
 	c.e.POST(p, c.page(h), mw...)
 }
 
-func (c *console) chain(roles []string) []echo.MiddlewareFunc {
+func (c *console) chain(roles []claimflow.Role) []echo.MiddlewareFunc {
 	mw := []echo.MiddlewareFunc{c.headers(true), c.sameSite}
 	if len(roles) > 0 {
 		mw = append(mw, c.requireSession(roles))
@@ -296,7 +298,7 @@ func (c *console) chain(roles []string) []echo.MiddlewareFunc {
 }
 
 // addNav adds a header link for each role given.
-func (c *console) addNav(label, p string, roles ...string) {
+func (c *console) addNav(label, p string, roles ...claimflow.Role) {
 	for _, r := range roles {
 		c.nav[r] = append(c.nav[r], navItem{Label: label, Path: p})
 	}
@@ -322,7 +324,7 @@ func (c *console) headers(page bool) echo.MiddlewareFunc {
 			if page {
 				h.Set("Cache-Control", "no-store")
 			}
-			if httpapi.HeaderBytes(ec.Request()) > httpapi.MaxHeaderBytes {
+			if web.HeaderBytes(ec.Request()) > web.MaxHeaderBytes {
 				h.Set("Cache-Control", "no-store")
 				return c.render(ec, http.StatusRequestHeaderFieldsTooLarge, "error", pageData{Title: "Request too large",
 					Data: errorData{Heading: "Request too large", Message: "Your browser sent more headers than the console takes, often because of too many or too large cookies. Clear this site's cookies and try again."}})
@@ -493,7 +495,7 @@ func (c *console) homePage(ec echo.Context) error {
 // homeOf is the start page of role as its header names it: where a
 // page's way back leads, so it never leads a role to a page it may not
 // open.
-func (c *console) homeOf(role string) navItem {
+func (c *console) homeOf(role claimflow.Role) navItem {
 	for _, n := range c.nav[role] {
 		if n.Path == c.home[role] {
 			return n
@@ -503,4 +505,4 @@ func (c *console) homeOf(role string) navItem {
 }
 
 // allowed reports whether role is among roles.
-func allowed(role string, roles []string) bool { return slices.Contains(roles, role) }
+func allowed(role claimflow.Role, roles []claimflow.Role) bool { return slices.Contains(roles, role) }

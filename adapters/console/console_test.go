@@ -3,6 +3,8 @@ package console_test
 import (
 	"context"
 	"encoding/base64"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/web"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/claimsd/claimsd/adapters/console"
-	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/order"
@@ -108,7 +109,7 @@ func TestLoginLinkRefused(t *testing.T) {
 	b := setup(t)
 	apiToken, err := b.keys.Mint("agent", "ana", time.Hour, b.clock.Now())
 	require.NoError(t, err)
-	other := httpapi.Keys{Secret: []byte("another-secret-another-secret-another!")}
+	other := auth.Keys{Secret: []byte("another-secret-another-secret-another!")}
 	forgedURL, err := console.LoginURL(other, "http://console.test", "agent", "ana", time.Hour, b.clock.Now())
 	require.NoError(t, err)
 	forged, err := url.Parse(forgedURL)
@@ -154,7 +155,7 @@ func TestLoginLinkRefused(t *testing.T) {
 	req := b.do(t, http.MethodGet, "/v1/review-queue", nil, nil)
 	require.Equal(t, http.StatusUnauthorized, req.Code)
 	_, err = b.keys.Verify(good.Query().Get("t"), b.clock.Now())
-	require.ErrorIs(t, err, httpapi.ErrTokenInvalid)
+	require.ErrorIs(t, err, auth.ErrTokenInvalid)
 
 	_, err = console.LoginURL(b.keys, "http://console.test", "service", "platform", time.Hour, b.clock.Now())
 	require.ErrorContains(t, err, "has no console")
@@ -713,7 +714,7 @@ func TestOversizedHeadersGetTheErrorPage(t *testing.T) {
 	id := b.reviewClaim(t, "sel_big")
 	before, beforeEvents := b.get(t, id), b.events(t, id)
 	ana := b.signIn(t, "agent", "ana")
-	junk := &http.Cookie{Name: "junk", Value: strings.Repeat("j", httpapi.MaxHeaderBytes)}
+	junk := &http.Cookie{Name: "junk", Value: strings.Repeat("j", web.MaxHeaderBytes)}
 	for _, tc := range []struct {
 		method, path string
 		form         url.Values

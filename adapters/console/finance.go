@@ -33,7 +33,7 @@ import (
 // and request a reconciliation (as in the API); only finance records
 // recoveries and resolves exceptions.
 func (c *console) financeRoutes() {
-	books := []string{RoleFinance, RoleAdmin}
+	books := []claimflow.Role{RoleFinance, RoleAdmin}
 	c.get("/console/finance", c.financeOverview, books...)
 	c.get("/console/finance/chargebacks", c.finChargebacksPage, books...)
 	c.download(pathChargebacksCSV, c.finChargebacksCSV, books...)

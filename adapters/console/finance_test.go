@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -48,7 +49,7 @@ func setupFinance(t *testing.T, start time.Time) *financeBundle {
 	svc := claimflow.NewService(st, policyfile.Default(), clk.Now)
 	fin := financeflow.New(financeflow.Config{Store: st, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
-	keys := httpapi.Keys{Secret: secret}
+	keys := auth.Keys{Secret: secret}
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: st, Secret: secret, Now: clk.Now})
 	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: st, Now: clk.Now})
 	id := make([]byte, 5)

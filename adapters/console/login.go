@@ -6,14 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/claimsd/claimsd/adapters/httpapi"
 )
 
 // LoginTTL is how long a sign-in link is valid by default.
@@ -24,9 +24,9 @@ const LoginTTL = 15 * time.Minute
 // ttl. keys are the API's token keys.
 //
 //	link, err := console.LoginURL(keys, "http://127.0.0.1:8080", "agent", "ana", console.LoginTTL, time.Now())
-func LoginURL(keys httpapi.Keys, baseURL, role, subject string, ttl time.Duration, now time.Time) (string, error) {
-	if !allowed(role, consoleRoles) {
-		return "", fmt.Errorf("role %q has no console: use one of %s", role, strings.Join(consoleRoles, ", "))
+func LoginURL(keys auth.Keys, baseURL, role, subject string, ttl time.Duration, now time.Time) (string, error) {
+	if !allowed(claimflow.Role(role), consoleRoles) {
+		return "", fmt.Errorf("role %q has no console: use one of %s", role, claimflow.JoinRoles(consoleRoles, ", "))
 	}
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -34,7 +34,7 @@ func LoginURL(keys httpapi.Keys, baseURL, role, subject string, ttl time.Duratio
 	}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id) // crypto/rand.Read never fails
-	tok, err := loginKeys(keys).MintWithID(role, subject, hex.EncodeToString(id), ttl, now)
+	tok, err := loginKeys(keys).MintWithID(claimflow.Role(role), subject, hex.EncodeToString(id), ttl, now)
 	if err != nil {
 		return "", err
 	}
@@ -64,7 +64,7 @@ func (c *console) signinPage(ec echo.Context) error {
 type loginData struct {
 	Token   string
 	Nonce   string // the form's copy of the page's nonce cookie
-	Role    string
+	Role    claimflow.Role
 	Subject string
 	// Problem says why the link cannot sign anyone in ("" when it can).
 	Problem string
@@ -85,13 +85,13 @@ const (
 const LoginNonceCookie = "claimsd_login"
 
 // checkLink verifies a sign-in link's token, without spending it.
-func (c *console) checkLink(raw string) (httpapi.Token, int, string) {
+func (c *console) checkLink(raw string) (auth.Token, int, string) {
 	if raw == "" {
-		return httpapi.Token{}, http.StatusBadRequest, loginInvalid
+		return auth.Token{}, http.StatusBadRequest, loginInvalid
 	}
 	tok, err := c.login.Verify(raw, c.Now())
 	switch {
-	case errors.Is(err, httpapi.ErrTokenExpired):
+	case errors.Is(err, auth.ErrTokenExpired):
 		return tok, http.StatusGone, loginExpired
 	case err != nil, tok.ID == "", !allowed(tok.Role, consoleRoles):
 		return tok, http.StatusBadRequest, loginInvalid
@@ -135,7 +135,7 @@ func (c *console) loginPost(ec echo.Context) error {
 	raw := ec.FormValue("t")
 	tok, status, problem := c.checkLink(raw)
 	if problem == "" {
-		first, err := c.Logins.UseConsoleLogin(ec.Request().Context(), tok.ID, tok.Role, tok.Subject, tok.Expires, c.Now())
+		first, err := c.Logins.UseConsoleLogin(ec.Request().Context(), tok.ID, string(tok.Role), tok.Subject, tok.Expires, c.Now())
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (c *console) loginPost(ec echo.Context) error {
 		}
 	}
 	s := session{Role: tok.Role, Subject: tok.Subject, ID: newSessionID(), Expires: c.Now().Add(SessionTTL).UTC()}
-	if err := c.Logins.StartConsoleSession(ctx, sessionHash(s.ID), s.Role, s.Subject, s.Expires, c.Now()); err != nil {
+	if err := c.Logins.StartConsoleSession(ctx, sessionHash(s.ID), string(s.Role), s.Subject, s.Expires, c.Now()); err != nil {
 		return err
 	}
 	c.setSession(ec, s)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +55,7 @@ type testBundle struct {
 	e     *echo.Echo
 	svc   *claimflow.Service
 	clock *clock
-	keys  httpapi.Keys
+	keys  auth.Keys
 	id    string
 	// routes is the console's route table, as Mount returned it.
 	routes []console.Route
@@ -93,7 +94,7 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	svc := claimflow.NewService(store, policyfile.Default(), clk.Now)
 	fin := financeflow.New(financeflow.Config{Store: store, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
-	keys := httpapi.Keys{Secret: secret}
+	keys := auth.Keys{Secret: secret}
 	lim := httpapi.NewClaimLimiter(httpapi.DefaultClaimsPerMinute, burst, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: clk.Now, ClaimLimiter: lim,
 		ExportPaths: console.DownloadPaths()})

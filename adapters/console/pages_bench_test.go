@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -43,7 +44,7 @@ func BenchmarkConsolePages(bm *testing.B) {
 	svc := claimflow.NewService(st, policyfile.Default(), clock)
 	fin := financeflow.New(financeflow.Config{Store: st, Now: clock,
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
-	keys := httpapi.Keys{Secret: secret}
+	keys := auth.Keys{Secret: secret}
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: st, Secret: secret, Now: clock})
 	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: st, Idempotency: st, Now: clock})
 
@@ -91,7 +92,7 @@ func BenchmarkConsolePages(bm *testing.B) {
 
 // benchSignIn spends a sign-in link for role and sub and returns the
 // session cookie.
-func benchSignIn(tb testing.TB, e http.Handler, keys httpapi.Keys, role, sub string, now time.Time) *http.Cookie {
+func benchSignIn(tb testing.TB, e http.Handler, keys auth.Keys, role, sub string, now time.Time) *http.Cookie {
 	tb.Helper()
 	link, err := console.LoginURL(keys, "http://console.test", role, sub, console.LoginTTL, now)
 	require.NoError(tb, err)

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -8,8 +9,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/claimsd/claimsd/adapters/httpapi"
 )
 
 // TestClaimLimitSharedWithTheAPI: the console's claim form and the API
@@ -35,7 +34,7 @@ func TestClaimLimitSharedWithTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, again.Code, again.Body)
 	require.Equal(t, first.Header.Get("Location"), again.Header.Get("Location"), "the same claim, not another")
 
-	tok, err := httpapi.MintToken(secret, "shopper", shopper, time.Hour, b.clock.Now())
+	tok, err := auth.MintToken(secret, "shopper", shopper, time.Hour, b.clock.Now())
 	require.NoError(t, err)
 	req := httptest.NewRequest(http.MethodPost, "/v1/claims", strings.NewReader(
 		`{"order_id":"`+orders[1]+`","reason":"counterfeit","description":"Fake."}`))

@@ -316,7 +316,7 @@ func newSellerChargeView(cl *claim.Claim, cb claim.Chargeback, now time.Time) *s
 	if !cb.ResolvedAt.IsZero() {
 		// Sellers see that an agent decided, not who, as in the API.
 		v.ResolvedBy = "an agent"
-		if cb.ResolvedBy.Kind != RoleAgent {
+		if cb.ResolvedBy.Kind != string(RoleAgent) {
 			v.ResolvedBy = "the platform"
 		}
 	}

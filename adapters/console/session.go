@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +15,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/domain/validation"
 )
 
@@ -27,7 +28,7 @@ const sessionKey = "claimsd.console.session"
 
 // session is who is signed in, as the cookie says.
 type session struct {
-	Role    string
+	Role    claimflow.Role
 	Subject string
 	ID      string // random per sign-in; form tokens are bound to it
 	Expires time.Time
@@ -44,8 +45,8 @@ func derive(secret []byte, purpose string) []byte {
 // loginKeys are the API's keys, each secret derived for sign-in links: a
 // link's token is not an API bearer token, and an API token opens no
 // console.
-func loginKeys(k httpapi.Keys) httpapi.Keys {
-	out := httpapi.Keys{Secret: derive(k.Secret, "login"), Issuer: k.Issuer, Audience: k.Audience}
+func loginKeys(k auth.Keys) auth.Keys {
+	out := auth.Keys{Secret: derive(k.Secret, "login"), Issuer: k.Issuer, Audience: k.Audience}
 	for _, p := range k.Previous {
 		out.Previous = append(out.Previous, derive(p, "login"))
 	}
@@ -59,7 +60,7 @@ type sessionKeys struct {
 	form   [][]byte
 }
 
-func newSessionKeys(k httpapi.Keys) sessionKeys {
+func newSessionKeys(k auth.Keys) sessionKeys {
 	var s sessionKeys
 	for _, sec := range append([][]byte{k.Secret}, k.Previous...) {
 		s.cookie = append(s.cookie, derive(sec, "session"))
@@ -76,7 +77,7 @@ func mac(key []byte, msg string) []byte {
 
 // encode signs s: base64url("v1|role|subject|expires|id") "." base64url(mac).
 func (k sessionKeys) encode(s session) string {
-	payload := strings.Join([]string{"v1", s.Role, s.Subject, strconv.FormatInt(s.Expires.Unix(), 10), s.ID}, "|")
+	payload := strings.Join([]string{"v1", string(s.Role), s.Subject, strconv.FormatInt(s.Expires.Unix(), 10), s.ID}, "|")
 	return base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." +
 		base64.RawURLEncoding.EncodeToString(mac(k.cookie[0], payload))
 }
@@ -104,14 +105,14 @@ func (k sessionKeys) decode(v string, now time.Time) (*session, bool) {
 		return nil, false
 	}
 	parts := strings.Split(string(payload), "|")
-	if len(parts) != 5 || parts[0] != "v1" || !allowed(parts[1], consoleRoles) || validation.CheckID("sub", parts[2]) != nil {
+	if len(parts) != 5 || parts[0] != "v1" || !allowed(claimflow.Role(parts[1]), consoleRoles) || validation.CheckID("sub", parts[2]) != nil {
 		return nil, false
 	}
 	exp, err := strconv.ParseInt(parts[3], 10, 64)
 	if err != nil || !now.Before(time.Unix(exp, 0)) || parts[4] == "" {
 		return nil, false
 	}
-	return &session{Role: parts[1], Subject: parts[2], Expires: time.Unix(exp, 0).UTC(), ID: parts[4]}, true
+	return &session{Role: claimflow.Role(parts[1]), Subject: parts[2], Expires: time.Unix(exp, 0).UTC(), ID: parts[4]}, true
 }
 
 // csrf is the form token of a session: HMAC of its id.
@@ -178,7 +179,7 @@ func (c *console) currentSession(ec echo.Context) (s *session, hasCookie bool, e
 	if !ok {
 		return nil, true, nil
 	}
-	active, err := c.Logins.ConsoleSessionActive(ec.Request().Context(), sessionHash(s.ID), s.Role, s.Subject, c.Now())
+	active, err := c.Logins.ConsoleSessionActive(ec.Request().Context(), sessionHash(s.ID), string(s.Role), s.Subject, c.Now())
 	if err != nil {
 		return nil, true, err
 	}
@@ -196,7 +197,7 @@ type forbiddenData struct {
 // current session (none, a bad or expired cookie, or one signed out or
 // revoked), a page redirects to the sign-in explanation and the stale
 // cookie is dropped; another role gets a 403 page.
-func (c *console) requireSession(roles []string) echo.MiddlewareFunc {
+func (c *console) requireSession(roles []claimflow.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
 			s, hasCookie, err := c.currentSession(ec)
@@ -212,7 +213,7 @@ func (c *console) requireSession(roles []string) echo.MiddlewareFunc {
 			ec.Set(sessionKey, s)
 			if !allowed(s.Role, roles) {
 				return c.render(ec, http.StatusForbidden, "forbidden", pageData{Title: "Not allowed",
-					Data: forbiddenData{Message: "You are signed in as " + s.Subject + " (" + s.Role + "); this page is for " + strings.Join(roles, ", ") + "."}})
+					Data: forbiddenData{Message: "You are signed in as " + s.Subject + " (" + string(s.Role) + "); this page is for " + claimflow.JoinRoles(roles, ", ") + "."}})
 			}
 			return next(ec)
 		}

@@ -390,7 +390,7 @@ func (c *console) appNewClaimPost(ec echo.Context) (err error) {
 		return http.StatusSeeOther, []byte(rec.Claim.ID()), nil
 	}
 	if c.ClaimLimiter != nil {
-		ok, wait, giveBack := c.ClaimLimiter.Reserve(s.Role, s.Subject)
+		ok, wait, giveBack := c.ClaimLimiter.Reserve(claimflow.Viewer{Role: s.Role, Subject: s.Subject})
 		if !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			ec.Response().Header().Set("Retry-After", strconv.Itoa(secs))
@@ -411,7 +411,7 @@ func (c *console) appNewClaimPost(ec echo.Context) (err error) {
 	var id []byte
 	if c.Idempotency != nil {
 		// Its own scope: a console form's key never replays an API call.
-		_, id, replayed, err = c.Idempotency.Idempotent(ctx, "console:"+s.Role+":"+s.Subject, f.Key, f.hash(req), file)
+		_, id, replayed, err = c.Idempotency.Idempotent(ctx, "console:"+string(s.Role)+":"+s.Subject, f.Key, f.hash(req), file)
 	} else {
 		_, id, err = file(ctx)
 	}

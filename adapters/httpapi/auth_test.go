@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -141,24 +142,24 @@ func TestKeyRotationAndAudience(t *testing.T) {
 	t.Parallel()
 	now := time.Now().UTC()
 	oldKey, newKey := []byte("old-secret-old-secret-old-secret!"), []byte("new-secret-new-secret-new-secret!")
-	router := func(k httpapi.Keys) http.Handler {
+	router := func(k auth.Keys) http.Handler {
 		return httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Idempotency: store,
 			Secret: k.Secret, PreviousSecrets: k.Previous, Issuer: k.Issuer, Audience: k.Audience})
 	}
-	rotated := router(httpapi.Keys{Secret: newKey, Previous: [][]byte{oldKey}})
-	mint := func(k httpapi.Keys) string {
+	rotated := router(auth.Keys{Secret: newKey, Previous: [][]byte{oldKey}})
+	mint := func(k auth.Keys) string {
 		tok, err := k.Mint("agent", "ana", time.Hour, now)
 		require.NoError(t, err)
 		return tok
 	}
-	require.Equal(t, http.StatusOK, reviewQueueAs(rotated, mint(httpapi.Keys{Secret: newKey})).Code)
-	require.Equal(t, http.StatusOK, reviewQueueAs(rotated, mint(httpapi.Keys{Secret: oldKey})).Code, "the previous key still verifies")
-	require.Equal(t, http.StatusUnauthorized, reviewQueueAs(router(httpapi.Keys{Secret: newKey}), mint(httpapi.Keys{Secret: oldKey})).Code,
+	require.Equal(t, http.StatusOK, reviewQueueAs(rotated, mint(auth.Keys{Secret: newKey})).Code)
+	require.Equal(t, http.StatusOK, reviewQueueAs(rotated, mint(auth.Keys{Secret: oldKey})).Code, "the previous key still verifies")
+	require.Equal(t, http.StatusUnauthorized, reviewQueueAs(router(auth.Keys{Secret: newKey}), mint(auth.Keys{Secret: oldKey})).Code,
 		"once retired it does not")
 
-	aud := router(httpapi.Keys{Secret: newKey, Issuer: "market-idp", Audience: "claimsd-eu"})
-	require.Equal(t, http.StatusOK, reviewQueueAs(aud, mint(httpapi.Keys{Secret: newKey, Issuer: "market-idp", Audience: "claimsd-eu"})).Code)
-	for name, k := range map[string]httpapi.Keys{
+	aud := router(auth.Keys{Secret: newKey, Issuer: "market-idp", Audience: "claimsd-eu"})
+	require.Equal(t, http.StatusOK, reviewQueueAs(aud, mint(auth.Keys{Secret: newKey, Issuer: "market-idp", Audience: "claimsd-eu"})).Code)
+	for name, k := range map[string]auth.Keys{
 		"no audience":    {Secret: newKey, Issuer: "market-idp"},
 		"other audience": {Secret: newKey, Issuer: "market-idp", Audience: "claimsd-us"},
 		"default issuer": {Secret: newKey, Audience: "claimsd-eu"},

@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -25,7 +28,7 @@ type authzRule struct {
 	// roles are the roles the route admits. It must equal the route
 	// table's Roles exactly: widening or narrowing a rule fails the test
 	// until this line is changed on purpose.
-	roles []string
+	roles []claimflow.Role
 	// body builds a request body a permitted role gets past validation
 	// with; it runs just before each request, so it can read the claim's
 	// current version. nil: no body.
@@ -51,14 +54,14 @@ type authzFixture struct {
 // subjects are the token subjects the matrix sends per role: for the
 // owner-scoped roles (shopper, seller) the owner of the fixture's claim,
 // so a permitted role is judged as the owner.
-func (fx *authzFixture) subjects() map[string]string {
-	return map[string]string{
-		httpapi.RoleShopper: fx.shopper1,
-		httpapi.RoleSeller:  fx.seller,
-		httpapi.RoleAgent:   "ana",
-		httpapi.RoleFinance: "fin",
-		httpapi.RoleAdmin:   "root",
-		httpapi.RoleService: "platform",
+func (fx *authzFixture) subjects() map[claimflow.Role]string {
+	return map[claimflow.Role]string{
+		claimflow.RoleShopper: fx.shopper1,
+		claimflow.RoleSeller:  fx.seller,
+		claimflow.RoleAgent:   "ana",
+		claimflow.RoleFinance: "fin",
+		claimflow.RoleAdmin:   "root",
+		claimflow.RoleService: "platform",
 	}
 }
 
@@ -97,7 +100,7 @@ func TestAuthzMatrix(t *testing.T) {
 
 	// Every role needs a subject, or a new role would go untested.
 	subjects := fx.subjects()
-	for _, role := range httpapi.Roles {
+	for _, role := range claimflow.Roles {
 		require.Contains(t, subjects, role, "the matrix has no subject for role %q", role)
 	}
 
@@ -149,10 +152,10 @@ func TestAuthzMatrix(t *testing.T) {
 			}
 
 			// Every role: refused with 403 exactly, or let through.
-			for _, role := range httpapi.Roles {
-				r := send(b.token(t, role, subjects[role]))
+			for _, role := range claimflow.Roles {
+				r := send(b.token(t, string(role), subjects[role]))
 				if !slices.Contains(route.Roles, role) {
-					requireError(t, r, http.StatusForbidden, "forbidden", role)
+					requireError(t, r, http.StatusForbidden, "forbidden", string(role))
 					continue
 				}
 				require.NotContains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, r.Code,
@@ -171,16 +174,16 @@ var keySeq atomic.Int64
 // route table.
 func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authzRule {
 	const (
-		shopper = httpapi.RoleShopper
-		seller  = httpapi.RoleSeller
-		agent   = httpapi.RoleAgent
-		finance = httpapi.RoleFinance
-		admin   = httpapi.RoleAdmin
-		service = httpapi.RoleService
+		shopper = claimflow.RoleShopper
+		seller  = claimflow.RoleSeller
+		agent   = claimflow.RoleAgent
+		finance = claimflow.RoleFinance
+		admin   = claimflow.RoleAdmin
+		service = claimflow.RoleService
 	)
-	all := []string{shopper, seller, agent, finance, admin}
-	staff := []string{agent, finance, admin}
-	books := []string{finance, admin}
+	all := []claimflow.Role{shopper, seller, agent, finance, admin}
+	staff := []claimflow.Role{agent, finance, admin}
+	books := []claimflow.Role{finance, admin}
 	claim := "/v1/claims/" + fx.claimID
 	run := "/v1/finance/reconciliations/" + fx.runID
 	// version reads a claim's current version as an agent.
@@ -193,38 +196,38 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /metrics":          {path: "/metrics", public: http.StatusOK},
 		"POST /webhooks/stripe": {path: "/webhooks/stripe", public: http.StatusNotFound, body: func(*testing.T) any { return "{}" }}, // stripe_not_configured here: still no 401
 
-		"PUT /v1/sellers/:id": {path: "/v1/sellers/" + b.name("sel_authz_put"), roles: []string{service, admin},
+		"PUT /v1/sellers/:id": {path: "/v1/sellers/" + b.name("sel_authz_put"), roles: []claimflow.Role{service, admin},
 			body: func(*testing.T) any {
 				return map[string]any{"name": "Put by the matrix", "risk_score": 10, "verified": true}
 			}},
-		"PUT /v1/orders/:id": {path: "/v1/orders/" + b.name("ord_authz_put"), roles: []string{service, admin},
+		"PUT /v1/orders/:id": {path: "/v1/orders/" + b.name("ord_authz_put"), roles: []claimflow.Role{service, admin},
 			body: func(*testing.T) any {
 				return orderBody(b, fx.seller, b.name("shp_authz_put"), "pay_"+b.name("ord_authz_put"))
 			}},
 
-		"POST /v1/claims": {path: "/v1/claims", roles: []string{shopper},
+		"POST /v1/claims": {path: "/v1/claims", roles: []claimflow.Role{shopper},
 			body: func(*testing.T) any { return claimBody(fx.newOrderID) }},
 		"GET /v1/claims":            {path: "/v1/claims", roles: all},
 		"GET /v1/claims/:id":        {path: claim, roles: all},
 		"GET /v1/claims/:id/events": {path: claim + "/events", roles: all},
 		"GET /v1/claims/:id/detail": {path: claim + "/detail", roles: staff},
-		"POST /v1/claims/:id/override": {path: "/v1/claims/" + fx.reviewID + "/override", roles: []string{agent},
+		"POST /v1/claims/:id/override": {path: "/v1/claims/" + fx.reviewID + "/override", roles: []claimflow.Role{agent},
 			body: func(t *testing.T) any {
 				return map[string]any{"action": "approve", "note": "Photos match the listing.", "version": version(t, fx.reviewID)}
 			}},
-		"POST /v1/claims/:id/contest": {path: claim + "/contest", roles: []string{seller},
+		"POST /v1/claims/:id/contest": {path: claim + "/contest", roles: []claimflow.Role{seller},
 			body: func(*testing.T) any { return map[string]any{"statement": "The item was authentic."} }},
-		"POST /v1/claims/:id/contest/resolution": {path: claim + "/contest/resolution", roles: []string{agent},
+		"POST /v1/claims/:id/contest/resolution": {path: claim + "/contest/resolution", roles: []claimflow.Role{agent},
 			body: func(t *testing.T) any {
 				return map[string]any{"outcome": "uphold", "note": "Invoice does not match.", "version": version(t, fx.claimID)}
 			}},
-		"GET /v1/review-queue": {path: "/v1/review-queue?seller_id=" + fx.seller, roles: []string{agent, admin}},
+		"GET /v1/review-queue": {path: "/v1/review-queue?seller_id=" + fx.seller, roles: []claimflow.Role{agent, admin}},
 
-		"GET /v1/sellers/:id/balance":   {path: "/v1/sellers/" + fx.seller + "/balance", roles: []string{seller, finance, admin}},
-		"GET /v1/sellers/:id/statement": {path: "/v1/sellers/" + fx.seller + "/statement?" + fx.today, roles: []string{seller, finance, admin}},
+		"GET /v1/sellers/:id/balance":   {path: "/v1/sellers/" + fx.seller + "/balance", roles: []claimflow.Role{seller, finance, admin}},
+		"GET /v1/sellers/:id/statement": {path: "/v1/sellers/" + fx.seller + "/statement?" + fx.today, roles: []claimflow.Role{seller, finance, admin}},
 
 		"GET /v1/finance/chargebacks": {path: "/v1/finance/chargebacks?" + fx.today + "&seller_id=" + fx.seller, roles: books},
-		"POST /v1/finance/recoveries": {path: "/v1/finance/recoveries", roles: []string{finance},
+		"POST /v1/finance/recoveries": {path: "/v1/finance/recoveries", roles: []claimflow.Role{finance},
 			body: func(*testing.T) any {
 				return map[string]any{"seller_id": fx.seller, "amount": 100, "currency": "EUR", "method": "payment_received",
 					"reference": fmt.Sprintf("authz-%s-%d", b.id, keySeq.Add(1))}
@@ -236,7 +239,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /v1/finance/reconciliations/:id/items": {path: run + "/items", roles: books},
 		// The run has no exceptions, so finance gets 404 exception_not_found:
 		// past authorization, and nothing to resolve by accident.
-		"POST /v1/finance/reconciliations/:id/exceptions/:seq/resolution": {path: run + "/exceptions/1/resolution", roles: []string{finance},
+		"POST /v1/finance/reconciliations/:id/exceptions/:seq/resolution": {path: run + "/exceptions/1/resolution", roles: []claimflow.Role{finance},
 			body: func(*testing.T) any { return map[string]any{"note": "Checked with the bank."} }},
 		"GET /v1/finance/ledger/trial-balance": {path: "/v1/finance/ledger/trial-balance", roles: books},
 		"GET /v1/finance/ledger/transactions":  {path: "/v1/finance/ledger/transactions?limit=5&seller_id=" + fx.seller, roles: books},
@@ -345,9 +348,9 @@ func orderBody(b *testBundle, sellerID, shopper, payRef string) map[string]any {
 	}
 }
 
-func mint(t *testing.T, key []byte, role, sub string, now time.Time) string {
+func mint(t *testing.T, key []byte, role claimflow.Role, sub string, now time.Time) string {
 	t.Helper()
-	tok, err := httpapi.MintToken(key, role, sub, time.Hour, now)
+	tok, err := auth.MintToken(key, role, sub, time.Hour, now)
 	require.NoError(t, err)
 	return tok
 }

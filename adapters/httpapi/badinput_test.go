@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/web"
 	"io"
 	"math"
 	"net/http"
@@ -119,7 +120,7 @@ func TestBadInput(t *testing.T) {
 			wantCode: 400, wantError: "invalid_utf8", wantField: "description"},
 		{name: "lone surrogate in text", body: `{"order_id":"` + orderID + `","reason":"counterfeit","description":"fake \udc00 logo"}`,
 			wantCode: 400, wantError: "invalid_utf8", wantField: "description"},
-		{name: "headers over the limit", body: claimBody(orderID), headers: []string{"X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes)},
+		{name: "headers over the limit", body: claimBody(orderID), headers: []string{"X-Padding", strings.Repeat("p", web.MaxHeaderBytes)},
 			wantCode: 431, wantError: "headers_too_large"},
 		{name: "list: parameter given twice", method: http.MethodGet, path: "/v1/claims?status=approved&status=rejected", body: nil,
 			wantCode: 400, wantError: "duplicate_parameter", wantField: "status"},
@@ -307,12 +308,12 @@ func TestOversizedHeaders(t *testing.T) {
 	b := setup(t)
 	for _, r := range httpapi.RouteTable() {
 		path := strings.NewReplacer(":id", "x", ":seq", "1").Replace(r.Path)
-		res := b.do(t, r.Method, path, b.token(t, "finance", "fin"), nil, "X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes))
+		res := b.do(t, r.Method, path, b.token(t, "finance", "fin"), nil, "X-Padding", strings.Repeat("p", web.MaxHeaderBytes))
 		require.Equal(t, 431, res.Code, "%s %s: %s", r.Method, r.Path, res.Body)
 		require.Equal(t, "headers_too_large", res.errorOf(t)["code"], "%s %s", r.Method, r.Path)
 	}
 	srv := httptest.NewUnstartedServer(b.e)
-	srv.Config.MaxHeaderBytes = httpapi.ServerMaxHeaderBytes
+	srv.Config.MaxHeaderBytes = web.ServerMaxHeaderBytes
 	srv.Start()
 	t.Cleanup(srv.Close)
 	tests := []struct {
@@ -320,8 +321,8 @@ func TestOversizedHeaders(t *testing.T) {
 		give     int // bytes of one header's value
 		wantCode int
 	}{
-		{name: "within the limit", give: httpapi.MaxHeaderBytes - 1024, wantCode: 200},
-		{name: "just over the limit", give: httpapi.MaxHeaderBytes, wantCode: 431},
+		{name: "within the limit", give: web.MaxHeaderBytes - 1024, wantCode: 200},
+		{name: "just over the limit", give: web.MaxHeaderBytes, wantCode: 431},
 		{name: "over net/http's default limit", give: 2 << 20, wantCode: 431},
 	}
 	for _, tt := range tests {
@@ -342,7 +343,7 @@ func TestOversizedHeaders(t *testing.T) {
 			require.Equal(t, 431, resp.StatusCode, "%s %s: %s", tt.name, path, raw)
 			e := response{Body: raw}.errorOf(t)
 			require.Equal(t, "headers_too_large", e["code"], "%s %s", tt.name, path)
-			require.Contains(t, e["message"], strconv.Itoa(httpapi.MaxHeaderBytes), "%s %s", tt.name, path)
+			require.Contains(t, e["message"], strconv.Itoa(web.MaxHeaderBytes), "%s %s", tt.name, path)
 		}
 	}
 }

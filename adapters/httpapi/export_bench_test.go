@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -108,7 +109,7 @@ func BenchmarkStatementExport(b *testing.B) {
 	fin := financeflow.New(financeflow.Config{Store: store})
 	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Finance: fin,
 		Idempotency: store, Secret: secret})
-	tok, err := httpapi.MintToken(secret, "finance", "fin", time.Hour, time.Now())
+	tok, err := auth.MintToken(secret, "finance", "fin", time.Hour, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (a *api) respondCreated(c echo.Context, req any, create func(ctx context.Co
 	h.Write([]byte(c.Request().Method + " " + c.Request().URL.Path + "\n"))
 	h.Write(canon)
 	v := viewer(c)
-	status, body, replayed, err := a.Idempotency.Idempotent(c.Request().Context(), v.Role+":"+v.Subject, key, h.Sum(nil),
+	status, body, replayed, err := a.Idempotency.Idempotent(c.Request().Context(), v.String(), key, h.Sum(nil),
 		func(ctx context.Context) (int, []byte, error) {
 			status, resp, err := create(ctx)
 			if err != nil {

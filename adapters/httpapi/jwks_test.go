@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -88,7 +89,7 @@ func TestRS256FromAnIdentityProvider(t *testing.T) {
 	first := idp.addKey(t, "k1")
 	clock := now
 	var clockMu sync.Mutex
-	jwks := httpapi.NewJWKS(idp.srv.URL, httpapi.JWKSOptions{MinRefresh: time.Minute, Now: func() time.Time {
+	jwks := auth.NewJWKS(idp.srv.URL, auth.JWKSOptions{MinRefresh: time.Minute, Now: func() time.Time {
 		clockMu.Lock()
 		defer clockMu.Unlock()
 		return clock
@@ -171,11 +172,11 @@ func TestJWKSRefusesBadSets(t *testing.T) {
 		"bad base64": `{"keys":[{"kty":"RSA","kid":"b1","n":"***","e":"AQAB"}]}`,
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(body)) }))
-		err := httpapi.NewJWKS(srv.URL, httpapi.JWKSOptions{}).Refresh(t.Context())
+		err := auth.NewJWKS(srv.URL, auth.JWKSOptions{}).Refresh(t.Context())
 		srv.Close()
 		require.Error(t, err, name)
 	}
 	down := httptest.NewServer(http.NotFoundHandler())
 	defer down.Close()
-	require.ErrorContains(t, httpapi.NewJWKS(down.URL, httpapi.JWKSOptions{}).Refresh(t.Context()), "answered 404")
+	require.ErrorContains(t, auth.NewJWKS(down.URL, auth.JWKSOptions{}).Refresh(t.Context()), "answered 404")
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -92,9 +93,9 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 // name returns this test's id for a short name: "shp_alice" → "shp_alice_3fa2…".
 func (b *testBundle) name(s string) string { return s + "_" + b.id }
 
-func (b *testBundle) token(t *testing.T, role, sub string) string {
+func (b *testBundle) token(t *testing.T, role string, sub string) string {
 	t.Helper()
-	tok, err := httpapi.MintToken(secret, role, sub, time.Hour, b.clock.Now())
+	tok, err := auth.MintToken(secret, claimflow.Role(role), sub, time.Hour, b.clock.Now())
 	require.NoError(t, err)
 	return tok
 }
@@ -184,6 +185,6 @@ func claimBody(orderID string, extra ...any) map[string]any {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-func httpapiMint(role, sub string, ttl time.Duration) (string, error) {
-	return httpapi.MintToken(secret, role, sub, ttl, time.Now())
+func httpapiMint(role claimflow.Role, sub string, ttl time.Duration) (string, error) {
+	return auth.MintToken(secret, role, sub, ttl, time.Now())
 }

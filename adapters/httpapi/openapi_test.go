@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/web"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -103,7 +104,7 @@ func TestOpenAPICoversRouteTable(t *testing.T) {
 	t.Parallel()
 	doc := loadOpenAPI(t)
 
-	routes := map[string][]string{}
+	routes := map[string][]claimflow.Role{}
 	for _, r := range httpapi.RouteTable() {
 		routes[r.Method+" "+openAPIPath(r.Path)] = r.Roles
 	}
@@ -132,11 +133,11 @@ func TestOpenAPICoversRouteTable(t *testing.T) {
 		require.NotEmpty(t, op.OperationID, k)
 		require.NotEmpty(t, op.Description, k)
 
-		var docRoles []string
+		var docRoles []claimflow.Role
 		raw, ok := op.Extensions["x-roles"].([]any)
 		require.True(t, ok, "%s: no x-roles list", k)
 		for _, r := range raw {
-			docRoles = append(docRoles, r.(string))
+			docRoles = append(docRoles, claimflow.Role(r.(string)))
 		}
 		require.ElementsMatch(t, roles, docRoles, "%s: x-roles differ from the route table", k)
 
@@ -332,7 +333,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	require.Equal(t, "unavailable", r.json(t)["status"])
 	cf.run(t, apiCall{name: "metrics", method: http.MethodGet, path: "/metrics", want: 200})
 	cf.run(t, apiCall{name: "headers too large", method: http.MethodGet, path: "/healthz", want: 431,
-		headers: []string{"X-Padding", strings.Repeat("p", httpapi.MaxHeaderBytes)}})
+		headers: []string{"X-Padding", strings.Repeat("p", web.MaxHeaderBytes)}})
 	r = cf.run(t, apiCall{name: "openapi.json", method: http.MethodGet, path: "/openapi.json", want: 200})
 	require.Equal(t, httpapi.OpenAPI, r.Body)
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
 // ClaimLimiter paces how fast each shopper may file claims, with a token
@@ -18,7 +20,7 @@ import (
 // minutes are forgotten.
 //
 //	lim := httpapi.NewClaimLimiter(20, 10, time.Now)
-//	ok, wait, giveBack := lim.Reserve("shopper", "shp_alice")
+//	ok, wait, giveBack := lim.Reserve(claimflow.Viewer{Role: claimflow.RoleShopper, Subject: "shp_alice"})
 type ClaimLimiter struct {
 	every time.Duration // one token back per every
 	burst float64
@@ -40,11 +42,11 @@ func NewClaimLimiter(perMinute, burst int, now func() time.Time) *ClaimLimiter {
 	return &ClaimLimiter{every: time.Minute / time.Duration(perMinute), burst: float64(burst), now: now, buckets: map[string]*bucket{}}
 }
 
-// Reserve takes a token for role and subject; ok false says how long
+// Reserve takes a token for the viewer; ok false says how long
 // until one is free. giveBack returns the token, for a request that
 // filed nothing (a replay, or a failure on our side).
-func (s *ClaimLimiter) Reserve(role, subject string) (ok bool, wait time.Duration, giveBack func()) {
-	return s.reserve(role + ":" + subject)
+func (s *ClaimLimiter) Reserve(v claimflow.Viewer) (ok bool, wait time.Duration, giveBack func()) {
+	return s.reserve(v.String())
 }
 
 type bucket struct {
@@ -95,7 +97,7 @@ func (s *ClaimLimiter) reserve(key string) (ok bool, wait time.Duration, giveBac
 func (a *api) limitSubject(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		v := viewer(c)
-		ok, wait, giveBack := a.claimLimiter.Reserve(v.Role, v.Subject)
+		ok, wait, giveBack := a.claimLimiter.Reserve(v)
 		if !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))

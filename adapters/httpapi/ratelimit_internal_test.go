@@ -34,7 +34,7 @@ func TestLimitGivesBackWhatFiledNothing(t *testing.T) {
 	e := echo.New()
 	call := func(h echo.HandlerFunc) (int, error) {
 		c := e.NewContext(httptest.NewRequest(http.MethodPost, "/v1/claims", nil), httptest.NewRecorder())
-		c.Set(viewerKeyName, claimflow.Viewer{Role: RoleShopper, Subject: "shp_retry"})
+		c.Set(viewerKeyName, claimflow.Viewer{Role: claimflow.RoleShopper, Subject: "shp_retry"})
 		err := a.limitSubject(h)(c)
 		if err != nil {
 			return toAPIError(err).Status, err

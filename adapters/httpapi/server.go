@@ -16,6 +16,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 )
@@ -32,7 +34,7 @@ type Deps struct {
 	Issuer          string
 	Audience        string
 	// JWKS, when set, admits RS256 tokens from an identity provider.
-	JWKS           *JWKS
+	JWKS           *auth.JWKS
 	Logger         *slog.Logger
 	MaxBodyBytes   int64         // default 256 KiB
 	RequestTimeout time.Duration // default 15 s
@@ -72,7 +74,7 @@ type Metrics interface {
 // tests walk this table so no route goes without a rule.
 type Route struct {
 	Method, Path string
-	Roles        []string // empty: no token needed
+	Roles        []claimflow.Role // empty: no token needed
 	// Export routes stream large downloads; they get ExportTimeout
 	// rather than the request timeout.
 	Export  bool
@@ -90,35 +92,35 @@ type api struct {
 
 // Routes returns the API's route table.
 func (a *api) routes() []Route {
-	all := []string{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
-	staff := []string{RoleAgent, RoleFinance, RoleAdmin}
-	books := []string{RoleFinance, RoleAdmin}
+	all := []claimflow.Role{claimflow.RoleShopper, claimflow.RoleSeller, claimflow.RoleAgent, claimflow.RoleFinance, claimflow.RoleAdmin}
+	staff := []claimflow.Role{claimflow.RoleAgent, claimflow.RoleFinance, claimflow.RoleAdmin}
+	books := []claimflow.Role{claimflow.RoleFinance, claimflow.RoleAdmin}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
 		{Method: http.MethodGet, Path: "/openapi.json", handler: a.openapi},
 		{Method: http.MethodGet, Path: "/metrics", handler: a.metrics},
 		{Method: http.MethodPost, Path: "/webhooks/stripe", handler: a.stripeWebhook},
-		{Method: http.MethodPut, Path: "/v1/sellers/:id", Roles: []string{RoleService, RoleAdmin}, handler: a.putSeller},
-		{Method: http.MethodPut, Path: "/v1/orders/:id", Roles: []string{RoleService, RoleAdmin}, handler: a.putOrder},
-		{Method: http.MethodPost, Path: "/v1/claims", Roles: []string{RoleShopper}, handler: a.postClaim},
+		{Method: http.MethodPut, Path: "/v1/sellers/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putSeller},
+		{Method: http.MethodPut, Path: "/v1/orders/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putOrder},
+		{Method: http.MethodPost, Path: "/v1/claims", Roles: []claimflow.Role{claimflow.RoleShopper}, handler: a.postClaim},
 		{Method: http.MethodGet, Path: "/v1/claims", Roles: all, handler: a.listClaims},
 		{Method: http.MethodGet, Path: "/v1/claims/:id", Roles: all, handler: a.getClaim},
 		{Method: http.MethodGet, Path: "/v1/claims/:id/events", Roles: all, handler: a.listClaimEvents},
 		{Method: http.MethodGet, Path: "/v1/claims/:id/detail", Roles: staff, handler: a.getClaimDetail},
-		{Method: http.MethodPost, Path: "/v1/claims/:id/override", Roles: []string{RoleAgent}, handler: a.postOverride},
-		{Method: http.MethodPost, Path: "/v1/claims/:id/contest", Roles: []string{RoleSeller}, handler: a.postContest},
-		{Method: http.MethodPost, Path: "/v1/claims/:id/contest/resolution", Roles: []string{RoleAgent}, handler: a.postContestResolution},
-		{Method: http.MethodGet, Path: "/v1/review-queue", Roles: []string{RoleAgent, RoleAdmin}, handler: a.getReviewQueue},
-		{Method: http.MethodGet, Path: "/v1/sellers/:id/balance", Roles: []string{RoleSeller, RoleFinance, RoleAdmin}, handler: a.getSellerBalance},
-		{Method: http.MethodGet, Path: "/v1/sellers/:id/statement", Roles: []string{RoleSeller, RoleFinance, RoleAdmin}, Export: true, handler: a.getSellerStatement},
+		{Method: http.MethodPost, Path: "/v1/claims/:id/override", Roles: []claimflow.Role{claimflow.RoleAgent}, handler: a.postOverride},
+		{Method: http.MethodPost, Path: "/v1/claims/:id/contest", Roles: []claimflow.Role{claimflow.RoleSeller}, handler: a.postContest},
+		{Method: http.MethodPost, Path: "/v1/claims/:id/contest/resolution", Roles: []claimflow.Role{claimflow.RoleAgent}, handler: a.postContestResolution},
+		{Method: http.MethodGet, Path: "/v1/review-queue", Roles: []claimflow.Role{claimflow.RoleAgent, claimflow.RoleAdmin}, handler: a.getReviewQueue},
+		{Method: http.MethodGet, Path: "/v1/sellers/:id/balance", Roles: []claimflow.Role{claimflow.RoleSeller, claimflow.RoleFinance, claimflow.RoleAdmin}, handler: a.getSellerBalance},
+		{Method: http.MethodGet, Path: "/v1/sellers/:id/statement", Roles: []claimflow.Role{claimflow.RoleSeller, claimflow.RoleFinance, claimflow.RoleAdmin}, Export: true, handler: a.getSellerStatement},
 		{Method: http.MethodGet, Path: "/v1/finance/chargebacks", Roles: books, Export: true, handler: a.listChargebacks},
-		{Method: http.MethodPost, Path: "/v1/finance/recoveries", Roles: []string{RoleFinance}, handler: a.postRecovery},
+		{Method: http.MethodPost, Path: "/v1/finance/recoveries", Roles: []claimflow.Role{claimflow.RoleFinance}, handler: a.postRecovery},
 		{Method: http.MethodPost, Path: "/v1/finance/reconciliations", Roles: books, handler: a.postReconciliation},
 		{Method: http.MethodGet, Path: "/v1/finance/reconciliations", Roles: books, handler: a.listReconciliations},
 		{Method: http.MethodGet, Path: "/v1/finance/reconciliations/:id", Roles: books, handler: a.getReconciliation},
 		{Method: http.MethodGet, Path: "/v1/finance/reconciliations/:id/items", Roles: books, Export: true, handler: a.listReconciliationItems},
-		{Method: http.MethodPost, Path: "/v1/finance/reconciliations/:id/exceptions/:seq/resolution", Roles: []string{RoleFinance}, handler: a.postExceptionResolution},
+		{Method: http.MethodPost, Path: "/v1/finance/reconciliations/:id/exceptions/:seq/resolution", Roles: []claimflow.Role{claimflow.RoleFinance}, handler: a.postExceptionResolution},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/trial-balance", Roles: books, handler: a.getTrialBalance},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/transactions", Roles: books, Export: true, handler: a.listLedgerTransactions},
 	}
@@ -169,7 +171,7 @@ func New(d Deps) *echo.Echo {
 		a.queryOnce,
 		a.limits,
 	)
-	authn := authenticate(Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience, JWKS: d.JWKS}, d.Now)
+	authn := authenticate(auth.Keys{Secret: d.Secret, Previous: d.PreviousSecrets, Issuer: d.Issuer, Audience: d.Audience, JWKS: d.JWKS}, d.Now)
 	for _, p := range d.ExportPaths {
 		a.exports[p] = true
 	}
@@ -206,40 +208,14 @@ func RouteTable() []Route {
 	return rs
 }
 
-// MaxHeaderBytes is the most a request's line and headers may take; a
-// request with more is refused with 431 headers_too_large.
-const MaxHeaderBytes = 64 << 10
-
-// ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
-// with: well above MaxHeaderBytes, so a request up to it reaches the router
-// and is refused in the API's error shape (or a mounted console's page);
-// only beyond it does net/http refuse the request itself, with a plain-text
-// 431.
-const ServerMaxHeaderBytes = 4 << 20
-
-// HeaderBytes returns how many bytes r's request line and headers take as
-// HTTP/1.1 writes them, the Host header included.
-func HeaderBytes(r *http.Request) int {
-	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
-	if r.Host != "" {
-		n += len("Host: ") + len(r.Host) + 2
-	}
-	for name, values := range r.Header {
-		for _, v := range values {
-			n += len(name) + 2 + len(v) + 2
-		}
-	}
-	return n + 2
-}
-
 // headerLimit refuses a request whose headers are over MaxHeaderBytes.
 // Routes others mounted on the router (the console) answer it themselves,
 // in their own shape.
 func (a *api) headerLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if p := c.Path(); (p == "" || a.own[p]) && HeaderBytes(c.Request()) > MaxHeaderBytes {
+		if p := c.Path(); (p == "" || a.own[p]) && web.HeaderBytes(c.Request()) > web.MaxHeaderBytes {
 			return newError(http.StatusRequestHeaderFieldsTooLarge, "headers_too_large",
-				fmt.Sprintf("the request line and headers must be at most %d bytes; send fewer or smaller headers", MaxHeaderBytes), "")
+				fmt.Sprintf("the request line and headers must be at most %d bytes; send fewer or smaller headers", web.MaxHeaderBytes), "")
 		}
 		return next(c)
 	}
@@ -297,7 +273,7 @@ func (a *api) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.Int("status", c.Response().Status),
 			slog.Int64("bytes", c.Response().Size),
 			slog.Duration("latency", latency),
-			slog.String("role", v.Role),
+			slog.String("role", string(v.Role)),
 			slog.String("sub", v.Subject),
 		)
 		return nil

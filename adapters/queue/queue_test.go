@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/claimsd/claimsd/adapters/auth"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -72,7 +73,7 @@ func (c client) do(method, path, role, sub string, body any) (int, map[string]an
 	}
 	req := httptest.NewRequest(method, path, rd)
 	req.Header.Set("Content-Type", "application/json")
-	tok, err := httpapi.MintToken(secret, role, sub, time.Hour, time.Now())
+	tok, err := auth.MintToken(secret, claimflow.Role(role), sub, time.Hour, time.Now())
 	require.NoError(c.t, err)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	rec := httptest.NewRecorder()

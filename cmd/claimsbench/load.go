@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -16,8 +18,6 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/jackc/pgx/v5"
-
-	"github.com/claimsd/claimsd/adapters/httpapi"
 )
 
 // bench is one benchmark run against one engine.
@@ -42,8 +42,8 @@ type order struct {
 	id, shopper, token, reason string
 }
 
-func (b *bench) token(role, sub string) string {
-	tok, err := httpapi.Keys{Secret: b.secret, Issuer: b.issuer, Audience: b.audience}.Mint(role, sub, 24*time.Hour, time.Now())
+func (b *bench) token(role claimflow.Role, sub string) string {
+	tok, err := auth.Keys{Secret: b.secret, Issuer: b.issuer, Audience: b.audience}.Mint(role, sub, 24*time.Hour, time.Now())
 	if err != nil {
 		panic(err) // role and subject are ours and valid
 	}

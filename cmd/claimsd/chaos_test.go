@@ -17,6 +17,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -815,7 +817,7 @@ func (c *chaosClient) call(method, path, role, sub, idemKey string, body any) (i
 	if err != nil {
 		return 0, nil, err
 	}
-	tok, err := httpapi.MintToken([]byte(procSecret), role, sub, time.Hour, time.Now())
+	tok, err := auth.MintToken([]byte(procSecret), claimflow.Role(role), sub, time.Hour, time.Now())
 	if err != nil {
 		return 0, nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/claimsd/claimsd/adapters/auth"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,7 +18,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 )
 
@@ -49,8 +49,8 @@ func TestTokenPrintsAConsoleLoginURL(t *testing.T) {
 	// The link's token is not an API token.
 	secret, err := os.ReadFile(filepath.Join(dir, "jwt-secret"))
 	require.NoError(t, err)
-	_, err = httpapi.Keys{Secret: bytes.TrimSpace(secret)}.Verify(u.Query().Get("t"), time.Now())
-	require.ErrorIs(t, err, httpapi.ErrTokenInvalid)
+	_, err = auth.Keys{Secret: bytes.TrimSpace(secret)}.Verify(u.Query().Get("t"), time.Now())
+	require.ErrorIs(t, err, auth.ErrTokenInvalid)
 
 	_, again := link(t, map[string]string{})
 	require.NotEqual(t, claims["jti"], again["jti"], "every link is a new one")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/payments/stripe/stripemock"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 )
@@ -28,15 +29,21 @@ func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
 	dbURL, cleanup, err := pgtest.Database(ctx, "cmd_logs")
 	require.NoError(t, err)
 	t.Cleanup(cleanup)
-	// The machine's PostgreSQL trusts loopback, so any password works; the
-	// engine must still never write it down.
+	// The engine must never write the database password down. The
+	// embedded PostgreSQL has a password of its own, which is the marked
+	// value then; the machine's trusts loopback, so any password works and
+	// a marked one is given.
 	u, err := url.Parse(dbURL)
 	require.NoError(t, err)
-	u.User = url.UserPassword(u.User.Username(), "dbpw-MARK-7f3a")
+	dbPassword, ok := u.User.Password()
+	if !ok {
+		dbPassword = "dbpw-MARK-7f3a"
+		u.User = url.UserPassword(u.User.Username(), dbPassword)
+	}
 	secrets := map[string]string{
 		"token key":        procSecret,
 		"previous key":     "previous-MARK-9c1d-previous-MARK-9c1d",
-		"database pass":    "dbpw-MARK-7f3a",
+		"database pass":    dbPassword,
 		"Stripe key":       "sk_test_MARK4e2b",
 		"webhook secret":   "whsec_MARK8a0c",
 		"description":      "MARK-desc-5b71",
@@ -139,7 +146,7 @@ func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
 // mint returns a bearer token for role and sub signed with the children's key.
 func mint(t *testing.T, role, sub string) string {
 	t.Helper()
-	tok, err := httpapi.MintToken([]byte(procSecret), role, sub, time.Hour, time.Now())
+	tok, err := auth.MintToken([]byte(procSecret), claimflow.Role(role), sub, time.Hour, time.Now())
 	require.NoError(t, err)
 	return tok
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/claimsd/claimsd/adapters/web"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/config"
 )
@@ -165,7 +165,7 @@ func TestServeMigrateSeed(t *testing.T) {
 // text.
 func requireHeadersRefusedInShape(t *testing.T, addr string) {
 	t.Helper()
-	for _, size := range []int{httpapi.MaxHeaderBytes, 2 << 20} {
+	for _, size := range []int{web.MaxHeaderBytes, 2 << 20} {
 		for _, path := range []string{"/healthz", "/console/signin"} {
 			req, err := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
 			require.NoError(t, err)

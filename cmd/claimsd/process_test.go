@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 )
 
@@ -210,7 +211,7 @@ func (a procAPI) do(method, path, role, sub string, body any) (int, map[string]a
 	if err != nil {
 		return 0, nil, err
 	}
-	tok, err := httpapi.MintToken([]byte(procSecret), role, sub, time.Hour, time.Now())
+	tok, err := auth.MintToken([]byte(procSecret), claimflow.Role(role), sub, time.Hour, time.Now())
 	if err != nil {
 		return 0, nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/web"
 	"io"
 	"log/slog"
 	"net"
@@ -140,7 +142,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		console.Mount(e, console.Deps{
 			Claims:       svc,
 			Finance:      fin,
-			Keys:         httpapi.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+			Keys:         auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
 			Logins:       db.Store,
 			Idempotency:  db.Store,
 			ClaimLimiter: claimLimiter,
@@ -157,7 +159,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// write of an export by its own deadline. Headers are read well past
 	// the API's limit, so the API refuses oversized ones in its own shape.
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: httpapi.ServerMaxHeaderBytes}
+		MaxHeaderBytes: web.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("claimsd serving", "addr", ln.Addr().String(), "role", cfg.Role, "policy_version", policy.Version,
@@ -236,11 +238,11 @@ func provider(db *database, cfg config.Config, log *slog.Logger) (paymentProvide
 // identityProviderKeys returns the identity provider's key set when one is
 // configured, fetched once now; a failed first fetch is logged and tried
 // again when a token needs a key.
-func identityProviderKeys(ctx context.Context, cfg config.Config, log *slog.Logger) *httpapi.JWKS {
+func identityProviderKeys(ctx context.Context, cfg config.Config, log *slog.Logger) *auth.JWKS {
 	if cfg.JWTJWKSURL == "" {
 		return nil
 	}
-	jwks := httpapi.NewJWKS(cfg.JWTJWKSURL, httpapi.JWKSOptions{Logger: log})
+	jwks := auth.NewJWKS(cfg.JWTJWKSURL, auth.JWKSOptions{Logger: log})
 	if err := jwks.Refresh(ctx); err != nil {
 		log.Warn("the identity provider's key set could not be fetched; RS256 tokens fail until it can", "err", err)
 	}

@@ -3,12 +3,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"io"
 	"net"
 	"time"
 
 	"github.com/claimsd/claimsd/adapters/console"
-	"github.com/claimsd/claimsd/adapters/httpapi"
 )
 
 func token(args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -48,7 +49,7 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 	if err != nil {
 		return err
 	}
-	keys := httpapi.Keys{Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+	keys := auth.Keys{Secret: secret, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
 	var out string
 	if loginURL {
 		if baseURL == "" {
@@ -56,7 +57,7 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 		}
 		out, err = console.LoginURL(keys, baseURL, role, sub, ttl, time.Now())
 	} else {
-		out, err = keys.Mint(role, sub, ttl, time.Now())
+		out, err = keys.Mint(claimflow.Role(role), sub, ttl, time.Now())
 	}
 	if err != nil {
 		return err

@@ -20,34 +20,6 @@ import (
 // is read for a decision.
 const HistoryWindow = 90 * 24 * time.Hour
 
-// Viewer is who is asking: the role and subject of the caller's token.
-type Viewer struct {
-	Role    string // shopper, seller, agent, finance, admin, service
-	Subject string // for a seller, the seller's id
-}
-
-// IsShopper reports whether the viewer sees only their own claims.
-func (v Viewer) IsShopper() bool { return v.Role == "shopper" }
-
-// IsSeller reports whether the viewer is a seller, who sees only the
-// claims against them, without the shopper's personal data.
-func (v Viewer) IsSeller() bool { return v.Role == "seller" }
-
-// Actor is the viewer as the timeline records them.
-func (v Viewer) Actor() claim.Actor { return claim.Actor{Kind: v.Role, ID: v.Subject} }
-
-// owns reports whether the viewer may see the claim: staff see every
-// claim, a shopper their own, a seller those against them.
-func (v Viewer) owns(c *claim.Claim) bool {
-	switch {
-	case v.IsShopper():
-		return c.ShopperID() == v.Subject
-	case v.IsSeller():
-		return c.SellerID() == v.Subject
-	}
-	return true
-}
-
 // Service runs the claim use cases.
 type Service struct {
 	store  Store

@@ -64,7 +64,7 @@ func (v Viewer) Event(ev claim.Event) (claim.Event, bool) {
 		return ev, true
 	}
 	chargeback := isChargebackEvent(ev.Type)
-	self := ev.Actor.Kind == v.Role && ev.Actor.ID == v.Subject
+	self := ev.Actor.Kind == string(v.Role) && ev.Actor.ID == v.Subject
 	switch {
 	case v.IsShopper() && chargeback:
 		return claim.Event{}, false

@@ -31,7 +31,7 @@ func (s *Service) RecordRecoveryOnce(ctx context.Context, v claimflow.Viewer, ke
 		return "", false, err
 	}
 	sum := sha256.Sum256(append([]byte("record recovery\n"), canon...))
-	_, body, replayed, err := s.store.Idempotent(ctx, "recovery:"+v.Role+":"+v.Subject, key, sum[:],
+	_, body, replayed, err := s.store.Idempotent(ctx, "recovery:"+v.String(), key, sum[:],
 		func(ctx context.Context) (int, []byte, error) {
 			rec, err := s.RecordRecovery(ctx, v, in)
 			if err != nil {

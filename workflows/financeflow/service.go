@@ -192,11 +192,11 @@ func (s *Service) RecordRecovery(ctx context.Context, v claimflow.Viewer, in Rec
 		return Recorded{}, err
 	}
 	// Validate before touching the store, so bad input changes nothing.
-	if _, err := finance.NewRecovery(id, in.SellerID, money.Of(in.Amount, cur), method, in.Reference, in.Note, v.Role+":"+v.Subject, now); err != nil {
+	if _, err := finance.NewRecovery(id, in.SellerID, money.Of(in.Amount, cur), method, in.Reference, in.Note, v.String(), now); err != nil {
 		return Recorded{}, err
 	}
 	rec, err := s.store.RecordRecovery(ctx, in.SellerID, func(owed []money.Money) (finance.Recovery, error) {
-		r, err := finance.NewRecovery(id, in.SellerID, money.Of(in.Amount, cur), method, in.Reference, in.Note, v.Role+":"+v.Subject, now)
+		r, err := finance.NewRecovery(id, in.SellerID, money.Of(in.Amount, cur), method, in.Reference, in.Note, v.String(), now)
 		if err != nil {
 			return finance.Recovery{}, err
 		}
@@ -226,7 +226,7 @@ func (s *Service) RequestReconciliation(ctx context.Context, v claimflow.Viewer,
 	if !p.From.Before(now) {
 		return Run{}, validation.New("from", "period_in_future", "must be in the past")
 	}
-	r, _, err := s.createRun(ctx, p, TriggerManual, v.Role+":"+v.Subject, now)
+	r, _, err := s.createRun(ctx, p, TriggerManual, v.String(), now)
 	return r, err
 }
 
@@ -467,7 +467,7 @@ func (s *Service) ResolveException(ctx context.Context, v claimflow.Viewer, runI
 	if validation.CheckID("id", runID) != nil || seq < 1 || seq > MaxSeq {
 		return RunItem{}, &claimflow.NotFoundError{Resource: "exception", ID: fmt.Sprintf("%s/%d", runID, seq)}
 	}
-	return s.store.ResolveException(ctx, runID, seq, v.Role+":"+v.Subject, note, s.now().UTC())
+	return s.store.ResolveException(ctx, runID, seq, v.String(), note, s.now().UTC())
 }
 
 // TrialBalance returns every account's debits, credits and balance per

@@ -1,19 +1,19 @@
-package httpapi
+package auth
 
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/claimsd/claimsd/domain/validation"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
 // Token is what a verified token says about its bearer.
 type Token struct {
-	Role    string
+	Role    claimflow.Role
 	Subject string
 	ID      string // jti; "" when the token has none
 	Expires time.Time
@@ -31,7 +31,7 @@ var (
 // once: the one who checks them records the id.
 //
 //	tok, err := keys.MintWithID("agent", "ana", id, 15*time.Minute, time.Now())
-func (k Keys) MintWithID(role, subject, id string, ttl time.Duration, now time.Time) (string, error) {
+func (k Keys) MintWithID(role claimflow.Role, subject, id string, ttl time.Duration, now time.Time) (string, error) {
 	return k.mint(role, subject, id, ttl, now)
 }
 
@@ -40,16 +40,16 @@ func (k Keys) MintWithID(role, subject, id string, ttl time.Duration, now time.T
 //
 //	tok, err := keys.Verify(raw, time.Now())
 func (k Keys) Verify(raw string, now time.Time) (Token, error) {
-	return k.verifier(func() time.Time { return now })(raw)
+	return k.Verifier(func() time.Time { return now })(raw)
 }
 
-// verifier returns a function that checks tokens on the clock now: HS256
+// Verifier returns a function that checks tokens on the clock now: HS256
 // with the secrets, or RS256 with the identity provider's key named by
 // kid when a JWKS is configured (each algorithm only with its own keys,
 // so an RSA public key can never pass as an HMAC secret); exp required,
 // nbf honoured, the issuer and (when set) the audience, a known role and
 // a valid subject.
-func (k Keys) verifier(now func() time.Time) func(raw string) (Token, error) {
+func (k Keys) Verifier(now func() time.Time) func(raw string) (Token, error) {
 	methods := []string{"HS256"}
 	if k.JWKS != nil {
 		methods = append(methods, "RS256")
@@ -91,10 +91,10 @@ func (k Keys) verifier(now func() time.Time) func(raw string) (Token, error) {
 			}
 			return Token{}, ErrTokenInvalid
 		}
-		if !slices.Contains(Roles, tc.Role) || validation.CheckID("sub", tc.Subject) != nil {
+		if !claimflow.Role(tc.Role).Valid() || validation.CheckID("sub", tc.Subject) != nil {
 			return Token{}, errNoRoleOrSubject
 		}
-		t := Token{Role: tc.Role, Subject: tc.Subject, ID: tc.ID}
+		t := Token{Role: claimflow.Role(tc.Role), Subject: tc.Subject, ID: tc.ID}
 		if tc.ExpiresAt != nil {
 			t.Expires = tc.ExpiresAt.Time
 		}
@@ -102,7 +102,8 @@ func (k Keys) verifier(now func() time.Time) func(raw string) (Token, error) {
 	}
 }
 
-// The refusals authenticate words apart; both are ErrTokenInvalid.
+// The refusals worded apart, each ErrTokenInvalid; their Error is the
+// sentence a caller can be told.
 var (
 	errNotValidYet     = &tokenError{msg: "the token is not valid yet"}
 	errNoRoleOrSubject = &tokenError{msg: "the token has no valid role or subject"}

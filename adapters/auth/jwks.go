@@ -1,4 +1,4 @@
-package httpapi
+package auth
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // once per MinRefresh), and the set is refreshed when older than MaxAge.
 // A failed fetch keeps the keys it had. It is safe for concurrent use.
 //
-//	jwks := httpapi.NewJWKS("https://idp.example/.well-known/jwks.json", httpapi.JWKSOptions{})
+//	jwks := auth.NewJWKS("https://idp.example/.well-known/jwks.json", auth.JWKSOptions{})
 //	_ = jwks.Refresh(ctx) // at start; later fetches happen on demand
 type JWKS struct {
 	url  string
