@@ -36,7 +36,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -90,15 +89,8 @@ type Deps struct {
 	// form tokens are all keyed from them (each for its own purpose).
 	Keys   auth.Keys
 	Logins LoginStore
-	// Idempotency makes a shopper's claim form file once, however often
-	// it is sent (pgstore.Store implements it). Without it each send
-	// files a claim.
-	Idempotency claimflow.IdempotencyStore
-	// ClaimLimiter paces each shopper's claims; serve shares the API's, so
-	// the console is no way around it. Nil: no limit.
-	ClaimLimiter *httpapi.ClaimLimiter
-	Logger       *slog.Logger
-	Now          func() time.Time
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // console is the mounted console: its dependencies, parsed pages and the

@@ -26,7 +26,7 @@ func TestDownloadsGetTheExportTimeout(t *testing.T) {
 	svc := claimflow.NewService(store, policyfile.Default(), now)
 	fin := financeflow.New(financeflow.Config{Store: store, Now: now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: now,
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: now,
 		RequestTimeout: time.Nanosecond, ExportTimeout: time.Minute, ExportPaths: console.DownloadPaths()})
 	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: b.keys, Logins: store, Now: now})
 	short := &testBundle{e: e, svc: svc, clock: b.clock, keys: b.keys, id: b.id}

@@ -637,7 +637,8 @@ func (c *console) finRecoveryPost(ec echo.Context) error {
 		}
 	}
 	if len(form.Errors) == 0 {
-		_, _, err = c.Finance.RecordRecoveryOnce(ec.Request().Context(), viewerOf(ec), form.Values["idempotency_key"], in)
+		_, _, err = c.Finance.RecordRecoveryOnce(ec.Request().Context(), viewerOf(ec), in,
+			claimflow.Key{Door: claimflow.DoorConsole, Value: form.Values["idempotency_key"]})
 		if err == nil {
 			return ec.Redirect(http.StatusSeeOther, "/console/finance/sellers/"+url.PathEscape(sellerID)+"/statement?done=recovery")
 		}

@@ -50,7 +50,7 @@ func setupFinance(t *testing.T, start time.Time) *financeBundle {
 	fin := financeflow.New(financeflow.Config{Store: st, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: st, Secret: secret, Now: clk.Now})
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clk.Now})
 	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: st, Now: clk.Now})
 	id := make([]byte, 5)
 	_, _ = rand.Read(id)

@@ -91,15 +91,14 @@ func setup(t *testing.T) *testBundle {
 func setupWithBurst(t *testing.T, burst int) *testBundle {
 	t.Helper()
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	svc := claimflow.NewService(store, policyfile.Default(), clk.Now)
+	svc := claimflow.NewService(store, policyfile.Default(), clk.Now,
+		claimflow.WithLimiter(claimflow.NewClaimLimiter(claimflow.DefaultClaimsPerMinute, burst, clk.Now)))
 	fin := financeflow.New(financeflow.Config{Store: store, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
-	lim := httpapi.NewClaimLimiter(httpapi.DefaultClaimsPerMinute, burst, clk.Now)
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: store, Secret: secret, Now: clk.Now, ClaimLimiter: lim,
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clk.Now,
 		ExportPaths: console.DownloadPaths()})
-	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Idempotency: store,
-		ClaimLimiter: lim, Now: clk.Now})
+	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes}

@@ -45,8 +45,8 @@ func BenchmarkConsolePages(bm *testing.B) {
 	fin := financeflow.New(financeflow.Config{Store: st, Now: clock,
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Idempotency: st, Secret: secret, Now: clock})
-	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: st, Idempotency: st, Now: clock})
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clock})
+	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: st, Now: clock})
 
 	start := time.Now()
 	closedTpl, reviewTpl, rejectedTpl := pageTemplates(bm, st, svc, now)

@@ -1,9 +1,6 @@
 package console
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -113,8 +110,8 @@ func readAppForm(ec echo.Context) appForm {
 // request is the claim the form asks for: the ticked lines of the chosen
 // order (none ticked: the whole order) and the evidence rows with a link.
 // rows maps each evidence entry of the request back to its row.
-func (f appForm) request(shopper string, o *claimflow.ShopperOrder) (req claim.Request, rows []int) {
-	req = claim.Request{ShopperID: shopper, Reason: f.Reason, Description: f.Description}
+func (f appForm) request(o *claimflow.ShopperOrder) (req claimflow.FileClaim, rows []int) {
+	req = claimflow.FileClaim{OrderID: f.OrderID, Reason: f.Reason, Description: f.Description}
 	if o != nil {
 		for _, it := range o.Order.Items() {
 			if f.Items[o.Order.ID()+"/"+it.SKU] {
@@ -132,31 +129,10 @@ func (f appForm) request(shopper string, o *claimflow.ShopperOrder) (req claim.R
 	return req, rows
 }
 
-// hash identifies what the form asks for, so the same key sent with
-// other details is told apart from a second press of the same form.
-func (f appForm) hash(req claim.Request) []byte {
-	b, _ := json.Marshal(struct {
-		OrderID string
-		Request claim.Request
-	}{f.OrderID, req}) // plain strings and numbers: cannot fail
-	h := sha256.New()
-	h.Write([]byte("console shopper claim\n"))
-	h.Write(b)
-	return h.Sum(nil)
-}
-
-// validKey reports whether the form's key is one the idempotency store
-// takes: what the API allows in Idempotency-Key.
+// validKey reports whether the form carries a key the application edge
+// takes, as every form this page makes does.
 func validKey(k string) bool {
-	if k == "" || len(k) > 255 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < 0x21 || k[i] > 0x7e {
-			return false
-		}
-	}
-	return true
+	return k != "" && claimflow.Key{Door: claimflow.DoorConsole, Value: k}.Validate() == nil
 }
 
 type appOrderItem struct {
@@ -332,10 +308,8 @@ func (c *console) renderAppNew(ec echo.Context, status int, d *appNewData) error
 // shows the claim the first one filed. Success redirects to the claim's
 // page; bad input shows the form again, as typed, with each problem next
 // to its field, and files nothing.
-func (c *console) appNewClaimPost(ec echo.Context) (err error) {
+func (c *console) appNewClaimPost(ec echo.Context) error {
 	ctx := ec.Request().Context()
-	var replayed bool
-	s := ec.Get(sessionKey).(*session)
 	f := readAppForm(ec)
 	orders, err := c.shopperOrders(ec, f.OrderID)
 	if err != nil {
@@ -381,45 +355,19 @@ func (c *console) appNewClaimPost(ec echo.Context) (err error) {
 		return fail(http.StatusUnprocessableEntity, "")
 	}
 
-	req, rows := f.request(s.Subject, chosen)
-	file := func(ctx context.Context) (int, []byte, error) {
-		rec, err := c.Claims.Submit(ctx, f.OrderID, req)
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusSeeOther, []byte(rec.Claim.ID()), nil
-	}
-	if c.ClaimLimiter != nil {
-		ok, wait, giveBack := c.ClaimLimiter.Reserve(claimflow.Viewer{Role: s.Role, Subject: s.Subject})
-		if !ok {
-			secs := int(math.Ceil(wait.Seconds()))
-			ec.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			return fail(http.StatusTooManyRequests, fmt.Sprintf(
-				"You have sent several claims in a short time. Wait %d seconds and send the form again; what you typed is kept.", secs))
-		}
-		// A form sent again, or one we failed to handle, files nothing
-		// and spends nothing.
-		defer func() {
-			// A refusal of the input is shown on the form (err is nil
-			// then) and spends the token, as in the API; an error left
-			// is ours.
-			if replayed || err != nil {
-				giveBack()
-			}
-		}()
-	}
-	var id []byte
-	if c.Idempotency != nil {
-		// Its own scope: a console form's key never replays an API call.
-		_, id, replayed, err = c.Idempotency.Idempotent(ctx, "console:"+string(s.Role)+":"+s.Subject, f.Key, f.hash(req), file)
-	} else {
-		_, id, err = file(ctx)
-	}
+	req, rows := f.request(chosen)
+	filed, err := c.Claims.File(ctx, viewerOf(ec), req, claimflow.Key{Door: claimflow.DoorConsole, Value: f.Key})
 	var ve *validation.Error
 	var nf *claimflow.NotFoundError
+	var rl *claimflow.RateLimitedError
 	switch {
 	case err == nil:
-		return ec.Redirect(http.StatusSeeOther, "/app/claims/"+url.PathEscape(string(id))+"?filed=1")
+		return ec.Redirect(http.StatusSeeOther, "/app/claims/"+url.PathEscape(filed.Record.Claim.ID())+"?filed=1")
+	case errors.As(err, &rl):
+		secs := int(math.Ceil(rl.RetryAfter.Seconds()))
+		ec.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return fail(http.StatusTooManyRequests, fmt.Sprintf(
+			"You have sent several claims in a short time. Wait %d seconds and send the form again; what you typed is kept.", secs))
 	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
 		// This form was sent before with other details, and that claim
 		// was filed. A fresh key lets the shopper file these on purpose.

@@ -143,7 +143,7 @@ func TestKeyRotationAndAudience(t *testing.T) {
 	now := time.Now().UTC()
 	oldKey, newKey := []byte("old-secret-old-secret-old-secret!"), []byte("new-secret-new-secret-new-secret!")
 	router := func(k auth.Keys) http.Handler {
-		return httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Idempotency: store,
+		return httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now),
 			Secret: k.Secret, PreviousSecrets: k.Previous, Issuer: k.Issuer, Audience: k.Audience})
 	}
 	rotated := router(auth.Keys{Secret: newKey, Previous: [][]byte{oldKey}})
@@ -175,8 +175,8 @@ func TestClaimRateLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	clk := &clock{t: b.now}
-	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), clk.Now), Idempotency: store,
-		Secret: secret, Now: clk.Now, ClaimsPerMinute: 6, ClaimBurst: 2})
+	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), clk.Now,
+		claimflow.WithLimiter(claimflow.NewClaimLimiter(6, 2, clk.Now))), Secret: secret, Now: clk.Now})
 	post := func(shopper, orderID string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/v1/claims", strings.NewReader(
 			`{"order_id":"`+orderID+`","reason":"damaged","description":"Arrived broken."}`))

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -43,16 +42,24 @@ func (a *api) postOverride(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
 	v := viewer(c)
-	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
-		rec, err := a.Claims.Override(ctx, v, c.Param("id"), claimflow.OverrideRequest{
-			Action: req.Action, ReasonCode: req.ReasonCode, Note: req.Note, Version: version,
-		})
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, newClaimResponse(rec, v, a.Claims.Now()), nil
-	})
+	changed, err := a.Claims.OverrideOnce(c.Request().Context(), v, c.Param("id"), claimflow.OverrideRequest{
+		Action: req.Action, ReasonCode: req.ReasonCode, Note: req.Note, Version: version,
+	}, key)
+	return a.answerChanged(c, v, changed, err)
+}
+
+// answerChanged answers a claim a keyed change left, or its error.
+func (a *api) answerChanged(c echo.Context, v claimflow.Viewer, changed claimflow.Changed, err error) error {
+	if err != nil {
+		return err
+	}
+	replayed(c, changed.Replayed)
+	return c.JSON(http.StatusOK, newClaimResponse(changed.Record, v, a.Claims.Now()))
 }
 
 type contestRequest struct {
@@ -66,18 +73,17 @@ func (a *api) postContest(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
 	v := viewer(c)
 	cr := claimflow.ContestRequest{Statement: req.Statement}
 	for _, ev := range req.Evidence {
 		cr.Evidence = append(cr.Evidence, claim.Evidence{Kind: ev.Kind, URL: ev.URL})
 	}
-	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
-		rec, err := a.Claims.Contest(ctx, v, c.Param("id"), cr)
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, newClaimResponse(rec, v, a.Claims.Now()), nil
-	})
+	changed, err := a.Claims.ContestOnce(c.Request().Context(), v, c.Param("id"), cr, key)
+	return a.answerChanged(c, v, changed, err)
 }
 
 type resolutionRequest struct {
@@ -96,12 +102,12 @@ func (a *api) postContestResolution(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
 	v := viewer(c)
-	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
-		rec, err := a.Claims.ResolveContest(ctx, v, c.Param("id"), req.Outcome, req.Note, version)
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, newClaimResponse(rec, v, a.Claims.Now()), nil
-	})
+	changed, err := a.Claims.ResolveContestOnce(c.Request().Context(), v, c.Param("id"),
+		claimflow.ResolutionRequest{Outcome: req.Outcome, Note: req.Note, Version: version}, key)
+	return a.answerChanged(c, v, changed, err)
 }

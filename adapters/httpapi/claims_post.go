@@ -1,12 +1,12 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
 type claimItemDTO struct {
@@ -28,24 +28,30 @@ type claimRequest struct {
 	Evidence    []evidenceDTO  `json:"evidence,omitempty"`
 }
 
+// postClaim files the shopper's claim through the application edge
+// (claimflow.Service.File: the shopper's rate limit, the Idempotency-Key,
+// the decision) and answers it, or the claim the key first filed.
 func (a *api) postClaim(c echo.Context) error {
 	var req claimRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	v := viewer(c)
-	cr := claim.Request{ShopperID: v.Subject, Reason: req.Reason, Amount: req.Amount, Description: req.Description}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	fc := claimflow.FileClaim{OrderID: req.OrderID, Reason: req.Reason, Amount: req.Amount, Description: req.Description}
 	for _, it := range req.Items {
-		cr.Items = append(cr.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
+		fc.Items = append(fc.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
 	}
 	for _, ev := range req.Evidence {
-		cr.Evidence = append(cr.Evidence, claim.Evidence{Kind: ev.Kind, URL: ev.URL})
+		fc.Evidence = append(fc.Evidence, claim.Evidence{Kind: ev.Kind, URL: ev.URL})
 	}
-	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
-		rec, err := a.Claims.Submit(ctx, req.OrderID, cr)
-		if err != nil {
-			return 0, nil, err
-		}
-		return http.StatusCreated, newClaimResponse(rec, v, a.Claims.Now()), nil
-	})
+	v := viewer(c)
+	filed, err := a.Claims.File(c.Request().Context(), v, fc, key)
+	if err != nil {
+		return err
+	}
+	replayed(c, filed.Replayed)
+	return c.JSON(http.StatusCreated, newClaimResponse(filed.Record, v, a.Claims.Now()))
 }

@@ -338,10 +338,9 @@ func TestDatabaseDownIs503(t *testing.T) {
 	defer dead.Close()
 	b := setup(t)
 	b.e = httpapi.New(httpapi.Deps{
-		Claims:      claimflow.NewService(dead, policyfile.Default(), time.Now),
-		Idempotency: dead,
-		Ready:       func(ctx context.Context) error { return dead.Ping(ctx) },
-		Secret:      secret,
+		Claims: claimflow.NewService(dead, policyfile.Default(), time.Now),
+		Ready:  func(ctx context.Context) error { return dead.Ping(ctx) },
+		Secret: secret,
 	})
 	r := b.do(t, http.MethodGet, "/v1/claims", b.token(t, "agent", "ana"), nil)
 	require.Equal(t, http.StatusServiceUnavailable, r.Code, string(r.Body))

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,7 +29,12 @@ type apiError struct {
 	// Extra carries structured details for some codes (e.g. the current
 	// state on a conflict); omitted when empty.
 	Extra map[string]any `json:"details,omitempty"`
+	// retryAfter, when positive, is sent as the Retry-After header.
+	retryAfter int
 }
+
+// retryAfterSeconds rounds a wait up to whole seconds, at least one.
+func retryAfterSeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
@@ -48,6 +56,7 @@ func toAPIError(err error) *apiError {
 		mbe *http.MaxBytesError
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
+		rl  *claimflow.RateLimitedError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -55,8 +64,14 @@ func toAPIError(err error) *apiError {
 	case errors.As(err, &mbe):
 		return newError(http.StatusRequestEntityTooLarge, "body_too_large",
 			fmt.Sprintf("the request body must be at most %d bytes", mbe.Limit), "")
+	case errors.As(err, &ve) && ve.Field == claimflow.KeyField:
+		// The key is a header: a bad one is a bad request, as any header.
+		return newError(http.StatusBadRequest, ve.Code, ve.Message, HeaderIdempotencyKey)
 	case errors.As(err, &ve):
 		return newError(http.StatusUnprocessableEntity, ve.Code, ve.Message, ve.Field)
+	case errors.As(err, &rl):
+		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", retryAfter: retryAfterSeconds(rl.RetryAfter),
+			Message: fmt.Sprintf("too many claims from you in a short time; retry in %d s", retryAfterSeconds(rl.RetryAfter))}
 	case errors.As(err, &nf):
 		return newError(http.StatusNotFound, nf.Resource+"_not_found", nf.Error(), nf.Field)
 	case errors.As(err, &ce):
@@ -150,6 +165,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		if ae.Status == http.StatusServiceUnavailable {
 			c.Response().Header().Set("Retry-After", "2")
+		}
+		if ae.retryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 		}
 		if ae.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="claimsd"`)

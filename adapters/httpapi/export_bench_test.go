@@ -108,7 +108,7 @@ var exportRows = flag.String("export-rows", "10000,100000", "comma-separated sta
 func BenchmarkStatementExport(b *testing.B) {
 	fin := financeflow.New(financeflow.Config{Store: store})
 	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Finance: fin,
-		Idempotency: store, Secret: secret})
+		Secret: secret})
 	tok, err := auth.MintToken(secret, "finance", "fin", time.Hour, time.Now())
 	if err != nil {
 		b.Fatal(err)

@@ -95,7 +95,7 @@ func TestRS256FromAnIdentityProvider(t *testing.T) {
 		return clock
 	}})
 	require.NoError(t, jwks.Refresh(t.Context()))
-	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Idempotency: store,
+	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(store, policyfile.Default(), time.Now),
 		Secret: secret, Issuer: "market-idp", JWKS: jwks})
 	claims := func(edit func(jwt.MapClaims)) jwt.MapClaims {
 		return claimsFor(now, func(c jwt.MapClaims) {

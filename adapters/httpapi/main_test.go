@@ -76,14 +76,10 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 	e := httpapi.New(httpapi.Deps{
 		Claims:       svc,
 		Finance:      fin,
-		Idempotency:  st,
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,
 		Now:          clk.Now,
-		// Tests file many claims as one shopper on a clock that stands
-		// still; TestClaimRateLimit tests the limit itself.
-		ClaimBurst: 10000,
 	})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)

@@ -789,7 +789,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	// without Stripe has no such endpoint.
 	whSecret := "whsec_conformance"
 	hooked := &testBundle{e: httpapi.New(httpapi.Deps{
-		Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Idempotency: store, Secret: secret,
+		Claims: claimflow.NewService(store, policyfile.Default(), time.Now), Secret: secret,
 		MaxBodyBytes: 8 << 10,
 		StripeWebhook: &stripe.Webhook{Secret: whSecret, Events: store,
 			Settler: &claimflow.Settler{Store: store, Now: time.Now}},

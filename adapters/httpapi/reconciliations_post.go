@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -76,13 +75,15 @@ func (a *api) postReconciliation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := viewer(c)
-	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
-		run, err := a.Finance.RequestReconciliation(ctx, v, p)
-		if err != nil {
-			return 0, nil, err
-		}
-		c.Response().Header().Set(echo.HeaderLocation, "/v1/finance/reconciliations/"+run.ID)
-		return http.StatusAccepted, newReconciliationDTO(run), nil
-	})
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	run, again, err := a.Finance.RequestReconciliationOnce(c.Request().Context(), viewer(c), p, key)
+	if err != nil {
+		return err
+	}
+	replayed(c, again)
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/finance/reconciliations/"+run.ID)
+	return c.JSON(http.StatusAccepted, newReconciliationDTO(run))
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -40,23 +39,25 @@ func (a *api) postRecovery(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if c.Request().Header.Get(HeaderIdempotencyKey) == "" {
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return err
+	}
+	if key.Value == "" {
 		return newError(http.StatusBadRequest, "idempotency_key_required",
 			"recording a recovery needs an Idempotency-Key header, so a retry cannot record it twice", HeaderIdempotencyKey)
 	}
 	if req.Amount == nil {
 		return newError(http.StatusUnprocessableEntity, "required", "is required", "amount")
 	}
-	v := viewer(c)
-	return a.respondCreated(c, req, func(ctx context.Context) (int, any, error) {
-		rec, err := a.Finance.RecordRecovery(ctx, v, financeflow.RecoveryInput{SellerID: req.SellerID, Amount: *req.Amount,
-			Currency: req.Currency, Method: req.Method, Reference: req.Reference, Note: req.Note})
-		if err != nil {
-			return 0, nil, err
-		}
-		r := rec.Recovery
-		return http.StatusCreated, recoveryResponse{ID: r.ID, SellerID: r.SellerID, Amount: r.Amount.Amount(),
-			Currency: r.Amount.Currency().String(), Method: r.Method.String(), Reference: r.Reference, Note: r.Note,
-			RecordedBy: r.RecordedBy, RecordedAt: r.RecordedAt, LedgerKey: r.LedgerKey(), Owed: balances(rec.Owed)}, nil
-	})
+	rec, again, err := a.Finance.RecordRecoveryOnce(c.Request().Context(), viewer(c), financeflow.RecoveryInput{SellerID: req.SellerID,
+		Amount: *req.Amount, Currency: req.Currency, Method: req.Method, Reference: req.Reference, Note: req.Note}, key)
+	if err != nil {
+		return err
+	}
+	replayed(c, again)
+	r := rec.Recovery
+	return c.JSON(http.StatusCreated, recoveryResponse{ID: r.ID, SellerID: r.SellerID, Amount: r.Amount.Amount(),
+		Currency: r.Amount.Currency().String(), Method: r.Method.String(), Reference: r.Reference, Note: r.Note,
+		RecordedBy: r.RecordedBy, RecordedAt: r.RecordedAt, LedgerKey: r.LedgerKey(), Owed: balances(rec.Owed)})
 }

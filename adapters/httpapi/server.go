@@ -2,7 +2,7 @@
 // request and response shapes, and the one table that maps errors to HTTP
 // statuses and stable codes.
 //
-//	e := httpapi.New(httpapi.Deps{Claims: svc, Idempotency: store, Ready: store.Ready, Secret: secret})
+//	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Ready: store.Ping, Secret: secret})
 //	e.Start("127.0.0.1:8080")
 package httpapi
 
@@ -24,11 +24,10 @@ import (
 
 // Deps are what the API needs.
 type Deps struct {
-	Claims      *claimflow.Service
-	Finance     *financeflow.Service
-	Idempotency claimflow.IdempotencyStore
-	Ready       func(ctx context.Context) error // nil error: ready to serve
-	Secret      []byte                          // HS256 key for bearer tokens
+	Claims  *claimflow.Service
+	Finance *financeflow.Service
+	Ready   func(ctx context.Context) error // nil error: ready to serve
+	Secret  []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
 	PreviousSecrets [][]byte
 	Issuer          string
@@ -39,13 +38,6 @@ type Deps struct {
 	MaxBodyBytes   int64         // default 256 KiB
 	RequestTimeout time.Duration // default 15 s
 	ExportTimeout  time.Duration // default 10 min: a year's CSV takes a while
-	// ClaimsPerMinute and ClaimBurst limit how fast one shopper may file
-	// claims (defaults 20 a minute after a burst of 10); more get 429.
-	// ClaimLimiter, when set, is used instead (one shared with the
-	// console), and the two are ignored.
-	ClaimsPerMinute int
-	ClaimBurst      int
-	ClaimLimiter    *ClaimLimiter
 	// MaxExports is how many exports may stream at once (default 4), each
 	// holding a database connection; more get 429.
 	MaxExports int
@@ -86,8 +78,6 @@ type api struct {
 	own         map[string]bool // the API's own route paths
 	exports     map[string]bool // route paths that stream downloads
 	exportSlots chan struct{}   // one per export streaming now
-	// claimLimiter paces each caller's claim submissions.
-	claimLimiter *ClaimLimiter
 }
 
 // Routes returns the API's route table.
@@ -143,20 +133,10 @@ func New(d Deps) *echo.Echo {
 	if d.MaxExports <= 0 {
 		d.MaxExports = 4
 	}
-	if d.ClaimsPerMinute <= 0 {
-		d.ClaimsPerMinute = DefaultClaimsPerMinute
-	}
-	if d.ClaimBurst <= 0 {
-		d.ClaimBurst = DefaultClaimBurst
-	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports),
-		claimLimiter: d.ClaimLimiter}
-	if a.claimLimiter == nil {
-		a.claimLimiter = NewClaimLimiter(d.ClaimsPerMinute, d.ClaimBurst, d.Now)
-	}
+	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
@@ -189,9 +169,6 @@ func New(d Deps) *echo.Echo {
 		}
 		if r.Export {
 			mw = append(mw, a.exportLimit)
-		}
-		if r.Method == http.MethodPost && r.Path == "/v1/claims" {
-			mw = append(mw, a.limitSubject)
 		}
 		e.Add(r.Method, r.Path, r.handler, mw...)
 	}

@@ -43,14 +43,14 @@ type Store struct {
 	pool  *pgxpool.Pool
 	sqlDB *sql.DB
 	db    *gorm.DB
+	// tx, when set, is the transaction every method runs in: the store a
+	// keyed request's use case works on (see once).
+	tx *gorm.DB
 
 	enqueuer Enqueuer
 }
 
-var (
-	_ claimflow.Store            = (*Store)(nil)
-	_ claimflow.IdempotencyStore = (*Store)(nil)
-)
+var _ claimflow.Store = (*Store)(nil)
 
 // Open connects to the database at url. It does not migrate.
 func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
@@ -110,20 +110,25 @@ func (s *Store) DB() *sql.DB { return s.sqlDB }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
-type txKey struct{}
+// bound returns the store working in tx: every method runs in it.
+func (s *Store) bound(tx *gorm.DB) *Store {
+	b := *s
+	b.tx = tx
+	return &b
+}
 
-// conn returns the transaction ctx carries, or the pool.
+// conn returns the store's transaction, or the pool.
 func (s *Store) conn(ctx context.Context) *gorm.DB {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return tx
+	if s.tx != nil {
+		return s.tx
 	}
 	return s.db.WithContext(ctx)
 }
 
-// inTx runs fn in the transaction ctx carries, or in a new one.
+// inTx runs fn in the store's transaction, or in a new one.
 func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
-		return fn(tx)
+	if s.tx != nil {
+		return fn(s.tx)
 	}
 	return s.db.WithContext(ctx).Transaction(fn)
 }

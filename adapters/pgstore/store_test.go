@@ -158,25 +158,29 @@ func TestUpsertOrderUnknownSeller(t *testing.T) {
 
 func submit(ctx context.Context, t *testing.T, o *order.Order, amount int64, status func(*claim.Claim) error) (claimflow.Record, error) {
 	t.Helper()
-	return store.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
-		func(in claimflow.Intake) (claimflow.Record, error) {
-			id, err := claim.NewID(now, nil)
-			require.NoError(t, err)
-			c, err := claim.New(id, in.Order, claim.Request{ShopperID: o.BuyerID(), Reason: "damaged", Description: "d",
-				Amount: &amount, Items: []claim.Item{{SKU: "a", Quantity: 1}}}, in.Order.Amount(), now)
-			if err != nil {
-				return claimflow.Record{}, err
-			}
-			if err := status(c); err != nil {
-				return claimflow.Record{}, err
-			}
-			d := decision.Decision{Outcome: decision.OutcomeManualReview, PolicyVersion: "test", Tier: "new",
-				Reasons: []decision.Reason{{Code: "test", Message: "a test"}}}
-			f := decision.Facts{ClaimReason: c.Reason(), Amount: c.Amount(), OrderAmount: in.Order.Amount(),
-				PaidAt: *in.Order.PaidAt(), ShopperFirstOrderAt: in.ShopperFirstOrderAt, ShopperClaims90d: in.ShopperClaims,
-				ShopperRefunded90d: money.Of(in.ShopperClaimed, in.Order.Currency()), SellerRiskScore: in.Seller.RiskScore()}
-			return claimflow.Record{Claim: c, Decision: d, Facts: f, DecidedAt: now}, nil
-		})
+	return submitOn(ctx, t, store, o, amount, status)
+}
+
+// newRecord builds the record of a claim of amount on o in the state
+// status leaves it, decided for review.
+func newRecord(t *testing.T, in claimflow.Intake, o *order.Order, amount int64, status func(*claim.Claim) error) (claimflow.Record, error) {
+	t.Helper()
+	id, err := claim.NewID(now, nil)
+	require.NoError(t, err)
+	c, err := claim.New(id, in.Order, claim.Request{ShopperID: o.BuyerID(), Reason: "damaged", Description: "d",
+		Amount: &amount, Items: []claim.Item{{SKU: "a", Quantity: 1}}}, in.Order.Amount(), now)
+	if err != nil {
+		return claimflow.Record{}, err
+	}
+	if err := status(c); err != nil {
+		return claimflow.Record{}, err
+	}
+	d := decision.Decision{Outcome: decision.OutcomeManualReview, PolicyVersion: "test", Tier: "new",
+		Reasons: []decision.Reason{{Code: "test", Message: "a test"}}}
+	f := decision.Facts{ClaimReason: c.Reason(), Amount: c.Amount(), OrderAmount: in.Order.Amount(),
+		PaidAt: *in.Order.PaidAt(), ShopperFirstOrderAt: in.ShopperFirstOrderAt, ShopperClaims90d: in.ShopperClaims,
+		ShopperRefunded90d: money.Of(in.ShopperClaimed, in.Order.Currency()), SellerRiskScore: in.Seller.RiskScore()}
+	return claimflow.Record{Claim: c, Decision: d, Facts: f, DecidedAt: now}, nil
 }
 
 func TestSubmitClaimStoresEverything(t *testing.T) {
@@ -225,7 +229,11 @@ func TestSubmitClaimStoresEverything(t *testing.T) {
 	require.ErrorIs(t, err, claimflow.ErrNotFound)
 }
 
-func TestIdempotentRollsBackOnError(t *testing.T) {
+// TestClaimOnce: fn runs in the key's transaction on the store it is
+// given, so a failure keeps neither its writes nor the key; a replay
+// returns the claim as the first call left it, even after the claim
+// moved on, and runs nothing; another request with the key is refused.
+func TestClaimOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, o := seed(t)
@@ -235,53 +243,61 @@ func TestIdempotentRollsBackOnError(t *testing.T) {
 	}
 
 	// fn writes a claim, then fails: the claim and the key are both gone.
-	_, _, _, err := store.Idempotent(ctx, scope, key, []byte("h1"), func(ctx context.Context) (int, []byte, error) {
-		_, err := store.SubmitClaim(ctx, o.ID(), o.BuyerID(), now, func(in claimflow.Intake) (claimflow.Record, error) {
-			r, err := submitRecord(t, in, o)
-			return r, err
-		})
+	_, _, err := store.ClaimOnce(ctx, scope, key, []byte("h1"), func(tx claimflow.Store) (claimflow.Record, error) {
+		_, err := submitOn(ctx, t, tx, o, 500, toReview)
 		require.NoError(t, err)
-		return 0, nil, errors.New("boom")
+		return claimflow.Record{}, errors.New("boom")
 	})
 	require.ErrorContains(t, err, "boom")
 	list, _, err := store.ListClaims(ctx, claimflow.ClaimFilter{ShopperID: o.BuyerID()})
 	require.NoError(t, err)
 	require.Empty(t, list)
 
-	// Now it succeeds, and a replay returns the stored response.
+	// Now it succeeds, and a replay returns the kept claim.
 	calls := 0
-	run := func(ctx context.Context) (int, []byte, error) {
+	run := func(tx claimflow.Store) (claimflow.Record, error) {
 		calls++
-		if _, err := submit(ctx, t, o, 500, toReview); err != nil {
-			return 0, nil, err
-		}
-		return 201, []byte(`{"ok":true}`), nil
+		return submitOn(ctx, t, tx, o, 500, toReview)
 	}
-	status, body, replayed, err := store.Idempotent(ctx, scope, key, []byte("h1"), run)
+	first, replayed, err := store.ClaimOnce(ctx, scope, key, []byte("h1"), run)
 	require.NoError(t, err)
 	require.False(t, replayed)
-	status2, body2, replayed2, err := store.Idempotent(ctx, scope, key, []byte("h1"), run)
+	require.Equal(t, claim.StatusInReview, first.Claim.Status())
+
+	// The claim moves on; the replay still answers it as first filed.
+	_, err = store.AmendClaim(ctx, first.Claim.ID(), func(c *claim.Claim, _ money.Money) (claimflow.Effects, error) {
+		return claimflow.Effects{}, c.OverrideReject(claim.Actor{Kind: "agent", ID: "ana"}, claim.RejectDuplicate, "dup", now)
+	})
 	require.NoError(t, err)
-	require.True(t, replayed2)
-	require.Equal(t, status, status2)
-	require.Equal(t, body, body2)
+	again, replayed, err := store.ClaimOnce(ctx, scope, key, []byte("h1"), run)
+	require.NoError(t, err)
+	require.True(t, replayed)
 	require.Equal(t, 1, calls)
+	require.Equal(t, first.Claim.ID(), again.Claim.ID())
+	require.Equal(t, first.Claim.Version(), again.Claim.Version())
+	require.Equal(t, claim.StatusInReview, again.Claim.Status())
+	require.Equal(t, first.Decision, again.Decision)
+	require.Equal(t, first.Claim.ReviewDeadline(), again.Claim.ReviewDeadline())
 	list, _, err = store.ListClaims(ctx, claimflow.ClaimFilter{ShopperID: o.BuyerID()})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
+	require.Equal(t, claim.StatusRejected, list[0].Claim.Status())
 
-	_, _, _, err = store.Idempotent(ctx, scope, key, []byte("h2"), run)
+	_, _, err = store.ClaimOnce(ctx, scope, key, []byte("h2"), run)
 	require.ErrorIs(t, err, claimflow.ErrIdempotencyKeyReused)
+	// The same key in another scope is another key.
+	_, replayed, err = store.ClaimOnce(ctx, uniq("shopper:y"), key, []byte("h2"), func(tx claimflow.Store) (claimflow.Record, error) {
+		return tx.GetClaim(ctx, first.Claim.ID())
+	})
+	require.NoError(t, err)
+	require.False(t, replayed)
 }
 
-func submitRecord(t *testing.T, in claimflow.Intake, o *order.Order) (claimflow.Record, error) {
+// submitOn is submit on st, a store ClaimOnce handed over.
+func submitOn(ctx context.Context, t *testing.T, st claimflow.Store, o *order.Order, amount int64, status func(*claim.Claim) error) (claimflow.Record, error) {
 	t.Helper()
-	id, err := claim.NewID(now, nil)
-	require.NoError(t, err)
-	c, err := claim.New(id, in.Order, claim.Request{ShopperID: o.BuyerID(), Reason: "damaged", Description: "d"}, in.Order.Amount(), now)
-	require.NoError(t, err)
-	require.NoError(t, c.Reject(claim.SystemActor, "", nil, now))
-	return claimflow.Record{Claim: c, Decision: decision.Decision{Outcome: decision.OutcomeRejected, PolicyVersion: "t"}, DecidedAt: now}, nil
+	return st.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
+		func(in claimflow.Intake) (claimflow.Record, error) { return newRecord(t, in, o, amount, status) })
 }
 
 func TestUnreachableDatabaseIsUnavailable(t *testing.T) {

@@ -111,7 +111,7 @@ func fileClaim(c client, shopper, orderID string) map[string]any {
 
 func router(st *pgstore.Store) http.Handler {
 	return httpapi.New(httpapi.Deps{
-		Claims: claimflow.NewService(st, policyfile.Default(), time.Now), Idempotency: st, Secret: secret,
+		Claims: claimflow.NewService(st, policyfile.Default(), time.Now), Secret: secret,
 	})
 }
 

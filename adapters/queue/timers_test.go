@@ -66,7 +66,7 @@ func setupTimers(t *testing.T, policy decision.Policy) *timerBundle {
 	require.NoError(t, err)
 	require.NoError(t, w.Start(ctx))
 	t.Cleanup(func() { require.NoError(t, w.Stop(context.Background())) })
-	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(st, policy, clk.Now), Idempotency: st, Secret: secret, Now: time.Now})
+	e := httpapi.New(httpapi.Deps{Claims: claimflow.NewService(st, policy, clk.Now), Secret: secret, Now: time.Now})
 	return &timerBundle{st: st, clock: clk, start: start, c: client{t: t, e: e}}
 }
 

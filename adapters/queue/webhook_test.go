@@ -31,7 +31,7 @@ const whSecret = "whsec_test_secret"
 // hookedRouter is the API with Stripe's webhook endpoint.
 func hookedRouter(st *pgstore.Store) http.Handler {
 	return httpapi.New(httpapi.Deps{
-		Claims: claimflow.NewService(st, policyfile.Default(), time.Now), Idempotency: st, Secret: secret,
+		Claims: claimflow.NewService(st, policyfile.Default(), time.Now), Secret: secret,
 		StripeWebhook: &stripe.Webhook{Secret: whSecret, Events: st, Settler: &claimflow.Settler{Store: st, Now: time.Now}},
 	})
 }

@@ -75,7 +75,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	}
 
-	svc := claimflow.NewService(db.Store, policy, time.Now)
+	// One pace for a shopper's claims, through the API or the console:
+	// both file through the service.
+	svc := claimflow.NewService(db.Store, policy, time.Now,
+		claimflow.WithLimiter(claimflow.NewClaimLimiter(claimflow.DefaultClaimsPerMinute, claimflow.DefaultClaimBurst, time.Now)))
 	pay, err := provider(db, cfg, log)
 	if err != nil {
 		return err
@@ -117,15 +120,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		defer stopPprof()
 	}
 	jwks := identityProviderKeys(ctx, cfg, log)
-	// One pace for a shopper's claims, through the API or the console.
-	claimLimiter := httpapi.NewClaimLimiter(httpapi.DefaultClaimsPerMinute, httpapi.DefaultClaimBurst, time.Now)
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,
-		ClaimLimiter:    claimLimiter,
 		ExportPaths:     console.DownloadPaths(),
 		Claims:          svc,
 		Finance:         fin,
-		Idempotency:     db.Store,
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),
@@ -140,13 +139,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	})
 	if cfg.Role != "worker" {
 		console.Mount(e, console.Deps{
-			Claims:       svc,
-			Finance:      fin,
-			Keys:         auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
-			Logins:       db.Store,
-			Idempotency:  db.Store,
-			ClaimLimiter: claimLimiter,
-			Logger:       log,
+			Claims:  svc,
+			Finance: fin,
+			Keys:    auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+			Logins:  db.Store,
+			Logger:  log,
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

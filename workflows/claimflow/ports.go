@@ -43,8 +43,8 @@ var ErrOrderHasClaims = errors.New("order has claims; only paid_at and delivered
 // right now; the request may be retried.
 var ErrUnavailable = errors.New("database unavailable")
 
-// ErrIdempotencyKeyReused is returned by IdempotencyStore.Idempotent when
-// the key was first used for another request.
+// ErrIdempotencyKeyReused is returned by Store.ClaimOnce (and the finance
+// store's keyed runs) when the key was first used for another request.
 var ErrIdempotencyKeyReused = errors.New("idempotency key was used for another request")
 
 // Record is a stored claim with the decision that was made on it.
@@ -97,8 +97,8 @@ type ClaimFilter struct {
 }
 
 // Store is the persistence the claim use cases need. Implementations run
-// each method in one transaction, or in the caller's when ctx carries one
-// (see IdempotencyStore).
+// each method in one transaction; a Store that ClaimOnce hands over is
+// bound to ClaimOnce's transaction and runs them all in it.
 type Store interface {
 	LedgerReader
 	ShopperOrderReader
@@ -136,6 +136,15 @@ type Store interface {
 	ReviewQueue(ctx context.Context, f QueueFilter) ([]Record, *QueueCursor, error)
 	// ClaimHistory summarises the claims of one shopper or one seller.
 	ClaimHistory(ctx context.Context, f HistoryFilter) (History, error)
+	// ClaimOnce runs fn at most once per (scope, key): in one transaction,
+	// with a Store bound to it (fn's reads, writes and scheduled steps
+	// commit with the key or not at all), and keeps the claim as fn left
+	// it with the key and the request's hash. A later call with the same
+	// scope, key and hash returns the kept claim with replayed true,
+	// without calling fn; a concurrent one waits for the first to commit.
+	// Errors: ErrIdempotencyKeyReused when the hash differs; fn's error,
+	// in which case nothing is kept.
+	ClaimOnce(ctx context.Context, scope, key string, hash []byte, fn func(tx Store) (Record, error)) (rec Record, replayed bool, err error)
 }
 
 // QueueFilter selects claims of the review queue. Zero fields do not
@@ -173,19 +182,6 @@ type History struct {
 	// refunded, charged on or closed).
 	Refunded []money.Money
 	Recent   []Record // the newest first
-}
-
-// IdempotencyStore runs a request at most once per (scope, key).
-type IdempotencyStore interface {
-	// Idempotent runs fn in a transaction that ctx carries to every store
-	// call fn makes, and stores fn's response with the key and hash in that
-	// same transaction, so the effect and its response commit together. A
-	// later call with the same key and hash returns the stored response
-	// with replayed=true, without calling fn. Errors:
-	// ErrIdempotencyKeyReused when the hash differs; fn's error, in which
-	// case nothing is kept.
-	Idempotent(ctx context.Context, scope, key string, hash []byte,
-		fn func(ctx context.Context) (status int, body []byte, err error)) (status int, body []byte, replayed bool, err error)
 }
 
 // LedgerReader reads account balances.

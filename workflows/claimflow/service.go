@@ -22,16 +22,30 @@ const HistoryWindow = 90 * 24 * time.Hour
 
 // Service runs the claim use cases.
 type Service struct {
-	store  Store
-	policy decision.Policy
-	now    func() time.Time
-	rand   io.Reader
+	store   Store
+	policy  decision.Policy
+	now     func() time.Time
+	rand    io.Reader
+	limiter Limiter // paces File; nil: no limit
 }
+
+// Option sets up a Service.
+type Option func(*Service)
+
+// WithLimiter paces how often each shopper may file a claim (File).
+func WithLimiter(l Limiter) Option { return func(s *Service) { s.limiter = l } }
 
 // NewService returns a Service deciding with policy. now is the clock
 // (time.Now in production).
-func NewService(store Store, policy decision.Policy, now func() time.Time) *Service {
-	return &Service{store: store, policy: policy, now: now, rand: rand.Reader}
+//
+//	svc := claimflow.NewService(store, policy, time.Now,
+//		claimflow.WithLimiter(claimflow.NewClaimLimiter(20, 10, time.Now)))
+func NewService(store Store, policy decision.Policy, now func() time.Time, opts ...Option) *Service {
+	s := &Service{store: store, policy: policy, now: now, rand: rand.Reader}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Now returns the time by the service's clock, which decides deadlines.

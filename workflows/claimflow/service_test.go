@@ -1,6 +1,7 @@
 package claimflow_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"testing"
@@ -27,10 +28,42 @@ type fakeStore struct {
 	live   []claimflow.LiveClaim
 	saved  []claimflow.Record
 	events []claim.Event
+	keys   map[string]fakeKept // by scope and key
+	fail   error               // SubmitClaim fails with it when set
+}
+
+// fakeKept is what ClaimOnce keeps of a keyed request.
+type fakeKept struct {
+	hash []byte
+	rec  claimflow.Record
+}
+
+// ClaimOnce keeps the record fn returned by scope and key; it runs fn on
+// itself (the fake has no transactions) and keeps nothing when fn fails.
+func (f *fakeStore) ClaimOnce(_ context.Context, scope, key string, hash []byte,
+	fn func(tx claimflow.Store) (claimflow.Record, error)) (claimflow.Record, bool, error) {
+	if f.keys == nil {
+		f.keys = map[string]fakeKept{}
+	}
+	if k, ok := f.keys[scope+"\x00"+key]; ok {
+		if !bytes.Equal(k.hash, hash) {
+			return claimflow.Record{}, false, claimflow.ErrIdempotencyKeyReused
+		}
+		return k.rec, true, nil
+	}
+	rec, err := fn(f)
+	if err != nil {
+		return claimflow.Record{}, false, err
+	}
+	f.keys[scope+"\x00"+key] = fakeKept{hash: hash, rec: rec}
+	return rec, false, nil
 }
 
 func (f *fakeStore) SubmitClaim(_ context.Context, orderID, buyerID string, _ time.Time,
 	decide func(claimflow.Intake) (claimflow.Record, error)) (claimflow.Record, error) {
+	if f.fail != nil {
+		return claimflow.Record{}, f.fail
+	}
 	if orderID != f.order.ID() || buyerID != f.order.BuyerID() {
 		return claimflow.Record{}, &claimflow.NotFoundError{Resource: "order", ID: orderID, Field: "order_id"}
 	}
@@ -56,7 +89,7 @@ func (f *fakeStore) GetClaim(_ context.Context, id string) (claimflow.Record, er
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func setup(t *testing.T) (*claimflow.Service, *fakeStore) {
+func setup(t *testing.T, opts ...claimflow.Option) (*claimflow.Service, *fakeStore) {
 	t.Helper()
 	paid, delivered := now.Add(-10*24*time.Hour), now.Add(-5*24*time.Hour)
 	o, err := order.New(order.Params{
@@ -71,7 +104,7 @@ func setup(t *testing.T) (*claimflow.Service, *fakeStore) {
 	s, err := seller.New(seller.Params{ID: "sel_1", Name: "S", RiskScore: 10})
 	require.NoError(t, err)
 	fs := &fakeStore{order: o, seller: s}
-	return claimflow.NewService(fs, policyfile.Default(), func() time.Time { return now }), fs
+	return claimflow.NewService(fs, policyfile.Default(), func() time.Time { return now }, opts...), fs
 }
 
 func TestSubmitTracksWhatIsLeft(t *testing.T) {

@@ -68,8 +68,9 @@ func TestRecordRecoveryOnceRefusesABadKey(t *testing.T) {
 	t.Parallel()
 	svc := financeflow.New(financeflow.Config{Store: onceStore{}})
 	for _, key := range []string{"", "has space", string(make([]byte, 256)), "tab\tkey"} {
-		_, _, err := svc.RecordRecoveryOnce(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"}, key,
-			financeflow.RecoveryInput{SellerID: "sel_1", Amount: 100, Currency: "EUR", Method: "payment_received", Reference: "r"})
+		_, _, err := svc.RecordRecoveryOnce(context.Background(), claimflow.Viewer{Role: "finance", Subject: "fin"},
+			financeflow.RecoveryInput{SellerID: "sel_1", Amount: 100, Currency: "EUR", Method: "payment_received", Reference: "r"},
+			claimflow.Key{Door: claimflow.DoorConsole, Value: key})
 		var ve *validation.Error
 		require.ErrorAs(t, err, &ve, "key %q", key)
 		require.Equal(t, "idempotency_key", ve.Field)

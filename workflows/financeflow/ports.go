@@ -221,11 +221,13 @@ type Store interface {
 	// by day, kind and currency, each by one aggregate query the period
 	// bounds on an index.
 	Daily(ctx context.Context, p finance.Period) (Daily, error)
-	// Idempotent is claimflow.IdempotencyStore's: fn runs at most once per
-	// (scope, key), in a transaction ctx carries, and its response is kept
-	// with the key. Errors: claimflow.ErrIdempotencyKeyReused; fn's.
-	Idempotent(ctx context.Context, scope, key string, hash []byte,
-		fn func(ctx context.Context) (status int, body []byte, err error)) (status int, body []byte, replayed bool, err error)
+	// FinanceOnce runs fn at most once per (scope, key): in one
+	// transaction, with a Store bound to it, and keeps fn's encoded result
+	// with the key and the request's hash. A later call with the same
+	// scope, key and hash returns the kept result with replayed true,
+	// without calling fn. Errors: claimflow.ErrIdempotencyKeyReused when
+	// the hash differs; fn's error, in which case nothing is kept.
+	FinanceOnce(ctx context.Context, scope, key string, hash []byte, fn func(tx Store) ([]byte, error)) (result []byte, replayed bool, err error)
 }
 
 // ProviderRecords reads a payment provider's own record of refunds.

@@ -1,26 +1,27 @@
-package httpapi
+package claimflow
 
 import (
-	"fmt"
-	"math"
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
-
-	"github.com/labstack/echo/v4"
-
-	"github.com/claimsd/claimsd/workflows/claimflow"
 )
+
+// Limiter paces how often one caller may do something: Reserve takes a
+// turn or says how long until one is free; giveBack returns the turn, for
+// a request that did nothing (a replay, or a failure on our side).
+type Limiter interface {
+	Reserve(v Viewer) (ok bool, wait time.Duration, giveBack func())
+}
+
+var _ Limiter = (*ClaimLimiter)(nil)
 
 // ClaimLimiter paces how fast each shopper may file claims, with a token
 // bucket per caller (role and subject), so one shopper filing claims in a
-// loop is slowed without touching others. The API and the console share
-// one, so neither is a way around the other. Buckets idle for ten
-// minutes are forgotten.
+// loop is slowed without touching others. The Service holds one, so every
+// front door files through the same limit. Buckets idle for ten minutes
+// are forgotten.
 //
-//	lim := httpapi.NewClaimLimiter(20, 10, time.Now)
-//	ok, wait, giveBack := lim.Reserve(claimflow.Viewer{Role: claimflow.RoleShopper, Subject: "shp_alice"})
+//	lim := claimflow.NewClaimLimiter(20, 10, time.Now)
+//	ok, wait, giveBack := lim.Reserve(Viewer{Role: RoleShopper, Subject: "shp_alice"})
 type ClaimLimiter struct {
 	every time.Duration // one token back per every
 	burst float64
@@ -45,7 +46,7 @@ func NewClaimLimiter(perMinute, burst int, now func() time.Time) *ClaimLimiter {
 // Reserve takes a token for the viewer; ok false says how long
 // until one is free. giveBack returns the token, for a request that
 // filed nothing (a replay, or a failure on our side).
-func (s *ClaimLimiter) Reserve(v claimflow.Viewer) (ok bool, wait time.Duration, giveBack func()) {
+func (s *ClaimLimiter) Reserve(v Viewer) (ok bool, wait time.Duration, giveBack func()) {
 	return s.reserve(v.String())
 }
 
@@ -87,28 +88,5 @@ func (s *ClaimLimiter) reserve(key string) (ok bool, wait time.Duration, giveBac
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		b.tokens = min(s.burst, b.tokens+1)
-	}
-}
-
-// limitSubject answers 429 with Retry-After once the caller has used
-// its burst and its rate. A request that filed nothing new does not
-// count: a replay of an Idempotency-Key, or one that failed on our side
-// (a shopper retrying through a database outage is not flooding).
-func (a *api) limitSubject(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		v := viewer(c)
-		ok, wait, giveBack := a.claimLimiter.Reserve(v)
-		if !ok {
-			secs := int(math.Ceil(wait.Seconds()))
-			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			return newError(http.StatusTooManyRequests, "rate_limited",
-				fmt.Sprintf("too many claims from you in a short time; retry in %d s", secs), "")
-		}
-		err := next(c)
-		if (err != nil && toAPIError(err).Status >= http.StatusInternalServerError) ||
-			c.Response().Header().Get(headerReplayed) == "true" {
-			giveBack()
-		}
-		return err
 	}
 }
