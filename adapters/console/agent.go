@@ -45,8 +45,6 @@ func viewerOf(ec echo.Context) claimflow.Viewer {
 
 // ---- the review queue ----
 
-const queuePageSize = 50
-
 type option struct {
 	Value, Label string
 }
@@ -73,6 +71,25 @@ type queueData struct {
 // queuePage lists claims waiting for a person, earliest deadline first,
 // with the API's filters; amounts are typed in major units of the
 // currency.
+// queueMessage words a problem with the queue's filter for the form,
+// where the reason is picked from a list and amounts are typed in the
+// currency's main unit.
+func queueMessage(e *validation.Error) string {
+	switch e.Code {
+	case "invalid_reason":
+		return "must be one of the listed reasons"
+	case "invalid_currency":
+		return "must be a currency code such as EUR"
+	case "currency_required":
+		return "is needed to filter by amount"
+	case "invalid_range":
+		return "must not be more than the maximum amount"
+	case "invalid_cursor":
+		return "is not a page this console made; start from the first page"
+	}
+	return e.Message
+}
+
 func (c *console) queuePage(ec echo.Context) error {
 	q := ec.QueryParams()
 	d := queueData{Values: map[string]string{}, Errors: map[string]string{}, Now: c.Claims.Now()}
@@ -82,73 +99,14 @@ func (c *console) queuePage(ec echo.Context) error {
 	for _, r := range claim.Reasons {
 		d.Reasons = append(d.Reasons, option{Value: r.String(), Label: words(r.String())})
 	}
-	fail := func(field, msg string) {
-		if d.Errors[field] == "" {
-			d.Errors[field] = fieldLabel(field) + " " + msg
-		}
+	f, errs := claimflow.QueueQuery{Reason: d.Values["reason"], SellerID: d.Values["seller_id"], Currency: d.Values["currency"],
+		MinAmount: d.Values["min_amount"], MaxAmount: d.Values["max_amount"], Limit: q.Get("limit"), Cursor: q.Get("cursor"),
+		Typed: true}.Parse()
+	for _, e := range errs {
+		d.Errors[e.Field] = fieldLabel(e.Field) + " " + queueMessage(e)
 	}
-	f := claimflow.QueueFilter{SellerID: d.Values["seller_id"], Limit: queuePageSize}
-	if s := d.Values["reason"]; s != "" {
-		r, err := claim.ParseReason(s)
-		if err != nil {
-			fail("reason", "must be one of the listed reasons")
-		}
-		f.Reason = &r
-	}
-	if f.SellerID != "" {
-		if err := validation.CheckID("seller_id", f.SellerID); err != nil {
-			fail("seller_id", err.Message)
-		}
-	}
-	if s := strings.ToUpper(d.Values["currency"]); s != "" {
-		cur, err := money.ParseCurrency(s)
-		if err != nil {
-			fail("currency", "must be a currency code such as EUR")
-		}
-		f.Currency, d.Values["currency"] = cur, s
-	}
-	for _, k := range []string{"min_amount", "max_amount"} {
-		s := d.Values[k]
-		if s == "" {
-			continue
-		}
-		switch {
-		case f.Currency.IsZero():
-			fail("currency", "is needed to filter by amount")
-		default:
-			n, ok := parseMajor(s, f.Currency)
-			if !ok {
-				fail(k, fmt.Sprintf("must be an amount in %s such as %s", f.Currency, amountExample(f.Currency)))
-				continue
-			}
-			if err := validation.CheckMaxAmount(k, n, f.Currency); err != nil {
-				fail(k, err.Message)
-				continue
-			}
-			if k == "min_amount" {
-				f.MinAmount = &n
-			} else {
-				f.MaxAmount = &n
-			}
-		}
-	}
-	if f.MinAmount != nil && f.MaxAmount != nil && *f.MinAmount > *f.MaxAmount {
-		fail("min_amount", "must not be more than the maximum amount")
-	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			fail("limit", "must be a whole number from 1 to 200")
-		}
-		f.Limit = n
-	}
-	if s := q.Get("cursor"); s != "" {
-		cur, ok := claimflow.ParseQueueCursor(s)
-		if !ok {
-			fail("cursor", "is not a page this console made; start from the first page")
-		}
-		f.After, d.Paged = &cur, true
-	}
+	d.Values["currency"] = strings.ToUpper(d.Values["currency"])
+	d.Paged = q.Get("cursor") != ""
 	if len(d.Errors) > 0 {
 		return c.render(ec, http.StatusBadRequest, "queue", pageData{Title: "Review queue", Data: d})
 	}

@@ -137,41 +137,8 @@ func fieldLabel(field string) string {
 	return strings.ToUpper(field[:1]) + words(field[1:])
 }
 
-// parseMajor reads an amount written in major units ("150", "150.5",
-// "150.50") as minor units of cur, with integers only: no float ever
-// holds money.
-func parseMajor(s string, cur money.Currency) (int64, bool) {
-	whole, frac, hasFrac := strings.Cut(strings.TrimSpace(s), ".")
-	exp := cur.Exponent()
-	if whole == "" || len(whole) > 15 || (hasFrac && (frac == "" || len(frac) > exp)) {
-		return 0, false
-	}
-	var n int64
-	for _, r := range whole {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(r-'0')
-	}
-	for i := 0; i < exp; i++ {
-		d := int64(0)
-		if i < len(frac) {
-			r := frac[i]
-			if r < '0' || r > '9' {
-				return 0, false
-			}
-			d = int64(r - '0')
-		}
-		n = n*10 + d
-	}
-	return n, true
-}
+// parseMajor and amountExample are money.ParseMajor and money.Example,
+// as the console's forms read and hint amounts.
+func parseMajor(s string, cur money.Currency) (int64, bool) { return money.ParseMajor(s, cur) }
 
-// amountExample is an amount as it is typed in cur's main unit: "150"
-// for JPY, "150.00" for EUR, "150.000" for KWD.
-func amountExample(cur money.Currency) string {
-	if e := cur.Exponent(); e > 0 {
-		return "150." + strings.Repeat("0", e)
-	}
-	return "150"
-}
+func amountExample(cur money.Currency) string { return money.Example(cur) }

@@ -14,7 +14,7 @@ import (
 )
 
 // MaxPageSize is the largest page a list returns.
-const MaxPageSize = 200
+const MaxPageSize = claimflow.MaxPageSize
 
 type listResponse[T any] struct {
 	Data       []T     `json:"data"`
@@ -79,7 +79,7 @@ func queryTime(c echo.Context, name string) (*time.Time, error) {
 func pageLimit(c echo.Context) (int, error) {
 	s := c.QueryParam("limit")
 	if s == "" {
-		return 50, nil
+		return claimflow.DefaultPageSize, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > MaxPageSize {

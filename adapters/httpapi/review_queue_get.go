@@ -2,14 +2,11 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/claim"
-	"github.com/claimsd/claimsd/domain/money"
-	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -40,59 +37,11 @@ type waitingDTO struct {
 }
 
 func (a *api) getReviewQueue(c echo.Context) error {
-	f := claimflow.QueueFilter{SellerID: c.QueryParam("seller_id")}
-	if s := c.QueryParam("reason"); s != "" {
-		r, err := claim.ParseReason(s)
-		if err != nil {
-			return newError(http.StatusBadRequest, "invalid_reason", "must be counterfeit, not_as_described, damaged or not_received", "reason")
-		}
-		f.Reason = &r
-	}
-	if f.SellerID != "" {
-		if err := validation.CheckID("seller_id", f.SellerID); err != nil {
-			return newError(http.StatusBadRequest, err.Code, err.Message, err.Field)
-		}
-	}
-	if s := c.QueryParam("currency"); s != "" {
-		cur, err := money.ParseCurrency(s)
-		if err != nil {
-			return newError(http.StatusBadRequest, "invalid_currency", "must be an ISO 4217 currency code such as EUR", "currency")
-		}
-		f.Currency = cur
-	}
-	var err error
-	if f.MinAmount, err = queryAmount(c, "min_amount"); err != nil {
-		return err
-	}
-	if f.MaxAmount, err = queryAmount(c, "max_amount"); err != nil {
-		return err
-	}
-	if (f.MinAmount != nil || f.MaxAmount != nil) && f.Currency.IsZero() {
-		return newError(http.StatusBadRequest, "currency_required", "amounts are in minor units of a currency: set currency too", "currency")
-	}
-	for _, b := range []struct {
-		name   string
-		amount *int64
-	}{{"min_amount", f.MinAmount}, {"max_amount", f.MaxAmount}} {
-		if b.amount == nil {
-			continue
-		}
-		if err := validation.CheckMaxAmount(b.name, *b.amount, f.Currency); err != nil {
-			return queryError(err)
-		}
-	}
-	if f.MinAmount != nil && f.MaxAmount != nil && *f.MinAmount > *f.MaxAmount {
-		return newError(http.StatusBadRequest, "invalid_range", "must not be more than max_amount", "min_amount")
-	}
-	if f.Limit, err = pageLimit(c); err != nil {
-		return err
-	}
-	if s := c.QueryParam("cursor"); s != "" {
-		cur, ok := claimflow.ParseQueueCursor(s)
-		if !ok {
-			return newError(http.StatusBadRequest, "invalid_cursor", "is not a cursor this API returned", "cursor")
-		}
-		f.After = &cur
+	f, errs := claimflow.QueueQuery{Reason: c.QueryParam("reason"), SellerID: c.QueryParam("seller_id"),
+		Currency: c.QueryParam("currency"), MinAmount: c.QueryParam("min_amount"), MaxAmount: c.QueryParam("max_amount"),
+		Limit: c.QueryParam("limit"), Cursor: c.QueryParam("cursor")}.Parse()
+	if len(errs) > 0 {
+		return queryError(errs[0])
 	}
 	recs, next, err := a.Claims.ReviewQueue(c.Request().Context(), f)
 	if err != nil {
@@ -130,17 +79,4 @@ func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 		}
 	}
 	return row
-}
-
-// queryAmount reads a whole, non-negative number of minor units.
-func queryAmount(c echo.Context, name string) (*int64, error) {
-	s := c.QueryParam(name)
-	if s == "" {
-		return nil, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return nil, newError(http.StatusBadRequest, "invalid_amount", "must be a whole, non-negative number of minor units", name)
-	}
-	return &n, nil
 }
