@@ -9,9 +9,11 @@ test:
 test-race:
 	go test -race -count=1 ./...
 
+# golangci-lint as .ci/run pins it (go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0).
 lint:
 	gofmt -l $$(git ls-files '*.go')
 	go vet ./...
+	golangci-lint run ./...
 
 build:
 	CGO_ENABLED=0 go build -o bin/claimsd ./cmd/claimsd

@@ -43,7 +43,7 @@ func (cfg Config) Secret() ([]byte, error) {
 		return nil, fmt.Errorf("create JWT secret: %w", err)
 	}
 	if _, err := f.WriteString(secret + "\n"); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("write JWT secret: %w", err)
 	}
 	if err := f.Close(); err != nil {

@@ -98,7 +98,7 @@ func (j *JWKS) fetchLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("token key set: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("token key set: %s answered %d", j.url, resp.StatusCode)
 	}

@@ -163,7 +163,7 @@ func accessibilityProblems(doc *html.Node) []string {
 			id, _ := attr(n, "id")
 			_, aria := attr(n, "aria-label")
 			_, ariaBy := attr(n, "aria-labelledby")
-			if !(id != "" && labelled[id]) && !inLabel(n) && !aria && !ariaBy {
+			if (id == "" || !labelled[id]) && !inLabel(n) && !aria && !ariaBy {
 				name, _ := attr(n, "name")
 				add("<%s name=%q> has no label", n.Data, name)
 			}
@@ -190,7 +190,7 @@ func accessibilityProblems(doc *html.Node) []string {
 			}
 			_, aria := attr(n, "aria-label")
 			_, ariaBy := attr(n, "aria-labelledby")
-			if role != "img" || !(hasTitle || aria || ariaBy) {
+			if role != "img" || (!hasTitle && !aria && !ariaBy) {
 				add("a chart (<svg>) is not an image with a name")
 			}
 		case "table":

@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/xml"
+	"errors"
 	"io"
 	"math"
 	"regexp"
@@ -42,7 +43,7 @@ func wellFormed(t *testing.T, svg string) {
 	d := xml.NewDecoder(strings.NewReader(svg))
 	for {
 		_, err := d.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return
 		}
 		require.NoError(t, err, svg)

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -178,8 +177,6 @@ func claimBody(orderID string, extra ...any) map[string]any {
 	}
 	return m
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func httpapiMint(role claimflow.Role, sub string, ttl time.Duration) (string, error) {
 	return auth.MintToken(secret, role, sub, ttl, time.Now())

@@ -69,7 +69,7 @@ func (s *Store) Migrate(ctx context.Context, more ...Migrator) ([]string, error)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockID); err != nil {
 		return nil, fmt.Errorf("migrate: take lock: %w", err)
 	}
@@ -86,7 +86,7 @@ func (s *Store) Migrate(ctx context.Context, more ...Migrator) ([]string, error)
 	for rows.Next() {
 		var v int
 		if err := rows.Scan(&v); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return nil, err
 		}
 		applied[v] = true

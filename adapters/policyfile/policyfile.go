@@ -76,7 +76,7 @@ func Load(path string) (decision.Policy, error) {
 	if err != nil {
 		return decision.Policy{}, fmt.Errorf("policy file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	p, err := Parse(f)
 	if err != nil {
 		return decision.Policy{}, fmt.Errorf("policy file %s: %w", path, err)

@@ -26,7 +26,7 @@ func readCounters(ctx context.Context, url string) (dbCounters, error) {
 	if err != nil {
 		return dbCounters{}, err
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	var c dbCounters
 	err = conn.QueryRow(ctx, `SELECT xact_commit, pg_current_wal_lsn() - '0/0'::pg_lsn
 		FROM pg_stat_database WHERE datname = current_database()`).Scan(&c.commits, &c.walLSN)
@@ -41,7 +41,7 @@ func preload(ctx context.Context, url, sellerPrefix string, n int, logf func(str
 	if err != nil {
 		return err
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	const batch = 100_000
 	start := time.Now()
 	for from := 0; from < n; from += batch {

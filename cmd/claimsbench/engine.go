@@ -46,14 +46,14 @@ func startEngine(ctx context.Context, o options, logf func(string, ...any)) (*en
 		logf("building claimsd")
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/claimsd")
 		if out, err := build.CombinedOutput(); err != nil {
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 			return nil, fmt.Errorf("build claimsd (run claimsbench from the module's root, or give -claimsd): %v\n%s", err, out)
 		}
 	}
 	if o.db != "" {
 		url, drop, err := freshDatabase(ctx, o.db)
 		if err != nil {
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 			return nil, err
 		}
 		e.dbURL, e.drop = url, drop
@@ -94,7 +94,7 @@ func startEngine(ctx context.Context, o options, logf func(string, ...any)) (*en
 	for {
 		resp, err := http.Get(e.base + "/readyz")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return e, nil
 			}
@@ -123,7 +123,7 @@ func (e *engine) stop(keep bool) {
 	}
 	if !keep {
 		e.drop()
-		os.RemoveAll(e.dir)
+		_ = os.RemoveAll(e.dir)
 	}
 }
 
@@ -134,7 +134,7 @@ func freshDatabase(ctx context.Context, server string) (string, func(), error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to -db: %w", err)
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }()
 	name := fmt.Sprintf("claimsbench_%d", time.Now().UnixNano())
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return "", nil, fmt.Errorf("create database: %w", err)
@@ -160,7 +160,7 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
@@ -177,7 +177,7 @@ func sampleProc(pid int) (procSample, error) {
 	if err != nil {
 		return s, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {

@@ -75,7 +75,7 @@ func (b *bench) do(ctx context.Context, method, path, token string, body any, he
 	if err != nil {
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	out, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, out, err
 }

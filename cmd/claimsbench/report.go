@@ -106,7 +106,7 @@ func (r *result) writeTable(w io.Writer) {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%.1f\t%v\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Rate, hist, s.Sent, s.Errors, s.Achieved, s.KeptRate,
 			s.P50ms, s.P95ms, s.P99ms, s.MaxMs)
 	}
-	tw.Flush()
+	_ = tw.Flush() // a table for the terminal: nothing to do if it fails
 	fmt.Fprintln(w)
 	lines := [][2]string{
 		{"closed loop", fmt.Sprintf("%d shoppers: %d claims filed, %d closed", r.Concurrency, r.ClosedLoopClaims, r.ClosedLoopClosed)},
@@ -133,7 +133,7 @@ func machine() string {
 		for _, line := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
 				var kb int64
-				fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+				_, _ = fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
 				mem = fmt.Sprintf(", %.0f GiB", float64(kb)/(1<<20))
 			}
 		}

@@ -21,7 +21,7 @@ func (p *Provider) ListRefunds(ctx context.Context, from, to time.Time) ([]finan
 	if err != nil {
 		return nil, fmt.Errorf("list sandbox refunds: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []finance.ProviderRefund
 	for rows.Next() {
 		r, err := scanRecord(rows)

@@ -149,7 +149,7 @@ func (p *Provider) RefundsFor(ctx context.Context, claimID string) ([]claimflow.
 	if err != nil {
 		return nil, fmt.Errorf("list sandbox refunds of claim %s: %w", claimID, err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []claimflow.Refund
 	for rows.Next() {
 		var r row

@@ -106,13 +106,13 @@ func Database(ctx context.Context, name string) (string, func(), error) {
 		log := slog.New(slog.DiscardHandler)
 		srv, err := embeddedpg.Start(ctx, embeddedpg.Config{Dir: dir, Logger: log})
 		if err != nil {
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 			return "", nil, fmt.Errorf("no TEST_DATABASE_URL, and the embedded PostgreSQL did not start: %w", err)
 		}
 		base = srv.URL()
 		stop = func() {
 			_ = srv.Stop(context.Background())
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 		}
 	}
 	suffix := make([]byte, 4)
@@ -123,7 +123,7 @@ func Database(ctx context.Context, name string) (string, func(), error) {
 		stop()
 		return "", nil, fmt.Errorf("connect to %s: %w", redact(base), err)
 	}
-	defer admin.Close(ctx)
+	defer func() { _ = admin.Close(ctx) }()
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize()); err != nil {
 		stop()
 		return "", nil, fmt.Errorf("create test database: %w", err)
