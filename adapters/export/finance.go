@@ -1,0 +1,123 @@
+package export
+
+import (
+	"strconv"
+
+	"github.com/claimsd/claimsd/domain/finance"
+	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/workflows/financeflow"
+)
+
+// The CSV layouts of finance's downloads, one each, whichever door sends
+// them. Amounts are written twice: in minor units (exact, for machines)
+// and in the currency's major unit (for people).
+
+// ChargebackHeader heads the chargebacks CSV: one "chargeback" record a
+// charge, then each currency's totals (ChargebackTotalRecords).
+var ChargebackHeader = []string{"record", "charged_at", "claim_id", "order_id", "seller_id", "seller_name", "reason",
+	"status", "contest_by", "recovery", "currency", "amount_minor", "amount"}
+
+// ChargebackRecord is one charge's record.
+func ChargebackRecord(cb financeflow.Chargeback) []string {
+	return []string{"chargeback", Time(cb.ChargedAt), Cell(cb.ClaimID), Cell(cb.OrderID), Cell(cb.SellerID), Cell(cb.SellerName),
+		Cell(cb.Reason), Cell(cb.Status), Time(cb.ContestBy), Cell(cb.Recovery),
+		cb.Amount.Currency().String(), Minor(cb.Amount), cb.Amount.Decimal()}
+}
+
+// ChargebackTotalRecords are a currency's totals: total_charged,
+// total_released and total_standing.
+func ChargebackTotalRecords(t financeflow.ChargebackTotals) [][]string {
+	const at = 10 // the currency column
+	return [][]string{
+		totalRecord(len(ChargebackHeader), at, "total_charged", money.Of(t.Charged, t.Currency)),
+		totalRecord(len(ChargebackHeader), at, "total_released", money.Of(t.Released, t.Currency)),
+		totalRecord(len(ChargebackHeader), at, "total_standing", money.Of(t.Standing, t.Currency)),
+	}
+}
+
+// StatementHeader heads a seller statement's CSV: an "opening" record a
+// currency owed before the period, an "entry" record a posting with the
+// balance after it, then totals.
+var StatementHeader = []string{"record", "at", "transaction_id", "category", "kind", "claim_id", "description",
+	"currency", "amount_minor", "amount", "balance_minor", "balance"}
+
+// statementAmountAt is the currency column of StatementHeader.
+const statementAmountAt = 7
+
+// StatementOpeningRecord is what the seller owed in one currency at the
+// period's start.
+func StatementOpeningRecord(m money.Money, p finance.Period) []string {
+	r := totalRecord(len(StatementHeader), statementAmountAt, "opening", m)
+	r[1] = Time(p.From)
+	return r
+}
+
+// StatementRecord is one entry of the statement and the balance after it.
+func StatementRecord(l financeflow.StatementLine) []string {
+	return []string{"entry", Time(l.At), strconv.FormatInt(l.TransactionID, 10), string(l.Category), string(l.Kind),
+		Cell(l.ClaimID), Cell(l.Description), l.Amount.Currency().String(), Minor(l.Amount), l.Amount.Decimal(),
+		Minor(l.Balance), l.Balance.Decimal()}
+}
+
+// StatementTotalRecords are a currency's totals: charges, reversals,
+// recoveries, adjustments, and the closing balance at the period's end
+// (StatementClosingRecord).
+func StatementTotalRecords(t finance.StatementTotals, p finance.Period) [][]string {
+	out := make([][]string, 0, 5)
+	for _, line := range []struct {
+		label  string
+		amount int64
+	}{{"charges", t.Charges}, {"reversals", t.Reversals}, {"recoveries", t.Recoveries}, {"adjustments", t.Adjustments}} {
+		out = append(out, totalRecord(len(StatementHeader), statementAmountAt, line.label, money.Of(line.amount, t.Currency)))
+	}
+	return append(out, StatementClosingRecord(t, p))
+}
+
+// StatementClosingRecord is what the seller owed in a currency at the
+// period's end.
+func StatementClosingRecord(t finance.StatementTotals, p finance.Period) []string {
+	r := totalRecord(len(StatementHeader), statementAmountAt, "closing", money.Of(t.Closing, t.Currency))
+	r[1] = Time(p.To)
+	return r
+}
+
+// ItemHeader heads a reconciliation run's items CSV.
+var ItemHeader = []string{"seq", "kind", "claim_id", "provider", "refund_id",
+	"claim_status", "claim_currency", "claim_amount_minor", "provider_status", "provider_currency", "provider_amount_minor",
+	"ledger_currency", "ledger_amount_minor", "detail", "resolved_at", "resolved_by", "resolution_note"}
+
+// ItemRecord is one item of a run: what the claim, the provider and the
+// ledger each say (a side with nothing to say is left empty), and how an
+// exception was resolved.
+func ItemRecord(it financeflow.RunItem) []string {
+	side := func(m money.Money) (string, string) {
+		if m.Currency().IsZero() {
+			return "", ""
+		}
+		return m.Currency().String(), Minor(m)
+	}
+	cc, ca := side(it.ClaimAmount)
+	pc, pa := side(it.ProviderAmount)
+	lc, la := side(it.LedgerAmount)
+	return []string{strconv.Itoa(it.Seq), string(it.Kind), Cell(it.ClaimID), Cell(it.Provider), Cell(it.RefundID),
+		Cell(it.ClaimStatus), cc, ca, Cell(it.ProviderStatus), pc, pa, lc, la, Cell(it.Detail),
+		Time(it.ResolvedAt), Cell(it.ResolvedBy), Cell(it.ResolutionNote)}
+}
+
+// LedgerHeader heads the ledger's CSV: one record a posting.
+var LedgerHeader = []string{"transaction_id", "at", "key", "kind", "claim_id", "description", "account", "currency", "amount_minor", "amount"}
+
+// LedgerRecord is one posting p of the ledger transaction t.
+func LedgerRecord(t financeflow.LedgerTransaction, p financeflow.LedgerPosting) []string {
+	return []string{strconv.FormatInt(t.ID, 10), Time(t.At), Cell(t.Key), string(t.Kind), Cell(t.ClaimID),
+		Cell(t.Description), Cell(string(p.Account)), p.Amount.Currency().String(), Minor(p.Amount), p.Amount.Decimal()}
+}
+
+// totalRecord is a record of width fields with label first and m's
+// currency, minor units and major units from column at.
+func totalRecord(width, at int, label string, m money.Money) []string {
+	r := make([]string, width)
+	r[0] = label
+	r[at], r[at+1], r[at+2] = m.Currency().String(), Minor(m), m.Decimal()
+	return r
+}
