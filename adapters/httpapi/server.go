@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
@@ -85,7 +86,7 @@ type api struct {
 	Deps
 	own         map[string]bool // the API's own route paths
 	exports     map[string]bool // route paths that stream downloads
-	exportSlots chan struct{}   // one per export streaming now
+	exportSlots *export.Slots   // one per export streaming now
 	// claimLimiter paces each caller's claim submissions.
 	claimLimiter *ClaimLimiter
 }
@@ -152,7 +153,7 @@ func New(d Deps) *echo.Echo {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports),
+	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: export.NewSlots(d.MaxExports),
 		claimLimiter: d.ClaimLimiter}
 	if a.claimLimiter == nil {
 		a.claimLimiter = NewClaimLimiter(d.ClaimsPerMinute, d.ClaimBurst, d.Now)
