@@ -925,34 +925,17 @@ func (c *console) finTrialBalancePage(ec echo.Context) error {
 	} else {
 		d.AsOf = c.Now().UTC()
 	}
-	rows, err := c.Finance.TrialBalance(ec.Request().Context(), asOf)
+	tb, err := c.Finance.TrialBalance(ec.Request().Context(), asOf)
 	if err != nil {
 		return err
 	}
-	idx := map[string]int{}
-	for _, r := range rows {
-		i, ok := idx[r.Currency.String()]
-		if !ok {
-			i = len(d.Currencies)
-			idx[r.Currency.String()] = i
-			d.Currencies = append(d.Currencies, finTrialCurrency{Currency: r.Currency})
+	for _, t := range tb.Totals {
+		of := func(n int64) money.Money { return money.Of(n, t.Currency) }
+		tc := finTrialCurrency{Currency: t.Currency, Debits: of(t.Debits), Credits: of(t.Credits), Balanced: t.Balanced()}
+		for _, r := range tb.In(t.Currency) {
+			tc.Rows = append(tc.Rows, finTrialRow{Account: r.Account, Debits: of(r.Debits), Credits: of(r.Credits), Balance: of(r.Balance)})
 		}
-		tc := &d.Currencies[i]
-		of := func(n int64) money.Money { return money.Of(n, r.Currency) }
-		tc.Rows = append(tc.Rows, finTrialRow{Account: r.Account, Debits: of(r.Debits), Credits: of(r.Credits), Balance: of(r.Balance)})
-		debits, err := money.AddMinor(tc.Debits.Amount(), r.Debits)
-		if err != nil {
-			return fmt.Errorf("trial balance debits in %s: %w", r.Currency, err)
-		}
-		credits, err := money.AddMinor(tc.Credits.Amount(), r.Credits)
-		if err != nil {
-			return fmt.Errorf("trial balance credits in %s: %w", r.Currency, err)
-		}
-		tc.Debits, tc.Credits = of(debits), of(credits)
-	}
-	slices.SortFunc(d.Currencies, func(a, b finTrialCurrency) int { return strings.Compare(a.Currency.String(), b.Currency.String()) })
-	for i := range d.Currencies {
-		d.Currencies[i].Balanced = d.Currencies[i].Debits == d.Currencies[i].Credits
+		d.Currencies = append(d.Currencies, tc)
 	}
 	return c.render(ec, http.StatusOK, "finance_trial_balance", pageData{Title: "Trial balance", Data: d})
 }
