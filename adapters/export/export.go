@@ -118,15 +118,17 @@ func (s *Stream) Row(v any, record []string) error {
 	return s.flush(false)
 }
 
-// CSVOnly writes a CSV record that has no JSON row (an opening balance, a
-// total: JSON carries them in the object's own fields). A JSON export
-// ignores it.
-func (s *Stream) CSVOnly(record []string) error {
+// CSVOnly writes CSV records that have no JSON row (an opening balance,
+// totals: JSON carries them in the object's own fields). A JSON export
+// ignores them.
+func (s *Stream) CSVOnly(records ...[]string) error {
 	if s.cw == nil {
 		return nil
 	}
-	if err := s.cw.Write(record); err != nil {
-		return err
+	for _, r := range records {
+		if err := s.cw.Write(r); err != nil {
+			return err
+		}
 	}
 	return s.flush(false)
 }

@@ -44,12 +44,16 @@ var StatementHeader = []string{"record", "at", "transaction_id", "category", "ki
 // statementAmountAt is the currency column of StatementHeader.
 const statementAmountAt = 7
 
-// StatementOpeningRecord is what the seller owed in one currency at the
-// period's start.
-func StatementOpeningRecord(m money.Money, p finance.Period) []string {
-	r := totalRecord(len(StatementHeader), statementAmountAt, "opening", m)
-	r[1] = Time(p.From)
-	return r
+// StatementOpeningRecords are what the seller owed at the period's
+// start, one record a currency.
+func StatementOpeningRecords(opening []money.Money, p finance.Period) [][]string {
+	out := make([][]string, 0, len(opening))
+	for _, m := range opening {
+		r := totalRecord(len(StatementHeader), statementAmountAt, "opening", m)
+		r[1] = Time(p.From)
+		out = append(out, r)
+	}
+	return out
 }
 
 // StatementRecord is one entry of the statement and the balance after it.

@@ -125,8 +125,11 @@ func TestTotalsRecords(t *testing.T) {
 		{"total_standing", "", "", "", "", "", "", "", "", "", "EUR", "2000", "20.00"},
 	}, cb)
 
-	require.Equal(t, []string{"opening", "2026-11-01T00:00:00Z", "", "", "", "", "", "EUR", "500", "5.00", "", ""},
-		export.StatementOpeningRecord(money.Of(500, eur), p))
+	require.Equal(t, [][]string{
+		{"opening", "2026-11-01T00:00:00Z", "", "", "", "", "", "EUR", "500", "5.00", "", ""},
+		{"opening", "2026-11-01T00:00:00Z", "", "", "", "", "", "JPY", "-7", "-7", "", ""},
+	}, export.StatementOpeningRecords([]money.Money{money.Of(500, eur), of(-7, "JPY")}, p))
+	require.Empty(t, export.StatementOpeningRecords(nil, p))
 	st := finance.StatementTotals{Currency: eur, Opening: 500, Charges: 2000, Reversals: -1000, Recoveries: -550, Adjustments: 1, Closing: 951}
 	require.Equal(t, [][]string{
 		{"charges", "", "", "", "", "", "", "EUR", "2000", "20.00", "", ""},

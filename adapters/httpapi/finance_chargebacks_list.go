@@ -64,10 +64,8 @@ func (a *api) listChargebacks(c echo.Context) error {
 	out := make([]chargebackTotalsDTO, 0, len(totals))
 	for _, t := range totals {
 		out = append(out, chargebackTotalsDTO{Currency: t.Currency.String(), Count: t.Count, Charged: t.Charged, Released: t.Released, Standing: t.Standing})
-		for _, r := range export.ChargebackTotalRecords(t) {
-			if err := s.CSVOnly(r); err != nil {
-				return s.Fail(err)
-			}
+		if err := s.CSVOnly(export.ChargebackTotalRecords(t)...); err != nil {
+			return s.Fail(err)
 		}
 	}
 	if err := s.Close(struct {

@@ -52,12 +52,7 @@ func (a *api) getSellerStatement(c echo.Context) error {
 		if s, err = a.newStream(c, asCSV, "statement-"+id+"-"+export.FileDate(p)+".csv", export.StatementHeader, head, "entries"); err != nil {
 			return err
 		}
-		for _, m := range opening {
-			if err := s.CSVOnly(export.StatementOpeningRecord(m, p)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.CSVOnly(export.StatementOpeningRecords(opening, p)...)
 	}, func(l financeflow.StatementLine) error {
 		d := statementEntryDTO{At: l.At, TransactionID: l.TransactionID, Category: string(l.Category), Kind: string(l.Kind),
 			ClaimID: l.ClaimID, Description: l.Description, Currency: l.Amount.Currency().String(),
@@ -74,10 +69,8 @@ func (a *api) getSellerStatement(c echo.Context) error {
 	for _, t := range totals {
 		out = append(out, statementTotalsDTO{Currency: t.Currency.String(), Opening: t.Opening, Charges: t.Charges,
 			Reversals: t.Reversals, Recoveries: t.Recoveries, Adjustments: t.Adjustments, Closing: t.Closing})
-		for _, r := range export.StatementTotalRecords(t, p) {
-			if err := s.CSVOnly(r); err != nil {
-				return s.Fail(err)
-			}
+		if err := s.CSVOnly(export.StatementTotalRecords(t, p)...); err != nil {
+			return s.Fail(err)
 		}
 	}
 	if err := s.Close(struct {

@@ -57,8 +57,9 @@ func New(cfg Config) *Service {
 	return &Service{store: cfg.Store, providers: cfg.Providers, now: cfg.Now, rand: cfg.Rand, log: cfg.Log, margin: cfg.Margin}
 }
 
-// Chargeback statuses a filter may name.
-var chargebackStatuses = []string{"open", "contested", "upheld", "final", "reversed", "waived", "voided"}
+// ChargebackStatuses are the statuses a chargeback filter may name, in the
+// order of a chargeback's life.
+var ChargebackStatuses = []string{"open", "contested", "upheld", "final", "reversed", "waived", "voided"}
 
 // ChargebackTotals sum a currency of a chargeback list: what was charged,
 // what of it was taken off the sellers again (reversed, waived, voided)
@@ -85,8 +86,8 @@ func (s *Service) Chargebacks(ctx context.Context, f ChargebackFilter, fn func(C
 			return nil, withField(err, "seller_id")
 		}
 	}
-	if f.Status != "" && !slices.Contains(chargebackStatuses, f.Status) {
-		return nil, validation.Newf("status", "invalid_status", "must be one of %v", chargebackStatuses)
+	if f.Status != "" && !slices.Contains(ChargebackStatuses, f.Status) {
+		return nil, validation.Newf("status", "invalid_status", "must be one of %v", ChargebackStatuses)
 	}
 	totals := newTotals[ChargebackTotals](func(c money.Currency) *ChargebackTotals { return &ChargebackTotals{Currency: c} })
 	err := s.store.Chargebacks(ctx, f, func(cb Chargeback) error {
