@@ -36,6 +36,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
@@ -118,7 +119,7 @@ type console struct {
 	// routes is every page and form registered, with its roles.
 	routes []Route
 	// downloads holds a slot per download streaming now.
-	downloads chan struct{}
+	downloads *export.Slots
 }
 
 type navItem struct {
@@ -152,7 +153,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 		login:     loginKeys(d.Keys),
 		nav:       map[claimflow.Role][]navItem{},
 		home:      map[claimflow.Role]string{},
-		downloads: make(chan struct{}, maxDownloads),
+		downloads: export.NewSlots(maxDownloads),
 	}
 	c.parsePages()
 
@@ -266,15 +267,14 @@ const maxDownloads = 4
 // once; more get a 429 page saying when to try again.
 func (c *console) download(p string, h echo.HandlerFunc, roles ...claimflow.Role) {
 	c.get(p, func(ec echo.Context) error {
-		select {
-		case c.downloads <- struct{}{}:
-			defer func() { <-c.downloads }()
-			return h(ec)
-		default:
+		release, ok := c.downloads.Take()
+		if !ok {
 			ec.Response().Header().Set("Retry-After", "30")
 			return c.render(ec, http.StatusTooManyRequests, "error", pageData{Title: "Try again shortly",
 				Data: errorData{Heading: "Try again shortly", Message: "Other downloads are being prepared right now. Try again in half a minute."}})
 		}
+		defer release()
+		return h(ec)
 	}, roles...)
 }
 
