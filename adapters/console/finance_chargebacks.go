@@ -92,7 +92,7 @@ func (c *console) finChargebacksCSV(ec echo.Context) error {
 	}
 	s := c.finCSV(ec, "chargebacks-"+export.FileDate(f.Period)+".csv", export.ChargebackHeader)
 	totals, err := c.Finance.Chargebacks(ec.Request().Context(), f, func(cb financeflow.Chargeback) error {
-		return s.Row(nil, export.ChargebackRecord(cb))
+		return s.ChargebackRow(nil, cb)
 	})
 	for _, t := range totals {
 		if err == nil {

@@ -190,7 +190,7 @@ func (c *console) finRunItemsCSV(ec echo.Context) error {
 	id := ec.Param("id")
 	s := c.finCSV(ec, "reconciliation-"+id+".csv", export.ItemHeader)
 	err := c.Finance.RunItems(ec.Request().Context(), financeflow.ItemFilter{RunID: id}, func(it financeflow.RunItem) error {
-		return s.Row(nil, export.ItemRecord(it))
+		return s.ItemRow(nil, it)
 	})
 	if err == nil {
 		err = s.Close(nil)

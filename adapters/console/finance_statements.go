@@ -112,7 +112,7 @@ func (c *console) finStatementCSV(ec echo.Context) error {
 	totals, err := c.Finance.Statement(ec.Request().Context(), viewerOf(ec), d.SellerID, p, func(open []money.Money) error {
 		return s.CSVOnly(export.StatementOpeningRecords(open, p)...)
 	}, func(l financeflow.StatementLine) error {
-		return s.Row(nil, export.StatementRecord(l))
+		return s.StatementRow(nil, l)
 	})
 	for _, t := range totals {
 		if err == nil {

@@ -11,7 +11,7 @@
 //
 //	s := export.NewCSV(w, "chargebacks-2026-11-01_2026-11-30.csv", export.ChargebackHeader, logAbort)
 //	totals, err := fin.Chargebacks(ctx, f, func(cb financeflow.Chargeback) error {
-//		return s.Row(nil, export.ChargebackRecord(cb))
+//		return s.ChargebackRow(nil, cb)
 //	})
 //	if err != nil {
 //		return s.Fail(err) // returned before anything was sent; the connection is cut after
@@ -57,7 +57,8 @@ type Stream struct {
 	filename  string
 	committed bool
 	rows      int
-	wrote     bool // JSON: a row was written, so the next takes a comma
+	wrote     bool     // JSON: a row was written, so the next takes a comma
+	record    []string // CSV: the record the layouts fill, row after row
 }
 
 // NewCSV starts a CSV download (RFC 4180: fields quoted where needed, CRLF

@@ -1,7 +1,10 @@
 package export_test
 
 import (
+	"encoding/csv"
 	"math"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +18,28 @@ import (
 )
 
 func of(amount int64, code string) money.Money { return money.Of(amount, money.MustCurrency(code)) }
+
+// records streams what write writes as CSV under header and returns the
+// records after the header, as a spreadsheet would read them.
+func records(t *testing.T, header []string, write func(s *export.Stream) error) [][]string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	s := export.NewCSV(w, "t.csv", header, nil)
+	require.NoError(t, write(s))
+	require.NoError(t, s.Close(nil))
+	all, err := csv.NewReader(strings.NewReader(w.Body.String())).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, header, all[0])
+	return all[1:]
+}
+
+// record is the one record write writes.
+func record(t *testing.T, header []string, write func(s *export.Stream) error) []string {
+	t.Helper()
+	rs := records(t, header, write)
+	require.Len(t, rs, 1)
+	return rs[0]
+}
 
 // column returns the field of record under name in header.
 func column(t *testing.T, header, record []string, name string) string {
@@ -51,17 +76,23 @@ func TestAmountsInMajorUnits(t *testing.T) {
 		{give: of(math.MinInt64, "EUR"), wantMinor: "-9223372036854775808", wantMajor: "-92233720368547758.08"},
 	} {
 		cur := tt.give.Currency().String()
-		cb := export.ChargebackRecord(financeflow.Chargeback{ClaimID: "clm_1", Amount: tt.give})
+		cb := record(t, export.ChargebackHeader, func(s *export.Stream) error {
+			return s.ChargebackRow(nil, financeflow.Chargeback{ClaimID: "clm_1", Amount: tt.give})
+		})
 		require.Equal(t, cur, column(t, export.ChargebackHeader, cb, "currency"))
 		require.Equal(t, tt.wantMinor, column(t, export.ChargebackHeader, cb, "amount_minor"))
 		require.Equal(t, tt.wantMajor, column(t, export.ChargebackHeader, cb, "amount"))
 
-		st := export.StatementRecord(financeflow.StatementLine{StatementEntry: financeflow.StatementEntry{Amount: tt.give}, Balance: tt.give})
+		st := record(t, export.StatementHeader, func(s *export.Stream) error {
+			return s.StatementRow(nil, financeflow.StatementLine{StatementEntry: financeflow.StatementEntry{Amount: tt.give}, Balance: tt.give})
+		})
 		require.Equal(t, tt.wantMajor, column(t, export.StatementHeader, st, "amount"))
 		require.Equal(t, tt.wantMinor, column(t, export.StatementHeader, st, "balance_minor"))
 		require.Equal(t, tt.wantMajor, column(t, export.StatementHeader, st, "balance"))
 
-		lg := export.LedgerRecord(financeflow.LedgerTransaction{ID: 1}, financeflow.LedgerPosting{Account: "claims_clearing", Amount: tt.give})
+		lg := record(t, export.LedgerHeader, func(s *export.Stream) error {
+			return s.LedgerRows(financeflow.LedgerTransaction{ID: 1, Postings: []financeflow.LedgerPosting{{Account: "claims_clearing", Amount: tt.give}}})
+		})
 		require.Equal(t, tt.wantMinor, column(t, export.LedgerHeader, lg, "amount_minor"))
 		require.Equal(t, tt.wantMajor, column(t, export.LedgerHeader, lg, "amount"))
 
@@ -79,23 +110,29 @@ func TestEveryTextFieldIsEscaped(t *testing.T) {
 	const want = "'" + bad
 	at := time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)
 
-	cb := export.ChargebackRecord(financeflow.Chargeback{ClaimID: bad, OrderID: bad, SellerID: bad, SellerName: bad, Reason: bad,
-		Status: bad, Recovery: bad, ChargedAt: at, Amount: of(100, "EUR")})
+	cb := record(t, export.ChargebackHeader, func(s *export.Stream) error {
+		return s.ChargebackRow(nil, financeflow.Chargeback{ClaimID: bad, OrderID: bad, SellerID: bad, SellerName: bad, Reason: bad,
+			Status: bad, Recovery: bad, ChargedAt: at, Amount: of(100, "EUR")})
+	})
 	for _, name := range []string{"claim_id", "order_id", "seller_id", "seller_name", "reason", "status", "recovery"} {
 		require.Equal(t, want, column(t, export.ChargebackHeader, cb, name), name)
 	}
 	require.Equal(t, "2026-11-05T10:00:00Z", column(t, export.ChargebackHeader, cb, "charged_at"))
 	require.Equal(t, "", column(t, export.ChargebackHeader, cb, "contest_by"), "no time, no text")
 
-	st := export.StatementRecord(financeflow.StatementLine{StatementEntry: financeflow.StatementEntry{ClaimID: bad, Description: bad,
-		Kind: ledger.KindSellerCharge, At: at, Amount: of(100, "EUR")}, Category: finance.CategoryCharge, Balance: of(100, "EUR")})
+	st := record(t, export.StatementHeader, func(s *export.Stream) error {
+		return s.StatementRow(nil, financeflow.StatementLine{StatementEntry: financeflow.StatementEntry{ClaimID: bad, Description: bad,
+			Kind: ledger.KindSellerCharge, At: at, Amount: of(100, "EUR")}, Category: finance.CategoryCharge, Balance: of(100, "EUR")})
+	})
 	for _, name := range []string{"claim_id", "description"} {
 		require.Equal(t, want, column(t, export.StatementHeader, st, name), name)
 	}
 
-	it := export.ItemRecord(financeflow.RunItem{Seq: 3, Item: finance.Item{Kind: finance.KindStatusMismatch, ClaimID: bad, Provider: bad,
-		RefundID: bad, ClaimStatus: bad, ClaimAmount: of(100, "EUR"), ProviderStatus: bad, Detail: bad},
-		ResolvedAt: at, ResolvedBy: bad, ResolutionNote: bad})
+	it := record(t, export.ItemHeader, func(s *export.Stream) error {
+		return s.ItemRow(nil, financeflow.RunItem{Seq: 3, Item: finance.Item{Kind: finance.KindStatusMismatch, ClaimID: bad, Provider: bad,
+			RefundID: bad, ClaimStatus: bad, ClaimAmount: of(100, "EUR"), ProviderStatus: bad, Detail: bad},
+			ResolvedAt: at, ResolvedBy: bad, ResolutionNote: bad})
+	})
 	for _, name := range []string{"claim_id", "provider", "refund_id", "claim_status", "provider_status", "detail", "resolved_by", "resolution_note"} {
 		require.Equal(t, want, column(t, export.ItemHeader, it, name), name)
 	}
@@ -106,8 +143,10 @@ func TestEveryTextFieldIsEscaped(t *testing.T) {
 		require.Equal(t, "", column(t, export.ItemHeader, it, name), "a side with nothing says nothing: %s", name)
 	}
 
-	lg := export.LedgerRecord(financeflow.LedgerTransaction{ID: 9, Key: bad, Kind: ledger.KindRefund, ClaimID: bad, Description: bad, At: at},
-		financeflow.LedgerPosting{Account: ledger.Account(bad), Amount: of(-100, "EUR")})
+	lg := record(t, export.LedgerHeader, func(s *export.Stream) error {
+		return s.LedgerRows(financeflow.LedgerTransaction{ID: 9, Key: bad, Kind: ledger.KindRefund, ClaimID: bad, Description: bad, At: at,
+			Postings: []financeflow.LedgerPosting{{Account: ledger.Account(bad), Amount: of(-100, "EUR")}}})
+	})
 	for _, name := range []string{"key", "claim_id", "description", "account"} {
 		require.Equal(t, want, column(t, export.LedgerHeader, lg, name), name)
 	}
@@ -139,4 +178,49 @@ func TestTotalsRecords(t *testing.T) {
 		{"closing", "2026-12-01T00:00:00Z", "", "", "", "", "", "EUR", "951", "9.51", "", ""},
 	}, export.StatementTotalRecords(st, p))
 	require.Equal(t, export.StatementTotalRecords(st, p)[4], export.StatementClosingRecord(st, p))
+}
+
+// TestRowsReuseOneRecord: rows of different lengths written one after
+// another each come out whole, and a ledger transaction gives one record a
+// posting; a JSON stream writes the row's value and no CSV.
+func TestRowsReuseOneRecord(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)
+	rs := records(t, export.LedgerHeader, func(s *export.Stream) error {
+		for i := int64(1); i <= 3; i++ {
+			tx := financeflow.LedgerTransaction{ID: i, Key: "k", Kind: ledger.KindRefund, At: at}
+			for j := int64(0); j < i; j++ {
+				tx.Postings = append(tx.Postings, financeflow.LedgerPosting{Account: "a", Amount: of(j, "EUR")})
+			}
+			if err := s.LedgerRows(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var got []string
+	for _, r := range rs {
+		got = append(got, r[0]+" "+r[8])
+	}
+	require.Equal(t, []string{"1 0", "2 0", "2 1", "3 0", "3 1", "3 2"}, got)
+
+	items := records(t, export.ItemHeader, func(s *export.Stream) error {
+		if err := s.ItemRow(nil, financeflow.RunItem{Seq: 1, Item: finance.Item{Kind: finance.KindMatched, ClaimAmount: of(5, "EUR"),
+			ProviderAmount: of(5, "EUR"), LedgerAmount: of(5, "EUR")}}); err != nil {
+			return err
+		}
+		return s.ItemRow(nil, financeflow.RunItem{Seq: 2, Item: finance.Item{Kind: finance.KindMissingClaim, RefundID: "re_1"}})
+	})
+	require.Equal(t, [][]string{
+		{"1", "matched", "", "", "", "", "EUR", "5", "", "EUR", "5", "EUR", "5", "", "", "", ""},
+		{"2", "missing_claim", "", "", "re_1", "", "", "", "", "", "", "", "", "", "", "", ""},
+	}, items)
+
+	w := httptest.NewRecorder()
+	s, err := export.NewJSON(w, nil, "rows", nil)
+	require.NoError(t, err)
+	require.NoError(t, s.ItemRow(map[string]int{"seq": 1}, financeflow.RunItem{Seq: 1}))
+	require.NoError(t, s.LedgerRows(financeflow.LedgerTransaction{ID: 1, Postings: []financeflow.LedgerPosting{{Account: "a"}}}))
+	require.NoError(t, s.Close(nil))
+	require.Equal(t, `{"rows":[{"seq":1}]}`, w.Body.String())
 }

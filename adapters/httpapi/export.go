@@ -67,14 +67,13 @@ func exportQuery(c echo.Context) (bool, finance.Period, error) {
 	return asCSV, p, nil
 }
 
-// streamCSV sends a CSV download whose records each produces, one call of
-// write per record.
-func (a *api) streamCSV(c echo.Context, filename string, header []string, each func(write func([]string) error) error) error {
+// streamCSV sends a CSV download whose rows rows writes to s.
+func (a *api) streamCSV(c echo.Context, filename string, header []string, rows func(s *export.Stream) error) error {
 	s, err := a.newStream(c, true, filename, header, nil, "")
 	if err != nil {
 		return err
 	}
-	if err := each(func(r []string) error { return s.Row(nil, r) }); err != nil {
+	if err := rows(s); err != nil {
 		return s.Fail(queryError(err))
 	}
 	if err := s.Close(nil); err != nil {

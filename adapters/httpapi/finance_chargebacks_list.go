@@ -56,7 +56,7 @@ func (a *api) listChargebacks(c echo.Context) error {
 		d := chargebackRowDTO{ClaimID: cb.ClaimID, OrderID: cb.OrderID, SellerID: cb.SellerID, SellerName: cb.SellerName,
 			Reason: cb.Reason, Amount: cb.Amount.Amount(), Currency: cb.Amount.Currency().String(), ChargedAt: cb.ChargedAt,
 			Status: cb.Status, ContestBy: timeOrNil(cb.ContestBy), Recovery: cb.Recovery}
-		return s.Row(d, export.ChargebackRecord(cb))
+		return s.ChargebackRow(d, cb)
 	})
 	if err != nil {
 		return s.Fail(queryError(err))

@@ -61,15 +61,8 @@ func (a *api) listLedgerTransactions(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if asCSV {
-		return a.streamCSV(c, "ledger.csv", export.LedgerHeader, func(write func([]string) error) error {
-			return a.Finance.LedgerTransactions(ctx, f, func(t financeflow.LedgerTransaction) error {
-				for _, p := range t.Postings {
-					if err := write(export.LedgerRecord(t, p)); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+		return a.streamCSV(c, "ledger.csv", export.LedgerHeader, func(s *export.Stream) error {
+			return a.Finance.LedgerTransactions(ctx, f, s.LedgerRows)
 		})
 	}
 	limit, after, err := page(c)

@@ -47,8 +47,8 @@ func (a *api) listReconciliationItems(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if asCSV {
-		return a.streamCSV(c, "reconciliation-"+f.RunID+".csv", export.ItemHeader, func(write func([]string) error) error {
-			return a.Finance.RunItems(ctx, f, func(it financeflow.RunItem) error { return write(export.ItemRecord(it)) })
+		return a.streamCSV(c, "reconciliation-"+f.RunID+".csv", export.ItemHeader, func(s *export.Stream) error {
+			return a.Finance.RunItems(ctx, f, func(it financeflow.RunItem) error { return s.ItemRow(nil, it) })
 		})
 	}
 	limit, after, err := page(c)

@@ -57,7 +57,7 @@ func (a *api) getSellerStatement(c echo.Context) error {
 		d := statementEntryDTO{At: l.At, TransactionID: l.TransactionID, Category: string(l.Category), Kind: string(l.Kind),
 			ClaimID: l.ClaimID, Description: l.Description, Currency: l.Amount.Currency().String(),
 			Amount: l.Amount.Amount(), Balance: l.Balance.Amount()}
-		return s.Row(d, export.StatementRecord(l))
+		return s.StatementRow(d, l)
 	})
 	if err != nil {
 		if s == nil {
