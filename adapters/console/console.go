@@ -11,9 +11,11 @@
 //	e := httpapi.New(httpapi.Deps{...})
 //	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store})
 //
-// Each group of pages lives in its own file and registers its routes from
-// one method (agentRoutes, financeRoutes, sellerRoutes, shopperRoutes),
-// with one template per page under templates/.
+// Each group of pages lives in its own file (finance's in finance*.go, a
+// file a page) and registers its routes from one method (agentRoutes,
+// financeRoutes, sellerRoutes, shopperRoutes), with one template per page
+// under templates/. Downloads stream through package export, as the API's
+// exports do.
 package console
 
 import (

@@ -15,11 +15,13 @@ import (
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
-// The finance pages, one file a group: the overview (finance_overview.go),
-// chargebacks, a seller's statement and the recovery form, reconciliation
-// runs, and the trial balance. Each handler reads its form, calls a
-// financeflow use case and renders; the reports' arithmetic is
-// financeflow's and domain/finance's, the downloads' CSV is package
+// The finance pages, a file a page: the overview (finance_overview.go),
+// chargebacks (finance_chargebacks.go), a seller's statement
+// (finance_statements.go) and its recovery form (finance_recovery.go),
+// reconciliation runs (finance_reconcile.go) and the trial balance
+// (finance_ledger.go); what they share is here. Each handler reads its
+// form, calls a financeflow use case and renders: the reports add up in
+// financeflow and domain/finance, and the downloads' CSV is package
 // export's.
 
 // financeRoutes registers the finance pages: the overview with its
