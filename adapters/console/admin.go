@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/claimsd/claimsd/workflows/claimflow"
 
 	"github.com/labstack/echo/v4"
 

@@ -1,12 +1,13 @@
 package console_test
 
 import (
-	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/claimsd/claimsd/workflows/claimflow"
 
 	"github.com/stretchr/testify/require"
 )

@@ -11,9 +11,11 @@
 //	e := httpapi.New(httpapi.Deps{...})
 //	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store})
 //
-// Each group of pages lives in its own file and registers its routes from
-// one method (agentRoutes, financeRoutes, sellerRoutes, shopperRoutes),
-// with one template per page under templates/.
+// Each group of pages lives in its own file (finance's in finance*.go, a
+// file a page) and registers its routes from one method (agentRoutes,
+// financeRoutes, sellerRoutes, shopperRoutes), with one template per page
+// under templates/. Downloads stream through package export, as the API's
+// exports do.
 package console
 
 import (
@@ -23,8 +25,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
-	"github.com/claimsd/claimsd/adapters/auth"
-	"github.com/claimsd/claimsd/adapters/web"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -34,8 +34,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/web"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -110,7 +114,7 @@ type console struct {
 	// routes is every page and form registered, with its roles.
 	routes []Route
 	// downloads holds a slot per download streaming now.
-	downloads chan struct{}
+	downloads *export.Slots
 }
 
 type navItem struct {
@@ -144,7 +148,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 		login:     loginKeys(d.Keys),
 		nav:       map[claimflow.Role][]navItem{},
 		home:      map[claimflow.Role]string{},
-		downloads: make(chan struct{}, maxDownloads),
+		downloads: export.NewSlots(maxDownloads),
 	}
 	c.parsePages()
 
@@ -258,15 +262,14 @@ const maxDownloads = 4
 // once; more get a 429 page saying when to try again.
 func (c *console) download(p string, h echo.HandlerFunc, roles ...claimflow.Role) {
 	c.get(p, func(ec echo.Context) error {
-		select {
-		case c.downloads <- struct{}{}:
-			defer func() { <-c.downloads }()
-			return h(ec)
-		default:
+		release, ok := c.downloads.Take()
+		if !ok {
 			ec.Response().Header().Set("Retry-After", "30")
 			return c.render(ec, http.StatusTooManyRequests, "error", pageData{Title: "Try again shortly",
 				Data: errorData{Heading: "Try again shortly", Message: "Other downloads are being prepared right now. Try again in half a minute."}})
 		}
+		defer release()
+		return h(ec)
 	}, roles...)
 }
 

@@ -3,8 +3,6 @@ package console_test
 import (
 	"context"
 	"encoding/base64"
-	"github.com/claimsd/claimsd/adapters/auth"
-	"github.com/claimsd/claimsd/adapters/web"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/web"
 
 	"github.com/stretchr/testify/require"
 

@@ -136,9 +136,3 @@ func fieldLabel(field string) string {
 	}
 	return strings.ToUpper(field[:1]) + words(field[1:])
 }
-
-// parseMajor and amountExample are money.ParseMajor and money.Example,
-// as the console's forms read and hint amounts.
-func parseMajor(s string, cur money.Currency) (int64, bool) { return money.ParseMajor(s, cur) }
-
-func amountExample(cur money.Currency) string { return money.Example(cur) }

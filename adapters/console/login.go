@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/claimsd/claimsd/adapters/auth"
-	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 
 	"github.com/labstack/echo/v4"
 )

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/claimsd/claimsd/adapters/auth"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
 
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"

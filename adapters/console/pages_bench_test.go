@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
-	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
 
 	"github.com/stretchr/testify/require"
 

@@ -1,12 +1,13 @@
 package console_test
 
 import (
-	"github.com/claimsd/claimsd/adapters/auth"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
 
 	"github.com/stretchr/testify/require"
 )

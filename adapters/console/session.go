@@ -6,12 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"github.com/claimsd/claimsd/adapters/auth"
-	"github.com/claimsd/claimsd/workflows/claimflow"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 
 	"github.com/labstack/echo/v4"
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/domain/ledger"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/financeflow"
@@ -35,8 +36,6 @@ type ledgerListResponse struct {
 	NextCursor *string                `json:"next_cursor"`
 }
 
-var ledgerCSVHeader = []string{"transaction_id", "at", "key", "kind", "claim_id", "description", "account", "currency", "amount_minor", "amount"}
-
 // listLedgerTransactions lists ledger transactions with their postings,
 // oldest first, filtered by period, kind, account (or seller_id, for a
 // seller's receivable) and claim: pages of JSON, or every posting as CSV.
@@ -62,17 +61,8 @@ func (a *api) listLedgerTransactions(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if asCSV {
-		return a.streamCSV(c, "ledger.csv", ledgerCSVHeader, func(write func([]string) error) error {
-			return a.Finance.LedgerTransactions(ctx, f, func(t financeflow.LedgerTransaction) error {
-				for _, p := range t.Postings {
-					if err := write([]string{strconv.FormatInt(t.ID, 10), csvTime(t.At), cell(t.Key), string(t.Kind), cell(t.ClaimID),
-						cell(t.Description), cell(string(p.Account)), p.Amount.Currency().String(),
-						strconv.FormatInt(p.Amount.Amount(), 10), decimal(p.Amount)}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+		return a.streamCSV(c, "ledger.csv", export.LedgerHeader, func(s *export.Stream) error {
+			return a.Finance.LedgerTransactions(ctx, f, s.LedgerRows)
 		})
 	}
 	limit, after, err := page(c)

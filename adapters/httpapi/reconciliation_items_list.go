@@ -8,14 +8,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/domain/finance"
-	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 )
-
-var itemCSVHeader = []string{"seq", "kind", "claim_id", "provider", "refund_id",
-	"claim_status", "claim_currency", "claim_amount_minor", "provider_status", "provider_currency", "provider_amount_minor",
-	"ledger_currency", "ledger_amount_minor", "detail", "resolved_at", "resolved_by", "resolution_note"}
 
 type itemListResponse struct {
 	Data       []reconciliationItemDTO `json:"data"`
@@ -51,8 +47,8 @@ func (a *api) listReconciliationItems(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if asCSV {
-		return a.streamCSV(c, "reconciliation-"+f.RunID+".csv", itemCSVHeader, func(write func([]string) error) error {
-			return a.Finance.RunItems(ctx, f, func(it financeflow.RunItem) error { return write(itemRecord(it)) })
+		return a.streamCSV(c, "reconciliation-"+f.RunID+".csv", export.ItemHeader, func(s *export.Stream) error {
+			return a.Finance.RunItems(ctx, f, func(it financeflow.RunItem) error { return s.ItemRow(nil, it) })
 		})
 	}
 	limit, after, err := page(c)
@@ -84,19 +80,4 @@ func (a *api) listReconciliationItems(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
-}
-
-func itemRecord(it financeflow.RunItem) []string {
-	amt := func(m money.Money) (string, string) {
-		if m.Currency().IsZero() {
-			return "", ""
-		}
-		return m.Currency().String(), strconv.FormatInt(m.Amount(), 10)
-	}
-	cc, ca := amt(it.ClaimAmount)
-	pc, pa := amt(it.ProviderAmount)
-	lc, la := amt(it.LedgerAmount)
-	return []string{strconv.Itoa(it.Seq), string(it.Kind), cell(it.ClaimID), cell(it.Provider), cell(it.RefundID),
-		it.ClaimStatus, cc, ca, cell(it.ProviderStatus), pc, pa, lc, la, cell(it.Detail),
-		csvTime(it.ResolvedAt), cell(it.ResolvedBy), cell(it.ResolutionNote)}
 }

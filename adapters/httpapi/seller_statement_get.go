@@ -1,11 +1,11 @@
 package httpapi
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 )
@@ -32,9 +32,6 @@ type statementTotalsDTO struct {
 	Closing     int64  `json:"closing"`
 }
 
-var statementCSVHeader = []string{"record", "at", "transaction_id", "category", "kind", "claim_id", "description",
-	"currency", "amount_minor", "amount", "balance_minor", "balance"}
-
 // getSellerStatement streams a seller's statement for a period: what they
 // owed at its start, each charge, reversal and recovery with the balance
 // after it, and the totals per currency, as JSON or CSV.
@@ -44,7 +41,7 @@ func (a *api) getSellerStatement(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	var s *stream
+	var s *export.Stream
 	totals, err := a.Finance.Statement(c.Request().Context(), viewer(c), id, p, func(opening []money.Money) error {
 		head := struct {
 			SellerID string       `json:"seller_id"`
@@ -52,52 +49,34 @@ func (a *api) getSellerStatement(c echo.Context) error {
 			Opening  []balanceDTO `json:"opening"`
 		}{id, periodDTO{p.From, p.To}, balances(opening)}
 		var err error
-		if s, err = a.newStream(c, asCSV, "statement-"+id+"-"+fileDate(p)+".csv", statementCSVHeader, head, "entries"); err != nil {
+		if s, err = a.newStream(c, asCSV, "statement-"+id+"-"+export.FileDate(p)+".csv", export.StatementHeader, head, "entries"); err != nil {
 			return err
 		}
-		for _, m := range opening {
-			r := totalRecord(len(statementCSVHeader), 7, "opening", m)
-			r[1] = csvTime(p.From)
-			if err := s.csvOnly(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.CSVOnly(export.StatementOpeningRecords(opening, p)...)
 	}, func(l financeflow.StatementLine) error {
 		d := statementEntryDTO{At: l.At, TransactionID: l.TransactionID, Category: string(l.Category), Kind: string(l.Kind),
 			ClaimID: l.ClaimID, Description: l.Description, Currency: l.Amount.Currency().String(),
 			Amount: l.Amount.Amount(), Balance: l.Balance.Amount()}
-		return s.row(d, []string{"entry", csvTime(l.At), strconv.FormatInt(l.TransactionID, 10), d.Category, d.Kind, cell(l.ClaimID),
-			cell(l.Description), d.Currency, strconv.FormatInt(d.Amount, 10), decimal(l.Amount),
-			strconv.FormatInt(d.Balance, 10), decimal(l.Balance)})
+		return s.StatementRow(d, l)
 	})
 	if err != nil {
 		if s == nil {
 			return err
 		}
-		return s.fail(err)
+		return s.Fail(err)
 	}
 	out := make([]statementTotalsDTO, 0, len(totals))
 	for _, t := range totals {
 		out = append(out, statementTotalsDTO{Currency: t.Currency.String(), Opening: t.Opening, Charges: t.Charges,
 			Reversals: t.Reversals, Recoveries: t.Recoveries, Adjustments: t.Adjustments, Closing: t.Closing})
-		for _, line := range []struct {
-			name   string
-			amount int64
-		}{{"charges", t.Charges}, {"reversals", t.Reversals}, {"recoveries", t.Recoveries}, {"adjustments", t.Adjustments}, {"closing", t.Closing}} {
-			r := totalRecord(len(statementCSVHeader), 7, line.name, money.Of(line.amount, t.Currency))
-			if line.name == "closing" {
-				r[1] = csvTime(p.To)
-			}
-			if err := s.csvOnly(r); err != nil {
-				return s.fail(err)
-			}
+		if err := s.CSVOnly(export.StatementTotalRecords(t, p)...); err != nil {
+			return s.Fail(err)
 		}
 	}
-	if err := s.close(struct {
+	if err := s.Close(struct {
 		Totals []statementTotalsDTO `json:"totals"`
 	}{out}); err != nil {
-		return s.fail(err)
+		return s.Fail(err)
 	}
 	return nil
 }

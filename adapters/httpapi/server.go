@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
@@ -77,7 +78,7 @@ type api struct {
 	Deps
 	own         map[string]bool // the API's own route paths
 	exports     map[string]bool // route paths that stream downloads
-	exportSlots chan struct{}   // one per export streaming now
+	exportSlots *export.Slots   // one per export streaming now
 }
 
 // Routes returns the API's route table.
@@ -136,7 +137,7 @@ func New(d Deps) *echo.Echo {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: make(chan struct{}, d.MaxExports)}
+	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: export.NewSlots(d.MaxExports)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)

@@ -1,15 +1,10 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/claimsd/claimsd/domain/money"
 )
 
 type accountBalanceDTO struct {
@@ -47,33 +42,18 @@ func (a *api) getTrialBalance(c echo.Context) error {
 	} else {
 		shown = a.Now().UTC()
 	}
-	rows, err := a.Finance.TrialBalance(c.Request().Context(), asOf)
+	tb, err := a.Finance.TrialBalance(c.Request().Context(), asOf)
 	if err != nil {
 		return err
 	}
-	out := trialBalanceResponse{AsOf: shown, Accounts: []accountBalanceDTO{}, Totals: []trialTotalsDTO{}}
-	idx := map[string]int{}
-	for _, r := range rows {
-		cur := r.Currency.String()
-		out.Accounts = append(out.Accounts, accountBalanceDTO{Account: string(r.Account), Currency: cur,
+	out := trialBalanceResponse{AsOf: shown, Accounts: make([]accountBalanceDTO, 0, len(tb.Accounts)),
+		Totals: make([]trialTotalsDTO, 0, len(tb.Totals))}
+	for _, r := range tb.Accounts {
+		out.Accounts = append(out.Accounts, accountBalanceDTO{Account: string(r.Account), Currency: r.Currency.String(),
 			Debits: r.Debits, Credits: r.Credits, Balance: r.Balance})
-		i, ok := idx[cur]
-		if !ok {
-			i = len(out.Totals)
-			idx[cur] = i
-			out.Totals = append(out.Totals, trialTotalsDTO{Currency: cur})
-		}
-		tot := &out.Totals[i]
-		if tot.Debits, err = money.AddMinor(tot.Debits, r.Debits); err != nil {
-			return fmt.Errorf("trial balance debits in %s: %w", cur, err)
-		}
-		if tot.Credits, err = money.AddMinor(tot.Credits, r.Credits); err != nil {
-			return fmt.Errorf("trial balance credits in %s: %w", cur, err)
-		}
 	}
-	slices.SortFunc(out.Totals, func(a, b trialTotalsDTO) int { return strings.Compare(a.Currency, b.Currency) })
-	for i := range out.Totals {
-		out.Totals[i].Balanced = out.Totals[i].Debits == out.Totals[i].Credits
+	for _, t := range tb.Totals {
+		out.Totals = append(out.Totals, trialTotalsDTO{Currency: t.Currency.String(), Debits: t.Debits, Credits: t.Credits, Balanced: t.Balanced()})
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -181,19 +182,30 @@ func (m Money) Cmp(o Money) (int, error) {
 	return 0, nil
 }
 
-// String formats the amount with its decimal point, e.g. "12.34 EUR" or
-// "-5 JPY", for logs and plain-language messages.
-func (m Money) String() string {
-	exp := m.currency.Exponent()
-	sign := ""
-	u := uint64(m.amount)
+// String formats the amount with its decimal point and currency, e.g.
+// "12.34 EUR" or "-5 JPY", for logs and plain-language messages.
+func (m Money) String() string { return m.Decimal() + " " + m.currency.code }
+
+// Decimal writes the amount in its currency's major unit, exactly, with as
+// many decimals as the currency has minor-unit digits and no currency
+// code: 1999 EUR is "19.99", -5 JPY is "-5", 1 BHD is "0.001". Exports
+// and downloads write it beside the minor units.
+func (m Money) Decimal() string {
+	var u uint64
 	if m.amount < 0 {
-		sign = "-"
-		u = uint64(-(m.amount + 1)) + 1
+		u = uint64(-(m.amount + 1)) + 1 // -math.MinInt64 overflows int64
+	} else {
+		u = uint64(m.amount)
 	}
-	if exp == 0 {
-		return fmt.Sprintf("%s%d %s", sign, u, m.currency)
+	digits := strconv.FormatUint(u, 10)
+	if exp := m.currency.Exponent(); exp > 0 {
+		if len(digits) <= exp {
+			digits = strings.Repeat("0", exp-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-exp] + "." + digits[len(digits)-exp:]
 	}
-	div := uint64(math.Pow10(exp))
-	return fmt.Sprintf("%s%d.%0*d %s", sign, u/div, exp, u%div, m.currency)
+	if m.amount < 0 {
+		return "-" + digits
+	}
+	return digits
 }

@@ -100,6 +100,38 @@ func TestString(t *testing.T) {
 	}
 }
 
+func TestDecimal(t *testing.T) {
+	t.Parallel()
+	of := func(amount int64, code string) money.Money { return money.Of(amount, money.MustCurrency(code)) }
+	for _, tt := range []struct {
+		give money.Money
+		want string
+	}{
+		{give: of(1999, "EUR"), want: "19.99"},
+		{give: of(0, "EUR"), want: "0.00"},
+		{give: of(5, "EUR"), want: "0.05"},
+		{give: of(-5, "EUR"), want: "-0.05"},
+		{give: of(-1999, "EUR"), want: "-19.99"},
+		{give: of(money.MaxAmount(money.MustCurrency("EUR")), "EUR"), want: "10000000000.00"},
+		{give: of(-money.MaxAmount(money.MustCurrency("EUR")), "EUR"), want: "-10000000000.00"},
+		{give: of(math.MaxInt64, "EUR"), want: "92233720368547758.07"},
+		{give: of(math.MinInt64, "EUR"), want: "-92233720368547758.08"},
+		{give: of(1999, "JPY"), want: "1999"},
+		{give: of(0, "JPY"), want: "0"},
+		{give: of(-5, "JPY"), want: "-5"},
+		{give: of(money.MaxAmount(money.MustCurrency("JPY")), "JPY"), want: "1000000000000"},
+		{give: of(math.MinInt64, "JPY"), want: "-9223372036854775808"},
+		{give: of(1, "BHD"), want: "0.001"},
+		{give: of(-1005, "BHD"), want: "-1.005"},
+		{give: of(1000, "KWD"), want: "1.000"},
+		{give: of(money.MaxAmount(money.MustCurrency("BHD")), "BHD"), want: "1000000000.000"},
+		{give: of(math.MinInt64, "BHD"), want: "-9223372036854775.808"},
+	} {
+		require.Equal(t, tt.want, tt.give.Decimal(), "%d %s", tt.give.Amount(), tt.give.Currency())
+		require.Equal(t, tt.want+" "+tt.give.Currency().String(), tt.give.String())
+	}
+}
+
 func TestCmp(t *testing.T) {
 	t.Parallel()
 	c, err := eur(t, 1).Cmp(eur(t, 2))

@@ -57,8 +57,9 @@ func New(cfg Config) *Service {
 	return &Service{store: cfg.Store, providers: cfg.Providers, now: cfg.Now, rand: cfg.Rand, log: cfg.Log, margin: cfg.Margin}
 }
 
-// Chargeback statuses a filter may name.
-var chargebackStatuses = []string{"open", "contested", "upheld", "final", "reversed", "waived", "voided"}
+// ChargebackStatuses are the statuses a chargeback filter may name, in the
+// order of a chargeback's life.
+var ChargebackStatuses = []string{"open", "contested", "upheld", "final", "reversed", "waived", "voided"}
 
 // ChargebackTotals sum a currency of a chargeback list: what was charged,
 // what of it was taken off the sellers again (reversed, waived, voided)
@@ -85,8 +86,8 @@ func (s *Service) Chargebacks(ctx context.Context, f ChargebackFilter, fn func(C
 			return nil, withField(err, "seller_id")
 		}
 	}
-	if f.Status != "" && !slices.Contains(chargebackStatuses, f.Status) {
-		return nil, validation.Newf("status", "invalid_status", "must be one of %v", chargebackStatuses)
+	if f.Status != "" && !slices.Contains(ChargebackStatuses, f.Status) {
+		return nil, validation.Newf("status", "invalid_status", "must be one of %v", ChargebackStatuses)
 	}
 	totals := newTotals[ChargebackTotals](func(c money.Currency) *ChargebackTotals { return &ChargebackTotals{Currency: c} })
 	err := s.store.Chargebacks(ctx, f, func(cb Chargeback) error {
@@ -470,10 +471,45 @@ func (s *Service) ResolveException(ctx context.Context, v claimflow.Viewer, runI
 	return s.store.ResolveException(ctx, runID, seq, v.String(), note, s.now().UTC())
 }
 
+// TrialBalance is every account's debits, credits and balance per
+// currency, with each currency's totals: the books balance in a currency
+// when its debits equal its credits.
+type TrialBalance struct {
+	Accounts []AccountBalance      // by account, then currency
+	Totals   []finance.TrialTotals // by currency code
+}
+
+// In returns the accounts' lines in currency c, in the order of Accounts.
+func (tb TrialBalance) In(c money.Currency) []AccountBalance {
+	var out []AccountBalance
+	for _, a := range tb.Accounts {
+		if a.Currency == c {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // TrialBalance returns every account's debits, credits and balance per
-// currency from the postings made before asOf (zero: every posting).
-func (s *Service) TrialBalance(ctx context.Context, asOf time.Time) ([]AccountBalance, error) {
-	return s.store.TrialBalance(ctx, asOf)
+// currency from the postings made before asOf (zero: every posting), and
+// the totals per currency:
+//
+//	tb, err := fin.TrialBalance(ctx, time.Time{})
+//	for _, t := range tb.Totals { ... t.Balanced() ... tb.In(t.Currency) ... }
+//
+// Errors: money.ErrOverflow for a total beyond int64; the store's.
+func (s *Service) TrialBalance(ctx context.Context, asOf time.Time) (TrialBalance, error) {
+	rows, err := s.store.TrialBalance(ctx, asOf)
+	if err != nil {
+		return TrialBalance{}, err
+	}
+	sum := finance.NewTrialBalance()
+	for _, r := range rows {
+		if err := sum.Add(r.Currency, r.Debits, r.Credits); err != nil {
+			return TrialBalance{}, err
+		}
+	}
+	return TrialBalance{Accounts: rows, Totals: sum.Totals()}, nil
 }
 
 // LedgerTransactions streams ledger transactions, oldest first. Errors:
