@@ -198,7 +198,7 @@ func TestDeclinedRefundWaitsForAnAgent(t *testing.T) {
 	require.Equal(t, claim.StatusRefundFailed, waitFor(t, store, id))
 	rec, err := store.GetClaim(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, "card_declined", rec.Claim.Failure().Code)
+	require.Equal(t, claim.FailureCode(sandbox.CodeCardDeclined), rec.Claim.Failure().Code)
 	require.NotEmpty(t, rec.Claim.Failure().Reason)
 	code, got := c.do(http.MethodGet, "/v1/claims/"+id, "agent", "ana", nil)
 	require.Equal(t, http.StatusOK, code)

@@ -84,7 +84,7 @@ func TestLateRefundFailureReversesClaim(t *testing.T) {
 	rec, err = st.GetClaim(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, claim.StatusRefundFailed, rec.Claim.Status())
-	require.Equal(t, "refund_failed", rec.Claim.Failure().Code)
+	require.Equal(t, claim.FailureRefundFailed, rec.Claim.Failure().Code)
 	require.Contains(t, rec.Claim.Failure().Reason, "lost_or_stolen_card")
 	code, bal := c.do(http.MethodGet, "/v1/sellers/"+sellerID+"/balance", "finance", "fin", nil)
 	require.Equal(t, http.StatusOK, code)

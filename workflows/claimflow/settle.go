@@ -146,7 +146,11 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 	if reason == "" {
 		reason = "unknown"
 	}
-	f := claim.Failure{Code: "refund_" + u.Status, Reason: fmt.Sprintf("The provider reports the refund %s %s: %s.", u.RefundID, u.Status, reason)}
+	code := claim.FailureRefundFailed
+	if u.Status == "canceled" {
+		code = claim.FailureRefundCanceled
+	}
+	f := claim.Failure{Code: code, Reason: fmt.Sprintf("The provider reports the refund %s %s: %s.", u.RefundID, u.Status, reason)}
 	deadline := reviewDeadline(s.Policy, c, now)
 	if err := c.FailRefund(f, deadline, now); err != nil {
 		return Effects{}, err

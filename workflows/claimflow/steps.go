@@ -118,7 +118,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 	}
 	provider, ok := s.Providers[o.Payment().Provider]
 	if !ok {
-		return s.fail(ctx, id, claim.Failure{Code: "provider_not_configured",
+		return s.fail(ctx, id, claim.Failure{Code: claim.FailureProviderNotConfigured,
 			Reason: fmt.Sprintf("The order was paid through %q, which this engine is not configured for.", o.Payment().Provider)})
 	}
 	attempt0 := rec.Claim.RefundAttempt()
@@ -130,7 +130,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		var pe *PaymentError
 		switch {
 		case IsPermanent(err) && errors.As(err, &pe):
-			return s.fail(ctx, id, claim.Failure{Code: pe.Code, Reason: pe.Message})
+			return s.fail(ctx, id, claim.Failure{Code: claim.FailureCode(pe.Code), Reason: pe.Message})
 		case attempt < maxAttempts:
 			return fmt.Errorf("refund claim %s (attempt %d of %d): %w", id, attempt, maxAttempts, err)
 		}
@@ -146,20 +146,20 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 				s.Log.WarnContext(ctx, "refund retries exhausted", "claim_id", id, "attempts", attempt, "err", err, "lookup_err", findErr)
 			}
 			if findErr != nil {
-				return s.fail(ctx, id, claim.Failure{Code: "refund_outcome_unknown",
+				return s.fail(ctx, id, claim.Failure{Code: claim.FailureOutcomeUnknown,
 					Reason: "The payment provider did not answer, and whether the refund was made could not be confirmed; check with the provider before refunding again."})
 			}
 			reason := fmt.Sprintf("The payment provider failed %d times in a row.", attempt)
 			if _, asked := provider.(RefundFinder); asked {
 				reason += " It confirms no refund was made."
 			}
-			return s.fail(ctx, id, claim.Failure{Code: "retries_exhausted", Reason: reason})
+			return s.fail(ctx, id, claim.Failure{Code: claim.FailureRetriesExhausted, Reason: reason})
 		}
 	}
 	if ref.Amount != rec.Claim.Amount() {
 		// The money moved, but not as asked: a person must look, and the
 		// ledger must not record what did not happen.
-		return s.fail(ctx, id, claim.Failure{Code: "refund_amount_mismatch", Reason: fmt.Sprintf(
+		return s.fail(ctx, id, claim.Failure{Code: claim.FailureAmountMismatch, Reason: fmt.Sprintf(
 			"The provider refunded %s (refund %s) but the claim is for %s.", ref.Amount, ref.ID, rec.Claim.Amount())})
 	}
 	return s.Store.UpdateClaim(ctx, id, func(c *claim.Claim) (Effects, error) {

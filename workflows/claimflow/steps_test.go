@@ -447,7 +447,7 @@ func TestRefundStepLastAttemptFailsClaim(t *testing.T) {
 			c := b.store.claim(t, stepClaimID)
 			require.Equal(t, claim.StatusRefundFailed, c.Status())
 			f := c.Failure()
-			require.Equal(t, "retries_exhausted", f.Code)
+			require.Equal(t, claim.FailureRetriesExhausted, f.Code)
 			require.Equal(t, fmt.Sprintf("The payment provider failed %d times in a row.", tt.attempt), f.Reason)
 			require.NotContains(t, f.Reason, "connection reset", "shoppers see the reason: no internals")
 			require.Len(t, b.store.events, 1)
@@ -468,7 +468,7 @@ func TestRefundStepProviderNotConfigured(t *testing.T) {
 	require.Empty(t, b.provider.calls)
 	c := b.store.claim(t, stepClaimID)
 	require.Equal(t, claim.StatusRefundFailed, c.Status())
-	require.Equal(t, "provider_not_configured", c.Failure().Code)
+	require.Equal(t, claim.FailureProviderNotConfigured, c.Failure().Code)
 	require.Contains(t, c.Failure().Reason, `"stripe"`)
 	require.Len(t, b.store.events, 1)
 	require.Equal(t, claim.StatusRefundFailed, b.store.events[0].To)
@@ -643,7 +643,7 @@ func TestRefundStepAmountMismatch(t *testing.T) {
 	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
 	c := b.store.claim(t, stepClaimID)
 	require.Equal(t, claim.StatusRefundFailed, c.Status())
-	require.Equal(t, "refund_amount_mismatch", c.Failure().Code)
+	require.Equal(t, claim.FailureAmountMismatch, c.Failure().Code)
 	require.Contains(t, c.Failure().Reason, "re_odd")
 	require.Empty(t, b.store.ledger)
 	require.Empty(t, b.store.next)
@@ -757,11 +757,11 @@ func TestRefundStepLastAttemptAsksTheProvider(t *testing.T) {
 		giveFound  *claimflow.Refund
 		giveErr    error
 		wantStatus claim.Status
-		wantCode   string
+		wantCode   claim.FailureCode
 	}{
 		{name: "it was made", giveFound: &made, wantStatus: claim.StatusRefunded},
-		{name: "it was not", wantStatus: claim.StatusRefundFailed, wantCode: "retries_exhausted"},
-		{name: "nobody knows", giveErr: errors.New("still down"), wantStatus: claim.StatusRefundFailed, wantCode: "refund_outcome_unknown"},
+		{name: "it was not", wantStatus: claim.StatusRefundFailed, wantCode: claim.FailureRetriesExhausted},
+		{name: "nobody knows", giveErr: errors.New("still down"), wantStatus: claim.StatusRefundFailed, wantCode: claim.FailureOutcomeUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
