@@ -16,25 +16,6 @@ import (
 	"github.com/claimsd/claimsd/domain/seller"
 )
 
-// Step names a durable step of the claim workflow; the job queue runs one
-// job per step and claim.
-type Step string
-
-// The workflow's steps.
-const (
-	StepRefund       Step = "refund"
-	StepChargeSeller Step = "charge_seller"
-	// Timers: they run at a set time.
-	StepReviewDeadline  Step = "review_deadline"
-	StepContestDeadline Step = "contest_deadline"
-)
-
-// Timer is a step to run at a set time, not before.
-type Timer struct {
-	Step Step
-	At   time.Time
-}
-
 // Effects are what a claim update writes besides the claim and its events,
 // all in the same transaction: ledger transactions (each written once per
 // key), the steps to run next and the timers to set.
@@ -171,7 +152,10 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		// ledger account: the money left our account there.
 		r := claim.RefundRef{Provider: provider.Name(), ID: ref.ID, At: now}
 		if ref.Status == RefundPending {
-			return Effects{}, c.MarkRefundPending(r, now)
+			if err := c.MarkRefundPending(r, now); err != nil {
+				return Effects{}, err
+			}
+			return then(c), nil
 		}
 		if err := c.MarkRefunded(r, now); err != nil {
 			return Effects{}, err
@@ -180,7 +164,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		if err != nil {
 			return Effects{}, err
 		}
-		return Effects{Ledger: []ledger.Transaction{tx}, Next: []Step{StepChargeSeller}}, nil
+		return then(c, tx), nil
 	})
 }
 
@@ -211,8 +195,10 @@ func (s *RefundStep) fail(ctx context.Context, id string, f claim.Failure) error
 			return Effects{}, ErrNothingToDo
 		}
 		now := s.Now().UTC()
-		deadline := reviewDeadline(s.Policy, c, now)
-		return Effects{Timers: []Timer{{Step: StepReviewDeadline, At: deadline}}}, c.FailRefund(f, deadline, now)
+		if err := c.FailRefund(f, reviewDeadline(s.Policy, c, now), now); err != nil {
+			return Effects{}, err
+		}
+		return then(c), nil
 	})
 }
 
@@ -285,22 +271,21 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 		if err != nil {
 			return Effects{}, err
 		}
-		contestBy := now.Add(s.Policy.ContestWindowOrDefault())
-		eff := Effects{Ledger: []ledger.Transaction{tx}, Timers: []Timer{{Step: StepContestDeadline, At: contestBy}}}
+		txs := []ledger.Transaction{tx}
 		if recovery != "" {
 			rtx, err := ledger.Transfer(SellerRecoveryKey(id, n), ledger.KindSellerRecovery, receivable, ledger.ProviderCash(c.Refund().Provider), c.Amount())
 			if err != nil {
 				return Effects{}, err
 			}
-			eff.Ledger = append(eff.Ledger, rtx)
+			txs = append(txs, rtx)
 		}
-		if err := c.ChargeSeller(now, recovery, note, contestBy); err != nil {
+		if err := c.ChargeSeller(now, recovery, note, now.Add(s.Policy.ContestWindowOrDefault())); err != nil {
 			return Effects{}, err
 		}
 		if err := c.Close(now); err != nil {
 			return Effects{}, err
 		}
-		return eff, nil
+		return then(c, txs...), nil
 	})
 }
 
