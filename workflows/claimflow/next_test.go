@@ -61,7 +61,7 @@ func TestNextStep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setupSteps(t, "sandbox", tt.give)
-			c := b.store.claim(t, stepClaimID)
+			c := b.store.Claim(t, stepClaimID)
 			if tt.giveMod != nil {
 				tt.giveMod(t, c)
 			}
