@@ -150,7 +150,7 @@ func newClaimResponse(r claimflow.Record, v claimflow.Viewer, now time.Time) cla
 		resp.Refund = &refundDTO{Provider: ref.Provider, ID: ref.ID, RefundedAt: ref.At}
 	}
 	if f := c.Failure(); f.Code != "" && v.SeesRefundFailure() {
-		resp.Failure = &failureDTO{Code: f.Code, Reason: f.Reason}
+		resp.Failure = &failureDTO{Code: f.Code.String(), Reason: f.Reason}
 	}
 	for _, it := range c.Items() {
 		resp.Items = append(resp.Items, claimItemDTO{SKU: it.SKU, Quantity: it.Quantity})

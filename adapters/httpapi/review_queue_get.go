@@ -71,7 +71,7 @@ func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 		row.Reasons = append(row.Reasons, reasonDTO{Code: rs.Code, Message: rs.Message})
 	}
 	if f := cl.Failure(); cl.Status() == claim.StatusRefundFailed {
-		row.Waiting = waitingDTO{Kind: "refund_failed", Code: f.Code, Message: f.Reason}
+		row.Waiting = waitingDTO{Kind: "refund_failed", Code: f.Code.String(), Message: f.Reason}
 	} else {
 		row.Waiting = waitingDTO{Kind: "review", Code: "decision_review", Message: "The decision sent the claim to a person; the reasons say why."}
 		if rs := r.Decision.Reasons; len(rs) > 0 {

@@ -179,7 +179,7 @@ func (row claimRow) record() (claimflow.Record, error) {
 		Reason: reason, Amount: money.Of(row.Amount, cur), Description: row.Description,
 		Status: status, Version: row.Version, CreatedAt: row.CreatedAt.UTC(), UpdatedAt: row.UpdatedAt.UTC(),
 		Refund:  claim.RefundRef{Provider: deref(row.RefundProvider), ID: deref(row.RefundID)},
-		Failure: claim.Failure{Code: deref(row.FailureCode), Reason: deref(row.FailureReason)},
+		Failure: claim.Failure{Code: claim.FailureCode(deref(row.FailureCode)), Reason: deref(row.FailureReason)},
 	}
 	if row.RefundedAt != nil {
 		p.Refund.At = row.RefundedAt.UTC()

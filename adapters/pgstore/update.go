@@ -145,7 +145,7 @@ func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *cl
 	for k, v := range map[string]any{
 		"status": c.Status().String(), "version": c.Version(), "updated_at": c.UpdatedAt(),
 		"refund_id": nonEmpty(ref.ID), "refund_provider": nonEmpty(ref.Provider),
-		"failure_code": nonEmpty(f.Code), "failure_reason": nonEmpty(f.Reason),
+		"failure_code": nonEmpty(f.Code.String()), "failure_reason": nonEmpty(f.Reason),
 		"refunded_at": nonZeroTime(ref.At),
 	} {
 		updates[k] = v

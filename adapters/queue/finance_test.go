@@ -47,7 +47,7 @@ func TestWorkersReconcile(t *testing.T) {
 	}
 	fin := financeflow.New(financeflow.Config{Store: st, Providers: []financeflow.ProviderRecords{p},
 		Now: func() time.Time { return time.Now().Add(skew) }})
-	steps := stepsFor(st, p)
+	steps := stepsFor(t, st, p)
 	steps.Reconcile = fin
 	w, err := queue.NewWorkers(st.Pool(), steps, queue.Config{})
 	require.NoError(t, err)

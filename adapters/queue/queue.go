@@ -72,9 +72,10 @@ type SweepPendingArgs struct{}
 // Kind implements river.JobArgs.
 func (SweepPendingArgs) Kind() string { return "refunds_sweep_pending" }
 
-// RedriveArgs is the periodic job that schedules again the step of any
-// claim left waiting for a step that has no job (one that gave up on a
-// database error, say), so no claim waits silently.
+// RedriveArgs is the periodic job that runs claimflow.Redrive: it
+// schedules again the step of any claim left waiting for a step that has
+// no job (one that gave up on a database error, say), so no claim waits
+// silently.
 type RedriveArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -170,11 +171,16 @@ func Pending(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 // insertNotifyEvery is how often, at most, inserts wake the workers.
 const insertNotifyEvery = 20 * time.Millisecond
 
-// Inserter schedules steps in the caller's database/sql transaction.
+// Inserter schedules steps in the caller's database/sql transaction
+// (pgstore.Enqueuer), and outside any for the redrive
+// (claimflow.JobQueue).
 type Inserter struct {
+	db          *sql.DB
 	client      *river.Client[*sql.Tx]
 	maxAttempts int
 }
+
+var _ claimflow.JobQueue = (*Inserter)(nil)
 
 // NewInserter returns an insert-only River client over db.
 func NewInserter(db *sql.DB, cfg Config) (*Inserter, error) {
@@ -194,7 +200,7 @@ func NewInserter(db *sql.DB, cfg Config) (*Inserter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("river inserter: %w", err)
 	}
-	return &Inserter{client: c, maxAttempts: cfg.MaxAttempts}, nil
+	return &Inserter{db: db, client: c, maxAttempts: cfg.MaxAttempts}, nil
 }
 
 // EnqueueTx implements pgstore.Enqueuer. A timer is a job scheduled at
@@ -203,19 +209,18 @@ func NewInserter(db *sql.DB, cfg Config) (*Inserter, error) {
 func (in *Inserter) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, steps []claimflow.Step, timers []claimflow.Timer) error {
 	params := make([]river.InsertManyParams, 0, len(steps)+len(timers))
 	for _, st := range steps {
-		args, err := jobArgs(st, claimID)
+		p, err := in.stepParams(claimID, st)
 		if err != nil {
 			return err
 		}
-		params = append(params, river.InsertManyParams{Args: args,
-			InsertOpts: &river.InsertOpts{Queue: QueueClaims, MaxAttempts: in.maxAttempts}})
+		params = append(params, p)
 	}
 	for _, tm := range timers {
-		args, err := jobArgs(tm.Step, claimID)
+		p, err := in.timerParams(claimID, tm)
 		if err != nil {
 			return err
 		}
-		params = append(params, river.InsertManyParams{Args: args, InsertOpts: timerOpts(tm.At, in.maxAttempts)})
+		params = append(params, p)
 	}
 	if len(params) == 0 {
 		return nil
@@ -227,16 +232,98 @@ func (in *Inserter) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, s
 	return nil
 }
 
-// timerOpts schedules a timer at, unique per claim and kind among the
-// jobs still to run.
-func timerOpts(at time.Time, maxAttempts int) *river.InsertOpts {
-	return &river.InsertOpts{
-		Queue: QueueClaims, MaxAttempts: maxAttempts, ScheduledAt: at,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-			rivertype.JobStateRunning, rivertype.JobStateScheduled,
-		}},
+// Schedule implements claimflow.JobQueue: each claim's next step, a step
+// to run now and a timer at its time, in one statement of its own
+// transaction. A timer whose time has passed runs now, as a step does,
+// rather than wait for River to find it due.
+func (in *Inserter) Schedule(ctx context.Context, steps []claimflow.ClaimStep) error {
+	params := make([]river.InsertManyParams, 0, len(steps))
+	for _, cs := range steps {
+		var p river.InsertManyParams
+		var err error
+		if cs.Next.Step.IsTimer() {
+			at := cs.Next.At
+			if !at.After(time.Now()) {
+				at = time.Time{}
+			}
+			p, err = in.timerParams(cs.ClaimID, claimflow.Timer{Step: cs.Next.Step, At: at})
+		} else {
+			p, err = in.stepParams(cs.ClaimID, cs.Next.Step)
+		}
+		if err != nil {
+			return err
+		}
+		params = append(params, p)
 	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := in.client.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("schedule the next step of %d claims: %w", len(steps), err)
+	}
+	return nil
+}
+
+// WithoutJobs implements claimflow.JobQueue: those of claimIDs that have
+// no job in a live state (liveStates), of any kind, in the order given.
+func (in *Inserter) WithoutJobs(ctx context.Context, claimIDs []string) ([]string, error) {
+	if len(claimIDs) == 0 {
+		return nil, nil
+	}
+	states := make([]string, len(liveStates))
+	for i, s := range liveStates {
+		states[i] = string(s)
+	}
+	rows, err := in.db.QueryContext(ctx, `
+		SELECT c.id FROM unnest($1::text[]) WITH ORDINALITY AS c(id, n)
+		 WHERE NOT EXISTS (SELECT 1 FROM river_job j
+		                    WHERE j.args->>'claim_id' = c.id AND j.state = ANY($2::river_job_state[]))
+		 ORDER BY c.n`, claimIDs, states)
+	if err != nil {
+		return nil, fmt.Errorf("jobs of %d claims: %w", len(claimIDs), err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("jobs of %d claims: %w", len(claimIDs), err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("jobs of %d claims: %w", len(claimIDs), err)
+	}
+	return out, nil
+}
+
+// liveStates are the states of a job still to run: waiting, running or
+// due to be retried.
+var liveStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// stepParams is the job that runs step for claimID at once.
+func (in *Inserter) stepParams(claimID string, step claimflow.Step) (river.InsertManyParams, error) {
+	args, err := jobArgs(step, claimID)
+	if err != nil {
+		return river.InsertManyParams{}, err
+	}
+	return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: QueueClaims, MaxAttempts: in.maxAttempts}}, nil
+}
+
+// timerParams is the job that runs tm for claimID at its time, unique per
+// claim and kind among the jobs still to run.
+func (in *Inserter) timerParams(claimID string, tm claimflow.Timer) (river.InsertManyParams, error) {
+	args, err := jobArgs(tm.Step, claimID)
+	if err != nil {
+		return river.InsertManyParams{}, err
+	}
+	return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{
+		Queue: QueueClaims, MaxAttempts: in.maxAttempts, ScheduledAt: tm.At,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates},
+	}}, nil
 }
 
 func jobArgs(st claimflow.Step, claimID string) (river.JobArgs, error) {
@@ -258,6 +345,9 @@ type Steps struct {
 	Refund       *claimflow.RefundStep
 	ChargeSeller *claimflow.ChargeSellerStep
 	Deadlines    *claimflow.DeadlineStep
+	// Redrive runs every Config.SweepEvery, for claims left waiting
+	// Config.RedriveAfter for a step with no job.
+	Redrive *claimflow.Redrive
 	// SweepPending, if set, runs every Config.SweepEvery.
 	SweepPending func(ctx context.Context) (int, error)
 	// Reconcile, if set, works reconciliation runs and queues each day's.
@@ -272,8 +362,8 @@ type Workers struct {
 // NewWorkers returns a worker client on pool; call Start to begin.
 func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	cfg = cfg.withDefaults()
-	if steps.Refund == nil || steps.ChargeSeller == nil || steps.Deadlines == nil {
-		return nil, fmt.Errorf("queue: the refund, charge-seller and deadline steps are all required")
+	if steps.Refund == nil || steps.ChargeSeller == nil || steps.Deadlines == nil || steps.Redrive == nil {
+		return nil, fmt.Errorf("queue: the refund, charge-seller and deadline steps and the redrive are all required")
 	}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &stepWorker[RefundArgs]{
@@ -302,8 +392,7 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 				return SweepPendingArgs{}, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: 1}
 			}, &river.PeriodicJobOpts{RunOnStart: true}))
 	}
-	redrive := &redriveWorker{pool: pool, after: cfg.RedriveAfter, maxAttempts: cfg.MaxAttempts, log: cfg.Logger}
-	if err := river.AddWorkerSafely(workers, redrive); err != nil {
+	if err := river.AddWorkerSafely(workers, &redriveWorker{redrive: steps.Redrive, after: cfg.RedriveAfter}); err != nil {
 		return nil, err
 	}
 	periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
@@ -338,7 +427,6 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 	if err != nil {
 		return nil, fmt.Errorf("river workers: %w", err)
 	}
-	redrive.client = c
 	return &Workers{client: c}, nil
 }
 
@@ -419,61 +507,16 @@ func (w *stepWorker[A]) Work(ctx context.Context, job *river.Job[A]) error {
 
 func (w *stepWorker[A]) Timeout(*river.Job[A]) time.Duration { return w.timeout }
 
-// redriveWorker schedules again the step of claims that wait for one with
-// no job to run it.
+// redriveWorker runs the redrive: claims that wait for a step with no
+// job to run it get one.
 type redriveWorker struct {
 	river.WorkerDefaults[RedriveArgs]
-	pool        *pgxpool.Pool
-	client      *river.Client[pgx.Tx]
-	after       time.Duration
-	maxAttempts int
-	log         *slog.Logger
+	redrive *claimflow.Redrive
+	after   time.Duration
 }
 
 func (w *redriveWorker) Work(ctx context.Context, _ *river.Job[RedriveArgs]) error {
-	// A step is due when its claim has waited RedriveAfter for it; a timer
-	// when its deadline passed RedriveAfter ago.
-	rows, err := w.pool.Query(ctx, `
-		SELECT c.id, c.status FROM claims c
-		 WHERE ((c.status IN ('approved', 'refunded') AND c.updated_at < $1)
-		        OR (c.status IN ('in_review', 'refund_failed') AND c.review_deadline < $1 AND c.escalated_at IS NULL)
-		        OR (c.chargeback_status = 'open' AND c.contest_by < $1))
-		   AND NOT EXISTS (SELECT 1 FROM river_job j
-		                    WHERE j.args->>'claim_id' = c.id
-		                      AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled'))
-		 ORDER BY c.updated_at LIMIT 100`, time.Now().Add(-w.after))
-	if err != nil {
-		return fmt.Errorf("find claims to redrive: %w", err)
-	}
-	var params []river.InsertManyParams
-	for rows.Next() {
-		var id, status string
-		if err := rows.Scan(&id, &status); err != nil {
-			rows.Close()
-			return err
-		}
-		var args river.JobArgs
-		switch status {
-		case "approved":
-			args = RefundArgs{ClaimID: id}
-		case "refunded":
-			args = ChargeSellerArgs{ClaimID: id}
-		case "in_review", "refund_failed":
-			args = ReviewDeadlineArgs{ClaimID: id}
-		default:
-			args = ContestDeadlineArgs{ClaimID: id}
-		}
-		params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: QueueClaims, MaxAttempts: w.maxAttempts}})
-		w.log.WarnContext(ctx, "claim had no job for its next step; scheduling it again", "claim_id", id, "status", status)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(params) == 0 {
-		return nil
-	}
-	_, err = w.client.InsertMany(ctx, params)
+	_, err := w.redrive.Run(ctx, w.after)
 	return err
 }
 

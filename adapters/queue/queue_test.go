@@ -39,18 +39,29 @@ func uniq(prefix string) string {
 	return prefix + "_" + hex.EncodeToString(b)
 }
 
-func stepsFor(st *pgstore.Store, p *sandbox.Provider) queue.Steps {
+func stepsFor(t *testing.T, st *pgstore.Store, p *sandbox.Provider) queue.Steps {
+	t.Helper()
 	return queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{order.ProviderSandbox: p}, Now: time.Now},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
 		Deadlines:    &claimflow.DeadlineStep{Store: st, Now: time.Now},
+		Redrive:      redriveFor(t, st, time.Now),
 	}
+}
+
+// redriveFor is the redrive of st's claims, scheduling on a queue of its
+// own over st's database.
+func redriveFor(t *testing.T, st *pgstore.Store, now func() time.Time) *claimflow.Redrive {
+	t.Helper()
+	jobs, err := queue.NewInserter(st.DB(), queue.Config{})
+	require.NoError(t, err)
+	return &claimflow.Redrive{Store: st, Jobs: jobs, Now: now}
 }
 
 // startWorkers runs River workers on st for the test's duration.
 func startWorkers(t *testing.T, st *pgstore.Store, p *sandbox.Provider, cfg queue.Config) {
 	t.Helper()
-	w, err := queue.NewWorkers(st.Pool(), stepsFor(st, p), cfg)
+	w, err := queue.NewWorkers(st.Pool(), stepsFor(t, st, p), cfg)
 	require.NoError(t, err)
 	require.NoError(t, w.Start(context.Background()))
 	t.Cleanup(func() { require.NoError(t, w.Stop(context.Background())) })
@@ -198,7 +209,7 @@ func TestDeclinedRefundWaitsForAnAgent(t *testing.T) {
 	require.Equal(t, claim.StatusRefundFailed, waitFor(t, store, id))
 	rec, err := store.GetClaim(context.Background(), id)
 	require.NoError(t, err)
-	require.Equal(t, "card_declined", rec.Claim.Failure().Code)
+	require.Equal(t, claim.FailureCode(sandbox.CodeCardDeclined), rec.Claim.Failure().Code)
 	require.NotEmpty(t, rec.Claim.Failure().Reason)
 	code, got := c.do(http.MethodGet, "/v1/claims/"+id, "agent", "ana", nil)
 	require.Equal(t, http.StatusOK, code)
@@ -275,7 +286,7 @@ func TestStepsRunTwice(t *testing.T) {
 	id := fileClaim(c, shopper, orderID)["id"].(string)
 
 	p := sandbox.New(st.DB(), sandbox.Config{})
-	steps := stepsFor(st, p)
+	steps := stepsFor(t, st, p)
 	for range 2 {
 		require.NoError(t, steps.Refund.Run(ctx, id, 1, 10))
 	}
@@ -314,4 +325,37 @@ func TestClaimWithoutJobIsRedriven(t *testing.T) {
 	startWorkers(t, st, sandbox.New(st.DB(), sandbox.Config{}), queue.Config{RedriveAfter: time.Minute})
 	require.Equal(t, claim.StatusClosed, waitFor(t, st, id))
 	ledgerBalances(t, st, id)
+}
+
+// TestClaimWithoutTimerIsRedriven: a claim waiting for an agent whose
+// review timer is gone (discarded) and whose deadline has passed gets its
+// timer again from the redrive, and is escalated.
+func TestClaimWithoutTimerIsRedriven(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := pgtest.Store(t, "queue_redrive_timer")
+	c := client{t: t, e: router(st)}
+	shopper := uniq("shp")
+	_, orderID := seedOrder(c, shopper, 1300, "pay_decline_2")
+	id := fileClaim(c, shopper, orderID)["id"].(string)
+	steps := stepsFor(t, st, sandbox.New(st.DB(), sandbox.Config{}))
+	require.NoError(t, steps.Refund.Run(ctx, id, 1, 10))
+	rec, err := st.GetClaim(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, claim.StatusRefundFailed, rec.Claim.Status())
+	_, err = st.DB().ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = now() WHERE args->>'claim_id' = $1`, id)
+	require.NoError(t, err)
+	_, err = st.DB().ExecContext(ctx, `UPDATE claims SET review_deadline = now() - interval '1 hour' WHERE id = $1`, id)
+	require.NoError(t, err)
+
+	startWorkers(t, st, sandbox.New(st.DB(), sandbox.Config{}), queue.Config{RedriveAfter: time.Minute})
+	for {
+		rec, err := st.GetClaim(ctx, id)
+		require.NoError(t, err)
+		if !rec.Claim.EscalatedAt().IsZero() {
+			require.Equal(t, claim.StatusRefundFailed, rec.Claim.Status())
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

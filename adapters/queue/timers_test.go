@@ -61,6 +61,7 @@ func setupTimers(t *testing.T, policy decision.Policy) *timerBundle {
 		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{order.ProviderSandbox: p}, Now: clk.Now, Policy: policy},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: clk.Now, Policy: policy},
 		Deadlines:    &claimflow.DeadlineStep{Store: st, Now: clk.Now, Policy: policy},
+		Redrive:      redriveFor(t, st, time.Now),
 	}
 	w, err := queue.NewWorkers(st.Pool(), steps, queue.Config{})
 	require.NoError(t, err)

@@ -84,7 +84,7 @@ func TestLateRefundFailureReversesClaim(t *testing.T) {
 	rec, err = st.GetClaim(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, claim.StatusRefundFailed, rec.Claim.Status())
-	require.Equal(t, "refund_failed", rec.Claim.Failure().Code)
+	require.Equal(t, claim.FailureRefundFailed, rec.Claim.Failure().Code)
 	require.Contains(t, rec.Claim.Failure().Reason, "lost_or_stolen_card")
 	code, bal := c.do(http.MethodGet, "/v1/sellers/"+sellerID+"/balance", "finance", "fin", nil)
 	require.Equal(t, http.StatusOK, code)
@@ -185,7 +185,7 @@ func TestLostWebhookIsSwept(t *testing.T) {
 
 	settler := &claimflow.Settler{Store: st, Now: time.Now}
 	providers := claimflow.Providers{"sandbox": p}
-	steps := stepsFor(st, p)
+	steps := stepsFor(t, st, p)
 	steps.SweepPending = func(ctx context.Context) (int, error) {
 		return settler.SweepPending(ctx, st, providers, 30*time.Minute)
 	}
@@ -225,6 +225,7 @@ func TestClaimClosesThroughStripeMock(t *testing.T) {
 		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{p.Name(): p}, Now: time.Now},
 		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
 		Deadlines:    &claimflow.DeadlineStep{Store: st, Now: time.Now},
+		Redrive:      redriveFor(t, st, time.Now),
 		Reconcile:    fin,
 	}
 	w, err := queue.NewWorkers(st.Pool(), steps, queue.Config{})

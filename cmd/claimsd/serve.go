@@ -266,6 +266,7 @@ func steps(db *database, cfg config.Config, policy decision.Policy, p paymentPro
 		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log, Policy: policy},
 		ChargeSeller: charge,
 		Deadlines:    &claimflow.DeadlineStep{Store: db.Store, Policy: policy, Now: time.Now, Log: log},
+		Redrive:      &claimflow.Redrive{Store: db.Store, Jobs: db.jobs, Now: time.Now, Log: log},
 		SweepPending: func(ctx context.Context) (int, error) {
 			return settler.SweepPending(ctx, db.Store, providers, cfg.PendingRefundAfter)
 		},

@@ -26,10 +26,11 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// database is an open store and, when claimsd started it, the embedded
-// PostgreSQL behind it.
+// database is an open store, the job queue it schedules steps on and,
+// when claimsd started it, the embedded PostgreSQL behind it.
 type database struct {
 	*pgstore.Store
+	jobs     *queue.Inserter
 	embedded *embeddedpg.Server
 }
 
@@ -71,6 +72,7 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*da
 		return nil, err
 	}
 	st.SetEnqueuer(ins)
+	db.jobs = ins
 	return db, nil
 }
 

@@ -106,10 +106,10 @@ type RefundRef struct {
 	At       time.Time
 }
 
-// Failure is why a claim's money could not move: a provider's stable code
-// and its reason in words, shown to agents.
+// Failure is why a claim's money could not move: a stable code and the
+// reason in words, shown to agents.
 type Failure struct {
-	Code   string
+	Code   FailureCode
 	Reason string
 }
 
@@ -321,7 +321,7 @@ func (c *Claim) MarkRefundPending(ref RefundRef, now time.Time) error {
 // FailRefund records that the refund cannot be made; the claim waits for
 // an agent, by the deadline. A chargeback made on the refund is void.
 func (c *Claim) FailRefund(f Failure, deadline, now time.Time) error {
-	data := map[string]any{"code": f.Code}
+	data := map[string]any{"code": f.Code.String()}
 	if cb := c.chargeback.Status; cb != ChargebackNone && cb != ChargebackVoided {
 		data["chargeback_from"], data["chargeback_to"] = cb.String(), ChargebackVoided.String()
 	}

@@ -70,31 +70,26 @@ func (c *Claim) OverrideReject(agent Actor, reason RejectionReason, note string,
 	return nil
 }
 
-// sameKeyFailures are refund failures after which the provider may or may
-// not have made the refund: a retry must replay the same request, so a
-// refund made is found, never made twice.
-var sameKeyFailures = map[string]bool{
-	"refund_outcome_unknown": true, "retries_exhausted": true, "provider_not_configured": true,
-}
-
 // RetryRefund sends a claim whose refund failed back to the refund step.
-// After a definite refusal the retry is a new request (RefundAttempt
-// grows); after an unknown outcome it replays the first. Errors:
-// *RefusedError, also when the provider refunded another amount than the
-// claim's, which a retry cannot mend.
+// The failure's code decides the request (FailureCode.Retry): after a
+// definite refusal the retry is a new request (RefundAttempt grows); after
+// an unknown outcome it replays the first. Errors: *RefusedError, also when
+// the provider refunded another amount than the claim's, which a retry
+// cannot mend.
 func (c *Claim) RetryRefund(agent Actor, note string, now time.Time) error {
 	if c.status != StatusRefundFailed {
 		return refused("no_failed_refund", "the claim is %s; only a failed refund can be retried", c.status)
 	}
-	if c.failure.Code == "refund_amount_mismatch" {
-		return refused("refund_amount_mismatch", "the provider refunded another amount than the claim's; settle it with the provider, then reject or close the claim")
-	}
 	attempt := c.refundAttempt
-	if !sameKeyFailures[c.failure.Code] {
+	switch c.failure.Code.Retry() {
+	case RetryRefused:
+		return refused(string(c.failure.Code), "the provider refunded another amount than the claim's; settle it with the provider, then reject or close the claim")
+	case RetryNewAttempt:
 		attempt++
+	case RetrySameKey:
 	}
 	if err := c.moveTo(StatusApproved, "override", agent, note,
-		map[string]any{"action": "retry_refund", "refund_attempt": attempt, "failure_code": c.failure.Code}, now); err != nil {
+		map[string]any{"action": "retry_refund", "refund_attempt": attempt, "failure_code": c.failure.Code.String()}, now); err != nil {
 		return err
 	}
 	c.refundAttempt = attempt

@@ -40,7 +40,7 @@ func claimIn(t *testing.T, status claim.Status) *claim.Claim {
 }
 
 // claimFailedWith is claimIn with the failure code of a failed refund.
-func claimFailedWith(t *testing.T, status claim.Status, failureCode string) *claim.Claim {
+func claimFailedWith(t *testing.T, status claim.Status, failureCode claim.FailureCode) *claim.Claim {
 	t.Helper()
 	c, err := claim.New("clm_1", testOrder(t, true), claim.Request{ShopperID: "shp_1", Reason: "counterfeit", Description: "fake"}, eur(5000), now)
 	require.NoError(t, err)
@@ -329,16 +329,16 @@ func TestRetryRefund(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name        string
-		giveCode    string
+		giveCode    claim.FailureCode
 		giveRetries int // earlier retries that failed again with giveCode
 		wantAttempt int
 	}{
 		{name: "definite refusal: a new request", giveCode: "card_declined", wantAttempt: 2},
 		{name: "definite refusal, third attempt", giveCode: "card_declined", giveRetries: 1, wantAttempt: 3},
-		{name: "outcome unknown: replay", giveCode: "refund_outcome_unknown", wantAttempt: 1},
-		{name: "outcome unknown after a new request: replay it", giveCode: "refund_outcome_unknown", giveRetries: 1, wantAttempt: 1},
-		{name: "retries exhausted: replay", giveCode: "retries_exhausted", wantAttempt: 1},
-		{name: "provider not configured: replay", giveCode: "provider_not_configured", wantAttempt: 1},
+		{name: "outcome unknown: replay", giveCode: claim.FailureOutcomeUnknown, wantAttempt: 1},
+		{name: "outcome unknown after a new request: replay it", giveCode: claim.FailureOutcomeUnknown, giveRetries: 1, wantAttempt: 1},
+		{name: "retries exhausted: replay", giveCode: claim.FailureRetriesExhausted, wantAttempt: 1},
+		{name: "provider not configured: replay", giveCode: claim.FailureProviderNotConfigured, wantAttempt: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -364,7 +364,7 @@ func TestRetryRefund(t *testing.T) {
 			require.Zero(t, c.EscalatedAt())
 			requireOneEvent(t, c, claim.Event{
 				Type: "override", From: claim.StatusRefundFailed, To: claim.StatusApproved, Actor: agent, Note: "new card on file",
-				Data: map[string]any{"action": "retry_refund", "refund_attempt": tt.wantAttempt, "failure_code": tt.giveCode}, At: at,
+				Data: map[string]any{"action": "retry_refund", "refund_attempt": tt.wantAttempt, "failure_code": tt.giveCode.String()}, At: at,
 			})
 		})
 	}
@@ -388,8 +388,8 @@ func TestRetryRefundAfterBounce(t *testing.T) {
 
 func TestRetryRefundAmountMismatchRefused(t *testing.T) {
 	t.Parallel()
-	c := claimFailedWith(t, claim.StatusRefundFailed, "refund_amount_mismatch")
-	twin := claimFailedWith(t, claim.StatusRefundFailed, "refund_amount_mismatch")
+	c := claimFailedWith(t, claim.StatusRefundFailed, claim.FailureAmountMismatch)
+	twin := claimFailedWith(t, claim.StatusRefundFailed, claim.FailureAmountMismatch)
 
 	requireRefused(t, c.RetryRefund(agent, "try again", actAt), "refund_amount_mismatch")
 

@@ -47,7 +47,7 @@ func TestClaimStateMachineProperty(t *testing.T) {
 	}
 	agent := Actor{Kind: "agent", ID: "agt_1"}
 	seller := Actor{Kind: "seller", ID: "sel_1"}
-	failureCodes := []string{"card_declined", "refund_outcome_unknown", "retries_exhausted", "refund_amount_mismatch"}
+	failureCodes := []FailureCode{"card_declined", FailureOutcomeUnknown, FailureRetriesExhausted, FailureAmountMismatch}
 	rejections := append([]RejectionReason{{}}, RejectionReasons...)
 	known := map[Status]bool{}
 	for _, s := range Statuses {

@@ -86,20 +86,21 @@ func (s *Service) Override(ctx context.Context, v Viewer, id string, req Overrid
 			if err := c.OverrideApprove(agent, req.Note, refundable, now); err != nil {
 				return Effects{}, err
 			}
-			return Effects{Next: []Step{StepRefund}}, nil
 		case ActionReject:
-			return Effects{}, c.OverrideReject(agent, reason, req.Note, now)
+			if err := c.OverrideReject(agent, reason, req.Note, now); err != nil {
+				return Effects{}, err
+			}
 		case ActionRetryRefund:
 			if err := c.RetryRefund(agent, req.Note, now); err != nil {
 				return Effects{}, err
 			}
-			return Effects{Next: []Step{StepRefund}}, nil
 		default:
 			if err := c.WaiveChargeback(agent, req.Note, now); err != nil {
 				return Effects{}, err
 			}
 			return releaseEffects(c)
 		}
+		return then(c), nil
 	})
 }
 
@@ -111,7 +112,7 @@ func releaseEffects(c *claim.Claim) (Effects, error) {
 	if err != nil {
 		return Effects{}, err
 	}
-	return Effects{Ledger: []ledger.Transaction{tx}}, nil
+	return then(c, tx), nil
 }
 
 func rejectionCodes() string {
@@ -139,7 +140,10 @@ func (s *Service) Contest(ctx context.Context, v Viewer, id string, req ContestR
 		return Record{}, err
 	}
 	return s.amend(ctx, id, 0, func(c *claim.Claim, _ money.Money, now time.Time) (Effects, error) {
-		return Effects{}, c.Contest(v.Actor(), req.Statement, req.Evidence, now)
+		if err := c.Contest(v.Actor(), req.Statement, req.Evidence, now); err != nil {
+			return Effects{}, err
+		}
+		return then(c), nil
 	})
 }
 
@@ -170,7 +174,7 @@ func (s *Service) ResolveContest(ctx context.Context, v Viewer, id, outcome, not
 			return Effects{}, err
 		}
 		if outcome == ContestUphold {
-			return Effects{}, nil
+			return then(c), nil
 		}
 		return releaseEffects(c)
 	})

@@ -43,10 +43,10 @@ func (s *DeadlineStep) RunReview(ctx context.Context, id string) (time.Duration,
 			if err := c.Approve(claim.SystemActor, note, map[string]any{"rule": "review_deadline", "deadline": c.ReviewDeadline().UTC().Format(time.RFC3339)}, now); err != nil {
 				return Effects{}, err
 			}
-			return Effects{Next: []Step{StepRefund}}, nil
+			return then(c), nil
 		}
 		c.Escalate(now)
-		return Effects{}, nil
+		return then(c), nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("review deadline of claim %s: %w", id, err)
@@ -70,7 +70,7 @@ func (s *DeadlineStep) RunContest(ctx context.Context, id string) (time.Duration
 			again = cb.ContestBy.Sub(now)
 			return Effects{}, ErrNothingToDo
 		}
-		return Effects{}, nil
+		return then(c), nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("contest window of claim %s: %w", id, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/claimflow/storetest"
 )
 
 // The deadlines moveClaim sets: a claim in review or with a failed refund
@@ -41,9 +42,9 @@ func setupDeadline(t *testing.T, status claim.Status, policy decision.Policy, at
 // requireUntouched sees.
 func amendStored(t *testing.T, b *stepBundle, fn func(c *claim.Claim)) {
 	t.Helper()
-	c := b.store.claim(t, stepClaimID)
+	c := b.store.Claim(t, stepClaimID)
 	fn(c)
-	b.store.put(b.order, c)
+	b.store.Put(b.order, c)
 }
 
 // approveOnExpiry is a policy that grants damaged claims after sla.
@@ -84,7 +85,7 @@ func TestReviewDeadlineEscalates(t *testing.T) {
 
 			require.NoError(t, err)
 			require.Zero(t, again)
-			c := b.store.claim(t, stepClaimID)
+			c := b.store.Claim(t, stepClaimID)
 			require.Equal(t, tt.giveStatus, c.Status(), "escalation is not a decision")
 			require.Equal(t, tt.giveAt, c.EscalatedAt())
 			require.Equal(t, stepReviewBy, c.ReviewDeadline())
@@ -92,11 +93,11 @@ func TestReviewDeadlineEscalates(t *testing.T) {
 				Type: "escalated", From: tt.giveStatus, To: tt.giveStatus, Actor: claim.SystemActor,
 				Note: "The review deadline passed without a decision.",
 				Data: map[string]any{"deadline": "2026-12-01T08:00:00Z"}, At: tt.giveAt,
-			}}, b.store.events)
-			require.Equal(t, 1, b.store.updates)
-			require.Empty(t, b.store.next)
-			require.Empty(t, b.store.timers)
-			require.Empty(t, b.store.ledger)
+			}}, b.store.Events(stepClaimID))
+			require.Equal(t, 1, b.store.Updates())
+			require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
+			require.Empty(t, b.store.Scheduled(stepClaimID).Timers)
+			require.Empty(t, b.store.Ledger())
 		})
 	}
 }
@@ -125,18 +126,18 @@ func TestReviewDeadlineGrants(t *testing.T) {
 
 			require.NoError(t, err)
 			require.Zero(t, again)
-			c := b.store.claim(t, stepClaimID)
+			c := b.store.Claim(t, stepClaimID)
 			require.Equal(t, claim.StatusApproved, c.Status())
 			require.Zero(t, c.ReviewDeadline())
 			require.Zero(t, c.EscalatedAt())
 			require.Equal(t, []claim.Event{{
 				Type: "decided", From: claim.StatusInReview, To: claim.StatusApproved, Actor: claim.SystemActor,
 				Note: tt.wantNote, Data: map[string]any{"rule": "review_deadline", "deadline": "2026-12-01T08:00:00Z"}, At: tt.giveAt,
-			}}, b.store.events)
-			require.Equal(t, []claimflow.Step{claimflow.StepRefund}, b.store.next, "the refund follows at once")
-			require.Empty(t, b.store.timers)
-			require.Empty(t, b.store.ledger)
-			require.Equal(t, 1, b.store.updates)
+			}}, b.store.Events(stepClaimID))
+			require.Equal(t, []claimflow.Step{claimflow.StepRefund}, b.store.Scheduled(stepClaimID).Steps, "the refund follows at once")
+			require.Empty(t, b.store.Scheduled(stepClaimID).Timers)
+			require.Empty(t, b.store.Ledger())
+			require.Equal(t, 1, b.store.Updates())
 		})
 	}
 }
@@ -166,7 +167,7 @@ func TestReviewDeadlineAhead(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.want, again)
 			requireUntouched(t, b, tt.giveStatus)
-			require.Zero(t, b.store.claim(t, stepClaimID).EscalatedAt())
+			require.Zero(t, b.store.Claim(t, stepClaimID).EscalatedAt())
 		})
 	}
 }
@@ -195,10 +196,10 @@ func TestReviewDeadlineActsOnce(t *testing.T) {
 				require.Zero(t, again)
 			}
 
-			require.Equal(t, tt.wantStatus, b.store.claim(t, stepClaimID).Status())
-			require.Equal(t, 1, b.store.updates)
-			require.Len(t, b.store.events, 1)
-			require.Equal(t, tt.wantNext, b.store.next)
+			require.Equal(t, tt.wantStatus, b.store.Claim(t, stepClaimID).Status())
+			require.Equal(t, 1, b.store.Updates())
+			require.Len(t, b.store.Events(stepClaimID), 1)
+			require.Equal(t, tt.wantNext, b.store.Scheduled(stepClaimID).Steps)
 		})
 	}
 }
@@ -241,14 +242,14 @@ func TestReviewDeadlineNothingToDo(t *testing.T) {
 			if tt.giveAmend != nil {
 				amendStored(t, b, func(c *claim.Claim) { tt.giveAmend(t, c) })
 			}
-			version := b.store.claim(t, stepClaimID).Version()
+			version := b.store.Claim(t, stepClaimID).Version()
 
 			again, err := step.RunReview(context.Background(), stepClaimID)
 
 			require.NoError(t, err)
 			require.Zero(t, again)
 			requireUntouched(t, b, tt.wantStatus)
-			require.Equal(t, version, b.store.claim(t, stepClaimID).Version())
+			require.Equal(t, version, b.store.Claim(t, stepClaimID).Version())
 		})
 	}
 }
@@ -258,9 +259,9 @@ func TestReviewDeadlineNothingToDo(t *testing.T) {
 func TestReviewDeadlineWaitingWithoutDeadline(t *testing.T) {
 	t.Parallel()
 	b, step := setupDeadline(t, claim.StatusInReview, decision.Policy{}, stepNow)
-	p := b.store.claims[stepClaimID]
+	p := storetest.Params(b.store.Claim(t, stepClaimID))
 	p.ReviewDeadline = time.Time{}
-	b.store.claims[stepClaimID] = p
+	b.store.Put(b.order, claim.Rehydrate(p))
 
 	again, err := step.RunReview(context.Background(), stepClaimID)
 
@@ -323,18 +324,18 @@ func TestContestDeadlineFinalizes(t *testing.T) {
 
 			require.NoError(t, err)
 			require.Zero(t, again)
-			c := b.store.claim(t, stepClaimID)
+			c := b.store.Claim(t, stepClaimID)
 			require.Equal(t, tt.giveStatus, c.Status())
 			require.Equal(t, claim.ChargebackFinal, c.Chargeback().Status)
 			require.Equal(t, []claim.Event{{
 				Type: "chargeback_final", From: tt.giveStatus, To: tt.giveStatus, Actor: claim.SystemActor,
 				Note: "The seller did not contest within the window.",
 				Data: map[string]any{"contest_by": "2026-12-03T08:00:00Z"}, At: tt.giveAt,
-			}}, b.store.events)
-			require.Equal(t, 1, b.store.updates)
-			require.Empty(t, b.store.ledger, "the seller was charged already")
-			require.Empty(t, b.store.next)
-			require.Empty(t, b.store.timers)
+			}}, b.store.Events(stepClaimID))
+			require.Equal(t, 1, b.store.Updates())
+			require.Empty(t, b.store.Ledger(), "the seller was charged already")
+			require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
+			require.Empty(t, b.store.Scheduled(stepClaimID).Timers)
 		})
 	}
 }
@@ -359,7 +360,7 @@ func TestContestDeadlineAhead(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.want, again)
 			requireUntouched(t, b, claim.StatusClosed)
-			require.Equal(t, claim.ChargebackOpen, b.store.claim(t, stepClaimID).Chargeback().Status)
+			require.Equal(t, claim.ChargebackOpen, b.store.Claim(t, stepClaimID).Chargeback().Status)
 		})
 	}
 }
@@ -375,9 +376,9 @@ func TestContestDeadlineActsOnce(t *testing.T) {
 		require.Zero(t, again)
 	}
 
-	require.Equal(t, claim.ChargebackFinal, b.store.claim(t, stepClaimID).Chargeback().Status)
-	require.Equal(t, 1, b.store.updates)
-	require.Len(t, b.store.events, 1)
+	require.Equal(t, claim.ChargebackFinal, b.store.Claim(t, stepClaimID).Chargeback().Status)
+	require.Equal(t, 1, b.store.Updates())
+	require.Len(t, b.store.Events(stepClaimID), 1)
 }
 
 func TestContestDeadlineNothingToDo(t *testing.T) {
@@ -430,7 +431,7 @@ func TestContestDeadlineNothingToDo(t *testing.T) {
 			require.NoError(t, err)
 			require.Zero(t, again)
 			requireUntouched(t, b, tt.wantStatus)
-			require.Equal(t, tt.want, b.store.claim(t, stepClaimID).Chargeback().Status)
+			require.Equal(t, tt.want, b.store.Claim(t, stepClaimID).Chargeback().Status)
 		})
 	}
 }

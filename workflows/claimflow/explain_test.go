@@ -221,7 +221,7 @@ func TestExplainAfterTheWorkflow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setupSteps(t, order.ProviderSandbox, tt.give)
-			got := claimflow.Explain(claimflow.Record{Claim: b.store.claim(t, stepClaimID)})
+			got := claimflow.Explain(claimflow.Record{Claim: b.store.Claim(t, stepClaimID)})
 			require.Equal(t, tt.wantSummary, got.Summary)
 		})
 	}

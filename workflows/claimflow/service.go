@@ -128,14 +128,8 @@ func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request)
 		if err := apply(c, d, deadline, now); err != nil {
 			return Record{}, err
 		}
-		rec := Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now}
-		switch c.Status() {
-		case claim.StatusApproved:
-			rec.Next = []Step{StepRefund}
-		case claim.StatusInReview:
-			rec.Timers = []Timer{{Step: StepReviewDeadline, At: deadline}}
-		}
-		return rec, nil
+		eff := then(c)
+		return Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now, Next: eff.Next, Timers: eff.Timers}, nil
 	})
 }
 

@@ -94,7 +94,7 @@ func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
 			if err != nil {
 				return Effects{}, err
 			}
-			return Effects{Ledger: []ledger.Transaction{tx}, Next: []Step{StepChargeSeller}}, nil
+			return then(c, tx), nil
 		case "failed", "canceled":
 			return s.reverse(c, u, now)
 		}
@@ -109,7 +109,7 @@ func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
 // reverse moves a claim whose refund failed to refund_failed and undoes
 // in the ledger what its refund and seller charge recorded.
 func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effects, error) {
-	var eff Effects
+	var txs []ledger.Transaction
 	switch c.Status() {
 	case claim.StatusRefundPending:
 		// Nothing was recorded in the ledger yet.
@@ -120,7 +120,7 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 		if err != nil {
 			return Effects{}, err
 		}
-		eff.Ledger = append(eff.Ledger, tx)
+		txs = append(txs, tx)
 		switch cb := c.Chargeback().Status; {
 		case cb.Charged():
 			// The seller was charged for a refund that did not happen.
@@ -137,7 +137,7 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 			return Effects{}, err
 		}
 		if tx.Key() != "" {
-			eff.Ledger = append(eff.Ledger, tx)
+			txs = append(txs, tx)
 		}
 	default:
 		return Effects{}, ErrNothingToDo
@@ -146,16 +146,18 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 	if reason == "" {
 		reason = "unknown"
 	}
-	f := claim.Failure{Code: "refund_" + u.Status, Reason: fmt.Sprintf("The provider reports the refund %s %s: %s.", u.RefundID, u.Status, reason)}
-	deadline := reviewDeadline(s.Policy, c, now)
-	if err := c.FailRefund(f, deadline, now); err != nil {
+	code := claim.FailureRefundFailed
+	if u.Status == "canceled" {
+		code = claim.FailureRefundCanceled
+	}
+	f := claim.Failure{Code: code, Reason: fmt.Sprintf("The provider reports the refund %s %s: %s.", u.RefundID, u.Status, reason)}
+	if err := c.FailRefund(f, reviewDeadline(s.Policy, c, now), now); err != nil {
 		return Effects{}, err
 	}
-	eff.Timers = append(eff.Timers, Timer{Step: StepReviewDeadline, At: deadline})
 	if s.Log != nil {
 		s.Log.Warn("refund failed after it was made", "claim_id", c.ID(), "refund_id", u.RefundID, "reason", reason)
 	}
-	return eff, nil
+	return then(c, txs...), nil
 }
 
 // RefundLookup is implemented by providers that can be asked what became

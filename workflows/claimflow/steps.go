@@ -16,25 +16,6 @@ import (
 	"github.com/claimsd/claimsd/domain/seller"
 )
 
-// Step names a durable step of the claim workflow; the job queue runs one
-// job per step and claim.
-type Step string
-
-// The workflow's steps.
-const (
-	StepRefund       Step = "refund"
-	StepChargeSeller Step = "charge_seller"
-	// Timers: they run at a set time.
-	StepReviewDeadline  Step = "review_deadline"
-	StepContestDeadline Step = "contest_deadline"
-)
-
-// Timer is a step to run at a set time, not before.
-type Timer struct {
-	Step Step
-	At   time.Time
-}
-
 // Effects are what a claim update writes besides the claim and its events,
 // all in the same transaction: ledger transactions (each written once per
 // key), the steps to run next and the timers to set.
@@ -118,7 +99,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 	}
 	provider, ok := s.Providers[o.Payment().Provider]
 	if !ok {
-		return s.fail(ctx, id, claim.Failure{Code: "provider_not_configured",
+		return s.fail(ctx, id, claim.Failure{Code: claim.FailureProviderNotConfigured,
 			Reason: fmt.Sprintf("The order was paid through %q, which this engine is not configured for.", o.Payment().Provider)})
 	}
 	attempt0 := rec.Claim.RefundAttempt()
@@ -130,7 +111,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		var pe *PaymentError
 		switch {
 		case IsPermanent(err) && errors.As(err, &pe):
-			return s.fail(ctx, id, claim.Failure{Code: pe.Code, Reason: pe.Message})
+			return s.fail(ctx, id, claim.Failure{Code: claim.FailureCode(pe.Code), Reason: pe.Message})
 		case attempt < maxAttempts:
 			return fmt.Errorf("refund claim %s (attempt %d of %d): %w", id, attempt, maxAttempts, err)
 		}
@@ -146,20 +127,20 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 				s.Log.WarnContext(ctx, "refund retries exhausted", "claim_id", id, "attempts", attempt, "err", err, "lookup_err", findErr)
 			}
 			if findErr != nil {
-				return s.fail(ctx, id, claim.Failure{Code: "refund_outcome_unknown",
+				return s.fail(ctx, id, claim.Failure{Code: claim.FailureOutcomeUnknown,
 					Reason: "The payment provider did not answer, and whether the refund was made could not be confirmed; check with the provider before refunding again."})
 			}
 			reason := fmt.Sprintf("The payment provider failed %d times in a row.", attempt)
 			if _, asked := provider.(RefundFinder); asked {
 				reason += " It confirms no refund was made."
 			}
-			return s.fail(ctx, id, claim.Failure{Code: "retries_exhausted", Reason: reason})
+			return s.fail(ctx, id, claim.Failure{Code: claim.FailureRetriesExhausted, Reason: reason})
 		}
 	}
 	if ref.Amount != rec.Claim.Amount() {
 		// The money moved, but not as asked: a person must look, and the
 		// ledger must not record what did not happen.
-		return s.fail(ctx, id, claim.Failure{Code: "refund_amount_mismatch", Reason: fmt.Sprintf(
+		return s.fail(ctx, id, claim.Failure{Code: claim.FailureAmountMismatch, Reason: fmt.Sprintf(
 			"The provider refunded %s (refund %s) but the claim is for %s.", ref.Amount, ref.ID, rec.Claim.Amount())})
 	}
 	return s.Store.UpdateClaim(ctx, id, func(c *claim.Claim) (Effects, error) {
@@ -171,7 +152,10 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		// ledger account: the money left our account there.
 		r := claim.RefundRef{Provider: provider.Name(), ID: ref.ID, At: now}
 		if ref.Status == RefundPending {
-			return Effects{}, c.MarkRefundPending(r, now)
+			if err := c.MarkRefundPending(r, now); err != nil {
+				return Effects{}, err
+			}
+			return then(c), nil
 		}
 		if err := c.MarkRefunded(r, now); err != nil {
 			return Effects{}, err
@@ -180,7 +164,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		if err != nil {
 			return Effects{}, err
 		}
-		return Effects{Ledger: []ledger.Transaction{tx}, Next: []Step{StepChargeSeller}}, nil
+		return then(c, tx), nil
 	})
 }
 
@@ -211,8 +195,10 @@ func (s *RefundStep) fail(ctx context.Context, id string, f claim.Failure) error
 			return Effects{}, ErrNothingToDo
 		}
 		now := s.Now().UTC()
-		deadline := reviewDeadline(s.Policy, c, now)
-		return Effects{Timers: []Timer{{Step: StepReviewDeadline, At: deadline}}}, c.FailRefund(f, deadline, now)
+		if err := c.FailRefund(f, reviewDeadline(s.Policy, c, now), now); err != nil {
+			return Effects{}, err
+		}
+		return then(c), nil
 	})
 }
 
@@ -285,22 +271,21 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 		if err != nil {
 			return Effects{}, err
 		}
-		contestBy := now.Add(s.Policy.ContestWindowOrDefault())
-		eff := Effects{Ledger: []ledger.Transaction{tx}, Timers: []Timer{{Step: StepContestDeadline, At: contestBy}}}
+		txs := []ledger.Transaction{tx}
 		if recovery != "" {
 			rtx, err := ledger.Transfer(SellerRecoveryKey(id, n), ledger.KindSellerRecovery, receivable, ledger.ProviderCash(c.Refund().Provider), c.Amount())
 			if err != nil {
 				return Effects{}, err
 			}
-			eff.Ledger = append(eff.Ledger, rtx)
+			txs = append(txs, rtx)
 		}
-		if err := c.ChargeSeller(now, recovery, note, contestBy); err != nil {
+		if err := c.ChargeSeller(now, recovery, note, now.Add(s.Policy.ContestWindowOrDefault())); err != nil {
 			return Effects{}, err
 		}
 		if err := c.Close(now); err != nil {
 			return Effects{}, err
 		}
-		return eff, nil
+		return then(c, txs...), nil
 	})
 }
 

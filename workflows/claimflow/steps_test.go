@@ -17,134 +17,19 @@ import (
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/claimflow/storetest"
 )
 
-var (
-	_ claimflow.StepStore       = (*stepStore)(nil)
-	_ claimflow.PaymentProvider = (*scriptedProvider)(nil)
-)
-
-// stepStore is an in-memory claimflow.StepStore. Like the real store it
-// keeps a claim's fields, not the claim, and builds a fresh claim for every
-// read and update, so an update whose fn fails leaves nothing behind.
-type stepStore struct {
-	mu      sync.Mutex
-	claims  map[string]claim.RehydrateParams
-	orders  map[string]*order.Order
-	events  []claim.Event
-	ledger  []ledger.Transaction
-	next    []claimflow.Step
-	timers  []claimflow.Timer
-	updates int // updates committed
-}
-
-func newStepStore() *stepStore {
-	return &stepStore{claims: map[string]claim.RehydrateParams{}, orders: map[string]*order.Order{}}
-}
-
-// put stores an order and a claim on it; the events that built the claim
-// are dropped, so the store's events are the steps' alone.
-func (f *stepStore) put(o *order.Order, c *claim.Claim) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c.PopEvents()
-	f.orders[o.ID()] = o
-	f.claims[c.ID()] = claimFields(c)
-}
-
-func claimFields(c *claim.Claim) claim.RehydrateParams {
-	return claim.RehydrateParams{
-		ID: c.ID(), OrderID: c.OrderID(), ShopperID: c.ShopperID(), SellerID: c.SellerID(),
-		Reason: c.Reason(), Items: c.Items(), Amount: c.Amount(), Description: c.Description(),
-		Evidence: c.Evidence(), Status: c.Status(), Version: c.Version(),
-		CreatedAt: c.CreatedAt(), UpdatedAt: c.UpdatedAt(), Refund: c.Refund(), Failure: c.Failure(),
-		RefundAttempt: c.RefundAttempt(), ReviewDeadline: c.ReviewDeadline(), EscalatedAt: c.EscalatedAt(),
-		Rejection: c.Rejection(), Chargeback: c.Chargeback(),
-	}
-}
-
-func rehydrate(p claim.RehydrateParams) *claim.Claim {
-	p.Items = append([]claim.Item(nil), p.Items...)
-	p.Evidence = append([]claim.Evidence(nil), p.Evidence...)
-	return claim.Rehydrate(p)
-}
-
-func (f *stepStore) GetClaim(_ context.Context, id string) (claimflow.Record, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, ok := f.claims[id]
-	if !ok {
-		return claimflow.Record{}, &claimflow.NotFoundError{Resource: "claim", ID: id}
-	}
-	return claimflow.Record{Claim: rehydrate(p)}, nil
-}
-
-func (f *stepStore) GetOrder(_ context.Context, id string) (*order.Order, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	o, ok := f.orders[id]
-	if !ok {
-		return nil, &claimflow.NotFoundError{Resource: "order", ID: id}
-	}
-	return o, nil
-}
-
-func (f *stepStore) UpdateClaim(_ context.Context, id string, fn func(c *claim.Claim) (claimflow.Effects, error)) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, ok := f.claims[id]
-	if !ok {
-		return &claimflow.NotFoundError{Resource: "claim", ID: id}
-	}
-	c := rehydrate(p)
-	eff, err := fn(c)
-	if errors.Is(err, claimflow.ErrNothingToDo) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	f.claims[id] = claimFields(c)
-	f.events = append(f.events, c.PopEvents()...)
-	for _, tx := range eff.Ledger {
-		if !f.hasKey(tx.Key()) {
-			f.ledger = append(f.ledger, tx)
-		}
-	}
-	f.next = append(f.next, eff.Next...)
-	f.timers = append(f.timers, eff.Timers...)
-	f.updates++
-	return nil
-}
-
-func (f *stepStore) hasKey(key string) bool {
-	for _, tx := range f.ledger {
-		if tx.Key() == key {
-			return true
-		}
-	}
-	return false
-}
-
-// claim returns the stored claim.
-func (f *stepStore) claim(t *testing.T, id string) *claim.Claim {
-	t.Helper()
-	rec, err := f.GetClaim(context.Background(), id)
-	require.NoError(t, err)
-	return rec.Claim
-}
+var _ claimflow.PaymentProvider = (*scriptedProvider)(nil)
 
 // balance sums an account's postings in minor units.
-func (f *stepStore) balance(account ledger.Account) int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func balance(t *testing.T, st *storetest.Memory, account ledger.Account) int64 {
+	t.Helper()
+	bs, err := st.Balances(context.Background(), account)
+	require.NoError(t, err)
 	var sum int64
-	for _, tx := range f.ledger {
-		for _, p := range tx.Postings() {
-			if p.Account == account {
-				sum += p.Amount.Amount()
-			}
-		}
+	for _, b := range bs {
+		sum += b.Amount()
 	}
 	return sum
 }
@@ -193,7 +78,7 @@ const (
 
 // stepBundle is a claim in the store and the steps that act on it.
 type stepBundle struct {
-	store    *stepStore
+	store    *storetest.Memory
 	provider *scriptedProvider
 	refund   *claimflow.RefundStep
 	charge   *claimflow.ChargeSellerStep
@@ -218,8 +103,8 @@ func setupSteps(t *testing.T, paidThrough string, status claim.Status, script ..
 	require.NoError(t, err)
 	moveClaim(t, c, status)
 
-	store := newStepStore()
-	store.put(o, c)
+	store := storetest.NewMemory()
+	store.Put(o, c)
 	provider := &scriptedProvider{script: script}
 	// A clock outside UTC: the steps must record UTC times.
 	clock := func() time.Time { return stepNow.In(time.FixedZone("CET", 3600)) }
@@ -269,12 +154,12 @@ func succeeded(status claimflow.RefundStatus) refundResult {
 // requireUntouched checks that nothing was written since setup.
 func requireUntouched(t *testing.T, b *stepBundle, status claim.Status) {
 	t.Helper()
-	c := b.store.claim(t, stepClaimID)
+	c := b.store.Claim(t, stepClaimID)
 	require.Equal(t, status, c.Status())
-	require.Zero(t, b.store.updates)
-	require.Empty(t, b.store.events)
-	require.Empty(t, b.store.ledger)
-	require.Empty(t, b.store.next)
+	require.Zero(t, b.store.Updates())
+	require.Empty(t, b.store.Events(stepClaimID))
+	require.Empty(t, b.store.Ledger())
+	require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 }
 
 func TestRefundStepRefundsApprovedClaim(t *testing.T) {
@@ -289,7 +174,7 @@ func TestRefundStepRefundsApprovedClaim(t *testing.T) {
 	}}, b.provider.calls)
 	require.Equal(t, claimflow.RefundKey(stepClaimID, 1), b.provider.calls[0].IdempotencyKey)
 
-	c := b.store.claim(t, stepClaimID)
+	c := b.store.Claim(t, stepClaimID)
 	require.Equal(t, claim.StatusRefunded, c.Status())
 	require.Equal(t, claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_1", At: stepNow}, c.Refund())
 	require.Zero(t, c.Failure())
@@ -297,17 +182,17 @@ func TestRefundStepRefundsApprovedClaim(t *testing.T) {
 	require.Equal(t, []claim.Event{{
 		Type: "refunded", From: claim.StatusApproved, To: claim.StatusRefunded, Actor: claim.SystemActor,
 		Data: map[string]any{"provider": order.ProviderSandbox, "refund_id": "re_1"}, At: stepNow,
-	}}, b.store.events)
+	}}, b.store.Events(stepClaimID))
 
-	require.Len(t, b.store.ledger, 1)
-	tx := b.store.ledger[0]
+	require.Len(t, b.store.Ledger(), 1)
+	tx := b.store.Ledger()[0]
 	require.Equal(t, claimflow.RefundKey(stepClaimID, 1), tx.Key())
 	require.Equal(t, ledger.KindRefund, tx.Kind())
 	require.Equal(t, []ledger.Posting{
 		{Account: ledger.ClaimsClearing, Amount: money.Of(2500, eur)},
 		{Account: ledger.ProviderCash(order.ProviderSandbox), Amount: money.Of(-2500, eur)},
 	}, tx.Postings())
-	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.next)
+	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.Scheduled(stepClaimID).Steps)
 }
 
 func TestRefundStepTwiceRefundsOnce(t *testing.T) {
@@ -319,11 +204,11 @@ func TestRefundStepTwiceRefundsOnce(t *testing.T) {
 	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
 
 	require.Len(t, b.provider.calls, 1, "the second run finds the claim refunded")
-	require.Equal(t, 1, b.store.updates)
-	require.Len(t, b.store.events, 1)
-	require.Len(t, b.store.ledger, 1)
-	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.next)
-	require.Equal(t, claim.StatusRefunded, b.store.claim(t, stepClaimID).Status())
+	require.Equal(t, 1, b.store.Updates())
+	require.Len(t, b.store.Events(stepClaimID), 1)
+	require.Len(t, b.store.Ledger(), 1)
+	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.Scheduled(stepClaimID).Steps)
+	require.Equal(t, claim.StatusRefunded, b.store.Claim(t, stepClaimID).Status())
 }
 
 func TestRefundStepClaimMovedDuringRefund(t *testing.T) {
@@ -341,11 +226,11 @@ func TestRefundStepClaimMovedDuringRefund(t *testing.T) {
 	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
 
 	require.Len(t, b.provider.calls, 1)
-	require.Equal(t, 1, b.store.updates, "only the other run's update")
-	require.Len(t, b.store.events, 1)
-	require.Equal(t, stepFiledAt, b.store.events[0].At)
-	require.Empty(t, b.store.ledger)
-	require.Empty(t, b.store.next)
+	require.Equal(t, 1, b.store.Updates(), "only the other run's update")
+	require.Len(t, b.store.Events(stepClaimID), 1)
+	require.Equal(t, stepFiledAt, b.store.Events(stepClaimID)[0].At)
+	require.Empty(t, b.store.Ledger())
+	require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 }
 
 func TestRefundStepPending(t *testing.T) {
@@ -354,15 +239,15 @@ func TestRefundStepPending(t *testing.T) {
 
 	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
 
-	c := b.store.claim(t, stepClaimID)
+	c := b.store.Claim(t, stepClaimID)
 	require.Equal(t, claim.StatusRefundPending, c.Status())
 	require.Equal(t, claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_1", At: stepNow}, c.Refund())
 	require.Equal(t, []claim.Event{{
 		Type: "refund_pending", From: claim.StatusApproved, To: claim.StatusRefundPending, Actor: claim.SystemActor,
 		Data: map[string]any{"provider": order.ProviderSandbox, "refund_id": "re_1"}, At: stepNow,
-	}}, b.store.events)
-	require.Empty(t, b.store.ledger, "no money moved yet")
-	require.Empty(t, b.store.next)
+	}}, b.store.Events(stepClaimID))
+	require.Empty(t, b.store.Ledger(), "no money moved yet")
+	require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 	require.Len(t, b.provider.calls, 1)
 }
 
@@ -383,16 +268,16 @@ func TestRefundStepPermanentError(t *testing.T) {
 
 			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3), "a permanent error is not retried")
 
-			c := b.store.claim(t, stepClaimID)
+			c := b.store.Claim(t, stepClaimID)
 			require.Equal(t, claim.StatusRefundFailed, c.Status())
 			require.Equal(t, claim.Failure{Code: "card_declined", Reason: "The card was closed."}, c.Failure())
 			require.Zero(t, c.Refund())
 			require.Equal(t, []claim.Event{{
 				Type: "refund_failed", From: claim.StatusApproved, To: claim.StatusRefundFailed, Actor: claim.SystemActor,
 				Note: "The card was closed.", Data: map[string]any{"code": "card_declined"}, At: stepNow,
-			}}, b.store.events)
-			require.Empty(t, b.store.ledger)
-			require.Empty(t, b.store.next)
+			}}, b.store.Events(stepClaimID))
+			require.Empty(t, b.store.Ledger())
+			require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 			require.Len(t, b.provider.calls, 1)
 		})
 	}
@@ -444,17 +329,17 @@ func TestRefundStepLastAttemptFailsClaim(t *testing.T) {
 
 			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, tt.attempt, 3))
 
-			c := b.store.claim(t, stepClaimID)
+			c := b.store.Claim(t, stepClaimID)
 			require.Equal(t, claim.StatusRefundFailed, c.Status())
 			f := c.Failure()
-			require.Equal(t, "retries_exhausted", f.Code)
+			require.Equal(t, claim.FailureRetriesExhausted, f.Code)
 			require.Equal(t, fmt.Sprintf("The payment provider failed %d times in a row.", tt.attempt), f.Reason)
 			require.NotContains(t, f.Reason, "connection reset", "shoppers see the reason: no internals")
-			require.Len(t, b.store.events, 1)
-			require.Equal(t, f.Reason, b.store.events[0].Note)
-			require.Equal(t, map[string]any{"code": "retries_exhausted"}, b.store.events[0].Data)
-			require.Empty(t, b.store.ledger)
-			require.Empty(t, b.store.next)
+			require.Len(t, b.store.Events(stepClaimID), 1)
+			require.Equal(t, f.Reason, b.store.Events(stepClaimID)[0].Note)
+			require.Equal(t, map[string]any{"code": "retries_exhausted"}, b.store.Events(stepClaimID)[0].Data)
+			require.Empty(t, b.store.Ledger())
+			require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 		})
 	}
 }
@@ -466,14 +351,14 @@ func TestRefundStepProviderNotConfigured(t *testing.T) {
 	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
 
 	require.Empty(t, b.provider.calls)
-	c := b.store.claim(t, stepClaimID)
+	c := b.store.Claim(t, stepClaimID)
 	require.Equal(t, claim.StatusRefundFailed, c.Status())
-	require.Equal(t, "provider_not_configured", c.Failure().Code)
+	require.Equal(t, claim.FailureProviderNotConfigured, c.Failure().Code)
 	require.Contains(t, c.Failure().Reason, `"stripe"`)
-	require.Len(t, b.store.events, 1)
-	require.Equal(t, claim.StatusRefundFailed, b.store.events[0].To)
-	require.Empty(t, b.store.ledger)
-	require.Empty(t, b.store.next)
+	require.Len(t, b.store.Events(stepClaimID), 1)
+	require.Equal(t, claim.StatusRefundFailed, b.store.Events(stepClaimID)[0].To)
+	require.Empty(t, b.store.Ledger())
+	require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 }
 
 func TestRefundStepLeavesOtherStatusesAlone(t *testing.T) {
@@ -486,13 +371,13 @@ func TestRefundStepLeavesOtherStatusesAlone(t *testing.T) {
 		t.Run(give.String(), func(t *testing.T) {
 			t.Parallel()
 			b := setupSteps(t, order.ProviderSandbox, give, succeeded(claimflow.RefundSucceeded))
-			version := b.store.claim(t, stepClaimID).Version()
+			version := b.store.Claim(t, stepClaimID).Version()
 
 			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
 
 			require.Empty(t, b.provider.calls)
 			requireUntouched(t, b, give)
-			require.Equal(t, version, b.store.claim(t, stepClaimID).Version())
+			require.Equal(t, version, b.store.Claim(t, stepClaimID).Version())
 		})
 	}
 }
@@ -507,7 +392,7 @@ func TestRefundStepMissingClaimOrOrder(t *testing.T) {
 	require.ErrorAs(t, err, &nf)
 	require.Equal(t, "claim", nf.Resource)
 
-	delete(b.store.orders, b.order.ID())
+	b.store.DeleteOrder(b.order.ID())
 	err = b.refund.Run(ctx, stepClaimID, 1, 3)
 	require.ErrorAs(t, err, &nf)
 	require.Equal(t, "order", nf.Resource)
@@ -519,24 +404,25 @@ func TestRefundStepMissingClaimOrOrder(t *testing.T) {
 func TestChargeSellerStepClosesRefundedClaim(t *testing.T) {
 	t.Parallel()
 	b := setupSteps(t, order.ProviderSandbox, claim.StatusRefunded)
-	refund := b.store.claim(t, stepClaimID).Refund()
+	refund := b.store.Claim(t, stepClaimID).Refund()
 
 	require.NoError(t, b.charge.Run(context.Background(), stepClaimID, 1, 10))
 
-	c := b.store.claim(t, stepClaimID)
+	c := b.store.Claim(t, stepClaimID)
 	require.Equal(t, claim.StatusClosed, c.Status())
 	require.Equal(t, refund, c.Refund(), "the refund is kept")
+	// Event data reads back as JSON carries it: the amount is a float64.
 	require.Equal(t, []claim.Event{
 		{Type: "seller_charged", From: claim.StatusRefunded, To: claim.StatusSellerCharged, Actor: claim.SystemActor,
-			Data: map[string]any{"seller_id": stepSellerID, "amount": int64(2500), "currency": "EUR", "contest_by": "2026-12-04T09:30:00Z"}, At: stepNow},
+			Data: map[string]any{"seller_id": stepSellerID, "amount": float64(2500), "currency": "EUR", "contest_by": "2026-12-04T09:30:00Z"}, At: stepNow},
 		{Type: "closed", From: claim.StatusSellerCharged, To: claim.StatusClosed, Actor: claim.SystemActor, At: stepNow},
-	}, b.store.events)
+	}, b.store.Events(stepClaimID))
 	require.Equal(t, claim.Chargeback{Status: claim.ChargebackOpen, ChargedAt: stepNow, ContestBy: stepNow.Add(72 * time.Hour)}, c.Chargeback(),
 		"the seller may contest for the default 72 hours")
-	require.Equal(t, []claimflow.Timer{{Step: claimflow.StepContestDeadline, At: stepNow.Add(72 * time.Hour)}}, b.store.timers)
+	require.Equal(t, []claimflow.Timer{{Step: claimflow.StepContestDeadline, At: stepNow.Add(72 * time.Hour)}}, b.store.Scheduled(stepClaimID).Timers)
 
-	require.Len(t, b.store.ledger, 1)
-	tx := b.store.ledger[0]
+	require.Len(t, b.store.Ledger(), 1)
+	tx := b.store.Ledger()[0]
 	require.Equal(t, claimflow.ChargeSellerKey(stepClaimID, 1), tx.Key())
 	require.Equal(t, "claim/clm_step1/charge_seller", tx.Key())
 	require.Equal(t, ledger.KindSellerCharge, tx.Kind())
@@ -544,7 +430,7 @@ func TestChargeSellerStepClosesRefundedClaim(t *testing.T) {
 		{Account: ledger.SellerReceivable(stepSellerID), Amount: money.Of(2500, eur)},
 		{Account: ledger.ClaimsClearing, Amount: money.Of(-2500, eur)},
 	}, tx.Postings())
-	require.Empty(t, b.store.next)
+	require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 }
 
 func TestChargeSellerStepTwiceChargesOnce(t *testing.T) {
@@ -555,11 +441,11 @@ func TestChargeSellerStepTwiceChargesOnce(t *testing.T) {
 	require.NoError(t, b.charge.Run(ctx, stepClaimID, 1, 10))
 	require.NoError(t, b.charge.Run(ctx, stepClaimID, 1, 10))
 
-	require.Equal(t, 1, b.store.updates)
-	require.Len(t, b.store.events, 2)
-	require.Len(t, b.store.ledger, 1)
-	require.Equal(t, int64(2500), b.store.balance(ledger.SellerReceivable(stepSellerID)))
-	require.Equal(t, claim.StatusClosed, b.store.claim(t, stepClaimID).Status())
+	require.Equal(t, 1, b.store.Updates())
+	require.Len(t, b.store.Events(stepClaimID), 2)
+	require.Len(t, b.store.Ledger(), 1)
+	require.Equal(t, int64(2500), balance(t, b.store, ledger.SellerReceivable(stepSellerID)))
+	require.Equal(t, claim.StatusClosed, b.store.Claim(t, stepClaimID).Status())
 }
 
 func TestChargeSellerStepLeavesOtherStatusesAlone(t *testing.T) {
@@ -593,44 +479,32 @@ func TestRefundThenChargeSellerBalancesLedger(t *testing.T) {
 	ctx := context.Background()
 
 	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
-	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.next)
+	require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.Scheduled(stepClaimID).Steps)
 	require.NoError(t, b.charge.Run(ctx, stepClaimID, 1, 10))
 
-	require.Equal(t, claim.StatusClosed, b.store.claim(t, stepClaimID).Status())
-	require.Equal(t, int64(-2500), b.store.balance(ledger.ProviderCash(order.ProviderSandbox)))
-	require.Zero(t, b.store.balance(ledger.ClaimsClearing), "charged on in full")
-	require.Equal(t, int64(2500), b.store.balance(ledger.SellerReceivable(stepSellerID)))
-	types := make([]string, len(b.store.events))
-	for i, ev := range b.store.events {
+	require.Equal(t, claim.StatusClosed, b.store.Claim(t, stepClaimID).Status())
+	require.Equal(t, int64(-2500), balance(t, b.store, ledger.ProviderCash(order.ProviderSandbox)))
+	require.Zero(t, balance(t, b.store, ledger.ClaimsClearing), "charged on in full")
+	require.Equal(t, int64(2500), balance(t, b.store, ledger.SellerReceivable(stepSellerID)))
+	types := make([]string, len(b.store.Events(stepClaimID)))
+	for i, ev := range b.store.Events(stepClaimID) {
 		types[i] = ev.Type
 	}
 	require.Equal(t, []string{"refunded", "seller_charged", "closed"}, types)
 }
 
-// TestStepStoreFake checks the fake keeps the real store's promises the
-// step tests rely on: a failed update leaves nothing behind, and a ledger
-// key is written once.
-func TestStepStoreFake(t *testing.T) {
+// TestMemoryStoreContract holds the in-memory store the step tests run
+// on to the contract the PostgreSQL store keeps.
+func TestMemoryStoreContract(t *testing.T) {
 	t.Parallel()
-	b := setupSteps(t, order.ProviderSandbox, claim.StatusSubmitted)
-	ctx := context.Background()
-	boom := errors.New("boom")
-
-	err := b.store.UpdateClaim(ctx, stepClaimID, func(c *claim.Claim) (claimflow.Effects, error) {
-		require.NoError(t, c.Approve(claim.SystemActor, "", nil, stepNow))
-		return claimflow.Effects{Next: []claimflow.Step{claimflow.StepRefund}}, boom
+	shared := storetest.NewMemory()
+	storetest.Run(t, storetest.Harness{
+		New:      func(*testing.T) storetest.Store { return shared },
+		NewEmpty: func(*testing.T) storetest.Store { return storetest.NewMemory() },
+		Scheduled: func(_ *testing.T, st storetest.Store, claimID string) storetest.Scheduled {
+			return st.(*storetest.Memory).Scheduled(claimID)
+		},
 	})
-	require.ErrorIs(t, err, boom)
-	requireUntouched(t, b, claim.StatusSubmitted)
-
-	tx, err := ledger.Transfer("k", ledger.KindRefund, ledger.ClaimsClearing, ledger.SellerReceivable("s"), money.Of(1, eur))
-	require.NoError(t, err)
-	for range 2 {
-		require.NoError(t, b.store.UpdateClaim(ctx, stepClaimID, func(*claim.Claim) (claimflow.Effects, error) {
-			return claimflow.Effects{Ledger: []ledger.Transaction{tx}}, nil
-		}))
-	}
-	require.Len(t, b.store.ledger, 1)
 }
 
 // TestRefundStepAmountMismatch: a provider that refunds another amount
@@ -641,12 +515,12 @@ func TestRefundStepAmountMismatch(t *testing.T) {
 		ID: "re_odd", Provider: order.ProviderSandbox, Status: claimflow.RefundSucceeded, Amount: money.Of(1, eur),
 	}})
 	require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
-	c := b.store.claim(t, stepClaimID)
+	c := b.store.Claim(t, stepClaimID)
 	require.Equal(t, claim.StatusRefundFailed, c.Status())
-	require.Equal(t, "refund_amount_mismatch", c.Failure().Code)
+	require.Equal(t, claim.FailureAmountMismatch, c.Failure().Code)
 	require.Contains(t, c.Failure().Reason, "re_odd")
-	require.Empty(t, b.store.ledger)
-	require.Empty(t, b.store.next)
+	require.Empty(t, b.store.Ledger())
+	require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
 }
 
 // fakeRecoverer answers RecoverFromSeller with err or "trr_1", recording calls.
@@ -702,24 +576,24 @@ func TestChargeSellerRecoveryModes(t *testing.T) {
 			err := b.charge.Run(context.Background(), stepClaimID, tt.giveAttempt, 10)
 			if tt.wantErr {
 				require.Error(t, err)
-				require.Equal(t, claim.StatusRefunded, b.store.claim(t, stepClaimID).Status())
-				require.Empty(t, b.store.ledger)
+				require.Equal(t, claim.StatusRefunded, b.store.Claim(t, stepClaimID).Status())
+				require.Empty(t, b.store.Ledger())
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, claim.StatusClosed, b.store.claim(t, stepClaimID).Status())
+			require.Equal(t, claim.StatusClosed, b.store.Claim(t, stepClaimID).Status())
 			wantTxs := 1
 			if tt.wantRecovered {
 				wantTxs = 2
 			}
-			require.Len(t, b.store.ledger, wantTxs)
-			require.Equal(t, int64(map[bool]int64{true: 0, false: 2500}[tt.wantRecovered]), b.store.balance(ledger.SellerReceivable(stepSellerID)))
+			require.Len(t, b.store.Ledger(), wantTxs)
+			require.Equal(t, int64(map[bool]int64{true: 0, false: 2500}[tt.wantRecovered]), balance(t, b.store, ledger.SellerReceivable(stepSellerID)))
 			if tt.wantRecovered {
-				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID, 1), b.store.ledger[1].Key())
-				require.Equal(t, ledger.KindSellerRecovery, b.store.ledger[1].Kind())
-				require.NotEmpty(t, b.store.events[0].Data["recovery"])
+				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID, 1), b.store.Ledger()[1].Key())
+				require.Equal(t, ledger.KindSellerRecovery, b.store.Ledger()[1].Kind())
+				require.NotEmpty(t, b.store.Events(stepClaimID)[0].Data["recovery"])
 			}
-			require.Equal(t, tt.wantNote, b.store.events[0].Note != "", b.store.events[0].Note)
+			require.Equal(t, tt.wantNote, b.store.Events(stepClaimID)[0].Note != "", b.store.Events(stepClaimID)[0].Note)
 			if tt.giveRecoverer != nil && tt.giveAccount != "" {
 				require.Equal(t, claimflow.SellerRecoveryKey(stepClaimID, 1), tt.giveRecoverer.calls[0].IdempotencyKey)
 				require.Equal(t, "acct_1", tt.giveRecoverer.calls[0].SellerAccount)
@@ -757,11 +631,11 @@ func TestRefundStepLastAttemptAsksTheProvider(t *testing.T) {
 		giveFound  *claimflow.Refund
 		giveErr    error
 		wantStatus claim.Status
-		wantCode   string
+		wantCode   claim.FailureCode
 	}{
 		{name: "it was made", giveFound: &made, wantStatus: claim.StatusRefunded},
-		{name: "it was not", wantStatus: claim.StatusRefundFailed, wantCode: "retries_exhausted"},
-		{name: "nobody knows", giveErr: errors.New("still down"), wantStatus: claim.StatusRefundFailed, wantCode: "refund_outcome_unknown"},
+		{name: "it was not", wantStatus: claim.StatusRefundFailed, wantCode: claim.FailureRetriesExhausted},
+		{name: "nobody knows", giveErr: errors.New("still down"), wantStatus: claim.StatusRefundFailed, wantCode: claim.FailureOutcomeUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -769,14 +643,14 @@ func TestRefundStepLastAttemptAsksTheProvider(t *testing.T) {
 			b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, refundResult{err: errors.New("timeout")})
 			b.refund.Providers = claimflow.Providers{order.ProviderSandbox: &findingProvider{scriptedProvider: b.provider, found: tt.giveFound, findErr: tt.giveErr}}
 			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 3, 3))
-			c := b.store.claim(t, stepClaimID)
+			c := b.store.Claim(t, stepClaimID)
 			require.Equal(t, tt.wantStatus, c.Status())
 			require.Equal(t, tt.wantCode, c.Failure().Code)
 			if tt.giveFound != nil {
 				require.Equal(t, "re_made", c.Refund().ID)
-				require.Len(t, b.store.ledger, 1)
+				require.Len(t, b.store.Ledger(), 1)
 			} else {
-				require.Empty(t, b.store.ledger)
+				require.Empty(t, b.store.Ledger())
 			}
 		})
 	}
