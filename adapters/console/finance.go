@@ -119,8 +119,8 @@ func finValues(ec echo.Context, names ...string) map[string]string {
 // finMaxRows caps the rows a page lists; the CSV download has them all.
 const finMaxRows = 500
 
-// finEnough stops a listing once a page has what it shows.
-var finEnough = errors.New("console: enough rows")
+// errFinEnough stops a listing once a page has what it shows.
+var errFinEnough = errors.New("console: enough rows")
 
 // finFilterFailed puts an unknown seller (or another bad filter the service
 // found) on its field: 400; other errors are returned.

@@ -133,12 +133,12 @@ func (c *console) finLoadRun(ec echo.Context) (*finRunData, error) {
 		func(it financeflow.RunItem) error {
 			if len(d.Exceptions) == finMaxRows {
 				d.Truncated = true
-				return finEnough
+				return errFinEnough
 			}
 			d.Exceptions = append(d.Exceptions, finException{RunItem: it, Form: newFormState()})
 			return nil
 		})
-	if err != nil && !errors.Is(err, finEnough) {
+	if err != nil && !errors.Is(err, errFinEnough) {
 		return nil, err
 	}
 	return d, nil

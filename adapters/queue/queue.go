@@ -282,7 +282,7 @@ func (in *Inserter) WithoutJobs(ctx context.Context, claimIDs []string) ([]strin
 	if err != nil {
 		return nil, fmt.Errorf("jobs of %d claims: %w", len(claimIDs), err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []string
 	for rows.Next() {
 		var id string
