@@ -38,7 +38,8 @@ type PoolConfig struct {
 }
 
 // Store is the PostgreSQL implementation of claimflow.Store and
-// claimflow.IdempotencyStore.
+// financeflow.Store. A Store handed to a keyed request's use case is bound
+// to that request's transaction (see once).
 type Store struct {
 	pool  *pgxpool.Pool
 	sqlDB *sql.DB
