@@ -429,6 +429,13 @@ func moneyOf(amount, currency any) (money.Money, bool) {
 
 // ---- the forms ----
 
+// formKey is the idempotency key the form was rendered with (formKey in
+// the templates): a second press of the same form is answered as the
+// first and changes nothing again.
+func formKey(ec echo.Context) claimflow.Key {
+	return claimflow.Key{Door: claimflow.DoorConsole, Value: ec.FormValue("key")}
+}
+
 // formVersion reads the claim's version the form was made from.
 func formVersion(s string) (int64, bool) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
@@ -453,7 +460,7 @@ func (c *console) overridePost(ec echo.Context) error {
 		err = validation.New("version", "required", "is missing from the form: reload the page")
 	} else {
 		req.Version = version
-		_, err = c.Claims.Override(ec.Request().Context(), viewerOf(ec), ec.Param("id"), req)
+		_, err = c.Claims.OverrideOnce(ec.Request().Context(), viewerOf(ec), ec.Param("id"), req, formKey(ec))
 	}
 	if err == nil {
 		return ec.Redirect(http.StatusSeeOther, "/console/claims/"+url.PathEscape(ec.Param("id"))+"?done="+url.QueryEscape(req.Action)+"#timeline")
@@ -472,7 +479,8 @@ func (c *console) contestResolutionPost(ec echo.Context) error {
 	if !ok {
 		err = validation.New("version", "required", "is missing from the form: reload the page")
 	} else {
-		_, err = c.Claims.ResolveContest(ec.Request().Context(), viewerOf(ec), ec.Param("id"), form.Values["outcome"], form.Values["note"], version)
+		_, err = c.Claims.ResolveContestOnce(ec.Request().Context(), viewerOf(ec), ec.Param("id"),
+			claimflow.ResolutionRequest{Outcome: form.Values["outcome"], Note: form.Values["note"], Version: version}, formKey(ec))
 	}
 	if err == nil {
 		return ec.Redirect(http.StatusSeeOther, "/console/claims/"+url.PathEscape(ec.Param("id"))+"?done="+url.QueryEscape(form.Values["outcome"])+"#timeline")
@@ -496,6 +504,13 @@ func (c *console) formFailed(ec echo.Context, err error, which func(*claimData) 
 		status = http.StatusConflict
 		// Keep the note: the agent may still want it, on the claim as it
 		// now is; the decision they picked is for them to make again.
+		form.Values = map[string]string{"note": form.Values["note"]}
+	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
+		// This very form was sent before with other choices, and that
+		// was applied: show the claim as it now is.
+		status = http.StatusConflict
+		ce = &claimflow.ConflictError{Code: "form_sent_before",
+			Message: "this form was already sent with other choices, and those were applied"}
 		form.Values = map[string]string{"note": form.Values["note"]}
 	default:
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/claimsd/claimsd/domain/finance"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 )
 
@@ -70,15 +71,19 @@ func (c *console) finRunPost(ec echo.Context) error {
 		p = finReadPeriod(form.Values, form.Errors, time.Time{}, c.finToday())
 	}
 	if len(form.Errors) == 0 {
-		run, err := c.Finance.RequestReconciliation(ec.Request().Context(), viewerOf(ec), p)
+		run, _, err := c.Finance.RequestReconciliationOnce(ec.Request().Context(), viewerOf(ec), p, formKey(ec))
 		if err == nil {
 			return ec.Redirect(http.StatusSeeOther, "/console/finance/reconciliations/"+url.PathEscape(run.ID))
 		}
 		var ve *validation.Error
-		if !errors.As(err, &ve) {
+		switch {
+		case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
+			form.Errors["from"] = "This form was already sent with other days, and that run was queued; see the runs below, or reload the page to queue another"
+		case errors.As(err, &ve):
+			form.Errors[ve.Field] = finLabel(ve.Field) + " " + ve.Message
+		default:
 			return err
 		}
-		form.Errors[ve.Field] = finLabel(ve.Field) + " " + ve.Message
 	}
 	return c.finRenderRuns(ec, http.StatusUnprocessableEntity, form)
 }

@@ -359,7 +359,7 @@ func (c *console) sellerContestPost(ec echo.Context) error {
 		req.Evidence = append(req.Evidence, claim.Evidence{Kind: kind, URL: link})
 		rowOf = append(rowOf, n)
 	}
-	_, err := c.Claims.Contest(ec.Request().Context(), viewerOf(ec), id, req)
+	_, err := c.Claims.ContestOnce(ec.Request().Context(), viewerOf(ec), id, req, formKey(ec))
 	if err == nil {
 		return ec.Redirect(http.StatusSeeOther, "/console/seller/claims/"+url.PathEscape(id)+"?done=contested#charge")
 	}
@@ -373,6 +373,11 @@ func (c *console) sellerContestPost(ec echo.Context) error {
 		form.Errors[field] = label + " " + ve.Message
 	case errors.As(err, &ce):
 		status = http.StatusConflict
+	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
+		// This very form was sent before with another statement, and that
+		// contest was recorded.
+		status = http.StatusConflict
+		ce = &claimflow.ConflictError{Code: "already_contested", Message: "this form was already sent, and that contest was recorded"}
 	default:
 		return err // not found (another seller's claim) and the rest
 	}

@@ -302,10 +302,11 @@ func (c *console) renderAppNew(ec echo.Context, status int, d *appNewData) error
 	return c.render(ec, status, "app_new", pageData{Title: title, Data: d})
 }
 
-// appNewClaimPost files the claim through claimflow.Service.Submit, as
-// POST /v1/claims does, at most once per form: the form's hidden key is
-// an idempotency key, so a second press (or a retry after a lost answer)
-// shows the claim the first one filed. Success redirects to the claim's
+// appNewClaimPost files the claim through the application edge
+// (claimflow.Service.File), as POST /v1/claims does: within the shopper's
+// rate limit, and once per form: the form's hidden key is an idempotency
+// key, so a second press (or a retry after a lost answer) shows the claim
+// the first one filed. Success redirects to the claim's
 // page; bad input shows the form again, as typed, with each problem next
 // to its field, and files nothing.
 func (c *console) appNewClaimPost(ec echo.Context) error {

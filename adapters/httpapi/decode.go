@@ -195,6 +195,11 @@ func pathAt(body []byte, offset int64) string {
 // surrogate escape (encoding/json turns both into U+FFFD). Errors are 400s
 // naming the field by its path. A body that is not JSON at all is left to
 // the decoder, which says where it breaks.
+// maxJSONDepth is how deeply a request body may nest objects and arrays:
+// the API's deepest request is three levels, so a body past this is not
+// one of them, and refusing it early keeps a crafted one cheap.
+const maxJSONDepth = 32
+
 func checkJSON(body []byte, t reflect.Type) error {
 	type frame struct {
 		pathFrame
@@ -250,6 +255,9 @@ func checkJSON(body []byte, t reflect.Type) error {
 		raw := bytes.TrimLeft(body[start:dec.InputOffset()], " \t\r\n,:")
 		switch tk := tok.(type) {
 		case json.Delim:
+			if (tk == '{' || tk == '[') && len(stack) >= maxJSONDepth {
+				return newError(http.StatusBadRequest, "too_deep", fmt.Sprintf("the body nests more than %d levels; no request of this API needs more", maxJSONDepth), path(nil))
+			}
 			switch tk {
 			case '{':
 				fields, elem := jsonShape(next())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -87,6 +88,8 @@ func TestCheckJSONRefuses(t *testing.T) {
 		{give: `{"order_id":"a\udc00"}`, wantCode: "invalid_utf8", wantField: "order_id"},
 		{give: `{"order_id":"\ud800\u0041"}`, wantCode: "invalid_utf8", wantField: "order_id"},
 		{give: `{"labels":{"\udfff":"v"}}`, wantCode: "invalid_utf8", wantField: "labels"},
+		{give: `{"extra":` + strings.Repeat("[", 40), wantCode: "too_deep", wantField: "extra" + strings.Repeat("[0]", 31)},
+		{give: strings.Repeat(`{"extra":`, 40), wantCode: "too_deep", wantField: strings.TrimSuffix(strings.Repeat("extra.", 32), ".")},
 	}
 	for _, tt := range tests {
 		err := checkJSON([]byte(tt.give), reflect.TypeFor[*req]())

@@ -113,6 +113,7 @@ func TestSellerSeesNoRefundFailureOrShopperRejectionText(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
 	require.Contains(t, string(r.Body), `"refund_failed"`, "the seller sees that it failed")
 	require.NotContains(t, string(r.Body), failed["failure"].(map[string]any)["reason"].(string), "not the provider's words on why")
+	require.NotContains(t, string(r.Body), `"`+failed["failure"].(map[string]any)["code"].(string)+`"`, "nor the provider's code")
 
 	rejected := b.claimIn(t, "rejected", sellerID)
 	r = b.do(t, http.MethodGet, "/v1/claims/"+rejected["id"].(string), seller, nil)
@@ -142,4 +143,30 @@ func eventTypesAndCodes(events []any) []string {
 		}
 	}
 	return out
+}
+
+// TestShopperSeesNoCharge: the shopper's timeline says the seller was
+// charged, not how much, until when, to whom or how the money came back,
+// and says nothing of the charge's state when the refund fails later.
+func TestShopperSeesNoCharge(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sellerID := b.newSeller(t, "sel")
+	cl := b.claimIn(t, "closed", sellerID)
+	shopper := cl["shopper_id"].(string)
+	events := b.events(t, cl["id"].(string), "shopper", shopper)
+	var sawCharged bool
+	for _, ev := range events {
+		m := ev.(map[string]any)
+		if m["type"] == "seller_charged" {
+			sawCharged = true
+			require.NotContains(t, m, "data", "the charge's amount, window and seller are the seller's")
+			require.NotContains(t, m, "note")
+		}
+		require.NotContains(t, m["type"], "chargeback")
+	}
+	require.True(t, sawCharged, "the step itself shows")
+	r := b.do(t, http.MethodGet, "/v1/claims/"+cl["id"].(string)+"/events", b.token(t, "shopper", shopper), nil)
+	require.NotContains(t, string(r.Body), sellerID)
+	require.NotContains(t, string(r.Body), "contest_by")
 }

@@ -58,14 +58,13 @@ func (s *Store) once(ctx context.Context, scope, key string, hash []byte, run fu
 }
 
 // ClaimOnce implements claimflow.Store. It keeps the claim's row as fn
-// left it, read back in fn's transaction, so a replay answers the claim
-// exactly as the first call did.
+// left it, read back in fn's transaction, and answers the first call and
+// every replay from it, so they answer alike.
 func (s *Store) ClaimOnce(ctx context.Context, scope, key string, hash []byte,
 	fn func(tx claimflow.Store) (claimflow.Record, error)) (claimflow.Record, bool, error) {
-	var rec claimflow.Record
 	kept, replayed, err := s.once(ctx, scope, key, hash, func(tx *Store) ([]byte, error) {
-		var err error
-		if rec, err = fn(tx); err != nil {
+		rec, err := fn(tx)
+		if err != nil {
 			return nil, err
 		}
 		var row claimRow
@@ -74,15 +73,17 @@ func (s *Store) ClaimOnce(ctx context.Context, scope, key string, hash []byte,
 		}
 		return json.Marshal(row)
 	})
-	if err != nil || !replayed {
-		return rec, false, err
+	if err != nil {
+		return claimflow.Record{}, false, err
 	}
+	// The first answer is read from what was kept too, so it and every
+	// replay agree to the microsecond the database keeps.
 	var row claimRow
 	if err := json.Unmarshal(kept, &row); err != nil {
 		return claimflow.Record{}, false, fmt.Errorf("keyed request %s: kept claim: %w", key, err)
 	}
-	rec, err = row.record()
-	return rec, true, err
+	rec, err := row.record()
+	return rec, replayed, err
 }
 
 // FinanceOnce implements financeflow.Store: fn's result is kept as fn

@@ -66,6 +66,9 @@ type Redrive struct {
 	Log   *slog.Logger
 }
 
+// RedrivePages is how many pages of overdue claims one run looks through.
+const RedrivePages = 10
+
 // Run schedules again the next step of up to RedriveLimit claims whose
 // step has been due for longer than after and that have no job, those
 // waiting since longest first, and returns how many it scheduled. A step
@@ -75,7 +78,10 @@ func (r *Redrive) Run(ctx context.Context, after time.Duration) (int, error) {
 	before := r.Now().Add(-after)
 	var due []ClaimStep
 	f := StalledFilter{Before: before, Limit: RedriveLimit}
-	for len(due) < RedriveLimit {
+	// At most RedrivePages pages a run: while a provider is down, many
+	// overdue claims have live jobs retrying, and each page asks the queue
+	// about its claims; the rest wait for the next run.
+	for page := 0; len(due) < RedriveLimit && page < RedrivePages; page++ {
 		recs, err := r.Store.StalledClaims(ctx, f)
 		if err != nil {
 			return 0, fmt.Errorf("redrive: %w", err)

@@ -179,6 +179,25 @@ func TestRedriveLimit(t *testing.T) {
 	require.Greater(t, b.jobs.asked, 1, "read page after page")
 }
 
+// TestRedrivePagesAtMost: behind more busy claims than RedrivePages pages
+// hold, a run stops looking; the idle ones wait for a later run.
+func TestRedrivePagesAtMost(t *testing.T) {
+	t.Parallel()
+	b := setupRedrive(t)
+	busy := claimflow.RedrivePages*claimflow.RedriveLimit + 5
+	for i := range busy + 3 {
+		id := fmt.Sprintf("clm_%05d", i)
+		b.put(id, claim.StatusApproved, stepNow.Add(-2*time.Hour).Add(time.Duration(i)*time.Second), time.Time{}, time.Time{})
+		b.jobs.busy[id] = i < busy
+	}
+
+	n, err := b.redrive.Run(context.Background(), time.Minute)
+
+	require.NoError(t, err)
+	require.Zero(t, n, "the idle claims lie past the pages one run reads")
+	require.Equal(t, claimflow.RedrivePages, b.jobs.asked)
+}
+
 // stalledStore answers StalledClaims with fixed records, whatever is
 // asked.
 type stalledStore struct {

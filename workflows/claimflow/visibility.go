@@ -52,28 +52,36 @@ func (v Viewer) SeesRefundFailure() bool { return !v.IsSeller() }
 func (v Viewer) SeesResolver() bool { return v.IsStaff() }
 
 // Event returns the timeline event as the viewer may see it; ok is false
-// for an event the viewer does not see at all. A shopper does not see the
-// seller's chargeback. The viewer's own events and the system's are shown
-// in full, except that a seller never sees the decision's reason codes
-// nor the provider's words on a failed refund;
-// on the chargeback a seller sees the agent's note (it is addressed to
-// them) but not who wrote it; of anyone else's events only what happened
-// and when.
+// for an event the viewer does not see at all.
+//
+// A shopper does not see the seller's charge: not its events, not the
+// charge's state in other events' data, and of the seller_charged step
+// only that it happened (its data and note are the seller's: amount,
+// window, how the money came back). A seller never sees the decision's
+// reason codes, nor anything of why the shopper's refund failed (the
+// provider's words and code can name the shopper's card or bank); on the
+// charge a seller sees the agent's note (it is addressed to them) but not
+// who wrote it. Of anyone else's events a viewer sees only what happened
+// and when; their own and the system's they see in full, less the above.
 func (v Viewer) Event(ev claim.Event) (claim.Event, bool) {
 	if v.IsStaff() {
 		return ev, true
 	}
 	chargeback := isChargebackEvent(ev.Type)
+	if v.IsShopper() {
+		if chargeback {
+			return claim.Event{}, false
+		}
+		if ev.To == claim.StatusSellerCharged && ev.From != ev.To {
+			ev.Note, ev.Data = "", nil
+		}
+	}
 	self := ev.Actor.Kind == string(v.Role) && ev.Actor.ID == v.Subject
 	switch {
-	case v.IsShopper() && chargeback:
-		return claim.Event{}, false
 	case self, ev.Actor.Kind == claim.SystemActor.Kind:
-		if v.IsSeller() {
-			ev.Data = sellerEventData(ev.Data)
-			if ev.To == claim.StatusRefundFailed && !v.SeesRefundFailure() {
-				ev.Note = "" // the provider's words on the shopper's refund
-			}
+		ev.Data = v.eventData(ev)
+		if v.IsSeller() && ev.To == claim.StatusRefundFailed {
+			ev.Note = "" // the provider's words on the shopper's refund
 		}
 	case v.IsSeller() && chargeback:
 		ev.Actor.ID = ""
@@ -89,17 +97,22 @@ func isChargebackEvent(eventType string) bool {
 	return strings.HasPrefix(eventType, "chargeback_") || strings.HasPrefix(eventType, "contest_")
 }
 
-// sellerEventData is an event's data without what a seller may not see:
-// the decision's reason codes and policy details name the shopper's
-// history.
-func sellerEventData(data map[string]any) map[string]any {
-	if data == nil {
+// eventData is an event's data without what the viewer may not see: for a
+// seller the decision's reason codes and policy details (they name the
+// shopper's history) and a failed refund's code (the provider's, about
+// the shopper's payment); for a shopper the state of the seller's charge.
+func (v Viewer) eventData(ev claim.Event) map[string]any {
+	if ev.Data == nil {
 		return nil
 	}
-	out := make(map[string]any, len(data))
-	for k, val := range data {
-		switch k {
-		case "reasons", "tier", "rule":
+	out := make(map[string]any, len(ev.Data))
+	for k, val := range ev.Data {
+		switch {
+		case v.IsSeller() && (k == "reasons" || k == "tier" || k == "rule"):
+			continue
+		case v.IsSeller() && ev.To == claim.StatusRefundFailed && (k == "code" || k == "failure_code"):
+			continue
+		case v.IsShopper() && strings.HasPrefix(k, "chargeback_"):
 			continue
 		}
 		out[k] = val

@@ -32,7 +32,11 @@ func TestViewerEvent(t *testing.T) {
 		Data: map[string]any{"evidence": 1}, At: at}
 
 	failed := claim.Event{Type: "refund_failed", From: claim.StatusClosed, To: claim.StatusRefundFailed, Actor: claim.SystemActor,
-		Note: "The provider reports the refund re_1 failed: the card was closed.", Data: map[string]any{"code": "refund_failed"}, At: at}
+		Note: "The provider reports the refund re_1 failed: the card was closed.",
+		Data: map[string]any{"code": "expired_card", "chargeback_from": "open", "chargeback_to": "voided"}, At: at}
+	charged := claim.Event{Type: "seller_charged", From: claim.StatusRefunded, To: claim.StatusSellerCharged, Actor: claim.SystemActor,
+		Note: "The provider refused to recover the amount (insufficient_funds).",
+		Data: map[string]any{"seller_id": stepSellerID, "amount": 2500, "currency": "EUR", "contest_by": "2026-12-03T09:00:00Z"}, At: at}
 
 	tests := []struct {
 		name   string
@@ -55,9 +59,15 @@ func TestViewerEvent(t *testing.T) {
 		{"a seller reads the settlement's note, not the agent", sellerViewer, settled, claim.Event{Type: "contest_upheld", To: claim.StatusClosed,
 			Actor: claim.Actor{Kind: "agent"}, Note: "The invoice is not the brand's.", At: at}, true},
 		{"a seller sees their own contest", sellerViewer, contested, contested, true},
-		{"a seller does not read why the shopper's refund failed", sellerViewer, failed, claim.Event{Type: "refund_failed",
-			From: claim.StatusClosed, To: claim.StatusRefundFailed, Actor: claim.SystemActor, Data: map[string]any{"code": "refund_failed"}, At: at}, true},
-		{"the shopper reads why their refund failed", shopperViewer, failed, failed, true},
+		{"a seller does not read why the shopper's refund failed, nor its code", sellerViewer, failed, claim.Event{Type: "refund_failed",
+			From: claim.StatusClosed, To: claim.StatusRefundFailed, Actor: claim.SystemActor,
+			Data: map[string]any{"chargeback_from": "open", "chargeback_to": "voided"}, At: at}, true},
+		{"the shopper reads why their refund failed, not what became of the charge", shopperViewer, failed, claim.Event{Type: "refund_failed",
+			From: claim.StatusClosed, To: claim.StatusRefundFailed, Actor: claim.SystemActor,
+			Note: "The provider reports the refund re_1 failed: the card was closed.", Data: map[string]any{"code": "expired_card"}, At: at}, true},
+		{"the shopper sees that the seller was charged, not how", shopperViewer, charged, claim.Event{Type: "seller_charged",
+			From: claim.StatusRefunded, To: claim.StatusSellerCharged, Actor: claim.SystemActor, At: at}, true},
+		{"the seller reads their charge", sellerViewer, charged, charged, true},
 		{"another seller's contest is not theirs", claimflow.Viewer{Role: "seller", Subject: "sel_other"}, contested,
 			claim.Event{Type: "chargeback_contested", To: claim.StatusClosed, Actor: claim.Actor{Kind: "seller"}, Data: map[string]any{"evidence": 1}, At: at}, true},
 	}
