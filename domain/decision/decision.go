@@ -39,6 +39,7 @@ import (
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/standing"
 )
 
 // Reason codes: stable snake_case identifiers for what drove a decision.
@@ -99,6 +100,10 @@ type Reason struct {
 	// Message is a plain sentence a shopper can read, with the numbers
 	// that mattered.
 	Message string
+	// Staff, when set, is what staff read instead: what the engine found
+	// that the shopper is not told (a link to other accounts, say). "" for
+	// most reasons, whose Message says it all.
+	Staff string
 }
 
 // Decided is the reason's message without its promise of what a person
@@ -153,6 +158,24 @@ type Facts struct {
 	// ShopperRefunded90d adds up the shopper's claims of the last 90 days
 	// that were not rejected, in this claim's currency.
 	ShopperRefunded90d money.Money
+
+	// SellerStanding is the seller's standing as the engine's own outcomes
+	// set it when the claim was filed; "" (a decision recorded before
+	// standing existed) reads as standing.LevelStandard. SellerStandingScore
+	// is its score, 0–100, higher is better.
+	SellerStanding      standing.Level
+	SellerStandingScore int
+
+	// Linked accounts: other shoppers who share an identity signal (a
+	// device, a payment fingerprint, a shipping address) with this one.
+	// LinkedShoppers counts them; LinkedClaims90d counts their claims in
+	// the last 90 days, any outcome; LinkedRefunded90d adds up those not
+	// rejected, in this claim's currency; LinkedSignals names the kinds of
+	// signal that linked them (for the agent, never the shopper).
+	LinkedShoppers    int
+	LinkedClaims90d   int
+	LinkedRefunded90d money.Money
+	LinkedSignals     []string
 }
 
 // Decide applies p to f at time now. It is pure and never panics: facts it
@@ -161,7 +184,7 @@ type Facts struct {
 func Decide(p Policy, f Facts, now time.Time) Decision {
 	d := Decision{PolicyVersion: p.Version}
 	if err := p.Validate(); err != nil {
-		return d.with(OutcomeManualReview, []Reason{{CodeInvalidPolicy,
+		return d.with(OutcomeManualReview, []Reason{{Code: CodeInvalidPolicy, Message:
 			"The claims policy in force is incomplete." + reviewSuffix}})
 	}
 
@@ -172,13 +195,13 @@ func Decide(p Policy, f Facts, now time.Time) Decision {
 		}
 	}
 	if f.ItemsAlreadyClaimed {
-		return d.with(OutcomeRejected, []Reason{{CodeDuplicateClaim,
+		return d.with(OutcomeRejected, []Reason{{Code: CodeDuplicateClaim, Message:
 			"Some of the items in this claim are already covered by another open claim on this order."}})
 	}
 	if len(dateProblems) == 0 && f.ClaimReason == claim.ReasonNotReceived && f.DeliveredAt == nil {
 		if waited := daysBetween(f.PaidAt, now); waited < int64(p.NotReceivedMinWaitDays) {
 			from := f.PaidAt.Add(time.Duration(p.NotReceivedMinWaitDays) * day)
-			return d.with(OutcomeRejected, []Reason{{CodeDeliveryNotOverdue, fmt.Sprintf(
+			return d.with(OutcomeRejected, []Reason{{Code: CodeDeliveryNotOverdue, Message: fmt.Sprintf(
 				"Claims for items not received can be filed %s after payment; this order was paid %s. "+
 					"If it has still not arrived on %s, please file again.",
 				days(int64(p.NotReceivedMinWaitDays)), ago(waited), from.UTC().Format("2 January 2006"))}})
@@ -249,11 +272,11 @@ func Decide(p Policy, f Facts, now time.Time) Decision {
 		return d.with(OutcomeInstantRefund, seller)
 	}
 	if tier.Name == p.Tiers[0].Name && f.ShopperClaims90d == 0 {
-		return d.with(OutcomeInstantRefund, []Reason{{CodeSmallAmountNewShopper, fmt.Sprintf(
+		return d.with(OutcomeInstantRefund, []Reason{{Code: CodeSmallAmountNewShopper, Message: fmt.Sprintf(
 			"The amount claimed, %s, is within the %s refunded instantly for %s with no recent claims.",
 			f.Amount, money.Of(limit, cur), accounts)}})
 	}
-	return d.with(OutcomeInstantRefund, []Reason{{CodeWithinInstantLimit, fmt.Sprintf(
+	return d.with(OutcomeInstantRefund, []Reason{{Code: CodeWithinInstantLimit, Message: fmt.Sprintf(
 		"The amount claimed, %s, is within the %s refunded instantly for %s.", f.Amount, money.Of(limit, cur), accounts)}})
 }
 
@@ -286,7 +309,7 @@ func outsideWindow(p Policy, f Facts, now time.Time) (Reason, bool) {
 	if elapsed <= window {
 		return Reason{}, false
 	}
-	return Reason{CodeOutsideClaimWindow, fmt.Sprintf(
+	return Reason{Code: CodeOutsideClaimWindow, Message: fmt.Sprintf(
 		"Claims for %s must be filed within %s of %s; this order was %s %s.",
 		describe(f.ClaimReason), days(window), event, past, ago(elapsed))}, true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/standing"
 	"github.com/claimsd/claimsd/domain/validation"
 )
 
@@ -57,7 +58,20 @@ type Policy struct {
 	// 0 days; a shopper belongs to the last tier whose MinAccountAgeDays
 	// their account age (days since their first order) has reached.
 	Tiers []Tier
+	// ProtectLevels are the seller standings whose claims, refunded to the
+	// shopper as the rules say, are charged to the seller only once the
+	// charge is confirmed (the contest window passes, or an agent upholds
+	// it); meanwhile the platform carries the cost.
+	ProtectLevels []standing.Level
+	// LinkedClaims90d sends a claim to a person when the shoppers linked
+	// to its shopper filed at least this many claims in the last 90 days;
+	// zero never does.
+	LinkedClaims90d int
 }
+
+// Protects reports whether a seller of standing l is charged only once a
+// charge is confirmed.
+func (p Policy) Protects(l standing.Level) bool { return slices.Contains(p.ProtectLevels, l) }
 
 // Tier is a shopper trust tier and what it may be refunded instantly.
 type Tier struct {
