@@ -184,8 +184,7 @@ type Facts struct {
 func Decide(p Policy, f Facts, now time.Time) Decision {
 	d := Decision{PolicyVersion: p.Version}
 	if err := p.Validate(); err != nil {
-		return d.with(OutcomeManualReview, []Reason{{Code: CodeInvalidPolicy, Message:
-			"The claims policy in force is incomplete." + reviewSuffix}})
+		return d.with(OutcomeManualReview, []Reason{{Code: CodeInvalidPolicy, Message: "The claims policy in force is incomplete." + reviewSuffix}})
 	}
 
 	dateProblems := checkDates(f, now)
@@ -195,8 +194,7 @@ func Decide(p Policy, f Facts, now time.Time) Decision {
 		}
 	}
 	if f.ItemsAlreadyClaimed {
-		return d.with(OutcomeRejected, []Reason{{Code: CodeDuplicateClaim, Message:
-			"Some of the items in this claim are already covered by another open claim on this order."}})
+		return d.with(OutcomeRejected, []Reason{{Code: CodeDuplicateClaim, Message: "Some of the items in this claim are already covered by another open claim on this order."}})
 	}
 	if len(dateProblems) == 0 && f.ClaimReason == claim.ReasonNotReceived && f.DeliveredAt == nil {
 		if waited := daysBetween(f.PaidAt, now); waited < int64(p.NotReceivedMinWaitDays) {
