@@ -14,6 +14,7 @@ import (
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/standing"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -68,6 +69,7 @@ type evidenceJSON struct {
 type reasonJSON struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Staff   string `json:"staff,omitempty"`
 }
 
 // factsJSON is the stored snapshot of what a decision used, so it can be
@@ -86,6 +88,14 @@ type factsJSON struct {
 	ShopperFirstOrderAt        time.Time  `json:"shopper_first_order_at"`
 	ShopperClaims90d           int        `json:"shopper_claims_90d"`
 	ShopperRefunded90d         int64      `json:"shopper_refunded_90d"`
+	// Kept from the standing and linked-account rules on; a snapshot
+	// without them reads as a standard seller with no linked accounts.
+	SellerStanding      string   `json:"seller_standing,omitempty"`
+	SellerStandingScore int      `json:"seller_standing_score,omitempty"`
+	LinkedShoppers      int      `json:"linked_shoppers,omitempty"`
+	LinkedClaims90d     int      `json:"linked_claims_90d,omitempty"`
+	LinkedRefunded90d   int64    `json:"linked_refunded_90d,omitempty"`
+	LinkedSignals       []string `json:"linked_signals,omitempty"`
 }
 
 func toFactsJSON(f decision.Facts) factsJSON {
@@ -96,6 +106,9 @@ func toFactsJSON(f decision.Facts) factsJSON {
 		SellerVerified: f.SellerVerified, SellerCounterfeitClaims90d: f.SellerCounterfeitClaims90d,
 		ShopperFirstOrderAt: f.ShopperFirstOrderAt, ShopperClaims90d: f.ShopperClaims90d,
 		ShopperRefunded90d: f.ShopperRefunded90d.Amount(),
+		SellerStanding:     f.SellerStanding.String(), SellerStandingScore: f.SellerStandingScore,
+		LinkedShoppers: f.LinkedShoppers, LinkedClaims90d: f.LinkedClaims90d,
+		LinkedRefunded90d: f.LinkedRefunded90d.Amount(), LinkedSignals: f.LinkedSignals,
 	}
 }
 
@@ -108,6 +121,9 @@ func (j factsJSON) domain() decision.Facts {
 		SellerRiskScore: j.SellerRiskScore, SellerVerified: j.SellerVerified,
 		SellerCounterfeitClaims90d: j.SellerCounterfeitClaims90d, ShopperFirstOrderAt: j.ShopperFirstOrderAt,
 		ShopperClaims90d: j.ShopperClaims90d, ShopperRefunded90d: money.Of(j.ShopperRefunded90d, cur),
+		SellerStanding: standing.Level(j.SellerStanding), SellerStandingScore: j.SellerStandingScore,
+		LinkedShoppers: j.LinkedShoppers, LinkedClaims90d: j.LinkedClaims90d,
+		LinkedRefunded90d: money.Of(j.LinkedRefunded90d, cur), LinkedSignals: j.LinkedSignals,
 	}
 }
 
@@ -123,7 +139,7 @@ func newClaimRow(r claimflow.Record) (claimRow, error) {
 	}
 	reasons := make([]reasonJSON, 0, len(r.Decision.Reasons))
 	for _, rs := range r.Decision.Reasons {
-		reasons = append(reasons, reasonJSON{Code: rs.Code, Message: rs.Message})
+		reasons = append(reasons, reasonJSON{Code: rs.Code, Message: rs.Message, Staff: rs.Staff})
 	}
 	var b [4][]byte
 	var err error
@@ -195,7 +211,7 @@ func (row claimRow) record() (claimflow.Record, error) {
 	}
 	d := decision.Decision{Outcome: outcome, PolicyVersion: row.DecisionPolicyVersion, Tier: row.DecisionTier}
 	for _, r := range reasons {
-		d.Reasons = append(d.Reasons, decision.Reason{Code: r.Code, Message: r.Message})
+		d.Reasons = append(d.Reasons, decision.Reason{Code: r.Code, Message: r.Message, Staff: r.Staff})
 	}
 	return claimflow.Record{Claim: claim.Rehydrate(p), Decision: d, Facts: facts.domain(), DecidedAt: row.DecidedAt.UTC()}, nil
 }

@@ -28,8 +28,10 @@
 //	    "not_received": {"sla_hours": 72,           // may wait for a person (default 24 h), then
 //	                     "on_expiry": "approve"}    // "escalate" (default) or "approve"
 //	  },
-//	  "contest_window_hours": 72                    // optional: how long a charged seller may contest
-//	}
+//	  "contest_window_hours": 72,                   // optional: how long a charged seller may contest
+//	  "protect_levels": ["creditable"],             // optional: standings charged only once confirmed
+//	  "linked_claims_90d": 3                        // optional: linked shoppers' claims from which a
+//	}                                               // claim goes to a person (0 or missing: never)
 //
 // (JSON has no comments; they are here for the reader.) Unknown fields are
 // refused, and every error names the field it is about, such as
@@ -51,6 +53,7 @@ import (
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/standing"
 	"github.com/claimsd/claimsd/domain/validation"
 )
 
@@ -97,6 +100,11 @@ type file struct {
 	// Optional time-boxes; missing ones take the defaults.
 	Review             map[string]reviewRule `json:"review,omitempty"`
 	ContestWindowHours *int                  `json:"contest_window_hours,omitempty"`
+	// Optional: seller standings charged only once a charge is confirmed,
+	// and the linked-account rule; missing ones protect no one and link
+	// no one.
+	ProtectLevels   []string `json:"protect_levels,omitempty"`
+	LinkedClaims90d *int     `json:"linked_claims_90d,omitempty"`
 }
 
 type reviewRule struct {
@@ -187,6 +195,18 @@ func Parse(r io.Reader) (decision.Policy, error) {
 		}
 	}
 
+	for i, l := range f.ProtectLevels {
+		lv, err := standing.ParseLevel(l)
+		if err != nil {
+			c.add(validation.Indexed("protect_levels", i), "unknown_level", "is not a standing level; use creditable, standard, watch or high_risk")
+			continue
+		}
+		p.ProtectLevels = append(p.ProtectLevels, lv)
+	}
+	if f.LinkedClaims90d != nil {
+		p.LinkedClaims90d = *f.LinkedClaims90d
+	}
+
 	// Validate sees what could be read; a problem the file's own checks
 	// already reported for a field is not reported twice.
 	if err := p.Validate(); err != nil {
@@ -229,6 +249,13 @@ func Marshal(p decision.Policy) ([]byte, error) {
 	if p.ContestWindow > 0 {
 		hours := int(p.ContestWindow / time.Hour)
 		f.ContestWindowHours = &hours
+	}
+	for _, l := range p.ProtectLevels {
+		f.ProtectLevels = append(f.ProtectLevels, l.String())
+	}
+	if p.LinkedClaims90d != 0 {
+		n := p.LinkedClaims90d
+		f.LinkedClaims90d = &n
 	}
 	for i := range p.Tiers {
 		t := &p.Tiers[i]

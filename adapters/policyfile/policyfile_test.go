@@ -20,7 +20,7 @@ func TestDefault(t *testing.T) {
 	t.Parallel()
 	p := policyfile.Default()
 	require.NoError(t, p.Validate())
-	require.Equal(t, "2026-11-27.1", p.Version)
+	require.Equal(t, "2026-12-06.1", p.Version)
 	require.Equal(t, 180, p.ClaimWindowDays[claim.ReasonCounterfeit])
 	require.Equal(t, 60, p.ClaimWindowDays[claim.ReasonNotReceived])
 
@@ -61,7 +61,7 @@ func TestLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "policy.json")
 	b, err := policyfile.Marshal(policyfile.Default())
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(path, bytes.Replace(b, []byte(`"2026-11-27.1"`), []byte(`"ops-7"`), 1), 0o600))
+	require.NoError(t, os.WriteFile(path, bytes.Replace(b, []byte(`"2026-12-06.1"`), []byte(`"ops-7"`), 1), 0o600))
 
 	p, err := policyfile.Load(path)
 	require.NoError(t, err)
@@ -109,9 +109,9 @@ func TestParseRejects(t *testing.T) {
       },
       "raised_limits"`),
 			[]string{"tiers[1].instant_limits.EUR: must not be negative"}},
-		{"missing version", edit(t, `"version": "2026-11-27.1",`, ``),
+		{"missing version", edit(t, `"version": "2026-12-06.1",`, ``),
 			[]string{"version: is required"}},
-		{"empty version", edit(t, `"2026-11-27.1"`, `""`),
+		{"empty version", edit(t, `"2026-12-06.1"`, `""`),
 			[]string{"version: is required"}},
 		{"missing wait may not default to zero", edit(t, `"not_received_min_wait_days": 7,`, ``),
 			[]string{"not_received_min_wait_days: is required"}},
@@ -119,7 +119,19 @@ func TestParseRejects(t *testing.T) {
 			[]string{"tiers.min_account_age_days: has the wrong type"}},
 		{"wrong type", edit(t, `"frequent_claims_90d": 3`, `"frequent_claims_90d": "3"`),
 			[]string{"frequent_claims_90d: has the wrong type"}},
-		{"trailing data", edit(t, "72\n}", "72\n}\n{}"),
+		{"trailing data", edit(t, "3\n}", "3\n}\n{}"),
+			[]string{"unexpected data after the policy object"}},
+		{"unknown protect level", edit(t, `"creditable"
+  ]`, `"creditable", "gold"
+  ]`),
+			[]string{"protect_levels[1]: is not a standing level"}},
+		{"a high-risk seller cannot be protected", edit(t, `"creditable"
+  ]`, `"creditable", "high_risk"
+  ]`),
+			[]string{"protect_levels[1]: high_risk sellers cannot be protected"}},
+		{"negative linked-claims threshold", edit(t, `"linked_claims_90d": 3`, `"linked_claims_90d": -1`),
+			[]string{"linked_claims_90d: must be between 0 (off) and 10000"}},
+		{"trailing data after the last field", edit(t, "3\n}", "3\n}\n[]"),
 			[]string{"unexpected data after the policy object"}},
 		{"review rule for an unknown reason", edit(t, `"review": {`, `"review": {"broken": {"sla_hours": 5, "on_expiry": "approve"},`),
 			[]string{"review.broken: is not a claim reason"}},

@@ -182,6 +182,23 @@ func (p Policy) Validate() error {
 		errs = append(errs, checkLimits(field+".raised_limits", t.RaisedLimits)...)
 	}
 	errs = append(errs, p.validateTimeBoxes()...)
+	seen := map[standing.Level]bool{}
+	for i, l := range p.ProtectLevels {
+		field := validation.Indexed("protect_levels", i)
+		switch {
+		case l == standing.LevelWatch || l == standing.LevelHighRisk:
+			bad(field, "unprotectable_level", "%s sellers cannot be protected: the platform would carry the cost of the sellers it trusts least", l)
+		case seen[l]:
+			bad(field, "duplicate", "%s is listed twice", l)
+		}
+		if _, err := standing.ParseLevel(string(l)); err != nil {
+			bad(field, "unknown_level", "is not a standing level")
+		}
+		seen[l] = true
+	}
+	if p.LinkedClaims90d < 0 || p.LinkedClaims90d > 10000 {
+		bad("linked_claims_90d", "out_of_range", "must be between 0 (off) and 10000")
+	}
 	return errors.Join(errs...)
 }
 
