@@ -15,6 +15,7 @@ import (
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/domain/standing"
 )
 
 // ErrNotFound is matched (errors.Is) by every *NotFoundError.
@@ -83,6 +84,18 @@ type Intake struct {
 	// Counterfeit claims against the seller since the window began, not
 	// rejected.
 	SellerCounterfeitClaims int
+	// The seller's standing as last computed (one indexed read);
+	// standing.LevelStandard with score 50 for a seller never computed.
+	SellerStanding      standing.Level
+	SellerStandingScore int
+	// Shoppers linked to this one by a shared identity signal, their
+	// claims since the window began (any outcome), the amount of those
+	// not rejected in the order's currency, and the kinds of signal that
+	// linked them.
+	LinkedShoppers int
+	LinkedClaims   int
+	LinkedClaimed  int64
+	LinkedSignals  []string
 }
 
 // ClaimFilter selects claims for a list. Zero fields do not filter.

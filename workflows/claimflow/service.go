@@ -122,6 +122,12 @@ func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request)
 			ShopperFirstOrderAt:        in.ShopperFirstOrderAt,
 			ShopperClaims90d:           in.ShopperClaims,
 			ShopperRefunded90d:         money.Of(in.ShopperClaimed, o.Currency()),
+			SellerStanding:             in.SellerStanding,
+			SellerStandingScore:        in.SellerStandingScore,
+			LinkedShoppers:             in.LinkedShoppers,
+			LinkedClaims90d:            in.LinkedClaims,
+			LinkedRefunded90d:          money.Of(in.LinkedClaimed, o.Currency()),
+			LinkedSignals:              in.LinkedSignals,
 		}
 		d := decision.Decide(s.policy, facts, now)
 		deadline := reviewDeadline(s.policy, c, now)
