@@ -92,7 +92,11 @@ func TestCompute(t *testing.T) {
 			wantNext: "1 counterfeit claim against you was confirmed in the last 365 days; creditable needs a year without one",
 		},
 		{
-			name: "confirmed counterfeits are high_risk whatever the platform says", give: both(standing.Counts{Orders: 40, Claims: 2, Counterfeit: 2, ConfirmedCounterfeits: 2}),
+			name: "confirmed counterfeits are high_risk whatever the platform says", give: standing.Inputs{
+				Recent:            standing.Counts{Orders: 40, Claims: 2, Counterfeit: 2, ConfirmedCounterfeits: 2},
+				Year:              standing.Counts{Orders: 40, Claims: 2, Counterfeit: 2, ConfirmedCounterfeits: 2},
+				PlatformRiskScore: 5,
+			},
 			wantLevel: standing.LevelHighRisk, wantScore: 19,
 			wantNext: "Your standing is high_risk because 2 counterfeit claims against you were confirmed in the last 90 days",
 		},
