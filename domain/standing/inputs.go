@@ -27,7 +27,8 @@ type Counts struct {
 	ContestsWon  int64
 	ContestsLost int64
 	// Released: charges taken off the seller (reversed or waived); such a
-	// claim is not held against the seller.
+	// claim is not held against the seller. A contest won may be counted
+	// here too or not: the larger of Released and ContestsWon is excused.
 	Released int64
 }
 
@@ -39,13 +40,16 @@ type Inputs struct {
 	// PlatformRiskScore is the platform's own risk score, 0–100, higher
 	// is riskier.
 	PlatformRiskScore int
-	Verified          bool
+	// Verified: the platform verified the seller. It does not change the
+	// standing (see docs/standing.md).
+	Verified bool
 }
 
 // Component is one input of a standing, as a seller reads it.
 type Component struct {
-	// Name is stable and snake_case: "claim_rate", "confirmed_counterfeits",
-	// "contests", "platform_risk".
+	// Name is stable and snake_case: "claim_rate", "counterfeit_rate",
+	// "confirmed_counterfeits", "contests", "released", "platform_risk".
+	// The counted ones come once per window (90 days, then 365).
 	Name string
 	// WindowDays is the window it was counted over; 0 for the platform's
 	// score, which has none.

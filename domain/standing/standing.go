@@ -81,10 +81,9 @@ type window struct {
 	claimLow, claimHigh, cfLow, cfHi int
 }
 
-// clean returns c with every count at least zero and the subsets no
-// larger than the sets that hold them would allow to be inconsistent:
-// counterfeit claims are at least the confirmed ones, claims at least
-// the counterfeit ones.
+// clean returns c with every count at least zero and each set at least
+// as large as the subset it holds: counterfeit claims at least the
+// confirmed ones, claims at least the counterfeit ones.
 func clean(c Counts) Counts {
 	c.Orders = max(0, c.Orders)
 	c.Claims = max(0, c.Claims)
