@@ -19,8 +19,10 @@ import (
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/standing"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
 // agentRoutes registers the agents' pages: the review queue, a claim with
@@ -229,6 +231,10 @@ type claimData struct {
 	// Back is where the page's way back leads: the viewer's start page
 	// (the queue for agents, finance's overview for finance).
 	Back navItem
+	// SellerStanding is the seller's standing now (nil without the
+	// standing service); the decision's facts hold the one it read.
+	SellerStanding *standingflow.View
+	DecidedLevel   standing.Level
 }
 
 // doneMessages are what the page says after each action succeeded.
@@ -272,6 +278,17 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 		return nil, err
 	}
 	d.Reasons = claimflow.Reasons(det.Record)
+	d.DecidedLevel = det.Record.Facts.SellerStanding
+	if d.DecidedLevel == "" {
+		d.DecidedLevel = standing.LevelStandard
+	}
+	if c.Standing != nil {
+		view, err := c.Standing.Get(ec.Request().Context(), v, cl.SellerID())
+		if err != nil {
+			return nil, err
+		}
+		d.SellerStanding = &view
+	}
 	d.Facts = factsOf(det.Record)
 	for _, ev := range det.Events {
 		d.Timeline = append(d.Timeline, newEventView(ev))

@@ -44,6 +44,7 @@ import (
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
 //go:embed templates/*.html
@@ -89,6 +90,8 @@ type LoginStore interface {
 type Deps struct {
 	Claims  *claimflow.Service
 	Finance *financeflow.Service
+	// Standing shows sellers their standing and agents both parties'.
+	Standing *standingflow.Service
 	// Keys are the API's token keys: sign-in links, session cookies and
 	// form tokens are all keyed from them (each for its own purpose).
 	Keys   auth.Keys

@@ -7,7 +7,22 @@ import (
 	"time"
 
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/standing"
 )
+
+// standingMeans says, to the seller, what their standing does under the
+// policy in force.
+func standingMeans(l standing.Level, protected bool) string {
+	switch {
+	case protected:
+		return "Your record earns you protection: when a claim against you is refunded, the platform carries the cost and you are charged only if you do not contest it in time or an agent upholds the charge."
+	case l == standing.LevelWatch:
+		return "Some claims against you give reason to look closer; claims against you are refunded and charged to you as usual."
+	case l == standing.LevelHighRisk:
+		return "Counterfeits confirmed against you, or the platform's rating, mean shoppers' claims against you are refunded instantly up to a higher amount."
+	}
+	return "Claims against you are refunded as the policy says and charged to you; you may contest each charge."
+}
 
 // funcs are the helpers every template may use.
 var funcs = template.FuncMap{

@@ -32,6 +32,7 @@ import (
 	"github.com/claimsd/claimsd/domain/seller"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
 var store *pgstore.Store
@@ -97,9 +98,10 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	fin := financeflow.New(financeflow.Config{Store: store, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clk.Now,
+	standings := standingflow.NewService(store, clk.Now)
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Secret: secret, Now: clk.Now,
 		ExportPaths: console.DownloadPaths()})
-	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: store, Now: clk.Now})
+	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Keys: keys, Logins: store, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes}

@@ -17,6 +17,7 @@ import (
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
 // sellerRoutes registers the sellers' pages: an overview (what they owe,
@@ -73,6 +74,9 @@ type sellerOverviewData struct {
 	Errors      map[string]string
 	NextURL     string
 	Paged       bool
+	// Standing is the seller's standing, explained; nil without one.
+	Standing      *standingflow.View
+	StandingMeans string
 }
 
 // sellerOverviewPage shows what the seller owes, the charges still open
@@ -114,6 +118,14 @@ func (c *console) sellerOverviewPage(ec echo.Context) error {
 		return err
 	}
 	d.Owed = owed
+	if c.Standing != nil {
+		view, err := c.Standing.Get(ctx, v, v.Subject)
+		if err != nil {
+			return err
+		}
+		d.Standing = &view
+		d.StandingMeans = standingMeans(view.Standing.Level, c.Claims.Policy().Protects(view.Standing.Level))
+	}
 
 	windows, more, err := c.Claims.OpenContestWindows(ctx, v, v.Subject, sellerWindowsShown)
 	if err != nil {

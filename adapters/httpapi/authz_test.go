@@ -224,6 +224,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /v1/review-queue": {path: "/v1/review-queue?seller_id=" + fx.seller, roles: []claimflow.Role{agent, admin}},
 
 		"GET /v1/sellers/:id/balance":   {path: "/v1/sellers/" + fx.seller + "/balance", roles: []claimflow.Role{seller, finance, admin}},
+		"GET /v1/sellers/:id/standing":  {path: "/v1/sellers/" + fx.seller + "/standing", roles: []claimflow.Role{seller, agent, finance, admin}},
 		"GET /v1/sellers/:id/statement": {path: "/v1/sellers/" + fx.seller + "/statement?" + fx.today, roles: []claimflow.Role{seller, finance, admin}},
 
 		"GET /v1/finance/chargebacks": {path: "/v1/finance/chargebacks?" + fx.today + "&seller_id=" + fx.seller, roles: books},

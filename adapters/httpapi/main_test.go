@@ -25,6 +25,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
 var store *pgstore.Store
@@ -75,6 +76,7 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 	e := httpapi.New(httpapi.Deps{
 		Claims:       svc,
 		Finance:      fin,
+		Standing:     standingflow.NewService(st, clk.Now),
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,

@@ -814,6 +814,12 @@ func TestOpenAPIConformance(t *testing.T) {
 		{name: "balance: no token", path: sellerPath + "/balance", want: 401, rejected: true},
 		{name: "balance: shopper", path: sellerPath + "/balance", token: aliceTok, want: 403},
 		{name: "balance: another seller's", path: sellerPath + "/balance", token: otherSellerTok, want: 404},
+		{name: "standing", path: sellerPath + "/standing", token: financeTok, want: 200},
+		{name: "standing as its seller", path: sellerPath + "/standing", token: sellerTok, want: 200},
+		{name: "standing: unknown seller", path: "/v1/sellers/" + b.name("sel_nope") + "/standing", token: financeTok, want: 404},
+		{name: "standing: no token", path: sellerPath + "/standing", want: 401, rejected: true},
+		{name: "standing: shopper", path: sellerPath + "/standing", token: aliceTok, want: 403},
+		{name: "standing: another seller's", path: sellerPath + "/standing", token: otherSellerTok, want: 404},
 	} {
 		c.method = http.MethodGet
 		cf.run(t, c)

@@ -21,14 +21,17 @@ import (
 	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
 // Deps are what the API needs.
 type Deps struct {
 	Claims  *claimflow.Service
 	Finance *financeflow.Service
-	Ready   func(ctx context.Context) error // nil error: ready to serve
-	Secret  []byte                          // HS256 key for bearer tokens
+	// Standing shows sellers' standing.
+	Standing *standingflow.Service
+	Ready    func(ctx context.Context) error // nil error: ready to serve
+	Secret   []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
 	PreviousSecrets [][]byte
 	Issuer          string
@@ -104,6 +107,7 @@ func (a *api) routes() []Route {
 		{Method: http.MethodPost, Path: "/v1/claims/:id/contest/resolution", Roles: []claimflow.Role{claimflow.RoleAgent}, handler: a.postContestResolution},
 		{Method: http.MethodGet, Path: "/v1/review-queue", Roles: []claimflow.Role{claimflow.RoleAgent, claimflow.RoleAdmin}, handler: a.getReviewQueue},
 		{Method: http.MethodGet, Path: "/v1/sellers/:id/balance", Roles: []claimflow.Role{claimflow.RoleSeller, claimflow.RoleFinance, claimflow.RoleAdmin}, handler: a.getSellerBalance},
+		{Method: http.MethodGet, Path: "/v1/sellers/:id/standing", Roles: []claimflow.Role{claimflow.RoleSeller, claimflow.RoleAgent, claimflow.RoleFinance, claimflow.RoleAdmin}, handler: a.getSellerStanding},
 		{Method: http.MethodGet, Path: "/v1/sellers/:id/statement", Roles: []claimflow.Role{claimflow.RoleSeller, claimflow.RoleFinance, claimflow.RoleAdmin}, Export: true, handler: a.getSellerStatement},
 		{Method: http.MethodGet, Path: "/v1/finance/chargebacks", Roles: books, Export: true, handler: a.listChargebacks},
 		{Method: http.MethodPost, Path: "/v1/finance/recoveries", Roles: []claimflow.Role{claimflow.RoleFinance}, handler: a.postRecovery},

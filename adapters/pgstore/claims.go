@@ -317,6 +317,8 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 			Claims       int
 			Claimed      int64
 			Counterfeit  int
+			Standing     *string
+			Score        *int
 		}
 		err = tx.Raw(`
 			SELECT (SELECT min(paid_at) FROM orders WHERE buyer_id = @buyer AND paid_at IS NOT NULL) AS first_order_at,
@@ -324,7 +326,9 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 			       (SELECT coalesce(sum(amount), 0)::bigint FROM claims WHERE shopper_id = @buyer AND created_at >= @since
 			            AND status <> @rejected AND currency = @currency) AS claimed,
 			       (SELECT count(*) FROM claims WHERE seller_id = @seller AND created_at >= @since
-			            AND reason = @counterfeit AND status <> @rejected) AS counterfeit`,
+			            AND reason = @counterfeit AND status <> @rejected) AS counterfeit,
+			       st.level AS standing, st.score AS score
+			  FROM (SELECT 1) one LEFT JOIN seller_standing st ON st.seller_id = @seller`,
 			map[string]any{
 				"buyer": buyerID, "since": since, "rejected": claim.StatusRejected.String(),
 				"currency": orow.Currency, "seller": orow.SellerID, "counterfeit": claim.ReasonCounterfeit.String(),
@@ -336,6 +340,13 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 			in.ShopperFirstOrderAt = hist.FirstOrderAt.UTC()
 		}
 		in.ShopperClaims, in.ShopperClaimed, in.SellerCounterfeitClaims = hist.Claims, hist.Claimed, hist.Counterfeit
+		in.SellerStanding, in.SellerStandingScore = standing.LevelStandard, standing.NoHistoryScore
+		if hist.Standing != nil && hist.Score != nil {
+			if in.SellerStanding, err = standing.ParseLevel(*hist.Standing); err != nil {
+				return fmt.Errorf("standing of %s: %w", orow.SellerID, err)
+			}
+			in.SellerStandingScore = *hist.Score
+		}
 
 		rec, err = decide(in)
 		if err != nil {

@@ -101,6 +101,10 @@ type Config struct {
 	// RedriveAfter is how long a claim may wait for its next step with no
 	// job for it before the step is scheduled again (default 10 minutes).
 	RedriveAfter time.Duration
+	// StandingEvery is how often sellers' standing is brought up to date
+	// with what changed (default 10 s): how long a confirmed counterfeit
+	// may take to reach the next decision on its seller.
+	StandingEvery time.Duration
 	// Observe, if set, is told of every step run (for metrics).
 	Observe func(step string, attempt int, err error, d time.Duration)
 }
@@ -126,6 +130,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RedriveAfter <= 0 {
 		c.RedriveAfter = 10 * time.Minute
+	}
+	if c.StandingEvery <= 0 {
+		c.StandingEvery = 10 * time.Second
 	}
 	return c
 }
@@ -352,6 +359,9 @@ type Steps struct {
 	SweepPending func(ctx context.Context) (int, error)
 	// Reconcile, if set, works reconciliation runs and queues each day's.
 	Reconcile Reconciler
+	// Standing, if set, runs every Config.StandingEvery
+	// (standingflow.Service.RefreshChanged).
+	Standing func(ctx context.Context) (int, error)
 }
 
 // Workers works the claim queue.
@@ -399,6 +409,13 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 		func() (river.JobArgs, *river.InsertOpts) {
 			return RedriveArgs{}, &river.InsertOpts{Queue: QueueClaims, MaxAttempts: 1}
 		}, &river.PeriodicJobOpts{RunOnStart: true}))
+	if steps.Standing != nil {
+		job, err := addStanding(workers, steps.Standing, cfg)
+		if err != nil {
+			return nil, err
+		}
+		periodic = append(periodic, job)
+	}
 	queues := map[string]river.QueueConfig{QueueClaims: {MaxWorkers: cfg.Concurrency}}
 	if steps.Reconcile != nil {
 		daily, err := addFinance(workers, steps.Reconcile, cfg.Logger)

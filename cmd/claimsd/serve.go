@@ -24,6 +24,7 @@ import (
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -84,11 +85,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	fin := financeflow.New(financeflow.Config{Store: db.Store, Providers: []financeflow.ProviderRecords{pay}, Log: log})
+	standings := standingflow.NewService(db.Store, time.Now)
 	m := metrics.New(db.Pool(), log)
 	if cfg.Role != "api" {
 		qcfg := queueConfig(cfg, log)
 		qcfg.Observe = m.ObserveStep
-		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, policy, pay, fin, log), qcfg)
+		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, policy, pay, fin, standings, log), qcfg)
 		if err != nil {
 			return err
 		}
@@ -125,6 +127,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		ExportPaths:     console.DownloadPaths(),
 		Claims:          svc,
 		Finance:         fin,
+		Standing:        standings,
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),
@@ -139,11 +142,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	})
 	if cfg.Role != "worker" {
 		console.Mount(e, console.Deps{
-			Claims:  svc,
-			Finance: fin,
-			Keys:    auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
-			Logins:  db.Store,
-			Logger:  log,
+			Claims:   svc,
+			Finance:  fin,
+			Standing: standings,
+			Keys:     auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
+			Logins:   db.Store,
+			Logger:   log,
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -250,7 +254,8 @@ func identityProviderKeys(ctx context.Context, cfg config.Config, log *slog.Logg
 // provider. Only that provider is registered: an order paid through another
 // fails its refund with a clear reason rather than refunding through the
 // wrong one.
-func steps(db *database, cfg config.Config, policy decision.Policy, p paymentProvider, fin *financeflow.Service, log *slog.Logger) queue.Steps {
+func steps(db *database, cfg config.Config, policy decision.Policy, p paymentProvider, fin *financeflow.Service,
+	standings *standingflow.Service, log *slog.Logger) queue.Steps {
 	providers := claimflow.Providers{p.Name(): p}
 	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now, Policy: policy}
 	if sp, ok := p.(*stripe.Provider); ok {
@@ -271,6 +276,7 @@ func steps(db *database, cfg config.Config, policy decision.Policy, p paymentPro
 			return settler.SweepPending(ctx, db.Store, providers, cfg.PendingRefundAfter)
 		},
 		Reconcile: fin,
+		Standing:  standings.RefreshChanged,
 	}
 }
 
