@@ -23,13 +23,15 @@
 //  5. frequent_claims, high_recent_refunds: the shopper's last 90 days.
 //  6. no_limit_for_currency, above_instant_limit: the shopper's trust tier
 //     (by account age) has no limit in the claim's currency, or the amount
-//     is above it. A high-risk seller or a counterfeit pattern raises the
+//     is above it. A seller the platform rates high risk, a seller whose
+//     standing (the engine's own record of confirmed counterfeits and
+//     contests lost) is high_risk, or a counterfeit pattern raises the
 //     limit to the tier's raised limit.
 //
 // With no review reason the claim is refunded instantly, because of
-// high_risk_seller and/or counterfeit_pattern when the raised limit was
-// used, else small_amount_new_shopper (first tier, no recent claims) or
-// within_instant_limit.
+// high_risk_seller, high_risk_standing and/or counterfeit_pattern when the
+// raised limit was used, else small_amount_new_shopper (first tier, no
+// recent claims) or within_instant_limit.
 package decision
 
 import (
@@ -69,6 +71,7 @@ const (
 
 	// Instant refunds.
 	CodeHighRiskSeller        = "high_risk_seller"
+	CodeHighRiskStanding      = "high_risk_standing"
 	CodeCounterfeitPattern    = "counterfeit_pattern"
 	CodeSmallAmountNewShopper = "small_amount_new_shopper"
 	CodeWithinInstantLimit    = "within_instant_limit"
@@ -89,8 +92,8 @@ const (
 const ReviewPromise = "A person will review this claim."
 
 // MaxReasons bounds len(Decision.Reasons): a rejection has one reason, an
-// instant refund at most two, a review at most one per code (seven fact
-// checks, or four rule reasons).
+// instant refund at most three (the seller signals), a review at most one
+// per code (seven fact checks, or the rule reasons).
 const MaxReasons = 8
 
 // Reason says why a decision went the way it did.
@@ -247,6 +250,11 @@ func Decide(p Policy, f Facts, now time.Time) Decision {
 			"The seller is rated high risk, so claims against them of up to %s are refunded instantly for %s.",
 			raised, accounts))
 	}
+	if f.SellerStanding == standing.LevelHighRisk {
+		seller.add(CodeHighRiskStanding, fmt.Sprintf(
+			"Claims against this seller have been confirmed as counterfeit or upheld before, so claims of up to %s are refunded instantly for %s.",
+			raised, accounts))
+	}
 	if f.ClaimReason == claim.ReasonCounterfeit && f.SellerCounterfeitClaims90d >= p.CounterfeitPatternClaims90d {
 		seller.add(CodeCounterfeitPattern, fmt.Sprintf(
 			"Shoppers reported counterfeit goods from this seller %s in the last %d days, so claims of up to %s are refunded instantly for %s.",
@@ -362,7 +370,11 @@ func checkFacts(f Facts) []Reason {
 		rs.add(CodeCurrencyMismatch, fmt.Sprintf("Your recent claims are recorded in %s but this claim is in %s.%s",
 			orNone(f.ShopperRefunded90d.Currency()), cur, reviewSuffix))
 	}
+	if _, err := standing.ParseLevel(string(f.SellerStanding)); err != nil && f.SellerStanding != "" {
+		rs.add(CodeInvalidHistory, "The claim history on record is incomplete."+reviewSuffix)
+	}
 	if f.SellerRiskScore < 0 || f.SellerRiskScore > 100 || f.SellerCounterfeitClaims90d < 0 ||
+		f.SellerStandingScore < 0 || f.SellerStandingScore > 100 ||
 		f.ShopperClaims90d < 0 || f.ShopperRefunded90d.Amount() < 0 {
 		rs.add(CodeInvalidHistory, "The claim history on record is incomplete."+reviewSuffix)
 	}

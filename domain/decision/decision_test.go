@@ -12,6 +12,7 @@ import (
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/standing"
 	"github.com/claimsd/claimsd/domain/validation"
 )
 
@@ -108,6 +109,10 @@ func riskScore(n int) func(*decision.Facts) {
 	return func(f *decision.Facts) { f.SellerRiskScore = n }
 }
 
+func sellerStanding(l standing.Level) func(*decision.Facts) {
+	return func(f *decision.Facts) { f.SellerStanding = l }
+}
+
 func counterfeitClaims(n int) func(*decision.Facts) {
 	return func(f *decision.Facts) { f.SellerCounterfeitClaims90d = n }
 }
@@ -184,6 +189,14 @@ func TestDecide(t *testing.T) {
 		{"pattern only for counterfeit claims", facts(reason(claim.ReasonDamaged), newShopper, amount(6000, eur), counterfeitClaims(9)), review, []string{"above_instant_limit"}, "new"},
 		{"pattern at the raised limit of a trusted shopper", facts(accountAge(400*day), amount(100000, eur), counterfeitClaims(3)), instant, []string{"counterfeit_pattern"}, "trusted"},
 		{"both seller signals", facts(amount(45000, eur), riskScore(80), counterfeitClaims(5)), instant, []string{"high_risk_seller", "counterfeit_pattern"}, "established"},
+		{"high-risk standing above the tier limit", facts(newShopper, amount(6000, eur), sellerStanding(standing.LevelHighRisk)), instant, []string{"high_risk_standing"}, "new"},
+		{"high-risk standing one unit above the raised limit", facts(newShopper, amount(15001, eur), sellerStanding(standing.LevelHighRisk)), review, []string{"above_instant_limit"}, "new"},
+		{"high-risk standing although the platform rates the seller low", facts(newShopper, amount(15000, eur), riskScore(5), sellerStanding(standing.LevelHighRisk)), instant, []string{"high_risk_standing"}, "new"},
+		{"watch standing does not raise the limit", facts(newShopper, amount(6000, eur), sellerStanding(standing.LevelWatch)), review, []string{"above_instant_limit"}, "new"},
+		{"creditable standing does not lower the limit", facts(newShopper, amount(5000, eur), sellerStanding(standing.LevelCreditable)), instant, []string{"small_amount_new_shopper"}, "new"},
+		{"every seller signal", facts(amount(45000, eur), riskScore(80), counterfeitClaims(5), sellerStanding(standing.LevelHighRisk)), instant, []string{"high_risk_seller", "high_risk_standing", "counterfeit_pattern"}, "established"},
+		{"unknown standing", facts(sellerStanding("gold")), review, []string{"invalid_history"}, ""},
+		{"standing score out of range", facts(func(f *decision.Facts) { f.SellerStandingScore = 101 }), review, []string{"invalid_history"}, ""},
 		{"both signals do not lift a review", facts(riskScore(80), counterfeitClaims(5), claims(4)), review, []string{"frequent_claims"}, "established"},
 
 		// Review reasons are collected.
