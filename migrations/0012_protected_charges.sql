@@ -9,3 +9,7 @@ ALTER TABLE claims
 -- oldest contest window.
 CREATE INDEX claims_contest_queue_idx ON claims (chargeback_protected DESC, contest_by, id)
     WHERE chargeback_status = 'contested';
+
+-- Finance's count of the protected charges the platform carries.
+CREATE INDEX claims_protected_open_idx ON claims (chargeback_status)
+    WHERE chargeback_protected AND chargeback_status IN ('open', 'contested');

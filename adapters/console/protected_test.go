@@ -60,3 +60,17 @@ func TestProtectedChargeIsNotTheSellersYet(t *testing.T) {
 	require.Contains(t, r.Body, `<span class="badge">protected</span>`)
 	require.Contains(t, r.Body, "The platform carries this charge until it is confirmed")
 }
+
+func TestFinanceOverviewShowsWhatThePlatformCarries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.protectedClaim(t, "sel_protfin", b.clock.Now())
+
+	f := b.signIn(t, "finance", b.name("fin_prot"))
+	r := b.do(t, http.MethodGet, "/console/finance", f.cookie, nil)
+	require.Equal(t, http.StatusOK, r.Code, r.Body)
+	carried := section(t, r.Body, "protection-h")
+	require.Contains(t, carried, "Funded by the platform now")
+	require.Contains(t, carried, "EUR", "the open protected charge is funded by the platform")
+	require.NotContains(t, carried, "<dd>0</dd>", "at least one protected charge is open")
+}
