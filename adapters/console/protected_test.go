@@ -74,3 +74,19 @@ func TestFinanceOverviewShowsWhatThePlatformCarries(t *testing.T) {
 	require.Contains(t, carried, "EUR", "the open protected charge is funded by the platform")
 	require.NotContains(t, carried, "<dd>0</dd>", "at least one protected charge is open")
 }
+
+func TestQueueListsProtectedContestsFirst(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.protectedClaim(t, "sel_protq", b.clock.Now())
+	_, err := b.svc.Contest(context.Background(), claimflow.Viewer{Role: claimflow.RoleSeller, Subject: b.name("sel_protq")}, id,
+		claimflow.ContestRequest{Statement: "Genuine."})
+	require.NoError(t, err)
+
+	a := b.signIn(t, "agent", b.name("agt_protq"))
+	r := b.do(t, http.MethodGet, "/console/queue", a.cookie, nil)
+	require.Equal(t, http.StatusOK, r.Code, r.Body)
+	contests := section(t, r.Body, "contests-h")
+	require.Contains(t, contests, `href="/console/claims/`+id+`"`)
+	require.Contains(t, contests, `<span class="badge">protected</span>`)
+}

@@ -162,3 +162,38 @@ func TestProtectedChargesOpenCounts(t *testing.T) {
 	require.GreaterOrEqual(t, p.Open, int64(1))
 	require.NotEmpty(t, p.Advanced)
 }
+
+func TestContestQueueWorksProtectedContestsFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc := claimflow.NewService(store, policyfile.Default(), func() time.Time { return now })
+	sellerID := uniq("sel")
+	_, _, err := svc.PutSeller(ctx, seller.Params{ID: sellerID, Name: "S", RiskScore: 10, Verified: true})
+	require.NoError(t, err)
+	contest := func(id, seller string) {
+		_, err := svc.Contest(ctx, claimflow.Viewer{Role: claimflow.RoleSeller, Subject: seller}, id, claimflow.ContestRequest{Statement: "Genuine."})
+		require.NoError(t, err)
+	}
+	// An unprotected contest whose window closes first, then a protected one.
+	plain := chargedClaim(t, svc, sellerID, now.Add(-60*time.Hour))
+	contest(plain, sellerID)
+	protected, protectedSeller := protectedCharge(t, svc, now.Add(-time.Hour))
+	contest(protected, protectedSeller)
+
+	recs, _, err := svc.ContestQueue(ctx, claimflow.Viewer{Role: claimflow.RoleAgent, Subject: "agt_1"}, claimflow.MaxContestQueue)
+	require.NoError(t, err)
+	at := map[string]int{}
+	for i, r := range recs {
+		require.Equal(t, claim.ChargebackContested, r.Claim.Chargeback().Status)
+		at[r.Claim.ID()] = i
+		if i > 0 && r.Claim.Chargeback().Protected {
+			require.True(t, recs[i-1].Claim.Chargeback().Protected, "protected contests lead")
+		}
+	}
+	require.Contains(t, at, plain)
+	require.Contains(t, at, protected)
+	require.Less(t, at[protected], at[plain], "the protected contest comes first though its window closes later")
+
+	_, _, err = svc.ContestQueue(ctx, claimflow.Viewer{Role: claimflow.RoleSeller, Subject: sellerID}, 10)
+	require.ErrorIs(t, err, claimflow.ErrNotFound)
+}
