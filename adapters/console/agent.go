@@ -67,16 +67,17 @@ type contestRow struct {
 }
 
 type queueData struct {
-	// Contests are the contested charges to settle, protected first.
-	Contests     []contestRow
-	MoreContests bool
-	Values       map[string]string // the filters as typed
+	Values  map[string]string // the filters as typed
 	Errors  map[string]string
 	Reasons []option
 	Rows    []queueRow
 	Now     time.Time
 	NextURL string
 	Paged   bool // not the first page
+
+	// Contests are the contested charges to settle, protected first.
+	Contests     []contestRow
+	MoreContests bool
 }
 
 // queuePage lists claims waiting for a person, earliest deadline first,
