@@ -60,6 +60,14 @@ type queueRow struct {
 	Overdue                                 bool
 }
 
+// contestRow is a contested charge waiting for an agent.
+type contestRow struct {
+	ID, SellerID string
+	Amount       money.Money
+	Protected    bool
+	ContestedAt  time.Time
+}
+
 type queueData struct {
 	Values  map[string]string // the filters as typed
 	Errors  map[string]string
@@ -68,6 +76,10 @@ type queueData struct {
 	Now     time.Time
 	NextURL string
 	Paged   bool // not the first page
+
+	// Contests are the contested charges to settle, protected first.
+	Contests     []contestRow
+	MoreContests bool
 }
 
 // queuePage lists claims waiting for a person, earliest deadline first,
@@ -119,6 +131,19 @@ func (c *console) queuePage(ec echo.Context) error {
 	for _, r := range recs {
 		d.Rows = append(d.Rows, newQueueRow(r, d.Now))
 	}
+	contests, more, err := c.Claims.ContestQueue(ec.Request().Context(), viewerOf(ec), contestsShown)
+	if err != nil {
+		return err
+	}
+	d.MoreContests = more
+	for _, r := range contests {
+		cb := r.Claim.Chargeback()
+		row := contestRow{ID: r.Claim.ID(), SellerID: r.Claim.SellerID(), Amount: r.Claim.Amount(), Protected: cb.Protected}
+		if cb.Contest != nil {
+			row.ContestedAt = cb.Contest.At
+		}
+		d.Contests = append(d.Contests, row)
+	}
 	if next != nil {
 		v := url.Values{}
 		for k, s := range d.Values {
@@ -134,6 +159,9 @@ func (c *console) queuePage(ec echo.Context) error {
 	}
 	return c.render(ec, http.StatusOK, "queue", pageData{Title: "Review queue", Data: d})
 }
+
+// contestsShown is how many contested charges the queue page lists.
+const contestsShown = 50
 
 func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 	cl := r.Claim

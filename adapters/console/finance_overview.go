@@ -55,6 +55,9 @@ type finOverviewData struct {
 	Refunded []money.Money
 	Recover  []money.Money
 	Charts   []finChart
+	// What the platform carries for protected sellers now, and how many
+	// protected charges are open or contested.
+	Protection financeflow.Protection
 }
 
 var finOverviewDays = []int{7, 30, 90}
@@ -101,6 +104,9 @@ func (c *console) financeOverview(ec echo.Context) error {
 		d.Recover = append(d.Recover, m.TotalRecovered)
 	}
 	d.Charts = finOverviewCharts(ov)
+	if d.Protection, err = c.Finance.Protection(ec.Request().Context()); err != nil {
+		return err
+	}
 	return c.render(ec, http.StatusOK, "finance_overview", pageData{Title: "Finance overview", Data: d})
 }
 

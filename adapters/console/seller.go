@@ -53,6 +53,9 @@ type sellerWindowRow struct {
 	Left       string
 	// Soon is true when less than a day is left.
 	Soon bool
+	// NotYetCharged: a protected charge the platform carries until it is
+	// confirmed; the seller's balance does not hold it.
+	NotYetCharged bool
 }
 
 type sellerClaimRow struct {
@@ -62,6 +65,8 @@ type sellerClaimRow struct {
 	// Contestable: the charge is open and its window has not closed.
 	Contestable bool
 	Left        string
+	// NotYetCharged: as sellerWindowRow's.
+	NotYetCharged bool
 }
 
 type sellerOverviewData struct {
@@ -137,6 +142,7 @@ func (c *console) sellerOverviewPage(ec echo.Context) error {
 		d.Windows = append(d.Windows, sellerWindowRow{
 			ID: cl.ID(), Reason: cl.Reason().String(), Amount: cl.Amount(), ChargedAt: cb.ChargedAt,
 			ContestBy: cb.ContestBy, Left: sellerTimeLeft(cb.ContestBy, now), Soon: cb.ContestBy.Sub(now) < 24*time.Hour,
+			NotYetCharged: cb.Advanced(),
 		})
 	}
 
@@ -147,7 +153,7 @@ func (c *console) sellerOverviewPage(ec echo.Context) error {
 	for _, r := range recs {
 		cl, cb := r.Claim, r.Claim.Chargeback()
 		row := sellerClaimRow{ID: cl.ID(), Status: cl.Status().String(), Reason: cl.Reason().String(),
-			Chargeback: cb.Status.String(), Amount: cl.Amount(), Created: cl.CreatedAt()}
+			Chargeback: cb.Status.String(), Amount: cl.Amount(), Created: cl.CreatedAt(), NotYetCharged: cb.Advanced()}
 		if sellerContestable(cb, now) {
 			row.Contestable, row.Left = true, sellerTimeLeft(cb.ContestBy, now)
 		}
@@ -221,6 +227,9 @@ type sellerChargeView struct {
 	ResolvedBy string
 	ResolvedAt time.Time
 	Note       string
+	// NotYetCharged: the platform refunded the shopper and carries the
+	// charge until it is confirmed; the seller's balance is untouched.
+	NotYetCharged bool
 }
 
 // sellerEvidenceRow is one evidence line of the contest form.
@@ -321,7 +330,7 @@ func newSellerClaimView(r claimflow.Record, now time.Time) sellerClaimView {
 func newSellerChargeView(cl *claim.Claim, cb claim.Chargeback, now time.Time) *sellerChargeView {
 	v := &sellerChargeView{Status: cb.Status.String(), Amount: cl.Amount(), ChargedAt: cb.ChargedAt,
 		ContestBy: cb.ContestBy, Recovery: cb.Recovery, Contest: cb.Contest,
-		ResolvedAt: cb.ResolvedAt, Note: cb.Note}
+		ResolvedAt: cb.ResolvedAt, Note: cb.Note, NotYetCharged: cb.Advanced()}
 	if sellerContestable(cb, now) {
 		v.Left = sellerTimeLeft(cb.ContestBy, now)
 	}

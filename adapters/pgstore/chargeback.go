@@ -9,10 +9,12 @@ import (
 )
 
 // chargebackJSON holds the details of a claim's charge to its seller; its
-// status and contest window are columns of their own, for queries.
+// status, contest window and protection are columns of their own, for
+// queries (protected is kept here too, so the document reads whole).
 type chargebackJSON struct {
 	ChargedAt  time.Time    `json:"charged_at"`
 	Recovery   string       `json:"recovery,omitempty"`
+	Protected  bool         `json:"protected,omitempty"`
 	Contest    *contestJSON `json:"contest,omitempty"`
 	ResolvedBy *actorJSON   `json:"resolved_by,omitempty"`
 	ResolvedAt *time.Time   `json:"resolved_at,omitempty"`
@@ -40,13 +42,15 @@ func agentColumns(c *claim.Claim) (map[string]any, error) {
 		"chargeback_status": nonEmpty(c.Chargeback().Status.String()),
 		"contest_by":        nil,
 		"chargeback":        nil,
+		// Protected contests lead the agents' contest queue.
+		"chargeback_protected": c.Chargeback().Protected,
 	}
 	cb := c.Chargeback()
 	if cb.Status == claim.ChargebackNone {
 		return cols, nil
 	}
 	cols["contest_by"] = cb.ContestBy
-	j := chargebackJSON{ChargedAt: cb.ChargedAt, Recovery: cb.Recovery, Note: cb.Note}
+	j := chargebackJSON{ChargedAt: cb.ChargedAt, Recovery: cb.Recovery, Protected: cb.Protected, Note: cb.Note}
 	if cb.Contest != nil {
 		ct := &contestJSON{Statement: cb.Contest.Statement, At: cb.Contest.At, Evidence: []evidenceJSON{}}
 		for _, ev := range cb.Contest.Evidence {
@@ -99,6 +103,7 @@ func (row claimRow) readAgentColumns(p *claim.RehydrateParams) error {
 			return fmt.Errorf("claim %s chargeback: %w", row.ID, err)
 		}
 		cb.ChargedAt, cb.Recovery, cb.Note = j.ChargedAt.UTC(), j.Recovery, j.Note
+		cb.Protected = j.Protected || row.ChargebackProtected
 		if j.Contest != nil {
 			ct := &claim.Contest{Statement: j.Contest.Statement, At: j.Contest.At.UTC()}
 			for _, ev := range j.Contest.Evidence {

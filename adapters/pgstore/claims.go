@@ -52,6 +52,7 @@ type claimRow struct {
 	ChargebackStatus      *string
 	ContestBy             *time.Time
 	Chargeback            *string `gorm:"type:jsonb"`
+	ChargebackProtected   bool
 }
 
 func (claimRow) TableName() string { return "claims" }

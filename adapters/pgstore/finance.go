@@ -360,3 +360,15 @@ func (s *Store) LedgerTransactions(ctx context.Context, f financeflow.LedgerFilt
 		return nil
 	})
 }
+
+// ProtectedChargesOpen implements financeflow.Store; it reads
+// claims_protected_open_idx.
+func (s *Store) ProtectedChargesOpen(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.conn(ctx).Raw(`SELECT count(*) FROM claims
+		WHERE chargeback_protected AND chargeback_status IN ('open', 'contested')`).Scan(&n).Error
+	if err != nil {
+		return 0, storeError(err, "open protected charges")
+	}
+	return n, nil
+}

@@ -70,11 +70,30 @@ type Chargeback struct {
 	ChargedAt time.Time
 	ContestBy time.Time // the seller may contest before this
 	Recovery  string    // how the amount was taken back at once, if it was
+	// Protected says the seller's standing was protected when charged:
+	// the platform carries the cost until the charge is confirmed (final,
+	// or upheld on contest); only then is it the seller's.
+	Protected bool
 	Contest   *Contest
 	// The settlement of a contest or a waiver: who, when and why.
 	ResolvedBy Actor
 	ResolvedAt time.Time
 	Note       string
+}
+
+// OnSeller reports whether the seller's receivable holds the charge: a
+// charged status, and for a protected charge only once confirmed.
+func (cb Chargeback) OnSeller() bool {
+	if cb.Protected {
+		return cb.Status == ChargebackFinal || cb.Status == ChargebackUpheld
+	}
+	return cb.Status.Charged()
+}
+
+// Advanced reports whether the platform carries the charge for a
+// protected seller: open or contested, not yet confirmed.
+func (cb Chargeback) Advanced() bool {
+	return cb.Protected && (cb.Status == ChargebackOpen || cb.Status == ChargebackContested)
 }
 
 // MaxStatement is the longest statement a seller may contest with.
@@ -107,7 +126,7 @@ func (c *Claim) Contest(seller Actor, statement string, evidence []Evidence, now
 	}
 	c.chargeback.Status = ChargebackContested
 	c.chargeback.Contest = &Contest{Statement: statement, Evidence: append([]Evidence(nil), evidence...), At: now}
-	c.record("chargeback_contested", seller, "", map[string]any{"evidence": len(evidence)}, now)
+	c.record("chargeback_contested", seller, "", c.protectedData(map[string]any{"evidence": len(evidence)}), now)
 	return nil
 }
 
@@ -146,8 +165,12 @@ func (c *Claim) FinalizeChargeback(now time.Time) bool {
 		return false
 	}
 	c.chargeback.Status = ChargebackFinal
-	c.record("chargeback_final", SystemActor, "The seller did not contest within the window.",
-		map[string]any{"contest_by": c.chargeback.ContestBy.UTC().Format(time.RFC3339)}, now)
+	note := "The seller did not contest within the window."
+	if c.chargeback.Protected {
+		note += " The protected charge is confirmed: it moves from the platform to the seller's balance."
+	}
+	c.record("chargeback_final", SystemActor, note,
+		c.protectedData(map[string]any{"contest_by": c.chargeback.ContestBy.UTC().Format(time.RFC3339)}), now)
 	return true
 }
 
@@ -155,7 +178,15 @@ func (c *Claim) settleChargeback(to ChargebackStatus, eventType string, agent Ac
 	from := c.chargeback.Status
 	c.chargeback.Status = to
 	c.chargeback.ResolvedBy, c.chargeback.ResolvedAt, c.chargeback.Note = agent, now, note
-	c.record(eventType, agent, note, map[string]any{"chargeback_from": from.String(), "chargeback_to": to.String()}, now)
+	c.record(eventType, agent, note, c.protectedData(map[string]any{"chargeback_from": from.String(), "chargeback_to": to.String()}), now)
+}
+
+// protectedData marks an event's data as being about a protected charge.
+func (c *Claim) protectedData(data map[string]any) map[string]any {
+	if c.chargeback.Protected {
+		data["protected"] = true
+	}
+	return data
 }
 
 func (c *Claim) chargebackSlug() string {

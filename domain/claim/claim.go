@@ -324,6 +324,7 @@ func (c *Claim) FailRefund(f Failure, deadline, now time.Time) error {
 	data := map[string]any{"code": f.Code.String()}
 	if cb := c.chargeback.Status; cb != ChargebackNone && cb != ChargebackVoided {
 		data["chargeback_from"], data["chargeback_to"] = cb.String(), ChargebackVoided.String()
+		c.protectedData(data)
 	}
 	if err := c.moveTo(StatusRefundFailed, "refund_failed", SystemActor, f.Reason, data, now); err != nil {
 		return err
@@ -341,15 +342,31 @@ func (c *Claim) FailRefund(f Failure, deadline, now time.Time) error {
 // note explains a recovery that could not be made. The seller may contest
 // the charge until contestBy.
 func (c *Claim) ChargeSeller(now time.Time, recovery, note string, contestBy time.Time) error {
+	return c.chargeSeller(now, recovery, note, contestBy, false)
+}
+
+// ChargeSellerProtected records the charge of a seller whose standing is
+// protected: the platform carries the cost, and the seller bears it only
+// once the charge is confirmed (FinalizeChargeback when the window passes
+// uncontested, or ResolveContest upholding it). Nothing is recovered from
+// the seller at charge time. The seller may contest until contestBy.
+func (c *Claim) ChargeSellerProtected(now time.Time, note string, contestBy time.Time) error {
+	return c.chargeSeller(now, "", note, contestBy, true)
+}
+
+func (c *Claim) chargeSeller(now time.Time, recovery, note string, contestBy time.Time, protected bool) error {
 	data := map[string]any{"seller_id": c.sellerID, "amount": c.amount.Amount(), "currency": c.amount.Currency().String(),
 		"contest_by": contestBy.UTC().Format(time.RFC3339)}
 	if recovery != "" {
 		data["recovery"] = recovery
 	}
+	if protected {
+		data["protected"] = true
+	}
 	if err := c.moveTo(StatusSellerCharged, "seller_charged", SystemActor, note, data, now); err != nil {
 		return err
 	}
-	c.chargeback = Chargeback{Status: ChargebackOpen, ChargedAt: now, ContestBy: contestBy, Recovery: recovery}
+	c.chargeback = Chargeback{Status: ChargebackOpen, ChargedAt: now, ContestBy: contestBy, Recovery: recovery, Protected: protected}
 	return nil
 }
 

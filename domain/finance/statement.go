@@ -28,7 +28,7 @@ const (
 // CategoryOf returns the statement category of a ledger transaction kind.
 func CategoryOf(k ledger.Kind) Category {
 	switch k {
-	case ledger.KindSellerCharge:
+	case ledger.KindSellerCharge, ledger.KindProtectionConfirm:
 		return CategoryCharge
 	case ledger.KindSellerChargeReversal, ledger.KindChargebackRelease:
 		return CategoryReversal

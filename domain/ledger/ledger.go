@@ -21,6 +21,10 @@
 //   - payouts_netted: seller debts withheld from their payouts; the
 //     payouts system owes the platform this cash.
 //   - payments_received: seller debts paid to the platform directly.
+//   - platform_protection: what the platform advanced for protected
+//     sellers (charges not yet confirmed); a protected charge debits it,
+//     its confirmation, release or void credits it, so it nets to zero
+//     once every protected charge is settled.
 package ledger
 
 import (
@@ -45,6 +49,13 @@ const PayoutsNetted Account = "payouts_netted"
 // PaymentsReceived holds seller debts the sellers paid directly.
 const PaymentsReceived Account = "payments_received"
 
+// PlatformProtection holds what the platform advanced for protected
+// sellers: the cost of a protected charge sits here until the charge is
+// confirmed (then it moves to the seller's receivable), released (to
+// claims_absorbed) or voided (back to claims_clearing). It nets to zero
+// once every protected charge is settled.
+const PlatformProtection Account = "platform_protection"
+
 // ProviderCash is the platform's money at a payment provider.
 func ProviderCash(provider string) Account { return Account("provider_cash:" + provider) }
 
@@ -65,6 +76,10 @@ const (
 	KindChargebackRelease Kind = "chargeback_release"
 	// A release undone because its refund failed after all.
 	KindChargebackReleaseReversal Kind = "chargeback_release_reversal"
+	// A protected charge: the platform carries it until it is confirmed.
+	KindProtectedCharge Kind = "protected_charge"
+	// A protected charge confirmed: it moves to the seller's receivable.
+	KindProtectionConfirm Kind = "protection_confirm"
 )
 
 // Posting is one leg of a transaction.

@@ -95,20 +95,42 @@ func (s *Service) Override(ctx context.Context, v Viewer, id string, req Overrid
 				return Effects{}, err
 			}
 		default:
+			from := c.Chargeback()
 			if err := c.WaiveChargeback(agent, req.Note, now); err != nil {
 				return Effects{}, err
 			}
-			return releaseEffects(c)
+			return releaseEffects(c, from)
 		}
 		return then(c), nil
 	})
 }
 
 // releaseEffects moves a charge taken off the seller to the platform's
-// own cost.
-func releaseEffects(c *claim.Claim) (Effects, error) {
+// own cost; from was the chargeback before it was released. A protected
+// charge not yet confirmed was never the seller's: it moves from what the
+// platform advanced.
+func releaseEffects(c *claim.Claim, from claim.Chargeback) (Effects, error) {
+	account := ledger.SellerReceivable(c.SellerID())
+	if from.Advanced() {
+		account = ledger.PlatformProtection
+	}
 	tx, err := ledger.Transfer(ChargebackReleaseKey(c.ID(), c.RefundAttempt()), ledger.KindChargebackRelease,
-		ledger.SellerReceivable(c.SellerID()), ledger.ClaimsAbsorbed, c.Amount())
+		account, ledger.ClaimsAbsorbed, c.Amount())
+	if err != nil {
+		return Effects{}, err
+	}
+	return then(c, tx), nil
+}
+
+// confirmEffects moves a protected charge, now confirmed (final, or
+// upheld on contest), from what the platform advanced to the seller's
+// receivable; an unprotected charge was the seller's already.
+func confirmEffects(c *claim.Claim, from claim.Chargeback) (Effects, error) {
+	if !from.Advanced() {
+		return then(c), nil
+	}
+	tx, err := ledger.Transfer(ProtectionConfirmKey(c.ID(), c.RefundAttempt()), ledger.KindProtectionConfirm,
+		ledger.PlatformProtection, ledger.SellerReceivable(c.SellerID()), c.Amount())
 	if err != nil {
 		return Effects{}, err
 	}
@@ -153,8 +175,10 @@ const (
 	ContestReverse = "reverse"
 )
 
-// ResolveContest settles a seller's contest: uphold keeps the charge,
-// reverse takes it off the seller (a reversing ledger entry). Errors:
+// ResolveContest settles a seller's contest: uphold keeps the charge
+// (a protected charge is then moved to the seller's receivable), reverse
+// takes it off the seller (a reversing ledger entry; for a protected
+// charge the platform's advance becomes its cost). Errors:
 // *validation.Error, *NotFoundError, *ConflictError.
 func (s *Service) ResolveContest(ctx context.Context, v Viewer, id, outcome, note string, version int64) (Record, error) {
 	if outcome != ContestUphold && outcome != ContestReverse {
@@ -170,13 +194,14 @@ func (s *Service) ResolveContest(ctx context.Context, v Viewer, id, outcome, not
 		return Record{}, err
 	}
 	return s.amend(ctx, id, version, func(c *claim.Claim, _ money.Money, now time.Time) (Effects, error) {
+		from := c.Chargeback()
 		if err := c.ResolveContest(v.Actor(), outcome == ContestUphold, note, now); err != nil {
 			return Effects{}, err
 		}
 		if outcome == ContestUphold {
-			return then(c), nil
+			return confirmEffects(c, from)
 		}
-		return releaseEffects(c)
+		return releaseEffects(c, from)
 	})
 }
 

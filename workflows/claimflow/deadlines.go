@@ -55,7 +55,8 @@ func (s *DeadlineStep) RunReview(ctx context.Context, id string) (time.Duration,
 }
 
 // RunContest makes claim id's charge final if its contest window has
-// closed with no contest. It returns how long to wait before looking
+// closed with no contest; a protected charge moves from the platform's
+// advance to the seller's receivable in the same transaction. It returns how long to wait before looking
 // again if the window is still open (zero otherwise).
 func (s *DeadlineStep) RunContest(ctx context.Context, id string) (time.Duration, error) {
 	var again time.Duration
@@ -70,7 +71,8 @@ func (s *DeadlineStep) RunContest(ctx context.Context, id string) (time.Duration
 			again = cb.ContestBy.Sub(now)
 			return Effects{}, ErrNothingToDo
 		}
-		return then(c), nil
+		// A protected charge is confirmed now: the seller bears it.
+		return confirmEffects(c, cb)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("contest window of claim %s: %w", id, err)

@@ -116,6 +116,7 @@ type Store interface {
 	LedgerReader
 	ShopperOrderReader
 	ContestWindowReader
+	ContestQueueReader
 	// UpsertSeller creates or replaces a seller; created reports which.
 	UpsertSeller(ctx context.Context, s *seller.Seller, now time.Time) (created bool, err error)
 	// UpsertOrder creates or replaces an order. Errors: *NotFoundError

@@ -121,12 +121,17 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 			return Effects{}, err
 		}
 		txs = append(txs, tx)
-		switch cb := c.Chargeback().Status; {
-		case cb.Charged():
+		switch cb := c.Chargeback(); {
+		case cb.Advanced():
+			// The platform carried a protected charge for a refund that
+			// did not happen; the seller was never charged.
+			tx, err = ledger.Transfer(ChargeSellerReversalKey(c.ID(), n), ledger.KindSellerChargeReversal,
+				ledger.PlatformProtection, ledger.ClaimsClearing, c.Amount())
+		case cb.OnSeller():
 			// The seller was charged for a refund that did not happen.
 			tx, err = ledger.Transfer(ChargeSellerReversalKey(c.ID(), n), ledger.KindSellerChargeReversal,
 				ledger.SellerReceivable(c.SellerID()), ledger.ClaimsClearing, c.Amount())
-		case cb.Released():
+		case cb.Status.Released():
 			// The platform took on a cost that did not arise.
 			tx, err = ledger.Transfer(ChargebackReleaseReversalKey(c.ID(), n), ledger.KindChargebackReleaseReversal,
 				ledger.ClaimsAbsorbed, ledger.ClaimsClearing, c.Amount())

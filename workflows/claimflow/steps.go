@@ -14,6 +14,7 @@ import (
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/domain/standing"
 )
 
 // Effects are what a claim update writes besides the claim and its events,
@@ -242,23 +243,60 @@ type SellerReader interface {
 //     transfer reversal) and records the recovery; when the provider
 //     refuses for good, the debt stays in the ledger and the timeline says
 //     why.
+//
+// A claim against a seller whose standing the policy protects (the
+// standing in the claim's facts snapshot, read against Policy when the
+// step runs) is charged to platform_protection instead, and nothing is
+// recovered at the provider: the seller is charged only once the charge
+// is confirmed (see ProtectionConfirmKey), and a confirmed protected
+// charge stays on the seller's ledger balance, to be netted against
+// payouts. Recovery through the provider applies to charges confirmed
+// when they are made. With RecoveredWithRefund the provider already took
+// the amount from the seller with the refund, so protection cannot hold
+// it back: such a claim is charged as unprotected, and the timeline says
+// so.
 type ChargeSellerStep struct {
 	Store               StepStore
 	Now                 func() time.Time
 	RecoveredWithRefund bool
 	Recoverer           SellerRecoverer
 	Sellers             SellerReader // needed with Recoverer
-	// Policy sets how long the seller may contest the charge.
+	// Policy sets how long the seller may contest the charge, and which
+	// seller standings are protected.
 	Policy decision.Policy
 }
+
+// ProtectionConfirmKey is the key of the transaction that moves a
+// confirmed protected charge from platform_protection to the seller's
+// receivable.
+func ProtectionConfirmKey(claimID string, attempt int) string {
+	return attemptKey(claimID, "protection_confirm", attempt)
+}
+
+// protectedNoRecovery is the timeline's note on a protected seller's
+// charge that the refund already recovered from the seller.
+const protectedNoRecovery = "The seller's standing is protected, but the refund already took the amount back from the seller's account, so the charge is made as usual; the seller may still contest it."
 
 // Run charges the seller for claim id; a claim that is not refunded (any
 // more) is left alone. attempt and maxAttempts matter only with a
 // Recoverer, whose transient errors are retried.
 func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttempts int) error {
-	recovery, note, err := s.recover(ctx, id, attempt, maxAttempts)
+	rec, err := s.Store.GetClaim(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("charge seller step: %w", err)
+	}
+	if rec.Claim.Status() != claim.StatusRefunded {
+		return nil // charged already, or the refund failed
+	}
+	protected := Protected(s.Policy, rec.Facts)
+	var recovery, note string
+	switch {
+	case protected && s.RecoveredWithRefund:
+		protected, recovery, note = false, "reversed_with_refund", protectedNoRecovery
+	case !protected:
+		if recovery, note, err = s.recover(ctx, rec, attempt, maxAttempts); err != nil {
+			return err
+		}
 	}
 	return s.Store.UpdateClaim(ctx, id, func(c *claim.Claim) (Effects, error) {
 		if c.Status() != claim.StatusRefunded {
@@ -266,6 +304,20 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 		}
 		now := s.Now().UTC()
 		n := c.RefundAttempt()
+		contestBy := now.Add(s.Policy.ContestWindowOrDefault())
+		if protected {
+			tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindProtectedCharge, ledger.ClaimsClearing, ledger.PlatformProtection, c.Amount())
+			if err != nil {
+				return Effects{}, err
+			}
+			if err := c.ChargeSellerProtected(now, "", contestBy); err != nil {
+				return Effects{}, err
+			}
+			if err := c.Close(now); err != nil {
+				return Effects{}, err
+			}
+			return then(c, tx), nil
+		}
 		receivable := ledger.SellerReceivable(c.SellerID())
 		tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindSellerCharge, ledger.ClaimsClearing, receivable, c.Amount())
 		if err != nil {
@@ -279,7 +331,7 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 			}
 			txs = append(txs, rtx)
 		}
-		if err := c.ChargeSeller(now, recovery, note, now.Add(s.Policy.ContestWindowOrDefault())); err != nil {
+		if err := c.ChargeSeller(now, recovery, note, contestBy); err != nil {
 			return Effects{}, err
 		}
 		if err := c.Close(now); err != nil {
@@ -289,22 +341,28 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 	})
 }
 
+// Protected reports whether a claim decided on facts is charged to its
+// seller only once confirmed: the seller's standing in the facts snapshot
+// ("" reads as standard) is one the policy protects. It depends on the
+// stored snapshot and the policy alone, so a replay decides the same.
+func Protected(p decision.Policy, f decision.Facts) bool {
+	l := f.SellerStanding
+	if l == "" {
+		l = standing.LevelStandard
+	}
+	return p.Protects(l)
+}
+
 // recover takes the amount back from the seller where the set-up says so,
 // and returns how ("" when the debt stays in the ledger) and, when it
 // could not, why.
-func (s *ChargeSellerStep) recover(ctx context.Context, id string, attempt, maxAttempts int) (string, string, error) {
+func (s *ChargeSellerStep) recover(ctx context.Context, rec Record, attempt, maxAttempts int) (string, string, error) {
+	id := rec.Claim.ID()
 	if s.RecoveredWithRefund {
 		return "reversed_with_refund", "", nil
 	}
 	if s.Recoverer == nil {
 		return "", "", nil
-	}
-	rec, err := s.Store.GetClaim(ctx, id)
-	if err != nil {
-		return "", "", fmt.Errorf("charge seller step: %w", err)
-	}
-	if rec.Claim.Status() != claim.StatusRefunded {
-		return "", "", nil // the update will find nothing to do
 	}
 	o, err := s.Store.GetOrder(ctx, rec.Claim.OrderID())
 	if err != nil {

@@ -112,7 +112,7 @@ func (v Viewer) eventData(ev claim.Event) map[string]any {
 			continue
 		case v.IsSeller() && ev.To == claim.StatusRefundFailed && (k == "code" || k == "failure_code"):
 			continue
-		case v.IsShopper() && strings.HasPrefix(k, "chargeback_"):
+		case v.IsShopper() && (strings.HasPrefix(k, "chargeback_") || k == "protected"):
 			continue
 		}
 		out[k] = val
@@ -157,6 +157,9 @@ func ExplainToSeller(r Record, now time.Time) Explanation {
 // explainCharge tells the seller where the charge of a refunded claim
 // stands.
 func explainCharge(c *claim.Claim, cb claim.Chargeback, amount string, now time.Time) Explanation {
+	if cb.Advanced() {
+		return explainProtected(c, cb, amount, now)
+	}
 	switch cb.Status {
 	case claim.ChargebackOpen:
 		if now.Before(cb.ContestBy) {
@@ -176,8 +179,14 @@ func explainCharge(c *claim.Claim, cb claim.Chargeback, amount string, now time.
 		return Explanation{Summary: fmt.Sprintf("You contested the charge of %s on %s. An agent will settle it; until then it stays on your balance.",
 			amount, formatDeadline(at))}
 	case claim.ChargebackUpheld:
+		if cb.Protected {
+			return Explanation{Summary: fmt.Sprintf("An agent upheld the charge of %s after your contest: it is now charged to your balance.", amount)}
+		}
 		return Explanation{Summary: fmt.Sprintf("An agent upheld the charge of %s after your contest: it stays on your balance.", amount)}
 	case claim.ChargebackReversed:
+		if cb.Protected {
+			return Explanation{Summary: fmt.Sprintf("An agent reversed the charge of %s after your contest: you are not charged, the marketplace bears the cost.", amount)}
+		}
 		return Explanation{Summary: fmt.Sprintf("An agent reversed the charge of %s after your contest: it was taken off your balance.", amount)}
 	case claim.ChargebackFinal:
 		return Explanation{Summary: fmt.Sprintf("You were charged %s for this claim and did not contest it within the window, which closed on %s. The charge is final.",
@@ -188,6 +197,25 @@ func explainCharge(c *claim.Claim, cb claim.Chargeback, amount string, now time.
 		return Explanation{Summary: "The shopper's refund did not go through after all, so the charge was cancelled."}
 	}
 	return Explanation{Summary: "This claim is " + strings.ReplaceAll(c.Status().String(), "_", " ") + "."}
+}
+
+// explainProtected tells a protected seller where a charge not yet
+// confirmed stands: the platform refunded the shopper, and the seller's
+// balance is untouched until the charge is confirmed.
+func explainProtected(c *claim.Claim, cb claim.Chargeback, amount string, now time.Time) Explanation {
+	if cb.Status == claim.ChargebackContested {
+		return Explanation{Summary: fmt.Sprintf("The platform refunded the shopper %s. You contested the charge; you will be charged only if an agent upholds it.",
+			amount)}
+	}
+	if now.Before(cb.ContestBy) {
+		return Explanation{
+			Summary: fmt.Sprintf("Refunded to the shopper by the platform (%s); you will be charged only if you do not contest by %s or an agent upholds the charge.",
+				amount, formatDeadline(cb.ContestBy)),
+			WhatHelps: contestHelps[c.Reason()],
+		}
+	}
+	return Explanation{Summary: fmt.Sprintf("Refunded to the shopper by the platform (%s). The window to contest closed on %s; the charge is being confirmed and will then be charged to you.",
+		amount, formatDeadline(cb.ContestBy))}
 }
 
 // approvedHow says who approved a claim, in a seller's words.

@@ -107,6 +107,12 @@ func TestExplainToSeller(t *testing.T) {
 			}
 		}
 	}
+	protected := func(st claim.ChargebackStatus) func(p *claim.RehydrateParams) {
+		return func(p *claim.RehydrateParams) {
+			charged(st)(p)
+			p.Chargeback.Protected = true
+		}
+	}
 	instant := decision.Decision{Outcome: decision.OutcomeInstantRefund}
 	tests := []struct {
 		name          string
@@ -145,6 +151,19 @@ func TestExplainToSeller(t *testing.T) {
 			"You were charged 25.00 EUR for this claim and did not contest it within the window, which closed on 3 December 2026, 09:00 UTC. The charge is final.", ""},
 		{"waived", storedClaim(claim.StatusClosed, charged(claim.ChargebackWaived)), instant, now,
 			"The marketplace took the charge of 25.00 EUR off your balance and bears the cost itself.", ""},
+		{"protected, window open", storedClaim(claim.StatusClosed, protected(claim.ChargebackOpen)), instant, now,
+			"Refunded to the shopper by the platform (25.00 EUR); you will be charged only if you do not contest by 3 December 2026, 09:00 UTC or an agent upholds the charge.",
+			"Photos of the item and its packing before it left you, and the carrier's condition report, help the agent settle your contest."},
+		{"protected, window closed", storedClaim(claim.StatusClosed, protected(claim.ChargebackOpen)), instant, contestBy,
+			"Refunded to the shopper by the platform (25.00 EUR). The window to contest closed on 3 December 2026, 09:00 UTC; the charge is being confirmed and will then be charged to you.", ""},
+		{"protected, contested", storedClaim(claim.StatusClosed, protected(claim.ChargebackContested)), instant, now,
+			"The platform refunded the shopper 25.00 EUR. You contested the charge; you will be charged only if an agent upholds it.", ""},
+		{"protected, upheld", storedClaim(claim.StatusClosed, protected(claim.ChargebackUpheld)), instant, now,
+			"An agent upheld the charge of 25.00 EUR after your contest: it is now charged to your balance.", ""},
+		{"protected, reversed", storedClaim(claim.StatusClosed, protected(claim.ChargebackReversed)), instant, now,
+			"An agent reversed the charge of 25.00 EUR after your contest: you are not charged, the marketplace bears the cost.", ""},
+		{"protected, final", storedClaim(claim.StatusClosed, protected(claim.ChargebackFinal)), instant, contestBy,
+			"You were charged 25.00 EUR for this claim and did not contest it within the window, which closed on 3 December 2026, 09:00 UTC. The charge is final.", ""},
 		{"voided", storedClaim(claim.StatusRefundFailed, charged(claim.ChargebackVoided)), instant, now,
 			"The claim was approved, but the shopper's refund has not gone through yet. You are not charged until it does.", ""},
 	}

@@ -215,6 +215,9 @@ type Store interface {
 	TrialBalance(ctx context.Context, asOf time.Time) ([]AccountBalance, error)
 	LedgerTransactions(ctx context.Context, f LedgerFilter, fn func(LedgerTransaction) error) error
 	Balances(ctx context.Context, account ledger.Account) ([]money.Money, error)
+	// ProtectedChargesOpen counts the protected charges not yet confirmed
+	// or settled (open or contested): those the platform carries.
+	ProtectedChargesOpen(ctx context.Context) (int64, error)
 
 	// Daily counts the claims filed in the period (whole UTC days) by day
 	// and decided outcome, and sums its refund and recovery transactions

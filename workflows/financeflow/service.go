@@ -537,6 +537,7 @@ var ledgerKinds = []string{
 	string(ledger.KindRefund), string(ledger.KindSellerCharge), string(ledger.KindRefundReversal),
 	string(ledger.KindSellerChargeReversal), string(ledger.KindSellerRecovery),
 	string(ledger.KindChargebackRelease), string(ledger.KindChargebackReleaseReversal),
+	string(ledger.KindProtectedCharge), string(ledger.KindProtectionConfirm),
 }
 
 // withField names field on a not-found error that names none.

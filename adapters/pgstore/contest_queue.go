@@ -1,0 +1,36 @@
+package pgstore
+
+import (
+	"context"
+
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+var _ claimflow.ContestQueueReader = (*Store)(nil)
+
+// ContestQueue implements claimflow.ContestQueueReader. It reads
+// claims_contest_queue_idx ((chargeback_protected DESC, contest_by, id)
+// WHERE chargeback_status = 'contested') in order: protected contests
+// lead, however many others wait.
+func (s *Store) ContestQueue(ctx context.Context, limit int) ([]claimflow.Record, bool, error) {
+	var rows []claimRow
+	err := s.conn(ctx).
+		Where("chargeback_status = 'contested'").
+		Order("chargeback_protected DESC, contest_by, id").Limit(limit + 1).Find(&rows).Error
+	if err != nil {
+		return nil, false, storeError(err, "contest queue")
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	out := make([]claimflow.Record, 0, len(rows))
+	for _, row := range rows {
+		r, err := row.record()
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, r)
+	}
+	return out, more, nil
+}
