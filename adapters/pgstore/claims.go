@@ -116,16 +116,21 @@ func toFactsJSON(f decision.Facts) factsJSON {
 func (j factsJSON) domain() decision.Facts {
 	cur, _ := money.ParseCurrency(j.Currency)
 	reason, _ := claim.ParseReason(j.ClaimReason)
-	return decision.Facts{
+	f := decision.Facts{
 		ClaimReason: reason, Amount: money.Of(j.Amount, cur), OrderAmount: money.Of(j.OrderAmount, cur),
 		PaidAt: j.PaidAt, DeliveredAt: j.DeliveredAt, ItemsAlreadyClaimed: j.ItemsAlreadyClaimed,
 		SellerRiskScore: j.SellerRiskScore, SellerVerified: j.SellerVerified,
 		SellerCounterfeitClaims90d: j.SellerCounterfeitClaims90d, ShopperFirstOrderAt: j.ShopperFirstOrderAt,
 		ShopperClaims90d: j.ShopperClaims90d, ShopperRefunded90d: money.Of(j.ShopperRefunded90d, cur),
 		SellerStanding: standing.Level(j.SellerStanding), SellerStandingScore: j.SellerStandingScore,
-		LinkedShoppers: j.LinkedShoppers, LinkedClaims90d: j.LinkedClaims90d,
-		LinkedRefunded90d: money.Of(j.LinkedRefunded90d, cur), LinkedSignals: j.LinkedSignals,
+		LinkedShoppers: j.LinkedShoppers, LinkedClaims90d: j.LinkedClaims90d, LinkedSignals: j.LinkedSignals,
 	}
+	// A claim's facts name linked accounts' refunds only when it has
+	// linked accounts; otherwise the zero amount, as it was decided with.
+	if j.LinkedShoppers > 0 {
+		f.LinkedRefunded90d = money.Of(j.LinkedRefunded90d, cur)
+	}
+	return f
 }
 
 func newClaimRow(r claimflow.Record) (claimRow, error) {

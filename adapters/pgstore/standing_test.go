@@ -190,3 +190,33 @@ func TestStandingKeptCurrentAndReadAtIntake(t *testing.T) {
 	require.Zero(t, n, "computed less than a minute ago")
 	require.Equal(t, 1, refresh())
 }
+
+func TestStandingIsShownToTheSellerAndStaffOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sid, _ := standingSeller(t, store, 20, days(3))
+	svc := standingflow.NewService(store, func() time.Time { return now })
+	for _, v := range []claimflow.Viewer{
+		{Role: claimflow.RoleSeller, Subject: sid}, {Role: claimflow.RoleAgent, Subject: "ana"},
+		{Role: claimflow.RoleFinance, Subject: "fin"}, {Role: claimflow.RoleAdmin, Subject: "root"},
+	} {
+		view, err := svc.Get(ctx, v, sid)
+		require.NoError(t, err, v.Role)
+		require.Equal(t, standing.LevelStandard, view.Standing.Level)
+		require.Equal(t, int64(1), view.Inputs.Recent.Orders)
+		require.NotEmpty(t, view.Standing.Next, "a standard seller is told what would make them creditable")
+	}
+	for _, c := range []struct {
+		v  claimflow.Viewer
+		id string
+	}{
+		{claimflow.Viewer{Role: claimflow.RoleSeller, Subject: "sel_other"}, sid},
+		{claimflow.Viewer{Role: claimflow.RoleShopper, Subject: "shp_1"}, sid},
+		{claimflow.Viewer{Role: claimflow.RoleService, Subject: "platform"}, sid},
+		{claimflow.Viewer{Role: claimflow.RoleAgent, Subject: "ana"}, uniq("sel_missing")},
+		{claimflow.Viewer{Role: claimflow.RoleAgent, Subject: "ana"}, "bad id with spaces"},
+	} {
+		_, err := svc.Get(ctx, c.v, c.id)
+		require.ErrorIs(t, err, claimflow.ErrNotFound, "%s asking for %s", c.v, c.id)
+	}
+}

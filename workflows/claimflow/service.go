@@ -124,10 +124,10 @@ func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request)
 			ShopperRefunded90d:         money.Of(in.ShopperClaimed, o.Currency()),
 			SellerStanding:             in.SellerStanding,
 			SellerStandingScore:        in.SellerStandingScore,
-			LinkedShoppers:             in.LinkedShoppers,
-			LinkedClaims90d:            in.LinkedClaims,
-			LinkedRefunded90d:          money.Of(in.LinkedClaimed, o.Currency()),
-			LinkedSignals:              in.LinkedSignals,
+		}
+		if in.LinkedShoppers > 0 {
+			facts.LinkedShoppers, facts.LinkedClaims90d, facts.LinkedSignals = in.LinkedShoppers, in.LinkedClaims, in.LinkedSignals
+			facts.LinkedRefunded90d = money.Of(in.LinkedClaimed, o.Currency())
 		}
 		d := decision.Decide(s.policy, facts, now)
 		deadline := reviewDeadline(s.policy, c, now)
