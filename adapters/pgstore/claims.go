@@ -336,6 +336,12 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 			in.ShopperFirstOrderAt = hist.FirstOrderAt.UTC()
 		}
 		in.ShopperClaims, in.ShopperClaimed, in.SellerCounterfeitClaims = hist.Claims, hist.Claimed, hist.Counterfeit
+		linked, err := readLinked(tx, buyerID, orow.Currency, since)
+		if err != nil {
+			return err
+		}
+		in.LinkedShoppers, in.LinkedClaims, in.LinkedClaimed, in.LinkedSignals =
+			linked.Shoppers, linked.Claims, linked.Claimed, linked.kinds()
 
 		rec, err = decide(in)
 		if err != nil {
