@@ -157,6 +157,8 @@ func (f *fixture) decide(in claimflow.Intake, fl filing) (claimflow.Record, erro
 		DeliveredAt: &delivered, SellerRiskScore: in.Seller.RiskScore(), SellerVerified: in.Seller.Verified(),
 		SellerCounterfeitClaims90d: in.SellerCounterfeitClaims, ShopperFirstOrderAt: in.ShopperFirstOrderAt,
 		ShopperClaims90d: in.ShopperClaims, ShopperRefunded90d: money.Of(in.ShopperClaimed, eur),
+		LinkedShoppers: in.LinkedShoppers, LinkedClaims90d: in.LinkedClaims,
+		LinkedRefunded90d: money.Of(in.LinkedClaimed, eur), LinkedSignals: in.LinkedSignals,
 	}}
 	if next, ok := claimflow.NextStep(c); ok {
 		eff := next.Effects()
