@@ -252,8 +252,12 @@ type claimData struct {
 	// lost when the claim no longer offers that form.
 	ConflictNote string
 	// Reasons are the decision's reasons as they read for the claim as it
-	// now stands (see claimflow.Reasons).
+	// now stands (see claimflow.Reasons), as the viewer may read them
+	// (Viewer.Reasons: the staff sentence for agents and admins only).
 	Reasons []decision.Reason
+	// Linked is the accounts linked to the shopper's when the claim was
+	// decided; nil for viewers who do not see them (Viewer.SeesStaffNotes).
+	Linked *linkedView
 	// Items are the claimed items, named as the order names them.
 	Items []claimflow.ClaimedItem
 	// Back is where the page's way back leads: the viewer's start page
@@ -305,7 +309,7 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 	if d.Items, err = c.Claims.ClaimedItems(ec.Request().Context(), v, det.Record); err != nil {
 		return nil, err
 	}
-	d.Reasons = claimflow.Reasons(det.Record)
+	d.Reasons = v.Reasons(claimflow.Reasons(det.Record))
 	d.DecidedLevel = det.Record.Facts.SellerStanding
 	if d.DecidedLevel == "" {
 		d.DecidedLevel = standing.LevelStandard
@@ -318,6 +322,9 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 		d.SellerStanding = &view
 	}
 	d.Facts = factsOf(det.Record)
+	if v.SeesStaffNotes() {
+		d.Linked = newLinkedView(det.Record.Facts)
+	}
 	for _, ev := range det.Events {
 		d.Timeline = append(d.Timeline, newEventView(ev))
 	}
@@ -373,6 +380,32 @@ func factsOf(r claimflow.Record) []fact {
 		{"Shopper's claims, 90 days", strconv.Itoa(f.ShopperClaims90d)},
 		{"Shopper refunded, 90 days", formatMoney(f.ShopperRefunded90d)},
 	}
+}
+
+// linkedView is the "Linked accounts" panel: other shoppers who shared a
+// device, payment fingerprint or shipping address with this one when the
+// claim was decided, from the decision's facts snapshot.
+type linkedView struct {
+	Shoppers int
+	Signals  string // "device and shipping address"
+	Claims   int
+	Refunded money.Money
+}
+
+func newLinkedView(f decision.Facts) *linkedView {
+	v := &linkedView{Shoppers: f.LinkedShoppers, Claims: f.LinkedClaims90d, Refunded: f.LinkedRefunded90d}
+	kinds := make([]string, len(f.LinkedSignals))
+	for i, k := range f.LinkedSignals {
+		kinds[i] = words(k)
+	}
+	switch n := len(kinds); n {
+	case 0:
+	case 1:
+		v.Signals = kinds[0]
+	default:
+		v.Signals = strings.Join(kinds[:n-1], ", ") + " and " + kinds[n-1]
+	}
+	return v
 }
 
 func newHistoryView(h claimflow.History) historyView {

@@ -177,6 +177,39 @@ func TestBadInput(t *testing.T) {
 			body: goodOrder(nil), wantCode: 422, wantError: "invalid_id", wantField: "id"},
 		{name: "order: shopper may not write", method: http.MethodPut, path: badOrderPath, token: shopperTok,
 			body: goodOrder(nil), wantCode: 403, wantError: "forbidden"},
+		{name: "order: e-mail address as a signal", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": "alice@example.com"}}),
+			wantCode: 422, wantError: "raw_personal_data", wantField: "buyer_signals.device"},
+		{name: "order: card number as a signal", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"payment_fingerprint": "4111-1111-1111-1111"}}),
+			wantCode: 422, wantError: "raw_personal_data", wantField: "buyer_signals.payment_fingerprint"},
+		{name: "order: phone number as a signal", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": "+4915112345678"}}),
+			wantCode: 422, wantError: "raw_personal_data", wantField: "buyer_signals.device"},
+		{name: "order: postal address as a signal", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"shipping_address": "221B Baker Street"}}),
+			wantCode: 422, wantError: "raw_personal_data", wantField: "buyer_signals.shipping_address"},
+		{name: "order: signal too long", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": strings.Repeat("a", 129)}}),
+			wantCode: 422, wantError: "too_long", wantField: "buyer_signals.device"},
+		{name: "order: empty signal", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": ""}}),
+			wantCode: 422, wantError: "too_short", wantField: "buyer_signals.device"},
+		{name: "order: signal not ASCII", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": "gerät"}}),
+			wantCode: 422, wantError: "invalid_signal", wantField: "buyer_signals.device"},
+		{name: "order: unknown kind of signal", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": "abc", "email": "abc"}}),
+			wantCode: 400, wantError: "unknown_field", wantField: "buyer_signals.email"},
+		{name: "order: signal not a string", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": 12345}}),
+			wantCode: 400, wantError: "invalid_type", wantField: "buyer_signals.device"},
+		{name: "order: signals not an object", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": []string{"abc"}}),
+			wantCode: 400, wantError: "invalid_type", wantField: "buyer_signals"},
+		{name: "order: raw signal on an order that exists", method: http.MethodPut, path: "/v1/orders/" + orderID, token: svcTok,
+			body:     goodOrder(map[string]any{"buyer_signals": map[string]any{"device": "abc", "shipping_address": "1 Main St"}}),
+			wantCode: 422, wantError: "raw_personal_data", wantField: "buyer_signals.shipping_address"},
 		{name: "seller: risk given twice", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
 			body: `{"name":"S","risk_score":1,"risk_score":100}`, wantCode: 400, wantError: "duplicate_field", wantField: "risk_score"},
 		{name: "seller: risk in capitals", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
@@ -246,6 +279,8 @@ func TestBadInput(t *testing.T) {
 	require.Zero(t, n)
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM orders WHERE id = $1`, b.name("ord_bad")).Scan(&n))
 	require.Zero(t, n)
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM buyer_signals WHERE shopper_id = $1`, shopper).Scan(&n))
+	require.Zero(t, n, "no signal of a refused order is kept")
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sellers WHERE id = $1`, b.name("sel_bad")).Scan(&n))
 	require.Zero(t, n)
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM seller_recoveries WHERE seller_id = $1`, sellerID).Scan(&n))

@@ -7,12 +7,33 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
 type reasonDTO struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Staff is what agents read beyond the message (claimflow's
+	// Viewer.Reasons); never in a shopper's or finance's view.
+	Staff string `json:"staff,omitempty"`
+}
+
+func newReasonDTOs(rs []decision.Reason) []reasonDTO {
+	out := make([]reasonDTO, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, reasonDTO{Code: r.Code, Message: r.Message, Staff: r.Staff})
+	}
+	return out
+}
+
+// linkedDTO is the accounts linked to the shopper's when the claim was
+// decided; agents and admins only (Viewer.SeesStaffNotes).
+type linkedDTO struct {
+	Shoppers    int      `json:"shoppers"`
+	Claims90d   int      `json:"claims_90d"`
+	Refunded90d int64    `json:"refunded_90d"`
+	Signals     []string `json:"signals"`
 }
 
 // factsDTO is the snapshot a decision used; only staff see it, since it
@@ -31,6 +52,7 @@ type factsDTO struct {
 	ShopperFirstOrderAt        time.Time  `json:"shopper_first_order_at"`
 	ShopperClaims90d           int        `json:"shopper_claims_90d"`
 	ShopperRefunded90d         int64      `json:"shopper_refunded_90d"`
+	Linked                     *linkedDTO `json:"linked,omitempty"`
 }
 
 type decisionDTO struct {
@@ -184,10 +206,7 @@ func newClaimResponse(r claimflow.Record, v claimflow.Viewer, now time.Time) cla
 	}
 	if v.SeesDecisionReasons() {
 		resp.Decision.Tier = &r.Decision.Tier
-		resp.Decision.Reasons = []reasonDTO{}
-		for _, rs := range r.Decision.Reasons {
-			resp.Decision.Reasons = append(resp.Decision.Reasons, reasonDTO{Code: rs.Code, Message: rs.Message})
-		}
+		resp.Decision.Reasons = newReasonDTOs(v.Reasons(r.Decision.Reasons))
 	}
 	if v.SeesFacts() {
 		f := r.Facts
@@ -198,6 +217,10 @@ func newClaimResponse(r claimflow.Record, v claimflow.Viewer, now time.Time) cla
 			SellerVerified: f.SellerVerified, SellerCounterfeitClaims90d: f.SellerCounterfeitClaims90d,
 			ShopperFirstOrderAt: f.ShopperFirstOrderAt, ShopperClaims90d: f.ShopperClaims90d,
 			ShopperRefunded90d: f.ShopperRefunded90d.Amount(),
+		}
+		if v.SeesStaffNotes() {
+			resp.Decision.Facts.Linked = &linkedDTO{Shoppers: f.LinkedShoppers, Claims90d: f.LinkedClaims90d,
+				Refunded90d: f.LinkedRefunded90d.Amount(), Signals: append([]string{}, f.LinkedSignals...)}
 		}
 	}
 	return resp

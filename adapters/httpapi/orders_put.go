@@ -22,6 +22,14 @@ type paymentDTO struct {
 	Reference string `json:"reference"`
 }
 
+// buyerSignalsDTO is the buyer's hashed identity signals; a kind not
+// listed here is refused by the strict decoder as an unknown field.
+type buyerSignalsDTO struct {
+	Device             *string `json:"device"`
+	PaymentFingerprint *string `json:"payment_fingerprint"`
+	ShippingAddress    *string `json:"shipping_address"`
+}
+
 type orderRequest struct {
 	BuyerID     string         `json:"buyer_id"`
 	SellerID    string         `json:"seller_id"`
@@ -31,6 +39,8 @@ type orderRequest struct {
 	Payment     paymentDTO     `json:"payment"`
 	PaidAt      *string        `json:"paid_at"`
 	DeliveredAt *string        `json:"delivered_at"`
+	// BuyerSignals are kept as digests and never sent back.
+	BuyerSignals *buyerSignalsDTO `json:"buyer_signals"`
 }
 
 type orderResponse struct {
@@ -56,6 +66,9 @@ func (a *api) putOrder(c echo.Context) error {
 	p := order.Params{
 		ID: c.Param("id"), BuyerID: req.BuyerID, SellerID: req.SellerID, Currency: req.Currency,
 		Amount: *req.Amount, Payment: order.Payment{Provider: req.Payment.Provider, Reference: req.Payment.Reference},
+	}
+	if bs := req.BuyerSignals; bs != nil {
+		p.BuyerSignals = order.BuyerSignals{Device: bs.Device, PaymentFingerprint: bs.PaymentFingerprint, ShippingAddress: bs.ShippingAddress}
 	}
 	for i, it := range req.Items {
 		if it.Quantity == nil {

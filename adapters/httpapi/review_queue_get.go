@@ -47,10 +47,10 @@ func (a *api) getReviewQueue(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	now := a.Claims.Now()
+	now, v := a.Claims.Now(), viewer(c)
 	out := listResponse[queueRow]{Data: make([]queueRow, 0, len(recs))}
 	for _, r := range recs {
-		out.Data = append(out.Data, newQueueRow(r, now))
+		out.Data = append(out.Data, newQueueRow(r, v, now))
 	}
 	if next != nil {
 		s := next.String()
@@ -59,7 +59,7 @@ func (a *api) getReviewQueue(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func newQueueRow(r claimflow.Record, now time.Time) queueRow {
+func newQueueRow(r claimflow.Record, v claimflow.Viewer, now time.Time) queueRow {
 	cl := r.Claim
 	row := queueRow{
 		ID: cl.ID(), Status: cl.Status().String(), Reason: cl.Reason().String(), SellerID: cl.SellerID(),
@@ -67,9 +67,7 @@ func newQueueRow(r claimflow.Record, now time.Time) queueRow {
 		Deadline: timePtr(cl.ReviewDeadline()), Overdue: cl.ReviewDue(now), EscalatedAt: timePtr(cl.EscalatedAt()),
 		Version: cl.Version(), CreatedAt: cl.CreatedAt(), Reasons: []reasonDTO{},
 	}
-	for _, rs := range r.Decision.Reasons {
-		row.Reasons = append(row.Reasons, reasonDTO{Code: rs.Code, Message: rs.Message})
-	}
+	row.Reasons = newReasonDTOs(v.Reasons(r.Decision.Reasons))
 	if f := cl.Failure(); cl.Status() == claim.StatusRefundFailed {
 		row.Waiting = waitingDTO{Kind: "refund_failed", Code: f.Code.String(), Message: f.Reason}
 	} else {

@@ -353,6 +353,12 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 			}
 			in.SellerStandingScore = *hist.Score
 		}
+		linked, err := readLinked(tx, buyerID, orow.Currency, since)
+		if err != nil {
+			return err
+		}
+		in.LinkedShoppers, in.LinkedClaims, in.LinkedClaimed, in.LinkedSignals =
+			linked.Shoppers, linked.Claims, linked.Claimed, linked.kinds()
 
 		rec, err = decide(in)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -134,7 +135,7 @@ func (s *Store) UpsertOrder(ctx context.Context, o *order.Order, now time.Time) 
 		}
 		if res.RowsAffected == 1 {
 			created = true
-			return nil
+			return insertSignals(tx, o, now)
 		}
 		var cur orderRow
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", o.ID()).Take(&cur).Error; err != nil {
@@ -149,12 +150,41 @@ func (s *Store) UpsertOrder(ctx context.Context, o *order.Order, now time.Time) 
 				return claimflow.ErrOrderHasClaims
 			}
 		}
-		return s.updateOrder(tx, row)
+		if err := s.updateOrder(tx, row); err != nil {
+			return err
+		}
+		return insertSignals(tx, o, now)
 	})
 	if err != nil {
 		return false, storeError(err, "upsert order %s", o.ID())
 	}
 	return created, nil
+}
+
+// insertSignals keeps the digests of the buyer's identity signals the
+// order brought, in the order's transaction. Signals add up: an order sent
+// again without them removes none, and one already kept for the shopper
+// stays as it was.
+func insertSignals(tx *gorm.DB, o *order.Order, now time.Time) error {
+	sigs := o.Signals()
+	if len(sigs) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO buyer_signals (kind, hash, shopper_id, order_id, created_at) VALUES ")
+	args := make([]any, 0, 5*len(sigs))
+	for i, sg := range sigs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?)")
+		args = append(args, sg.Kind.String(), sg.Digest(), o.BuyerID(), o.ID(), now)
+	}
+	q.WriteString(" ON CONFLICT DO NOTHING")
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("buyer signals: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) updateOrder(tx *gorm.DB, row orderRow) error {

@@ -21,7 +21,13 @@
 //
 //  4. delivery_confirmed: "not received" but the carrier reported delivery.
 //  5. frequent_claims, high_recent_refunds: the shopper's last 90 days.
-//  6. no_limit_for_currency, above_instant_limit: the shopper's trust tier
+//  6. linked_accounts: the shoppers linked to this one by a shared device,
+//     payment fingerprint or shipping address filed at least the policy's
+//     LinkedClaims90d claims in the last 90 days (0 turns the rule off).
+//     The shopper reads only that the claim needs a closer look; the link
+//     is told to staff in Reason.Staff, and shoppers read the code as
+//     further_review (Reason.Public).
+//  7. no_limit_for_currency, above_instant_limit: the shopper's trust tier
 //     (by account age) has no limit in the claim's currency, or the amount
 //     is above it. A seller the platform rates high risk, a seller whose
 //     standing (the engine's own record of confirmed counterfeits and
@@ -68,6 +74,12 @@ const (
 	CodeHighRecentRefunds  = "high_recent_refunds"
 	CodeNoLimitForCurrency = "no_limit_for_currency"
 	CodeAboveInstantLimit  = "above_instant_limit"
+	CodeLinkedAccounts     = "linked_accounts"
+
+	// CodeFurtherReview is what a shopper reads in place of a code that
+	// would tell them what the engine found (linked_accounts); see
+	// Reason.Public.
+	CodeFurtherReview = "further_review"
 
 	// Instant refunds.
 	CodeHighRiskSeller        = "high_risk_seller"
@@ -93,7 +105,7 @@ const ReviewPromise = "A person will review this claim."
 
 // MaxReasons bounds len(Decision.Reasons): a rejection has one reason, an
 // instant refund at most three (the seller signals), a review at most one
-// per code (seven fact checks, or the rule reasons).
+// per code (seven fact checks, or six rule reasons).
 const MaxReasons = 8
 
 // Reason says why a decision went the way it did.
@@ -107,6 +119,26 @@ type Reason struct {
 	// that the shopper is not told (a link to other accounts, say). "" for
 	// most reasons, whose Message says it all.
 	Staff string
+}
+
+// Public returns the reason as the shopper it is written to reads it:
+// without Staff, and under CodeFurtherReview when its own code would tell
+// what the engine found (see PublicCode). Staff who work the claim read
+// the reason as it is.
+//
+//	for _, r := range d.Reasons { show(r.Public().Code, r.Public().Message) }
+func (r Reason) Public() Reason {
+	return Reason{Code: PublicCode(r.Code), Message: r.Message}
+}
+
+// PublicCode returns code as shoppers read it: CodeFurtherReview for a
+// code that would tell them what the engine found (linked_accounts), the
+// code itself for every other.
+func PublicCode(code string) string {
+	if code == CodeLinkedAccounts {
+		return CodeFurtherReview
+	}
+	return code
 }
 
 // Decided is the reason's message without its promise of what a person
@@ -233,6 +265,14 @@ func Decide(p Policy, f Facts, now time.Time) Decision {
 			historyDays, f.ShopperRefunded90d, f.Amount, money.Of(limit, cur), reviewSuffix))
 	}
 
+	if p.LinkedClaims90d > 0 && f.LinkedClaims90d >= p.LinkedClaims90d {
+		review.addStaff(CodeLinkedAccounts,
+			"This claim needs a closer look before it can be refunded."+reviewSuffix,
+			fmt.Sprintf("Linked to %s by %s; they filed %s in the last %d days (%s not rejected).",
+				count(f.LinkedShoppers, "other shopper"), signalWords(f.LinkedSignals),
+				count(f.LinkedClaims90d, "claim"), historyDays, f.LinkedRefunded90d))
+	}
+
 	tier := p.tierFor(daysBetween(f.ShopperFirstOrderAt, now))
 	d.Tier = tier.Name
 	accounts := strings.ReplaceAll(tier.Name, "_", " ") + " accounts"
@@ -295,13 +335,16 @@ func (d Decision) with(o Outcome, rs []Reason) Decision {
 // reasons collects reasons, one per code.
 type reasons []Reason
 
-func (rs *reasons) add(code, message string) {
+func (rs *reasons) add(code, message string) { rs.addStaff(code, message, "") }
+
+// addStaff adds a reason whose staff read more than its message says.
+func (rs *reasons) addStaff(code, message, staff string) {
 	for _, r := range *rs {
 		if r.Code == code {
 			return
 		}
 	}
-	*rs = append(*rs, Reason{Code: code, Message: message})
+	*rs = append(*rs, Reason{Code: code, Message: message, Staff: staff})
 }
 
 // outsideWindow applies rule 1. The dates must have passed checkDates.
@@ -375,7 +418,8 @@ func checkFacts(f Facts) []Reason {
 	}
 	if f.SellerRiskScore < 0 || f.SellerRiskScore > 100 || f.SellerCounterfeitClaims90d < 0 ||
 		f.SellerStandingScore < 0 || f.SellerStandingScore > 100 ||
-		f.ShopperClaims90d < 0 || f.ShopperRefunded90d.Amount() < 0 {
+		f.ShopperClaims90d < 0 || f.ShopperRefunded90d.Amount() < 0 ||
+		f.LinkedShoppers < 0 || f.LinkedClaims90d < 0 || f.LinkedRefunded90d.Amount() < 0 {
 		rs.add(CodeInvalidHistory, "The claim history on record is incomplete."+reviewSuffix)
 	}
 	return rs
@@ -418,6 +462,22 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// signalWords names the kinds of signal that linked shoppers, for staff:
+// "device and shipping address".
+func signalWords(kinds []string) string {
+	words := make([]string, len(kinds))
+	for i, k := range kinds {
+		words[i] = strings.ReplaceAll(k, "_", " ")
+	}
+	switch len(words) {
+	case 0:
+		return "a shared identity signal"
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 func times(n int) string {

@@ -38,6 +38,7 @@ func testPolicy() decision.Policy {
 			claim.ReasonDamaged: 30, claim.ReasonNotReceived: 60,
 		},
 		NotReceivedMinWaitDays:      7,
+		LinkedClaims90d:             3,
 		FrequentClaims90d:           3,
 		RecentRefundLimits:          limits(200000),
 		HighRiskSellerScore:         70,
@@ -111,6 +112,16 @@ func riskScore(n int) func(*decision.Facts) {
 
 func sellerStanding(l standing.Level) func(*decision.Facts) {
 	return func(f *decision.Facts) { f.SellerStanding = l }
+}
+
+// linked links the shopper to `others` shoppers who filed n claims in the
+// last 90 days, refunded the amount given.
+func linked(others, n int, refunded int64) func(*decision.Facts) {
+	return func(f *decision.Facts) {
+		f.LinkedShoppers, f.LinkedClaims90d = others, n
+		f.LinkedRefunded90d = money.Of(refunded, f.Amount.Currency())
+		f.LinkedSignals = []string{"device", "shipping_address"}
+	}
 }
 
 func counterfeitClaims(n int) func(*decision.Facts) {
@@ -199,10 +210,19 @@ func TestDecide(t *testing.T) {
 		{"standing score out of range", facts(func(f *decision.Facts) { f.SellerStandingScore = 101 }), review, []string{"invalid_history"}, ""},
 		{"both signals do not lift a review", facts(riskScore(80), counterfeitClaims(5), claims(4)), review, []string{"frequent_claims"}, "established"},
 
+		// Rule 6: linked accounts.
+		{"no linked accounts", facts(linked(0, 0, 0)), instant, []string{"within_instant_limit"}, "established"},
+		{"linked claims below the threshold", facts(linked(4, 2, 9000)), instant, []string{"within_instant_limit"}, "established"},
+		{"linked claims at the threshold", facts(linked(1, 3, 0)), review, []string{"linked_accounts"}, "established"},
+		{"linked claims above the threshold", facts(linked(2, 40, 41200)), review, []string{"linked_accounts"}, "established"},
+		{"linked accounts beat a small new-shopper refund", facts(newShopper, amount(500, eur), linked(1, 3, 1500)), review, []string{"linked_accounts"}, "new"},
+		{"linked accounts beat a high-risk seller", facts(riskScore(90), linked(1, 3, 1500)), review, []string{"linked_accounts"}, "established"},
+		{"linked accounts with a currency without limits", facts(amount(2000, chf), linked(1, 3, 0)), review, []string{"no_limit_for_currency", "linked_accounts"}, "established"},
+
 		// Review reasons are collected.
-		{"every rule reason at once", facts(reason(claim.ReasonNotReceived), claims(5), amount(16000, eur),
+		{"every rule reason at once", facts(reason(claim.ReasonNotReceived), claims(5), amount(16000, eur), linked(2, 7, 41200),
 			func(f *decision.Facts) { f.ShopperRefunded90d = money.Of(190000, eur) }), review,
-			[]string{"delivery_confirmed", "frequent_claims", "high_recent_refunds", "above_instant_limit"}, "established"},
+			[]string{"delivery_confirmed", "frequent_claims", "high_recent_refunds", "linked_accounts", "above_instant_limit"}, "established"},
 
 		// Facts that cannot be relied on go to a person.
 		{"zero facts", decision.Facts{}, review, []string{"missing_payment_date", "unknown_claim_reason", "unknown_account_age", "invalid_amount"}, ""},
@@ -225,6 +245,9 @@ func TestDecide(t *testing.T) {
 		{"negative claim count", facts(claims(-1)), review, []string{"invalid_history"}, ""},
 		{"negative seller count", facts(counterfeitClaims(-1)), review, []string{"invalid_history"}, ""},
 		{"negative recent refunds", facts(func(f *decision.Facts) { f.ShopperRefunded90d = money.Of(-1, eur) }), review, []string{"invalid_history"}, ""},
+		{"negative linked shoppers", facts(linked(-1, 0, 0)), review, []string{"invalid_history"}, ""},
+		{"negative linked claims", facts(linked(1, -1, 0)), review, []string{"invalid_history"}, ""},
+		{"negative linked refunds", facts(linked(1, 1, -1)), review, []string{"invalid_history"}, ""},
 		{"several fact problems at once", facts(riskScore(-5), accountAge(0), func(f *decision.Facts) {
 			f.ShopperFirstOrderAt = time.Time{}
 			f.ClaimReason = claim.Reason{}
@@ -242,9 +265,74 @@ func TestDecide(t *testing.T) {
 			require.Equal(t, "test.1", got.PolicyVersion)
 			for _, r := range got.Reasons {
 				require.NotEmpty(t, r.Message, r.Code)
+				// Only the linked-account rule tells staff more than the
+				// shopper reads.
+				require.Equal(t, r.Code == decision.CodeLinkedAccounts, r.Staff != "", r.Code)
 			}
 		})
 	}
+}
+
+func TestDecideLinkedAccounts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		givePolicy int // the policy's LinkedClaims90d
+		give       decision.Facts
+		wantReview bool
+		wantStaff  string
+	}{
+		{name: "off: every linked claim in the world", givePolicy: 0, give: facts(linked(50, 10000, 900000))},
+		{name: "threshold one, no linked claims", givePolicy: 1, give: facts(linked(3, 0, 0))},
+		{name: "threshold one, one linked claim", givePolicy: 1, give: facts(linked(1, 1, 2000)), wantReview: true,
+			wantStaff: "Linked to 1 other shopper by device and shipping address; they filed 1 claim in the last 90 days (20.00 EUR not rejected)."},
+		{name: "one below the threshold", givePolicy: 3, give: facts(linked(3, 2, 41200))},
+		{name: "at the threshold", givePolicy: 3, give: facts(linked(3, 3, 41200)), wantReview: true,
+			wantStaff: "Linked to 3 other shoppers by device and shipping address; they filed 3 claims in the last 90 days (412.00 EUR not rejected)."},
+		{name: "above the threshold", givePolicy: 3, give: facts(linked(3, 7, 41200)), wantReview: true,
+			wantStaff: "Linked to 3 other shoppers by device and shipping address; they filed 7 claims in the last 90 days (412.00 EUR not rejected)."},
+		{name: "one kind of signal", givePolicy: 3, give: facts(linked(1, 4, 0), func(f *decision.Facts) { f.LinkedSignals = []string{"payment_fingerprint"} }),
+			wantReview: true, wantStaff: "Linked to 1 other shopper by payment fingerprint; they filed 4 claims in the last 90 days (0.00 EUR not rejected)."},
+		{name: "three kinds of signal", givePolicy: 3, give: facts(linked(2, 4, 0), func(f *decision.Facts) {
+			f.LinkedSignals = []string{"device", "payment_fingerprint", "shipping_address"}
+		}), wantReview: true,
+			wantStaff: "Linked to 2 other shoppers by device, payment fingerprint and shipping address; they filed 4 claims in the last 90 days (0.00 EUR not rejected)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := testPolicy()
+			p.LinkedClaims90d = tt.givePolicy
+			got := decision.Decide(p, tt.give, now)
+			if !tt.wantReview {
+				require.Equal(t, decision.OutcomeInstantRefund, got.Outcome)
+				require.NotContains(t, codes(got), decision.CodeLinkedAccounts)
+				return
+			}
+			require.Equal(t, decision.OutcomeManualReview, got.Outcome)
+			require.Equal(t, []string{decision.CodeLinkedAccounts}, codes(got))
+			r := got.Reasons[0]
+			require.Equal(t, tt.wantStaff, r.Staff)
+
+			// The shopper is not told what was found.
+			require.Equal(t, "This claim needs a closer look before it can be refunded. A person will review this claim.", r.Message)
+			require.True(t, strings.HasSuffix(r.Message, decision.ReviewPromise))
+			require.Equal(t, "This claim needs a closer look before it can be refunded.", r.Decided())
+			for _, word := range []string{"link", "shopper", "account", "device", "address", "payment"} {
+				require.NotContains(t, strings.ToLower(r.Message), word)
+			}
+			pub := r.Public()
+			require.Equal(t, decision.Reason{Code: decision.CodeFurtherReview, Message: r.Message}, pub)
+		})
+	}
+}
+
+func TestReasonPublic(t *testing.T) {
+	t.Parallel()
+	r := decision.Reason{Code: decision.CodeFrequentClaims, Message: "m", Staff: "s"}
+	require.Equal(t, decision.Reason{Code: decision.CodeFrequentClaims, Message: "m"}, r.Public())
+	require.Equal(t, decision.CodeFurtherReview, decision.PublicCode(decision.CodeLinkedAccounts))
+	require.Equal(t, decision.CodeAboveInstantLimit, decision.PublicCode(decision.CodeAboveInstantLimit))
 }
 
 func codes(d decision.Decision) []string {
@@ -342,6 +430,9 @@ func TestDecideNeverPanics(t *testing.T) {
 			ShopperFirstOrderAt:        when(),
 			ShopperClaims90d:           ints[rng.IntN(len(ints))],
 			ShopperRefunded90d:         pick(),
+			LinkedShoppers:             ints[rng.IntN(len(ints))],
+			LinkedClaims90d:            ints[rng.IntN(len(ints))],
+			LinkedRefunded90d:          pick(),
 		}
 		if rng.IntN(2) == 0 {
 			f.Amount = money.Of(rng.Int64N(60000)+1, eur)
@@ -350,6 +441,8 @@ func TestDecideNeverPanics(t *testing.T) {
 			f.SellerRiskScore = rng.IntN(101)
 			f.ShopperClaims90d = rng.IntN(5)
 			f.SellerCounterfeitClaims90d = rng.IntN(5)
+			f.LinkedShoppers, f.LinkedClaims90d = rng.IntN(3), rng.IntN(4)
+			f.LinkedRefunded90d = money.Of(rng.Int64N(100000), eur)
 		}
 		if rng.IntN(2) == 0 {
 			f.DeliveredAt = ptr(when())
@@ -371,7 +464,7 @@ func TestDecideNeverPanics(t *testing.T) {
 		require.Equal(t, got, decision.Decide(p, f, now), "case %d", i)
 	}
 	// The generator reaches every outcome; a sanity check on the test itself.
-	for _, code := range []string{"outside_claim_window", "duplicate_claim", "invalid_amount", "within_instant_limit", "above_instant_limit"} {
+	for _, code := range []string{"outside_claim_window", "duplicate_claim", "invalid_amount", "within_instant_limit", "above_instant_limit", "linked_accounts"} {
 		require.True(t, seen[code], code)
 	}
 }

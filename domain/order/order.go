@@ -47,6 +47,9 @@ type Params struct {
 	Payment     Payment
 	PaidAt      *time.Time
 	DeliveredAt *time.Time
+	// BuyerSignals are the buyer's hashed identity signals, when the
+	// platform sends them.
+	BuyerSignals BuyerSignals
 }
 
 // Order is a validated order. Build one with New; the store uses Rehydrate.
@@ -59,13 +62,15 @@ type Order struct {
 	payment     Payment
 	paidAt      *time.Time
 	deliveredAt *time.Time
+	signals     []Signal
 }
 
 // New validates p and returns the Order. Errors are *validation.Error
 // naming the request field: items must sum to amount, the currency must be
 // known, delivery cannot precede payment, and neither the amount, a unit
 // price nor a line (quantity × unit_amount) may exceed money.MaxAmount
-// ("amount_too_large").
+// ("amount_too_large"), and each buyer signal must be an opaque hash
+// ("buyer_signals.device": "raw_personal_data" for an e-mail address, say).
 func New(p Params) (*Order, error) {
 	if err := validation.CheckID("id", p.ID); err != nil {
 		return nil, err
@@ -152,17 +157,22 @@ func New(p Params) (*Order, error) {
 			return nil, validation.New("delivered_at", "before_payment", "must not be before paid_at")
 		}
 	}
+	signals, err := p.BuyerSignals.validate()
+	if err != nil {
+		return nil, err
+	}
 	items := make([]Item, len(p.Items))
 	copy(items, p.Items)
 	return &Order{
 		id: p.ID, buyerID: p.BuyerID, sellerID: p.SellerID, items: items,
 		amount: money.Of(p.Amount, cur), payment: p.Payment,
-		paidAt: utc(p.PaidAt), deliveredAt: utc(p.DeliveredAt),
+		paidAt: utc(p.PaidAt), deliveredAt: utc(p.DeliveredAt), signals: signals,
 	}, nil
 }
 
 // Rehydrate rebuilds an Order read from the store, trusting it was
-// validated on the way in.
+// validated on the way in. The store keeps only the signals' digests, so
+// an order it reads back has no signals.
 func Rehydrate(p Params) *Order {
 	cur, _ := money.ParseCurrency(p.Currency)
 	return &Order{
@@ -206,6 +216,10 @@ func (o *Order) PaidAt() *time.Time { return o.paidAt }
 
 // DeliveredAt returns when it was delivered, or nil.
 func (o *Order) DeliveredAt() *time.Time { return o.deliveredAt }
+
+// Signals returns the buyer's identity signals sent with the order, in
+// SignalKinds order; none when the platform sent none.
+func (o *Order) Signals() []Signal { return append([]Signal(nil), o.signals...) }
 
 // IsPaid reports whether payment was taken.
 func (o *Order) IsPaid() bool { return o.paidAt != nil }

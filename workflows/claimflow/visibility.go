@@ -21,6 +21,11 @@ import (
 // nor the decision's reasons (they are written to the shopper, from the
 // shopper's history), nor why the shopper's refund failed (it can reveal
 // the shopper's payment method).
+//
+// What the engine found about a shopper that the shopper is not told (a
+// reason's Staff sentence, the accounts linked to theirs) is read by those
+// who decide claims: agents and administrators, not finance. A shopper
+// reads such a reason under its public code (decision.Reason.Public).
 
 // IsStaff reports whether the viewer works for the platform and sees every
 // detail of a claim.
@@ -35,6 +40,36 @@ func (v Viewer) SeesDecisionReasons() bool { return !v.IsSeller() }
 // SeesFacts reports whether the viewer sees the facts a decision used:
 // the seller's risk profile and the shopper's history. Staff only.
 func (v Viewer) SeesFacts() bool { return v.IsStaff() }
+
+// SeesStaffNotes reports whether the viewer reads what the engine found
+// that the shopper is not told: a reason's Staff sentence and the
+// linked-account facts (how many other shoppers share a device, payment
+// method or address with this one, and their claims). Agents and
+// administrators only: they decide claims; finance does not need it.
+func (v Viewer) SeesStaffNotes() bool { return v.Role == RoleAgent || v.Role == RoleAdmin }
+
+// Reasons returns a decision's reasons as the viewer reads them: whole for
+// agents and administrators, without Staff for finance, in their public
+// form for the shopper (decision.Reason.Public), none for a seller.
+//
+//	for _, r := range v.Reasons(claimflow.Reasons(rec)) { ... }
+func (v Viewer) Reasons(rs []decision.Reason) []decision.Reason {
+	if !v.SeesDecisionReasons() {
+		return nil
+	}
+	out := make([]decision.Reason, len(rs))
+	for i, r := range rs {
+		switch {
+		case v.SeesStaffNotes():
+		case v.IsShopper():
+			r = r.Public()
+		default:
+			r.Staff = ""
+		}
+		out[i] = r
+	}
+	return out
+}
 
 // SeesShopper reports whether the viewer sees who filed the claim and the
 // links to the shopper's evidence.
@@ -114,6 +149,8 @@ func (v Viewer) eventData(ev claim.Event) map[string]any {
 			continue
 		case v.IsShopper() && (strings.HasPrefix(k, "chargeback_") || k == "protected"):
 			continue
+		case v.IsShopper() && k == "reasons":
+			val = publicCodes(val)
 		}
 		out[k] = val
 	}
@@ -121,6 +158,30 @@ func (v Viewer) eventData(ev claim.Event) map[string]any {
 		return nil
 	}
 	return out
+}
+
+// publicCodes returns a decision event's reason codes as shoppers read
+// them (decision.PublicCode). The event holds []string as written and
+// []any as read back from the store.
+func publicCodes(val any) any {
+	switch codes := val.(type) {
+	case []string:
+		out := make([]string, len(codes))
+		for i, c := range codes {
+			out[i] = decision.PublicCode(c)
+		}
+		return out
+	case []any:
+		out := make([]any, len(codes))
+		for i, c := range codes {
+			if s, ok := c.(string); ok {
+				c = decision.PublicCode(s)
+			}
+			out[i] = c
+		}
+		return out
+	}
+	return val
 }
 
 // ExplainToSeller is what the seller against whom a claim was filed reads

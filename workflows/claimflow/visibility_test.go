@@ -85,14 +85,55 @@ func TestViewerEvent(t *testing.T) {
 
 func TestViewerSees(t *testing.T) {
 	t.Parallel()
-	type sees struct{ reasons, facts, shopper, chargeback, failure, resolver bool }
+	type sees struct{ reasons, facts, shopper, chargeback, failure, resolver, staffNotes bool }
 	of := func(v claimflow.Viewer) sees {
-		return sees{v.SeesDecisionReasons(), v.SeesFacts(), v.SeesShopper(), v.SeesChargeback(), v.SeesRefundFailure(), v.SeesResolver()}
+		return sees{v.SeesDecisionReasons(), v.SeesFacts(), v.SeesShopper(), v.SeesChargeback(), v.SeesRefundFailure(), v.SeesResolver(), v.SeesStaffNotes()}
 	}
-	require.Equal(t, sees{true, true, true, true, true, true}, of(staffViewer))
-	require.Equal(t, sees{true, true, true, true, true, true}, of(claimflow.Viewer{Role: "finance", Subject: "fin"}))
+	require.Equal(t, sees{true, true, true, true, true, true, true}, of(staffViewer))
+	require.Equal(t, sees{true, true, true, true, true, true, true}, of(claimflow.Viewer{Role: "admin", Subject: "root"}))
+	require.Equal(t, sees{true, true, true, true, true, true, false}, of(claimflow.Viewer{Role: "finance", Subject: "fin"}))
 	require.Equal(t, sees{reasons: true, shopper: true, failure: true}, of(shopperViewer))
 	require.Equal(t, sees{chargeback: true}, of(sellerViewer))
+}
+
+func TestViewerReasons(t *testing.T) {
+	t.Parallel()
+	linked := decision.Reason{Code: decision.CodeLinkedAccounts, Message: "This claim needs a closer look.",
+		Staff: "Linked to 2 other shoppers by device; they filed 5 claims in the last 90 days (80.00 EUR not rejected)."}
+	plain := decision.Reason{Code: decision.CodeFrequentClaims, Message: "You have filed 3 other claims."}
+	give := []decision.Reason{plain, linked}
+	tests := []struct {
+		name   string
+		viewer claimflow.Viewer
+		want   []decision.Reason
+	}{
+		{"an agent reads the staff sentence", staffViewer, give},
+		{"an administrator too", claimflow.Viewer{Role: "admin", Subject: "root"}, give},
+		{"finance reads the code, not the staff sentence", claimflow.Viewer{Role: "finance", Subject: "fin"},
+			[]decision.Reason{plain, {Code: decision.CodeLinkedAccounts, Message: linked.Message}}},
+		{"the shopper reads neither the staff sentence nor the code", shopperViewer,
+			[]decision.Reason{plain, {Code: decision.CodeFurtherReview, Message: linked.Message}}},
+		{"a seller reads no reasons", sellerViewer, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tt.want, tt.viewer.Reasons(give))
+		})
+	}
+	require.NotEmpty(t, give[1].Staff, "the rule never changes the reasons it was given")
+
+	// The decision's event names its codes as the shopper reads them.
+	decided := claim.Event{Type: "decided", From: claim.StatusSubmitted, To: claim.StatusInReview, Actor: claim.SystemActor,
+		Data: map[string]any{"outcome": "manual_review", "reasons": []any{"frequent_claims", "linked_accounts"}}, At: stepFiledAt}
+	got, ok := shopperViewer.Event(decided)
+	require.True(t, ok)
+	require.Equal(t, []any{"frequent_claims", "further_review"}, got.Data["reasons"])
+	got, _ = shopperViewer.Event(claim.Event{Type: "decided", To: claim.StatusInReview, Actor: claim.SystemActor,
+		Data: map[string]any{"reasons": []string{"linked_accounts"}}, At: stepFiledAt})
+	require.Equal(t, []string{"further_review"}, got.Data["reasons"])
+	got, _ = staffViewer.Event(decided)
+	require.Equal(t, decided, got)
 }
 
 func TestExplainToSeller(t *testing.T) {

@@ -158,6 +158,10 @@ func (f *fixture) decide(in claimflow.Intake, fl filing) (claimflow.Record, erro
 		SellerCounterfeitClaims90d: in.SellerCounterfeitClaims, ShopperFirstOrderAt: in.ShopperFirstOrderAt,
 		ShopperClaims90d: in.ShopperClaims, ShopperRefunded90d: money.Of(in.ShopperClaimed, eur),
 	}}
+	if in.LinkedShoppers > 0 { // as claimflow.Service.Submit records them
+		rec.Facts.LinkedShoppers, rec.Facts.LinkedClaims90d, rec.Facts.LinkedSignals = in.LinkedShoppers, in.LinkedClaims, in.LinkedSignals
+		rec.Facts.LinkedRefunded90d = money.Of(in.LinkedClaimed, eur)
+	}
 	if next, ok := claimflow.NextStep(c); ok {
 		eff := next.Effects()
 		rec.Next, rec.Timers = eff.Next, eff.Timers
