@@ -99,6 +99,11 @@ type Server struct {
 
 	problemMu sync.Mutex
 	problem   error // why Watch could not start the server again; nil when it runs
+
+	// startedPid is the postmaster that served when Start returned: Watch
+	// tells a restart from it even when the server stopped before Watch's
+	// first look.
+	startedPid int
 }
 
 // origin says how Start came by the running server.
@@ -147,6 +152,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start embedded postgres: %w", err)
 	}
+	s.startedPid = s.postmasterPid()
 	return s, nil
 }
 

@@ -25,7 +25,12 @@ func (s *Server) Watch(ctx context.Context, every time.Duration, restarted func(
 	t := time.NewTicker(every)
 	defer t.Stop()
 	var reported string
-	lastPid := s.postmasterPid()
+	// The postmaster Start saw, not the one running at Watch's first look:
+	// one that died in between is a restart too.
+	lastPid := s.startedPid
+	if lastPid == 0 {
+		lastPid = s.postmasterPid()
+	}
 	for {
 		select {
 		case <-ctx.Done():
