@@ -20,7 +20,16 @@ import (
 var demoSellers = []seller.Params{
 	{ID: "sel_northwind", Name: "Northwind Sneakers", RiskScore: 12, Verified: true},
 	{ID: "sel_quickdeal", Name: "QuickDeal Outlet", RiskScore: 85, Verified: false},
+	{ID: "sel_tinyloom", Name: "Tiny Loom Knitwear", RiskScore: 35, Verified: false},
 }
+
+// Identity signals of the walk-through's shoppers, as a platform would
+// hash them: Carol and Dan share a device.
+var (
+	carolDevice, carolAddress = "dvc_8f14e45fceea167a", "adr_c9f0f895fb98ab91"
+	danAddress                = "adr_45c48cce2e2d7fbd"
+	erinDevice                = "dvc_d3d9446802a44259"
+)
 
 type demoOrder struct {
 	p                 order.Params
@@ -53,6 +62,48 @@ var demoOrders = []demoOrder{
 		Items: []order.Item{{SKU: "sku_watch", Name: "Smart watch", Quantity: 1, UnitAmount: 29900}}, Amount: 29900,
 		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_1004"}},
 		paidAgo: 4 * day, delivAgo: 1 * day},
+	// Carol claims three times; Dan, a new account on Carol's device,
+	// then claims once.
+	{p: order.Params{ID: "ord_2001", BuyerID: "shp_carol", SellerID: "sel_northwind", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_socks", Name: "Running socks", Quantity: 1, UnitAmount: 1500}}, Amount: 1500,
+		Payment:      order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_2001"},
+		BuyerSignals: order.BuyerSignals{Device: &carolDevice, ShippingAddress: &carolAddress}},
+		paidAgo: 10 * day, delivAgo: 7 * day},
+	{p: order.Params{ID: "ord_2002", BuyerID: "shp_carol", SellerID: "sel_northwind", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_laces", Name: "Laces", Quantity: 1, UnitAmount: 900}}, Amount: 900,
+		Payment:      order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_2002"},
+		BuyerSignals: order.BuyerSignals{Device: &carolDevice, ShippingAddress: &carolAddress}},
+		paidAgo: 9 * day, delivAgo: 6 * day},
+	{p: order.Params{ID: "ord_2003", BuyerID: "shp_carol", SellerID: "sel_northwind", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_insoles", Name: "Insoles", Quantity: 1, UnitAmount: 2500}}, Amount: 2500,
+		Payment:      order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_2003"},
+		BuyerSignals: order.BuyerSignals{Device: &carolDevice, ShippingAddress: &carolAddress}},
+		paidAgo: 8 * day, delivAgo: 5 * day},
+	{p: order.Params{ID: "ord_2101", BuyerID: "shp_dan", SellerID: "sel_northwind", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_socks", Name: "Running socks", Quantity: 1, UnitAmount: 1500}}, Amount: 1500,
+		Payment:      order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_2101"},
+		BuyerSignals: order.BuyerSignals{Device: &carolDevice, ShippingAddress: &danAddress}},
+		paidAgo: 3 * day, delivAgo: 1 * day},
+	// Erin buys a scarf from Tiny Loom, a small seller with a clean record.
+	{p: order.Params{ID: "ord_2201", BuyerID: "shp_erin", SellerID: "sel_tinyloom", Currency: "EUR",
+		Items: []order.Item{{SKU: "sku_scarf", Name: "Hand-knitted scarf", Quantity: 1, UnitAmount: 2400}}, Amount: 2400,
+		Payment:      order.Payment{Provider: order.ProviderSandbox, Reference: "pay_demo_2201"},
+		BuyerSignals: order.BuyerSignals{Device: &erinDevice}},
+		paidAgo: 4 * day, delivAgo: 2 * day},
+}
+
+// loomOrders are Tiny Loom's clean record: 30 orders of the last 60 days,
+// none claimed.
+func loomOrders() []demoOrder {
+	out := make([]demoOrder, 0, 30)
+	for i := 1; i <= 30; i++ {
+		out = append(out, demoOrder{p: order.Params{ID: fmt.Sprintf("ord_loom_%02d", i), BuyerID: fmt.Sprintf("shp_loom_%02d", i),
+			SellerID: "sel_tinyloom", Currency: "EUR", Amount: 2400,
+			Items:   []order.Item{{SKU: "sku_scarf", Name: "Hand-knitted scarf", Quantity: 1, UnitAmount: 2400}},
+			Payment: order.Payment{Provider: order.ProviderSandbox, Reference: fmt.Sprintf("pay_demo_loom_%02d", i)}},
+			paidAgo: time.Duration(2*i+3) * day, delivAgo: time.Duration(2*i+1) * day})
+	}
+	return out
 }
 
 func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -83,7 +134,8 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stdout, "seller %-14s %s (risk %d)\n", s.ID, s.Name, s.RiskScore)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	for _, d := range demoOrders {
+	loom := loomOrders()
+	for _, d := range append(slices.Clone(demoOrders), loom...) {
 		p := d.p
 		if cfg.Payments == "stripe" {
 			// Orders paid through Stripe name their PaymentIntent. These
@@ -100,7 +152,10 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		if _, _, err := svc.PutOrder(ctx, p); err != nil {
 			return fmt.Errorf("seed order %s: %w", p.ID, err)
 		}
-		fmt.Fprintf(stdout, "order  %-14s %-10s from %-14s %6d %s\n", p.ID, p.BuyerID, p.SellerID, p.Amount, p.Currency)
+		if !strings.HasPrefix(p.ID, "ord_loom_") {
+			fmt.Fprintf(stdout, "order  %-14s %-10s from %-14s %6d %s\n", p.ID, p.BuyerID, p.SellerID, p.Amount, p.Currency)
+		}
 	}
+	fmt.Fprintf(stdout, "orders ord_loom_01…%02d  from sel_tinyloom, none claimed\n", len(loom))
 	return nil
 }
