@@ -3,7 +3,7 @@
 -- indexed read); a durable job keeps it current.
 --
 -- Every transaction that changes a standing's input (an order paid for a
--- seller, a claim filed against one, a claim's status or charge changing,
+-- seller, a claim filed against one, a claim rejected or not, its charge changing,
 -- the seller's platform risk score) notes the seller in
 -- seller_standing_changes, by trigger, so no writer can forget to: an
 -- append-only insert that never waits on another transaction. The job
@@ -62,8 +62,11 @@ END $$;
 
 CREATE TRIGGER claims_standing_insert AFTER INSERT ON claims
     FOR EACH ROW EXECUTE FUNCTION note_standing_change();
+-- Of a claim's changes, only those the counts read: rejected or not, and
+-- the charge's status (a claim moving from approved to refunded to closed
+-- changes no count, so it notes nothing).
 CREATE TRIGGER claims_standing_update AFTER UPDATE ON claims
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+    FOR EACH ROW WHEN ((OLD.status = 'rejected') IS DISTINCT FROM (NEW.status = 'rejected')
                        OR OLD.chargeback_status IS DISTINCT FROM NEW.chargeback_status)
     EXECUTE FUNCTION note_standing_change();
 CREATE TRIGGER orders_standing_insert AFTER INSERT ON orders

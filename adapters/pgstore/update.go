@@ -48,12 +48,17 @@ func (s *Store) enqueue(ctx context.Context, tx *gorm.DB, claimID string, steps 
 // the transaction; the update is also guarded by the version read, so a
 // lost lock can never let two writers both apply.
 func (s *Store) UpdateClaim(ctx context.Context, id string, fn func(c *claim.Claim) (claimflow.Effects, error)) error {
+	return s.UpdateRecord(ctx, id, func(r claimflow.Record) (claimflow.Effects, error) { return fn(r.Claim) })
+}
+
+// UpdateRecord implements claimflow.StepStore, as UpdateClaim.
+func (s *Store) UpdateRecord(ctx context.Context, id string, fn func(r claimflow.Record) (claimflow.Effects, error)) error {
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		row, rec, err := lockClaim(tx, id)
 		if err != nil {
 			return err
 		}
-		eff, err := fn(rec.Claim)
+		eff, err := fn(rec)
 		if err != nil {
 			return err
 		}

@@ -42,6 +42,9 @@ type StepStore interface {
 	// in one transaction. fn returning ErrNothingToDo writes nothing and
 	// UpdateClaim returns nil. Errors: *NotFoundError, fn's error.
 	UpdateClaim(ctx context.Context, id string, fn func(c *claim.Claim) (Effects, error)) error
+	// UpdateRecord is UpdateClaim handing fn the claim's whole record (its
+	// decision and the facts it was decided on), read under the same lock.
+	UpdateRecord(ctx context.Context, id string, fn func(r Record) (Effects, error)) error
 }
 
 // Providers are the payment providers by the name orders record.
@@ -281,27 +284,35 @@ const protectedNoRecovery = "The seller's standing is protected, but the refund 
 // more) is left alone. attempt and maxAttempts matter only with a
 // Recoverer, whose transient errors are retried.
 func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttempts int) error {
-	rec, err := s.Store.GetClaim(ctx, id)
-	if err != nil {
-		return fmt.Errorf("charge seller step: %w", err)
-	}
-	if rec.Claim.Status() != claim.StatusRefunded {
-		return nil // charged already, or the refund failed
-	}
-	protected := Protected(s.Policy, rec.Facts)
+	// Taking the money back at the provider happens outside the claim's
+	// transaction, so it needs the claim first; charging in the ledger
+	// alone reads it under the lock, in one transaction.
 	var recovery, note string
-	switch {
-	case protected && s.RecoveredWithRefund:
-		protected, recovery, note = false, "reversed_with_refund", protectedNoRecovery
-	case !protected:
-		if recovery, note, err = s.recover(ctx, rec, attempt, maxAttempts); err != nil {
-			return err
+	if s.RecoveredWithRefund || s.Recoverer != nil {
+		rec, err := s.Store.GetClaim(ctx, id)
+		if err != nil {
+			return fmt.Errorf("charge seller step: %w", err)
+		}
+		if rec.Claim.Status() != claim.StatusRefunded {
+			return nil // charged already, or the refund failed
+		}
+		switch {
+		case Protected(s.Policy, rec.Facts) && s.RecoveredWithRefund:
+			recovery, note = "reversed_with_refund", protectedNoRecovery
+		case !Protected(s.Policy, rec.Facts):
+			if recovery, note, err = s.recover(ctx, rec, attempt, maxAttempts); err != nil {
+				return err
+			}
 		}
 	}
-	return s.Store.UpdateClaim(ctx, id, func(c *claim.Claim) (Effects, error) {
+	return s.Store.UpdateRecord(ctx, id, func(r Record) (Effects, error) {
+		c := r.Claim
 		if c.Status() != claim.StatusRefunded {
 			return Effects{}, ErrNothingToDo
 		}
+		// With RecoveredWithRefund the provider already took the amount
+		// from the seller: the charge cannot be held back.
+		protected := Protected(s.Policy, r.Facts) && !s.RecoveredWithRefund
 		now := s.Now().UTC()
 		n := c.RefundAttempt()
 		contestBy := now.Add(s.Policy.ContestWindowOrDefault())

@@ -288,15 +288,21 @@ func (m *Memory) intake(o *order.Order, sl *seller.Seller, buyerID string, since
 }
 
 // UpdateClaim implements Store.
-func (m *Memory) UpdateClaim(_ context.Context, id string, fn func(c *claim.Claim) (claimflow.Effects, error)) error {
+func (m *Memory) UpdateClaim(ctx context.Context, id string, fn func(c *claim.Claim) (claimflow.Effects, error)) error {
+	return m.UpdateRecord(ctx, id, func(r claimflow.Record) (claimflow.Effects, error) { return fn(r.Claim) })
+}
+
+// UpdateRecord implements StepStore, as UpdateClaim.
+func (m *Memory) UpdateRecord(_ context.Context, id string, fn func(r claimflow.Record) (claimflow.Effects, error)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.claims[id]
 	if !ok {
 		return &claimflow.NotFoundError{Resource: "claim", ID: id}
 	}
-	c := rehydrate(s.fields)
-	eff, err := fn(c)
+	rec := s.record()
+	c := rec.Claim
+	eff, err := fn(rec)
 	if errors.Is(err, claimflow.ErrNothingToDo) {
 		return nil
 	}
