@@ -20,9 +20,17 @@ import (
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
-// Batch bounds how many noted changes one refresh drains, and how many
-// stale standings it recomputes besides.
-const Batch = 2000
+// The refresh works in batches with a pause between them, so recomputing
+// many sellers never takes a core from intake in one burst (sellers
+// computed together come due together a minute later): Batch sellers,
+// then Pause, at most MaxBatches batches a run (the rest wait for the
+// next run, a few seconds later). That is up to 1,000 sellers a run, and
+// as many stale standings besides.
+const (
+	Batch      = 50
+	Pause      = 100 * time.Millisecond
+	MaxBatches = 20
+)
 
 // MinInterval is how often, at most, one seller's standing is recomputed:
 // a seller with a claim a second is counted once a minute, not sixty
@@ -121,30 +129,52 @@ func (s *Service) Refresh(ctx context.Context, sellerID string) (standing.Standi
 // fails part-way leaves the notes it did not clear for the next.
 func (s *Service) RefreshChanged(ctx context.Context) (int, error) {
 	n := 0
-	noted, err := s.store.NotedChanges(ctx, s.now().UTC().Add(-MinInterval), Batch)
-	if err != nil {
-		return n, fmt.Errorf("noted standing changes: %w", err)
-	}
-	for _, nt := range noted {
-		if _, err := s.Refresh(ctx, nt.SellerID); err != nil {
-			return n, err
+	for range MaxBatches {
+		noted, err := s.store.NotedChanges(ctx, s.now().UTC().Add(-MinInterval), Batch)
+		if err != nil {
+			return n, fmt.Errorf("noted standing changes: %w", err)
 		}
-		n++
-		if err := s.store.ClearNotes(ctx, nt.IDs); err != nil {
-			return n, fmt.Errorf("clear standing notes: %w", err)
+		for _, nt := range noted {
+			if _, err := s.Refresh(ctx, nt.SellerID); err != nil {
+				return n, err
+			}
+			n++
+			if err := s.store.ClearNotes(ctx, nt.IDs); err != nil {
+				return n, fmt.Errorf("clear standing notes: %w", err)
+			}
+		}
+		if len(noted) < Batch || !s.pause(ctx) {
+			break
 		}
 	}
-	stale, err := s.store.StaleStandings(ctx, s.now().UTC().Add(-StaleAfter), Batch)
-	if err != nil {
-		return n, fmt.Errorf("stale standings: %w", err)
-	}
-	for _, id := range stale {
-		if _, err := s.Refresh(ctx, id); err != nil {
-			return n, err
+	for range MaxBatches {
+		stale, err := s.store.StaleStandings(ctx, s.now().UTC().Add(-StaleAfter), Batch)
+		if err != nil {
+			return n, fmt.Errorf("stale standings: %w", err)
 		}
-		n++
+		for _, id := range stale {
+			if _, err := s.Refresh(ctx, id); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(stale) < Batch || !s.pause(ctx) {
+			break
+		}
 	}
 	return n, nil
+}
+
+// pause waits Pause between batches; false when ctx ended.
+func (s *Service) pause(ctx context.Context) bool {
+	t := time.NewTimer(Pause)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // View is a seller's standing as the API and the console show it.
