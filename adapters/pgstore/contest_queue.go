@@ -20,17 +20,5 @@ func (s *Store) ContestQueue(ctx context.Context, limit int) ([]claimflow.Record
 	if err != nil {
 		return nil, false, storeError(err, "contest queue")
 	}
-	more := len(rows) > limit
-	if more {
-		rows = rows[:limit]
-	}
-	out := make([]claimflow.Record, 0, len(rows))
-	for _, row := range rows {
-		r, err := row.record()
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, r)
-	}
-	return out, more, nil
+	return page(rows, limit)
 }

@@ -21,6 +21,12 @@ func (s *Store) OpenContestWindows(ctx context.Context, sellerID string, now tim
 	if err != nil {
 		return nil, false, storeError(err, "open contest windows of seller %s", sellerID)
 	}
+	return page(rows, limit)
+}
+
+// page returns the records of rows read with limit+1, and whether there
+// were more than limit.
+func page(rows []claimRow, limit int) ([]claimflow.Record, bool, error) {
 	more := len(rows) > limit
 	if more {
 		rows = rows[:limit]
