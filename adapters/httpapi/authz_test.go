@@ -242,6 +242,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		// past authorization, and nothing to resolve by accident.
 		"POST /v1/finance/reconciliations/:id/exceptions/:seq/resolution": {path: run + "/exceptions/1/resolution", roles: []claimflow.Role{finance},
 			body: func(*testing.T) any { return map[string]any{"note": "Checked with the bank."} }},
+		"GET /v1/finance/protection":           {path: "/v1/finance/protection", roles: books},
 		"GET /v1/finance/ledger/trial-balance": {path: "/v1/finance/ledger/trial-balance", roles: books},
 		"GET /v1/finance/ledger/transactions":  {path: "/v1/finance/ledger/transactions?limit=5&seller_id=" + fx.seller, roles: books},
 	}

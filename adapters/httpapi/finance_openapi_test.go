@@ -337,6 +337,11 @@ func (cf *conformance) finance(t *testing.T) {
 		cf.run(t, c)
 	}
 
+	prot := "/v1/finance/protection"
+	cf.run(t, apiCall{name: "protection", method: http.MethodGet, path: prot, token: financeTok, want: 200})
+	cf.run(t, apiCall{name: "protection: no token", method: http.MethodGet, path: prot, want: 401, rejected: true})
+	cf.run(t, apiCall{name: "protection: agent", method: http.MethodGet, path: prot, token: agentTok, want: 403})
+
 	ledgerPath := "/v1/finance/ledger/transactions"
 	r = cf.run(t, apiCall{name: "ledger of a claim", method: http.MethodGet, path: ledgerPath + "?claim_id=" + charged["id"].(string), token: financeTok, want: 200})
 	require.Len(t, r.json(t)["data"], 2, "refunded, then charged to the seller")

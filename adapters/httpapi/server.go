@@ -116,6 +116,7 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/finance/reconciliations/:id", Roles: books, handler: a.getReconciliation},
 		{Method: http.MethodGet, Path: "/v1/finance/reconciliations/:id/items", Roles: books, Export: true, handler: a.listReconciliationItems},
 		{Method: http.MethodPost, Path: "/v1/finance/reconciliations/:id/exceptions/:seq/resolution", Roles: []claimflow.Role{claimflow.RoleFinance}, handler: a.postExceptionResolution},
+		{Method: http.MethodGet, Path: "/v1/finance/protection", Roles: books, handler: a.getProtection},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/trial-balance", Roles: books, handler: a.getTrialBalance},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/transactions", Roles: books, Export: true, handler: a.listLedgerTransactions},
 	}
