@@ -121,6 +121,11 @@ type chargebackDTO struct {
 	Recovery   *string        `json:"recovery"`
 	Contest    *contestDTO    `json:"contest"`
 	Resolution *resolutionDTO `json:"resolution"`
+	// Protected: the seller's standing was protected when charged, so the
+	// platform carries the cost until the charge is confirmed; OnSeller:
+	// the seller bears it now.
+	Protected bool `json:"protected"`
+	OnSeller  bool `json:"on_seller"`
 }
 
 type claimResponse struct {
@@ -238,7 +243,7 @@ func (a *api) getClaim(c echo.Context) error {
 func newChargebackDTO(c *claim.Claim, cb claim.Chargeback, v claimflow.Viewer) *chargebackDTO {
 	d := &chargebackDTO{
 		Status: cb.Status.String(), Amount: c.Amount().Amount(), Currency: c.Amount().Currency().String(),
-		ChargedAt: cb.ChargedAt, ContestBy: cb.ContestBy,
+		ChargedAt: cb.ChargedAt, ContestBy: cb.ContestBy, Protected: cb.Protected, OnSeller: cb.OnSeller(),
 	}
 	if cb.Recovery != "" {
 		d.Recovery = &cb.Recovery

@@ -47,6 +47,15 @@ func TestFinanceSeesWhatThePlatformCarries(t *testing.T) {
 	r := b.do(t, http.MethodGet, "/v1/sellers/"+seller+"/balance", fin, nil)
 	require.Equal(t, http.StatusOK, r.Code)
 	require.Empty(t, r.json(t)["owed"], "the protected seller owes nothing yet")
+	chargeOf := func() map[string]any {
+		t.Helper()
+		r := b.do(t, http.MethodGet, "/v1/claims/"+id, b.token(t, "seller", seller), nil)
+		require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+		return r.json(t)["chargeback"].(map[string]any)
+	}
+	cb := chargeOf()
+	require.Equal(t, true, cb["protected"])
+	require.Equal(t, false, cb["on_seller"], "the seller reads that they are not charged yet")
 
 	// Once the window passes uncontested the seller is charged and the
 	// platform carries nothing.
@@ -56,6 +65,9 @@ func TestFinanceSeesWhatThePlatformCarries(t *testing.T) {
 	require.NoError(t, err)
 	fin = b.token(t, "finance", "fin") // minted by the clock that moved on
 	got = get()
+	cb = chargeOf()
+	require.Equal(t, "final", cb["status"])
+	require.Equal(t, true, cb["on_seller"], "confirmed: now on the seller")
 	require.Empty(t, got["advanced"])
 	require.Equal(t, float64(0), got["open_charges"])
 
