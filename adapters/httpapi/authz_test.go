@@ -62,6 +62,10 @@ func (fx *authzFixture) subjects() map[claimflow.Role]string {
 		claimflow.RoleFinance: "fin",
 		claimflow.RoleAdmin:   "root",
 		claimflow.RoleService: "platform",
+		// Neither reaches a route but GET /v1/brands/:id yet; every
+		// other route must refuse them with 403.
+		claimflow.RoleRightsHolder: "rh_authz",
+		claimflow.RoleEnforcement:  "enf",
 	}
 }
 
