@@ -233,6 +233,21 @@ func TestBadInput(t *testing.T) {
 		{name: "seller: bad stripe account", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
 			body: map[string]any{"name": "S", "risk_score": 5, "stripe_account": "cus_123"}, wantCode: 422, wantError: "invalid_stripe_account", wantField: "stripe_account"},
 
+		{name: "order: item brand with bad characters", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"items": []map[string]any{
+				{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 1000, "brand": "acme"},
+				{"sku": "sku_b", "name": "B", "quantity": 1, "unit_amount": 500, "brand": "ac me"},
+			}}), wantCode: 422, wantError: "invalid_id", wantField: "items[1].brand"},
+		{name: "order: item brand given empty", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"items": []map[string]any{
+				{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 1000, "brand": ""},
+				{"sku": "sku_b", "name": "B", "quantity": 1, "unit_amount": 500},
+			}}), wantCode: 422, wantError: "required", wantField: "items[0].brand"},
+		{name: "order: item brand not a string", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"items": []map[string]any{
+				{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 1000, "brand": 7},
+				{"sku": "sku_b", "name": "B", "quantity": 1, "unit_amount": 500},
+			}}), wantCode: 400, wantError: "invalid_type", wantField: "items[0].brand"},
 		{name: "brand: name not a string", method: http.MethodPut, path: brandPath, token: svcTok,
 			body: map[string]any{"name": 5}, wantCode: 400, wantError: "invalid_type", wantField: "name"},
 		{name: "brand: rights holder not a string", method: http.MethodPut, path: brandPath, token: svcTok,

@@ -51,3 +51,29 @@ func TestBrands(t *testing.T) {
 	require.JSONEq(t, `{"id":"`+id+`","name":"Acme Corp","rights_holders":[]}`, string(r.Body))
 	requireError(t, b.do(t, http.MethodGet, path, b.token(t, "rights_holder", rhA), nil), http.StatusNotFound, "brand_not_found", "no rights holder left")
 }
+
+// TestOrderItemBrand: an order's item may name a brand, registered or not
+// yet; the order is sent back with it, and a PUT of the same order reads
+// the stored brand back as the same terms.
+func TestOrderItemBrand(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	svc := b.token(t, "service", "platform")
+	sellerID, _ := b.seed(t, 10, b.name("shp_brand"), 1000, 3*day, day)
+	orderID := b.name("ord_brand")
+	body := orderBody(b, sellerID, b.name("shp_brand"), "pay_"+orderID)
+	body["amount"] = 3000
+	body["items"] = []map[string]any{
+		{"sku": "sku_a", "name": "Bag", "quantity": 1, "unit_amount": 1000, "brand": b.name("brand_unregistered")},
+		{"sku": "sku_b", "name": "Belt", "quantity": 1, "unit_amount": 2000},
+	}
+	r := b.do(t, http.MethodPut, "/v1/orders/"+orderID, svc, body)
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	items := r.json(t)["items"].([]any)
+	require.Equal(t, b.name("brand_unregistered"), items[0].(map[string]any)["brand"])
+	require.NotContains(t, items[1].(map[string]any), "brand", "an item with no brand has none in the answer")
+
+	r = b.do(t, http.MethodPut, "/v1/orders/"+orderID, svc, body)
+	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+	require.Equal(t, b.name("brand_unregistered"), r.json(t)["items"].([]any)[0].(map[string]any)["brand"])
+}

@@ -396,7 +396,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	order := func(id string, amount int64, delivered bool) map[string]any {
 		m := map[string]any{
 			"buyer_id": alice, "seller_id": sellerID, "currency": "EUR", "amount": amount,
-			"items":   []map[string]any{{"sku": "sku_a", "name": "Bag", "quantity": 1, "unit_amount": amount}},
+			"items":   []map[string]any{{"sku": "sku_a", "name": "Bag", "quantity": 1, "unit_amount": amount, "brand": b.name("brand")}},
 			"payment": map[string]any{"provider": "sandbox", "reference": "pay_" + id},
 			"paid_at": ts(3 * day),
 		}
