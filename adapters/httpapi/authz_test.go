@@ -49,6 +49,7 @@ type authzFixture struct {
 	runID               string // a completed reconciliation run
 	today               string // from=…&to=… for the exports
 	runPeriod           map[string]any
+	brandID             string // lists the rights holder's subject
 }
 
 // subjects are the token subjects the matrix sends per role: for the
@@ -62,6 +63,10 @@ func (fx *authzFixture) subjects() map[claimflow.Role]string {
 		claimflow.RoleFinance: "fin",
 		claimflow.RoleAdmin:   "root",
 		claimflow.RoleService: "platform",
+		// Neither reaches a route but GET /v1/brands/:id yet; every
+		// other route must refuse them with 403.
+		claimflow.RoleRightsHolder: "rh_authz",
+		claimflow.RoleEnforcement:  "enf",
 	}
 }
 
@@ -180,6 +185,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		finance = claimflow.RoleFinance
 		admin   = claimflow.RoleAdmin
 		service = claimflow.RoleService
+		holder  = claimflow.RoleRightsHolder
 	)
 	all := []claimflow.Role{shopper, seller, agent, finance, admin}
 	staff := []claimflow.Role{agent, finance, admin}
@@ -204,6 +210,13 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 			body: func(*testing.T) any {
 				return orderBody(b, fx.seller, b.name("shp_authz_put"), "pay_"+b.name("ord_authz_put"))
 			}},
+		"PUT /v1/brands/:id": {path: "/v1/brands/" + b.name("brand_authz_put"), roles: []claimflow.Role{service, admin},
+			body: func(*testing.T) any {
+				return map[string]any{"name": "Put by the matrix", "rights_holders": []string{"rh_other"}}
+			}},
+		// The rights holder's subject is listed on the brand, so the role
+		// is judged as the brand's own.
+		"GET /v1/brands/:id": {path: "/v1/brands/" + fx.brandID, roles: []claimflow.Role{admin, holder}},
 
 		"POST /v1/claims": {path: "/v1/claims", roles: []claimflow.Role{shopper},
 			body: func(*testing.T) any { return claimBody(fx.newOrderID) }},
@@ -263,6 +276,11 @@ func newAuthzFixture(t *testing.T, b *testBundle) *authzFixture {
 	fx.newOrderID = b.name("ord_authz_s1")
 	r := b.do(t, http.MethodPut, "/v1/orders/"+fx.newOrderID, b.token(t, "service", "platform"),
 		orderBody(b, fx.seller, fx.shopper1, "pay_"+fx.newOrderID))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+
+	fx.brandID = b.name("brand_authz")
+	r = b.do(t, http.MethodPut, "/v1/brands/"+fx.brandID, b.token(t, "service", "platform"),
+		map[string]any{"name": "Authz", "rights_holders": []string{fx.subjects()[claimflow.RoleRightsHolder]}})
 	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
 
 	today := b.now.Format("2006-01-02")

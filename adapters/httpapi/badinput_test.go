@@ -50,6 +50,15 @@ func TestBadInput(t *testing.T) {
 		return m
 	}
 	badOrderPath := "/v1/orders/" + b.name("ord_bad")
+	// A brand that exists, which a refused PUT must leave as it was.
+	brandPath, badBrandPath := "/v1/brands/"+b.name("brand_ok"), "/v1/brands/"+b.name("brand_bad")
+	r := b.do(t, http.MethodPut, brandPath, svcTok, map[string]any{"name": "Acme", "rights_holders": []string{"rh_a"}})
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	brandBefore := string(r.Body)
+	fiftyOne := make([]string, 51)
+	for i := range fiftyOne {
+		fiftyOne[i] = fmt.Sprintf("rh_%d", i)
+	}
 
 	tests := []struct {
 		name      string
@@ -224,6 +233,44 @@ func TestBadInput(t *testing.T) {
 		{name: "seller: bad stripe account", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
 			body: map[string]any{"name": "S", "risk_score": 5, "stripe_account": "cus_123"}, wantCode: 422, wantError: "invalid_stripe_account", wantField: "stripe_account"},
 
+		{name: "order: item brand with bad characters", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"items": []map[string]any{
+				{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 1000, "brand": "acme"},
+				{"sku": "sku_b", "name": "B", "quantity": 1, "unit_amount": 500, "brand": "ac me"},
+			}}), wantCode: 422, wantError: "invalid_id", wantField: "items[1].brand"},
+		{name: "order: item brand given empty", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"items": []map[string]any{
+				{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 1000, "brand": ""},
+				{"sku": "sku_b", "name": "B", "quantity": 1, "unit_amount": 500},
+			}}), wantCode: 422, wantError: "required", wantField: "items[0].brand"},
+		{name: "order: item brand not a string", method: http.MethodPut, path: badOrderPath, token: svcTok,
+			body: goodOrder(map[string]any{"items": []map[string]any{
+				{"sku": "sku_a", "name": "A", "quantity": 1, "unit_amount": 1000, "brand": 7},
+				{"sku": "sku_b", "name": "B", "quantity": 1, "unit_amount": 500},
+			}}), wantCode: 400, wantError: "invalid_type", wantField: "items[0].brand"},
+		{name: "brand: name not a string", method: http.MethodPut, path: brandPath, token: svcTok,
+			body: map[string]any{"name": 5}, wantCode: 400, wantError: "invalid_type", wantField: "name"},
+		{name: "brand: rights holder not a string", method: http.MethodPut, path: brandPath, token: svcTok,
+			body: map[string]any{"name": "Acme", "rights_holders": []any{"rh_a", 7}}, wantCode: 400, wantError: "invalid_type", wantField: "rights_holders[1]"},
+		{name: "brand: unknown field", method: http.MethodPut, path: brandPath, token: svcTok,
+			body: map[string]any{"name": "Acme", "owner": "x"}, wantCode: 400, wantError: "unknown_field", wantField: "owner"},
+		{name: "brand: name too long", method: http.MethodPut, path: brandPath, token: svcTok,
+			body: map[string]any{"name": strings.Repeat("n", 201)}, wantCode: 422, wantError: "too_long", wantField: "name"},
+		{name: "brand: no name", method: http.MethodPut, path: badBrandPath, token: svcTok,
+			body: map[string]any{"rights_holders": []string{"rh_a"}}, wantCode: 422, wantError: "required", wantField: "name"},
+		{name: "brand: duplicate rights holder", method: http.MethodPut, path: brandPath, token: svcTok,
+			body: map[string]any{"name": "Acme", "rights_holders": []string{"rh_a", "rh_a"}}, wantCode: 422, wantError: "duplicate", wantField: "rights_holders[1]"},
+		{name: "brand: bad rights holder", method: http.MethodPut, path: badBrandPath, token: svcTok,
+			body: map[string]any{"name": "Acme", "rights_holders": []string{"rh_a", "rh b"}}, wantCode: 422, wantError: "invalid_id", wantField: "rights_holders[1]"},
+		{name: "brand: 51 rights holders", method: http.MethodPut, path: brandPath, token: svcTok,
+			body: map[string]any{"name": "Acme", "rights_holders": fiftyOne}, wantCode: 422, wantError: "too_many", wantField: "rights_holders"},
+		{name: "brand: id too long", method: http.MethodPut, path: "/v1/brands/" + strings.Repeat("b", 65), token: svcTok,
+			body: map[string]any{"name": "Acme"}, wantCode: 422, wantError: "invalid_id", wantField: "id"},
+		{name: "brand: id with a quote", method: http.MethodPut, path: "/v1/brands/b%27%3B--", token: svcTok,
+			body: map[string]any{"name": "Acme"}, wantCode: 422, wantError: "invalid_id", wantField: "id"},
+		{name: "brand: get an id with NUL", method: http.MethodGet, path: "/v1/brands/%00", token: b.token(t, "admin", "root"), body: nil,
+			wantCode: 404, wantError: "brand_not_found"},
+
 		{name: "list: bad limit", method: http.MethodGet, path: "/v1/claims?limit=0", body: nil, wantCode: 400, wantError: "invalid_limit", wantField: "limit"},
 		{name: "list: bad status", method: http.MethodGet, path: "/v1/claims?status=lost", body: nil, wantCode: 400, wantError: "invalid_status", wantField: "status"},
 		{name: "list: bad cursor", method: http.MethodGet, path: "/v1/claims?cursor=not*base64", body: nil, wantCode: 400, wantError: "invalid_cursor", wantField: "cursor"},
@@ -285,6 +332,11 @@ func TestBadInput(t *testing.T) {
 	require.Zero(t, n)
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM seller_recoveries WHERE seller_id = $1`, sellerID).Scan(&n))
 	require.Zero(t, n)
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM brands WHERE id = $1 OR id LIKE 'b%--' OR length(id) > 64`, b.name("brand_bad")).Scan(&n))
+	require.Zero(t, n, "no refused brand is kept")
+	r = b.do(t, http.MethodGet, brandPath, b.token(t, "admin", "root"), nil)
+	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+	require.JSONEq(t, brandBefore, string(r.Body), "a refused PUT leaves the brand as it was")
 }
 
 // maxAmount is the largest amount the engine accepts, in minor units of

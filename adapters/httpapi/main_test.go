@@ -23,6 +23,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -77,6 +78,7 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 		Claims:       svc,
 		Finance:      fin,
 		Standing:     standingflow.NewService(st, clk.Now),
+		Brands:       brandflow.NewService(st, clk.Now),
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,

@@ -363,11 +363,40 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 	cf.run(t, apiCall{name: "seller: bad id", method: http.MethodPut, path: "/v1/sellers/bad%20id", token: svcTok, body: seller, want: 422, rejected: true})
 
+	// Brands.
+	brandPath, holder := "/v1/brands/"+b.name("brand"), b.name("rh")
+	holderTok := b.token(t, "rights_holder", holder)
+	brand := map[string]any{"name": "Acme", "rights_holders": []string{holder}}
+	for _, c := range []apiCall{
+		{name: "brand created", token: svcTok, body: brand, want: 201},
+		{name: "brand replaced by admin", token: adminTok, body: brand, want: 200},
+		{name: "brand: unknown field", token: svcTok, body: map[string]any{"name": "Acme", "owner": "x"}, want: 400, rejected: true},
+		{name: "brand: no token", body: brand, want: 401, rejected: true},
+		{name: "brand: rights holder", token: holderTok, body: brand, want: 403},
+		{name: "brand: too large", token: svcTok, body: map[string]any{"name": big}, want: 413, rejected: true},
+		{name: "brand: text/plain", token: svcTok, body: brand, headers: []string{"Content-Type", "text/plain"}, want: 415, rejected: true},
+		{name: "brand: duplicate rights holder", token: svcTok, body: map[string]any{"name": "Acme", "rights_holders": []string{holder, holder}}, want: 422, rejected: true},
+	} {
+		c.method, c.path = http.MethodPut, brandPath
+		cf.run(t, c)
+	}
+	for _, c := range []apiCall{
+		{name: "brand", path: brandPath, token: adminTok, want: 200},
+		{name: "brand as its rights holder", path: brandPath, token: holderTok, want: 200},
+		{name: "brand: another rights holder", path: brandPath, token: b.token(t, "rights_holder", b.name("rh_other")), want: 404},
+		{name: "brand: unknown", path: "/v1/brands/" + b.name("brand_nope"), token: adminTok, want: 404},
+		{name: "brand: no token", path: brandPath, want: 401, rejected: true},
+		{name: "brand: service", path: brandPath, token: svcTok, want: 403},
+	} {
+		c.method = http.MethodGet
+		cf.run(t, c)
+	}
+
 	// Orders: two of alice's, one delivered and one not yet.
 	order := func(id string, amount int64, delivered bool) map[string]any {
 		m := map[string]any{
 			"buyer_id": alice, "seller_id": sellerID, "currency": "EUR", "amount": amount,
-			"items":   []map[string]any{{"sku": "sku_a", "name": "Bag", "quantity": 1, "unit_amount": amount}},
+			"items":   []map[string]any{{"sku": "sku_a", "name": "Bag", "quantity": 1, "unit_amount": amount, "brand": b.name("brand")}},
 			"payment": map[string]any{"provider": "sandbox", "reference": "pay_" + id},
 			"paid_at": ts(3 * day),
 		}

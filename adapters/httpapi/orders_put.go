@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/validation"
 )
 
 type orderItemDTO struct {
@@ -15,6 +16,9 @@ type orderItemDTO struct {
 	Name       string `json:"name"`
 	Quantity   *int64 `json:"quantity"`
 	UnitAmount *int64 `json:"unit_amount"`
+	// Brand is optional: absent is no brand; "" is refused, as a value
+	// given is never read as one missing.
+	Brand *string `json:"brand,omitempty"`
 }
 
 type paymentDTO struct {
@@ -77,7 +81,15 @@ func (a *api) putOrder(c echo.Context) error {
 		if it.UnitAmount == nil {
 			return newError(http.StatusUnprocessableEntity, "required", "is required", fmt.Sprintf("items[%d].unit_amount", i))
 		}
-		p.Items = append(p.Items, order.Item{SKU: it.SKU, Name: it.Name, Quantity: *it.Quantity, UnitAmount: *it.UnitAmount})
+		item := order.Item{SKU: it.SKU, Name: it.Name, Quantity: *it.Quantity, UnitAmount: *it.UnitAmount}
+		if it.Brand != nil {
+			field := fmt.Sprintf("items[%d].brand", i)
+			if err := validation.CheckID(field, *it.Brand); err != nil {
+				return err
+			}
+			item.Brand = *it.Brand
+		}
+		p.Items = append(p.Items, item)
 	}
 	var err error
 	if p.PaidAt, err = parseTime("paid_at", req.PaidAt); err != nil {
@@ -101,7 +113,12 @@ func newOrderResponse(o *order.Order) orderResponse {
 	}
 	for _, it := range o.Items() {
 		q, u := it.Quantity, it.UnitAmount
-		resp.Items = append(resp.Items, orderItemDTO{SKU: it.SKU, Name: it.Name, Quantity: &q, UnitAmount: &u})
+		dto := orderItemDTO{SKU: it.SKU, Name: it.Name, Quantity: &q, UnitAmount: &u}
+		if it.Brand != "" {
+			brand := it.Brand
+			dto.Brand = &brand
+		}
+		resp.Items = append(resp.Items, dto)
 	}
 	return resp
 }

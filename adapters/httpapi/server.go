@@ -19,6 +19,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/auth"
 	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/adapters/web"
+	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -30,8 +31,10 @@ type Deps struct {
 	Finance *financeflow.Service
 	// Standing shows sellers' standing.
 	Standing *standingflow.Service
-	Ready    func(ctx context.Context) error // nil error: ready to serve
-	Secret   []byte                          // HS256 key for bearer tokens
+	// Brands registers brands and shows them to their rights holders.
+	Brands *brandflow.Service
+	Ready  func(ctx context.Context) error // nil error: ready to serve
+	Secret []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
 	PreviousSecrets [][]byte
 	Issuer          string
@@ -97,6 +100,8 @@ func (a *api) routes() []Route {
 		{Method: http.MethodPost, Path: "/webhooks/stripe", handler: a.stripeWebhook},
 		{Method: http.MethodPut, Path: "/v1/sellers/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putSeller},
 		{Method: http.MethodPut, Path: "/v1/orders/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putOrder},
+		{Method: http.MethodPut, Path: "/v1/brands/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putBrand},
+		{Method: http.MethodGet, Path: "/v1/brands/:id", Roles: []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleRightsHolder}, handler: a.getBrand},
 		{Method: http.MethodPost, Path: "/v1/claims", Roles: []claimflow.Role{claimflow.RoleShopper}, handler: a.postClaim},
 		{Method: http.MethodGet, Path: "/v1/claims", Roles: all, handler: a.listClaims},
 		{Method: http.MethodGet, Path: "/v1/claims/:id", Roles: all, handler: a.getClaim},

@@ -41,6 +41,7 @@ type orderItemJSON struct {
 	Name       string `json:"name"`
 	Quantity   int64  `json:"quantity"`
 	UnitAmount int64  `json:"unit_amount"`
+	Brand      string `json:"brand,omitempty"`
 }
 
 type orderRow struct {
@@ -71,7 +72,7 @@ func (r orderRow) domain() (*order.Order, error) {
 		PaidAt:  r.PaidAt, DeliveredAt: r.DeliveredAt,
 	}
 	for _, it := range items {
-		p.Items = append(p.Items, order.Item{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitAmount: it.UnitAmount})
+		p.Items = append(p.Items, order.Item{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitAmount: it.UnitAmount, Brand: it.Brand})
 	}
 	return order.Rehydrate(p), nil
 }
@@ -79,7 +80,7 @@ func (r orderRow) domain() (*order.Order, error) {
 func newOrderRow(o *order.Order, now time.Time) (orderRow, error) {
 	items := make([]orderItemJSON, 0, len(o.Items()))
 	for _, it := range o.Items() {
-		items = append(items, orderItemJSON{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitAmount: it.UnitAmount})
+		items = append(items, orderItemJSON{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitAmount: it.UnitAmount, Brand: it.Brand})
 	}
 	b, err := json.Marshal(items)
 	if err != nil {

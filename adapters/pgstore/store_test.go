@@ -135,6 +135,24 @@ func TestUpsertRoundTrip(t *testing.T) {
 	require.Equal(t, 99, gs.RiskScore())
 	require.Equal(t, "acct_1", gs.StripeAccount())
 
+	// An item's brand is kept with the items, a brand no one registered
+	// included, and read back as given.
+	p := order.Params{ID: uniq("ord"), BuyerID: uniq("shp"), SellerID: s.ID(), Currency: "EUR", Amount: 3000,
+		Items: []order.Item{
+			{SKU: "a", Name: "A", Quantity: 1, UnitAmount: 1000, Brand: "brand_unregistered"},
+			{SKU: "b", Name: "B", Quantity: 1, UnitAmount: 2000},
+		},
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay"}, PaidAt: o.PaidAt()}
+	branded, err := order.New(p)
+	require.NoError(t, err)
+	_, err = store.UpsertOrder(ctx, branded, now)
+	require.NoError(t, err)
+	got, err = store.GetOrder(ctx, branded.ID())
+	require.NoError(t, err)
+	require.Equal(t, branded.Items(), got.Items())
+	require.Equal(t, "brand_unregistered", got.Items()[0].Brand)
+	require.Empty(t, got.Items()[1].Brand)
+
 	_, err = store.GetOrder(ctx, uniq("ord"))
 	var nf *claimflow.NotFoundError
 	require.ErrorAs(t, err, &nf)

@@ -22,6 +22,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
 	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -128,6 +129,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Claims:          svc,
 		Finance:         fin,
 		Standing:        standings,
+		Brands:          brandflow.NewService(db.Store, time.Now),
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),

@@ -28,6 +28,10 @@ type Item struct {
 	Name       string
 	Quantity   int64
 	UnitAmount int64 // minor units of the order's currency
+	// Brand is the id of the brand the item is sold as, or "". A brand
+	// the engine does not know yet is allowed: the platform may register
+	// it later.
+	Brand string
 }
 
 // Payment says where the money was taken, so a refund can go back there.
@@ -109,6 +113,11 @@ func New(p Params) (*Order, error) {
 		seen[it.SKU] = true
 		if err := validation.CheckText(field+".name", it.Name, 0, 200); err != nil {
 			return nil, err
+		}
+		if it.Brand != "" {
+			if err := validation.CheckID(field+".brand", it.Brand); err != nil {
+				return nil, err
+			}
 		}
 		if it.Quantity < 1 || it.Quantity > MaxQuantity {
 			return nil, validation.Newf(field+".quantity", "invalid_quantity", "must be between 1 and %d", MaxQuantity)

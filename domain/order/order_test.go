@@ -83,6 +83,7 @@ func TestNewRefuses(t *testing.T) {
 		{name: "unknown currency", give: params(func(p *order.Params) { p.Currency = "XYZ" }), wantField: "currency", wantCode: "unknown_currency"},
 		{name: "no items", give: params(func(p *order.Params) { p.Items = nil }), wantField: "items", wantCode: "required"},
 		{name: "duplicate sku", give: params(func(p *order.Params) { p.Items[1].SKU = "a" }), wantField: "items[1].sku", wantCode: "duplicate_sku"},
+		{name: "brand with a space", give: params(func(p *order.Params) { p.Items[1].Brand = "ac me" }), wantField: "items[1].brand", wantCode: "invalid_id"},
 		{name: "zero quantity", give: params(func(p *order.Params) { p.Items[0].Quantity = 0 }), wantField: "items[0].quantity", wantCode: "invalid_quantity"},
 		{name: "negative price", give: params(func(p *order.Params) { p.Items[0].UnitAmount = -1 }), wantField: "items[0].unit_amount", wantCode: "invalid_amount"},
 		{name: "line overflow", give: params(func(p *order.Params) { p.Items[0].UnitAmount = math.MaxInt64/2 + 1 }), wantField: "items[0].unit_amount", wantCode: "amount_too_large"},

@@ -30,10 +30,18 @@ const (
 	// RoleService is the marketplace's platform feeding orders and
 	// sellers in.
 	RoleService Role = "service"
+	// RoleRightsHolder is a brand's rights holder (the owner of a mark or
+	// their agent), who reads the brands that list them; the subject is
+	// the rights holder's id, as a brand's rights_holders names it. It
+	// reaches nothing about claims, orders or the books.
+	RoleRightsHolder Role = "rights_holder"
+	// RoleEnforcement is the platform's brand-protection team. It reaches
+	// no route yet: the counterfeit reports it will work arrive later.
+	RoleEnforcement Role = "enforcement"
 )
 
 // Roles lists every role.
-var Roles = []Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleService}
+var Roles = []Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleService, RoleRightsHolder, RoleEnforcement}
 
 // RoleNames lists the names of roles, e.g. RoleNames(Roles) for every
 // role's.
@@ -77,13 +85,16 @@ func (v Viewer) String() string { return string(v.Role) + ":" + v.Subject }
 func (v Viewer) Actor() claim.Actor { return claim.Actor{Kind: string(v.Role), ID: v.Subject} }
 
 // owns reports whether the viewer may see the claim: staff see every
-// claim, a shopper their own, a seller those against them.
+// claim, a shopper their own, a seller those against them; rights holders
+// and enforcement none (the route tables already keep them out).
 func (v Viewer) owns(c *claim.Claim) bool {
 	switch {
 	case v.IsShopper():
 		return c.ShopperID() == v.Subject
 	case v.IsSeller():
 		return c.SellerID() == v.Subject
+	case v.Role == RoleRightsHolder, v.Role == RoleEnforcement:
+		return false
 	}
 	return true
 }

@@ -27,9 +27,15 @@ import (
 // who decide claims: agents and administrators, not finance. A shopper
 // reads such a reason under its public code (decision.Reason.Public).
 
-// IsStaff reports whether the viewer works for the platform and sees every
-// detail of a claim.
-func (v Viewer) IsStaff() bool { return !v.IsShopper() && !v.IsSeller() }
+// IsStaff reports whether the viewer works on claims for the platform and
+// sees every detail of one. Rights holders and enforcement do not.
+func (v Viewer) IsStaff() bool {
+	switch v.Role {
+	case RoleShopper, RoleSeller, RoleRightsHolder, RoleEnforcement:
+		return false
+	}
+	return true
+}
 
 // SeesDecisionReasons reports whether the viewer sees the decision's
 // reasons and the shopper's trust tier. Sellers do not: the reasons are

@@ -94,6 +94,12 @@ func TestViewerSees(t *testing.T) {
 	require.Equal(t, sees{true, true, true, true, true, true, false}, of(claimflow.Viewer{Role: "finance", Subject: "fin"}))
 	require.Equal(t, sees{reasons: true, shopper: true, failure: true}, of(shopperViewer))
 	require.Equal(t, sees{chargeback: true}, of(sellerViewer))
+	for _, role := range []claimflow.Role{claimflow.RoleRightsHolder, claimflow.RoleEnforcement} {
+		v := claimflow.Viewer{Role: role, Subject: "someone"}
+		require.False(t, v.IsStaff(), role)
+		require.False(t, v.SeesFacts(), role)
+		require.False(t, v.SeesStaffNotes(), role)
+	}
 }
 
 func TestViewerReasons(t *testing.T) {
