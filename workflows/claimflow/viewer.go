@@ -85,16 +85,14 @@ func (v Viewer) String() string { return string(v.Role) + ":" + v.Subject }
 func (v Viewer) Actor() claim.Actor { return claim.Actor{Kind: string(v.Role), ID: v.Subject} }
 
 // owns reports whether the viewer may see the claim: staff see every
-// claim, a shopper their own, a seller those against them; rights holders
-// and enforcement none (the route tables already keep them out).
+// claim, a shopper their own, a seller those against them, any other role
+// none (the route tables already keep them out).
 func (v Viewer) owns(c *claim.Claim) bool {
 	switch {
 	case v.IsShopper():
 		return c.ShopperID() == v.Subject
 	case v.IsSeller():
 		return c.SellerID() == v.Subject
-	case v.Role == RoleRightsHolder, v.Role == RoleEnforcement:
-		return false
 	}
-	return true
+	return v.IsStaff()
 }

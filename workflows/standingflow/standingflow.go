@@ -202,8 +202,7 @@ func (s *Service) Get(ctx context.Context, v claimflow.Viewer, sellerID string) 
 		return View{}, notFound
 	case v.IsSeller() && v.Subject != sellerID:
 		return View{}, notFound
-	case v.Role != claimflow.RoleSeller && v.Role != claimflow.RoleAgent &&
-		v.Role != claimflow.RoleFinance && v.Role != claimflow.RoleAdmin:
+	case !v.IsSeller() && !v.IsStaff():
 		return View{}, notFound
 	}
 	stored, ok, err := s.store.GetStanding(ctx, sellerID)
