@@ -349,3 +349,19 @@ func BenchmarkClusters(b *testing.B) {
 		intel.Clusters(facts, intel.DefaultRules())
 	}
 }
+
+func TestClustersOrderOfManyTies(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(9, 9))
+	var facts []intel.SellerFacts
+	for i := range 300 {
+		facts = append(facts, intel.SellerFacts{SellerID: fmt.Sprintf("s%03d", i), Confirmed: 3 + rng.Int64N(3)})
+	}
+	got := intel.Clusters(facts, intel.DefaultRules())
+	require.Len(t, got, len(facts))
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		require.True(t, a.Confirmed > b.Confirmed || a.Confirmed == b.Confirmed && a.Sellers[0] < b.Sellers[0],
+			"%v before %v", a, b)
+	}
+}
