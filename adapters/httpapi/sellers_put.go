@@ -13,6 +13,15 @@ type sellerRequest struct {
 	RiskScore     *int    `json:"risk_score"`
 	Verified      bool    `json:"verified"`
 	StripeAccount *string `json:"stripe_account,omitempty"`
+	// SellerSignals, when sent, replace the seller's signals; left out,
+	// the engine keeps those it holds.
+	SellerSignals *sellerSignalsDTO `json:"seller_signals,omitempty"`
+}
+
+type sellerSignalsDTO struct {
+	Registration   *string `json:"registration,omitempty"`
+	Warehouse      *string `json:"warehouse,omitempty"`
+	PaymentAccount *string `json:"payment_account,omitempty"`
 }
 
 type sellerResponse struct {
@@ -34,6 +43,9 @@ func (a *api) putSeller(c echo.Context) error {
 	p := seller.Params{ID: c.Param("id"), Name: req.Name, RiskScore: *req.RiskScore, Verified: req.Verified}
 	if req.StripeAccount != nil {
 		p.StripeAccount = *req.StripeAccount
+	}
+	if g := req.SellerSignals; g != nil {
+		p.Signals = &seller.Signals{Registration: g.Registration, Warehouse: g.Warehouse, PaymentAccount: g.PaymentAccount}
 	}
 	s, created, err := a.Claims.PutSeller(c.Request().Context(), p)
 	if err != nil {

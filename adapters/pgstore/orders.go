@@ -101,14 +101,37 @@ func (s *Store) UpsertSeller(ctx context.Context, sl *seller.Seller, now time.Ti
 		row.StripeAccount = &a
 	}
 	var created bool
-	err := s.conn(ctx).Raw(`
+	upsert := func(tx *gorm.DB) error {
+		return tx.Raw(`
 		INSERT INTO sellers (id, name, risk_score, verified, stripe_account, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, risk_score = EXCLUDED.risk_score,
 			verified = EXCLUDED.verified, stripe_account = EXCLUDED.stripe_account, updated_at = EXCLUDED.updated_at
 		RETURNING (xmax = 0)`,
-		row.ID, row.Name, row.RiskScore, row.Verified, row.StripeAccount, row.CreatedAt, row.UpdatedAt).
-		Scan(&created).Error
+			row.ID, row.Name, row.RiskScore, row.Verified, row.StripeAccount, row.CreatedAt, row.UpdatedAt).
+			Scan(&created).Error
+	}
+	var err error
+	if signals, given := sl.Signals(); !given {
+		err = upsert(s.conn(ctx))
+	} else {
+		// The seller and the signals that replace its own, together.
+		err = s.inTx(ctx, func(tx *gorm.DB) error {
+			if err := upsert(tx); err != nil {
+				return err
+			}
+			if err := tx.Exec(`DELETE FROM seller_signals WHERE seller_id = ?`, sl.ID()).Error; err != nil {
+				return err
+			}
+			for _, sg := range signals {
+				if err := tx.Exec(`INSERT INTO seller_signals (seller_id, kind, hash, created_at) VALUES (?, ?, ?, ?)`,
+					sl.ID(), sg.Kind, sg.Digest(), now).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return false, storeError(err, "upsert seller %s", sl.ID())
 	}

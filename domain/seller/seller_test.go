@@ -1,6 +1,7 @@
 package seller_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -34,5 +35,45 @@ func TestNew(t *testing.T) {
 		require.ErrorAs(t, err, &ve, tt.name)
 		require.Equal(t, tt.wantField, ve.Field, tt.name)
 		require.Equal(t, tt.wantCode, ve.Code, tt.name)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	t.Parallel()
+	str := func(s string) *string { return &s }
+	s, err := seller.New(seller.Params{ID: "sel_1", Name: "A", RiskScore: 1})
+	require.NoError(t, err)
+	_, given := s.Signals()
+	require.False(t, given, "no seller_signals: keep what is held")
+
+	s, err = seller.New(seller.Params{ID: "sel_1", Name: "A", RiskScore: 1, Signals: &seller.Signals{}})
+	require.NoError(t, err)
+	list, given := s.Signals()
+	require.True(t, given, "an empty set clears")
+	require.Empty(t, list)
+
+	s, err = seller.New(seller.Params{ID: "sel_1", Name: "A", RiskScore: 1,
+		Signals: &seller.Signals{PaymentAccount: str("9f86d081884c7d65"), Registration: str("9f86d081884c7d65")}})
+	require.NoError(t, err)
+	list, _ = s.Signals()
+	require.Equal(t, []string{"registration", "payment_account"}, []string{list[0].Kind, list[1].Kind})
+	require.NotEqual(t, list[0].Digest(), list[1].Digest(), "the same value under two kinds is two signals")
+	require.Len(t, list[0].Digest(), 32)
+
+	for _, tt := range []struct {
+		give      seller.Signals
+		wantField string
+		wantCode  string
+	}{
+		{seller.Signals{Warehouse: str("12 Long Road, Leeds")}, "seller_signals.warehouse", "raw_personal_data"},
+		{seller.Signals{PaymentAccount: str("4111 1111 1111 1111")}, "seller_signals.payment_account", "raw_personal_data"},
+		{seller.Signals{Registration: str("")}, "seller_signals.registration", "too_short"},
+		{seller.Signals{Registration: str(strings.Repeat("a", 129))}, "seller_signals.registration", "too_long"},
+	} {
+		_, err := seller.New(seller.Params{ID: "sel_1", Name: "A", RiskScore: 1, Signals: &tt.give})
+		var verr *validation.Error
+		require.ErrorAs(t, err, &verr)
+		require.Equal(t, tt.wantField, verr.Field)
+		require.Equal(t, tt.wantCode, verr.Code)
 	}
 }
