@@ -6,6 +6,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +52,9 @@ type Config struct {
 	StripeAPIKey        string
 	StripeAPIBase       string
 	StripeWebhookSecret string
+	// PacketSigningKey is the Ed25519 seed (32 bytes) case packets are
+	// signed with; nil derives one from the JWT secret.
+	PacketSigningKey    []byte
 	StripeSellerCharge  string
 	PendingRefundAfter  time.Duration
 	StripeRate          float64
@@ -161,6 +165,20 @@ func Settings() []Setting {
 					}
 					c.JWTPreviousSecrets = append(c.JWTPreviousSecrets, s)
 				}
+				return nil
+			}},
+		{Env: "CLAIMSD_PACKET_SIGNING_KEY", Flag: "packet-signing-key", Default: "",
+			Help: "Ed25519 private key seed (32 bytes, base64) that signs enforcement case packets; empty derives one from the JWT secret, so rotating that secret changes the published key",
+			apply: func(c *Config, v string) error {
+				c.PacketSigningKey = nil
+				if v == "" {
+					return nil
+				}
+				b, err := base64.StdEncoding.DecodeString(v)
+				if err != nil || len(b) != 32 {
+					return errors.New("must be 32 bytes in base64 (openssl rand -base64 32)")
+				}
+				c.PacketSigningKey = b
 				return nil
 			}},
 		{Env: "CLAIMSD_JWT_ISSUER", Flag: "jwt-issuer", Default: "claimsd",

@@ -49,6 +49,16 @@ type claimDetailResponse struct {
 	Timeline []eventDTO        `json:"timeline"`
 	Shopper  shopperProfileDTO `json:"shopper"`
 	Seller   sellerProfileDTO  `json:"seller"`
+	// Verdicts are the brands' rights holders' authentications of the
+	// goods, each with how often that rights holder's verdicts held.
+	Verdicts []claimVerdictDTO `json:"verdicts"`
+}
+
+type claimVerdictDTO struct {
+	Brand   string `json:"brand"`
+	Subject string `json:"rights_holder"`
+	lineVerdictDTO
+	Rating ratingDTO `json:"rating"`
 }
 
 func (a *api) getClaimDetail(c echo.Context) error {
@@ -69,6 +79,23 @@ func (a *api) getClaimDetail(c echo.Context) error {
 	for i, ev := range d.Events {
 		if e, ok := newEventDTO(i+1, ev, v); ok {
 			resp.Timeline = append(resp.Timeline, e)
+		}
+	}
+	resp.Verdicts = []claimVerdictDTO{}
+	if a.Intel != nil {
+		vs, err := a.Intel.ClaimVerdicts(c.Request().Context(), d.Record.Claim.ID())
+		if err != nil {
+			return err
+		}
+		for _, rv := range vs {
+			dto := claimVerdictDTO{Brand: rv.BrandID, Subject: rv.Subject, Rating: newRatingDTO(rv.Rating),
+				lineVerdictDTO: lineVerdictDTO{Verdict: rv.Verdict.Verdict.String(), Note: rv.Note, Revisions: rv.Revisions,
+					CreatedAt: rv.CreatedAt, UpdatedAt: rv.UpdatedAt}}
+			if rv.DocumentURL != "" {
+				doc := rv.DocumentURL
+				dto.DocumentURL = &doc
+			}
+			resp.Verdicts = append(resp.Verdicts, dto)
 		}
 	}
 	return c.JSON(http.StatusOK, resp)

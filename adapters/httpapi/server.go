@@ -22,6 +22,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
@@ -33,6 +34,9 @@ type Deps struct {
 	Standing *standingflow.Service
 	// Brands registers brands and shows them to their rights holders.
 	Brands *brandflow.Service
+	// Intel shows counterfeit intelligence to rights holders and
+	// enforcement.
+	Intel  *intelflow.Service
 	Ready  func(ctx context.Context) error // nil error: ready to serve
 	Secret []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
@@ -92,6 +96,8 @@ func (a *api) routes() []Route {
 	all := []claimflow.Role{claimflow.RoleShopper, claimflow.RoleSeller, claimflow.RoleAgent, claimflow.RoleFinance, claimflow.RoleAdmin}
 	staff := []claimflow.Role{claimflow.RoleAgent, claimflow.RoleFinance, claimflow.RoleAdmin}
 	books := []claimflow.Role{claimflow.RoleFinance, claimflow.RoleAdmin}
+	brandReaders := []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleRightsHolder}
+	investigators := []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleEnforcement}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
@@ -101,7 +107,17 @@ func (a *api) routes() []Route {
 		{Method: http.MethodPut, Path: "/v1/sellers/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putSeller},
 		{Method: http.MethodPut, Path: "/v1/orders/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putOrder},
 		{Method: http.MethodPut, Path: "/v1/brands/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putBrand},
-		{Method: http.MethodGet, Path: "/v1/brands/:id", Roles: []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleRightsHolder}, handler: a.getBrand},
+		{Method: http.MethodGet, Path: "/v1/brands", Roles: brandReaders, handler: a.listBrands},
+		{Method: http.MethodGet, Path: "/v1/brands/:id", Roles: brandReaders, handler: a.getBrand},
+		{Method: http.MethodGet, Path: "/v1/brands/:id/counterfeits", Roles: brandReaders, Export: true, handler: a.getBrandCounterfeits},
+		{Method: http.MethodPut, Path: "/v1/brands/:id/counterfeits/:claim_id/verdict", Roles: []claimflow.Role{claimflow.RoleRightsHolder}, handler: a.putVerdict},
+		{Method: http.MethodGet, Path: "/v1/intelligence/signing-key", handler: a.getSigningKey},
+		{Method: http.MethodGet, Path: "/v1/intelligence/cases", Roles: investigators, handler: a.listCases},
+		{Method: http.MethodGet, Path: "/v1/intelligence/cases/:id", Roles: investigators, handler: a.getCase},
+		{Method: http.MethodGet, Path: "/v1/intelligence/cases/:id/packet", Roles: investigators, handler: a.getCasePacket},
+		{Method: http.MethodPost, Path: "/v1/intelligence/cases/:id/status", Roles: investigators, handler: a.postCaseStatus},
+		{Method: http.MethodGet, Path: "/v1/intelligence/access-log", Roles: []claimflow.Role{claimflow.RoleAdmin}, handler: a.listAccessLog},
+		{Method: http.MethodGet, Path: "/v1/intelligence/rights-holders", Roles: []claimflow.Role{claimflow.RoleAdmin}, handler: a.listRightsHolderRatings},
 		{Method: http.MethodPost, Path: "/v1/claims", Roles: []claimflow.Role{claimflow.RoleShopper}, handler: a.postClaim},
 		{Method: http.MethodGet, Path: "/v1/claims", Roles: all, handler: a.listClaims},
 		{Method: http.MethodGet, Path: "/v1/claims/:id", Roles: all, handler: a.getClaim},

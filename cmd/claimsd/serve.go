@@ -22,9 +22,11 @@ import (
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
 	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
@@ -123,6 +125,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		defer stopPprof()
 	}
 	jwks := identityProviderKeys(ctx, cfg, log)
+	seed := cfg.PacketSigningKey
+	if seed == nil {
+		seed = intel.DeriveSeed(secret)
+	}
+	signer, err := intel.NewSigner(seed)
+	if err != nil {
+		return fmt.Errorf("packet signing key: %w", err)
+	}
+	intelligence := intelflow.NewService(db.Store, signer, time.Now)
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,
 		ExportPaths:     console.DownloadPaths(),
@@ -130,6 +141,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Finance:         fin,
 		Standing:        standings,
 		Brands:          brandflow.NewService(db.Store, time.Now),
+		Intel:           intelligence,
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),
