@@ -251,15 +251,16 @@ func (s *Service) Ratings(ctx context.Context, v claimflow.Viewer) ([]HolderRati
 }
 
 // refreshCases clusters the sellers afresh and stores the clusters as
-// cases, returning every case.
-func (s *Service) refreshCases(ctx context.Context) ([]StoredCase, error) {
+// cases, returning every case and the clusters.
+func (s *Service) refreshCases(ctx context.Context) ([]StoredCase, []intel.Cluster, error) {
 	facts, err := s.store.ClusterFacts(ctx, s.rules.MaxSharers)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	clusters := intel.Clusters(facts, s.rules)
 	now := s.now().UTC()
-	return s.store.SyncCases(ctx, clusters, func() (string, error) { return ident.New("case_", now, nil) }, now)
+	stored, err := s.store.SyncCases(ctx, clusters, func() (string, error) { return ident.New("case_", now, nil) }, now)
+	return stored, clusters, err
 }
 
 // Cases lists the enforcement cases, newest first (status "" is every
@@ -271,16 +272,30 @@ func (s *Service) Cases(ctx context.Context, v claimflow.Viewer, status string) 
 			return nil, validation.Newf("status", "invalid_status", "must be one of %v", intel.Statuses)
 		}
 	}
-	stored, err := s.refreshCases(ctx)
+	stored, _, err := s.refreshCases(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Case, 0, len(stored))
+	var shown []StoredCase
+	var ids []string
 	for _, sc := range stored {
-		if status != "" && sc.Status.String() != status {
-			continue
+		if status == "" || sc.Status.String() == status {
+			shown = append(shown, sc)
+			ids = append(ids, sc.Sellers...)
 		}
-		c, err := s.summarise(ctx, sc)
+	}
+	// Every case's sellers in one read.
+	sellers, err := s.store.SellerSummaries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]SellerSummary, len(sellers))
+	for _, sl := range sellers {
+		byID[sl.ID] = sl
+	}
+	out := make([]Case, 0, len(shown))
+	for _, sc := range shown {
+		c, err := summarise(sc, byID)
 		if err != nil {
 			return nil, err
 		}
@@ -292,16 +307,17 @@ func (s *Service) Cases(ctx context.Context, v claimflow.Viewer, status string) 
 	return out, nil
 }
 
-// summarise adds up a stored case's sellers.
-func (s *Service) summarise(ctx context.Context, sc StoredCase) (Case, error) {
-	c := Case{ID: sc.ID, Status: sc.Status, CreatedAt: sc.CreatedAt, UpdatedAt: sc.UpdatedAt}
-	sellers, err := s.store.SellerSummaries(ctx, sc.Sellers)
-	if err != nil {
-		return Case{}, err
-	}
-	c.Sellers = sellers
+// summarise adds up a stored case's sellers, read into byID.
+func summarise(sc StoredCase, byID map[string]SellerSummary) (Case, error) {
+	c := Case{ID: sc.ID, Status: sc.Status, CreatedAt: sc.CreatedAt, UpdatedAt: sc.UpdatedAt, Sellers: []SellerSummary{}}
+	var err error
 	brands := map[string]bool{}
-	for _, sl := range sellers {
+	for _, id := range sc.Sellers {
+		sl, ok := byID[id]
+		if !ok {
+			continue
+		}
+		c.Sellers = append(c.Sellers, sl)
 		c.Confirmed += sl.Confirmed
 		if c.Amounts, err = addAmounts(c.Amounts, sl.Amounts); err != nil {
 			return Case{}, err
@@ -348,14 +364,15 @@ func (s *Service) caseDetail(ctx context.Context, id string) (Case, error) {
 	if validation.CheckID("id", id) != nil {
 		return Case{}, notFound
 	}
-	if _, err := s.refreshCases(ctx); err != nil {
+	_, clusters, err := s.refreshCases(ctx)
+	if err != nil {
 		return Case{}, err
 	}
 	sc, events, err := s.store.GetCase(ctx, id)
 	if err != nil {
 		return Case{}, err
 	}
-	c, err := s.summarise(ctx, sc)
+	c, err := s.summariseOne(ctx, sc)
 	if err != nil {
 		return Case{}, err
 	}
@@ -367,15 +384,11 @@ func (s *Service) caseDetail(ctx context.Context, id string) (Case, error) {
 		return Case{}, err
 	}
 	// The links that bind its sellers now.
-	facts, err := s.store.ClusterFacts(ctx, s.rules.MaxSharers)
-	if err != nil {
-		return Case{}, err
-	}
 	members := map[string]bool{}
 	for _, sl := range sc.Sellers {
 		members[sl] = true
 	}
-	for _, cl := range intel.Clusters(facts, s.rules) {
+	for _, cl := range clusters {
 		for _, l := range cl.Links {
 			if members[l.A] && members[l.B] {
 				c.Links = append(c.Links, l)
@@ -470,12 +483,25 @@ func (s *Service) MoveCase(ctx context.Context, v claimflow.Viewer, id, to, note
 	if err != nil {
 		return Case{}, err
 	}
-	c, err := s.summarise(ctx, sc)
+	c, err := s.summariseOne(ctx, sc)
 	if err != nil {
 		return Case{}, err
 	}
 	c.Events = events
 	return c, nil
+}
+
+// summariseOne reads a case's sellers and adds them up.
+func (s *Service) summariseOne(ctx context.Context, sc StoredCase) (Case, error) {
+	sellers, err := s.store.SellerSummaries(ctx, sc.Sellers)
+	if err != nil {
+		return Case{}, err
+	}
+	byID := make(map[string]SellerSummary, len(sellers))
+	for _, sl := range sellers {
+		byID[sl.ID] = sl
+	}
+	return summarise(sc, byID)
 }
 
 // AccessLog lists the access log for admins, newest first.
