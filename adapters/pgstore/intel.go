@@ -213,7 +213,8 @@ func (s *Store) BrandTotals(ctx context.Context, brandID string, from, to time.T
 			     WHERE l.brand_id = $1 AND l.claimed_at >= $2 AND l.claimed_at < $3 AND `+lineStatusSQL+` = 'confirmed')
 			SELECT CASE WHEN grouping(seller_id) = 0 THEN 'seller' WHEN grouping(sku) = 0 THEN 'sku'
 			            WHEN grouping(month) = 0 THEN 'month' ELSE 'all' END,
-			       coalesce(seller_id, sku, month, ''), coalesce(max(seller_name), max(item_name), ''),
+			       coalesce(seller_id, sku, month, ''),
+			       CASE WHEN grouping(seller_id) = 0 THEN max(seller_name) WHEN grouping(sku) = 0 THEN max(item_name) ELSE '' END,
 			       coalesce(currency, ''), count(DISTINCT claim_id), sum(quantity)::bigint, sum(amount)::bigint,
 			       count(DISTINCT shopper_id)
 			  FROM x

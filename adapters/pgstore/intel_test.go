@@ -152,6 +152,9 @@ func TestCounterfeitLinesShareTheClaimAmount(t *testing.T) {
 	require.Equal(t, int64(1), page.Totals.Claims)
 	require.Equal(t, []intelflow.Amount{{Currency: "EUR", Amount: 333}}, page.Totals.Amounts)
 	require.Equal(t, map[string]int64{"confirmed": 1, "pending": 1}, page.Totals.ByStatus)
+	require.Equal(t, []intelflow.Group{{Key: "bag", Name: "Bag", Claims: 1, Units: 1, Shoppers: 1,
+		Amounts: []intelflow.Amount{{Currency: "EUR", Amount: 333}}}}, page.Totals.BySKU, "a SKU's group is named by its item")
+	require.Equal(t, "Seller "+sel, page.Totals.BySeller[0].Name)
 	all, err := intelSvc.Counterfeits(ctx, holder, b1, intelflow.Query{Status: intelflow.StatusAll, Limit: 1})
 	require.NoError(t, err)
 	require.Len(t, all.Lines, 1)
