@@ -314,14 +314,14 @@ func seedIntel(ctx context.Context, db *database, log *slog.Logger, stdout io.Wr
 			return err
 		}
 		if wait > 0 {
-			open = append(open, id)
+			open = append(open, fmt.Sprintf("%s may be contested until %s", id, time.Now().Add(wait).UTC().Format("2006-01-02 15:04 UTC")))
 		}
 	}
 	fmt.Fprintf(stdout, "claims %d counterfeit claims of Aurora goods against the ring (sel_ringa %d, sel_ringb %d, sel_ringc %d), refunded and charged\n",
 		len(ids), sellers["sel_ringa"], sellers["sel_ringb"], sellers["sel_ringc"])
-	fmt.Fprintf(stdout, "claims %d charged weeks ago, their charges final: confirmed counterfeits\n", len(ids)-len(open))
-	for _, id := range open {
-		fmt.Fprintf(stdout, "claim  %s charged yesterday, open to contest: pending until Aurora's rights holder speaks\n", id)
+	fmt.Fprintf(stdout, "claims %d with their charges final: confirmed counterfeits\n", len(ids)-len(open))
+	for _, o := range open {
+		fmt.Fprintf(stdout, "claim  %s; a counterfeit verdict of Aurora's rights holder confirms it\n", o)
 	}
 
 	for i := 1; i <= strideOrders; i++ {

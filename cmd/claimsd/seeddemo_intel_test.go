@@ -33,7 +33,8 @@ func TestSeedDemoCounterfeitRing(t *testing.T) {
 		require.Contains(t, out.String(), "ord_1001", "the earlier demo data is still seeded")
 		require.Contains(t, out.String(), "brand  aurora")
 		require.Contains(t, out.String(), "claims 11 counterfeit claims of Aurora goods against the ring (sel_ringa 4, sel_ringb 4, sel_ringc 3)")
-		require.Contains(t, out.String(), "claims 10 charged weeks ago, their charges final")
+		require.Contains(t, out.String(), "claims 10 with their charges final")
+		require.Contains(t, out.String(), "may be contested until")
 	}
 
 	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{})
