@@ -51,7 +51,7 @@ Commands:
   serve       run the API and the workers (starts a private PostgreSQL when DATABASE_URL is unset)
   migrate     apply pending database migrations
   token       print an API token (--role R --sub S), or a one-time console sign-in link (--login-url)
-  seed-demo   load demo sellers, shoppers and orders
+  seed-demo   load demo sellers, shoppers, orders, a brand and a counterfeit ring's claims
   sandbox     make the sandbox provider's records disagree (lose-refund, fail-refund, stray-refund)
   revoke-sessions  end every console sign-in of a person (--sub S [--role R])
   help        show how to call a command: claimsd help token (or claimsd token --help)
