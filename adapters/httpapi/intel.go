@@ -468,7 +468,7 @@ func (a *api) getCasePacket(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	name := export.Filename("packet-" + c.Param("id") + "." + format)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	ct := echo.MIMEApplicationJSONCharsetUTF8
+	ct := echo.MIMEApplicationJSON
 	if asCSV {
 		ct = "text/csv; charset=utf-8"
 	}
