@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -318,24 +319,32 @@ type caseEventDTO struct {
 	At   time.Time `json:"at"`
 }
 
+// caseDTO is a case as the list shows it: its sellers and totals.
 type caseDTO struct {
-	ID        string               `json:"id"`
-	Status    string               `json:"status"`
-	CreatedAt time.Time            `json:"created_at"`
-	UpdatedAt time.Time            `json:"updated_at"`
-	Confirmed int64                `json:"confirmed_claims"`
-	Amounts   []amountDTO          `json:"amounts"`
-	FirstSeen *time.Time           `json:"first_seen"`
-	LastSeen  *time.Time           `json:"last_seen"`
-	Brands    []string             `json:"brands"`
-	Sellers   []caseSellerDTO      `json:"sellers"`
-	Shoppers  *int64               `json:"shoppers,omitempty"`
-	Links     []caseLinkDTO        `json:"links,omitempty"`
-	Events    []caseEventDTO       `json:"events,omitempty"`
-	Claims    []counterfeitLineDTO `json:"claims,omitempty"`
+	ID        string          `json:"id"`
+	Status    string          `json:"status"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	Confirmed int64           `json:"confirmed_claims"`
+	Amounts   []amountDTO     `json:"amounts"`
+	FirstSeen *time.Time      `json:"first_seen"`
+	LastSeen  *time.Time      `json:"last_seen"`
+	Brands    []string        `json:"brands"`
+	Sellers   []caseSellerDTO `json:"sellers"`
 }
 
-func newCaseDTO(cs intelflow.Case, whole bool) caseDTO {
+// caseDetailDTO is a case read alone, or in its packet: also what links
+// its sellers, its moves through the funnel and its confirmed lines,
+// each list present even when empty.
+type caseDetailDTO struct {
+	caseDTO
+	Shoppers int64                `json:"shoppers"`
+	Links    []caseLinkDTO        `json:"links"`
+	Events   []caseEventDTO       `json:"events"`
+	Claims   []counterfeitLineDTO `json:"claims"`
+}
+
+func newCaseDTO(cs intelflow.Case) caseDTO {
 	d := caseDTO{ID: cs.ID, Status: cs.Status.String(), CreatedAt: cs.CreatedAt, UpdatedAt: cs.UpdatedAt,
 		Confirmed: cs.Confirmed, Amounts: amountsDTO(cs.Amounts), FirstSeen: cs.FirstSeen, LastSeen: cs.LastSeen,
 		Brands: cs.Brands, Sellers: make([]caseSellerDTO, len(cs.Sellers))}
@@ -345,17 +354,20 @@ func newCaseDTO(cs intelflow.Case, whole bool) caseDTO {
 	for i, s := range cs.Sellers {
 		d.Sellers[i] = caseSellerDTO{ID: s.ID, Name: s.Name, Verified: s.Verified, Confirmed: s.Confirmed,
 			Amounts: amountsDTO(s.Amounts), FirstSeen: s.FirstSeen, LastSeen: s.LastSeen, Brands: s.Brands}
+		if d.Sellers[i].Brands == nil {
+			d.Sellers[i].Brands = []string{}
+		}
 		if s.Standing != "" {
 			st := s.Standing
 			d.Sellers[i].Standing = &st
 		}
 	}
-	if !whole {
-		return d
-	}
-	shoppers := cs.Shoppers
-	d.Shoppers = &shoppers
-	d.Links = make([]caseLinkDTO, len(cs.Links))
+	return d
+}
+
+func newCaseDetailDTO(cs intelflow.Case) caseDetailDTO {
+	d := caseDetailDTO{caseDTO: newCaseDTO(cs), Shoppers: cs.Shoppers, Links: make([]caseLinkDTO, len(cs.Links)),
+		Events: make([]caseEventDTO, len(cs.Events)), Claims: make([]counterfeitLineDTO, len(cs.Lines))}
 	for i, l := range cs.Links {
 		key := l.Key
 		if l.Kind != intel.KindProduct {
@@ -366,11 +378,9 @@ func newCaseDTO(cs intelflow.Case, whole bool) caseDTO {
 		}
 		d.Links[i] = caseLinkDTO{A: l.A, B: l.B, Kind: l.Kind, Key: key}
 	}
-	d.Events = make([]caseEventDTO, len(cs.Events))
 	for i, e := range cs.Events {
 		d.Events[i] = caseEventDTO{Seq: e.Seq, From: e.From.String(), To: e.To.String(), By: e.Actor.String(), Note: e.Note, At: e.At}
 	}
-	d.Claims = make([]counterfeitLineDTO, len(cs.Lines))
 	for i, l := range cs.Lines {
 		d.Claims[i] = newLineDTO(l)
 	}
@@ -385,7 +395,7 @@ func (a *api) listCases(c echo.Context) error {
 	}
 	out := make([]caseDTO, len(cases))
 	for i, cs := range cases {
-		out[i] = newCaseDTO(cs, false)
+		out[i] = newCaseDTO(cs)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"cases": out})
 }
@@ -396,7 +406,7 @@ func (a *api) getCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newCaseDTO(cs, true))
+	return c.JSON(http.StatusOK, newCaseDetailDTO(cs))
 }
 
 // packetDTO is a case packet: what it is, who took it, and the case.
@@ -408,7 +418,7 @@ type packetDTO struct {
 		KeyID       string    `json:"signing_key_id"`
 		Notice      string    `json:"notice"`
 	} `json:"packet"`
-	Case caseDTO `json:"case"`
+	Case caseDetailDTO `json:"case"`
 }
 
 const packetNotice = "Confirmed counterfeit claims: shoppers refunded for goods charged back to the seller as counterfeit " +
@@ -431,7 +441,11 @@ func (a *api) getCasePacket(c echo.Context) error {
 			var buf bytes.Buffer
 			w := csv.NewWriter(&buf)
 			w.UseCRLF = true
-			_ = w.Write([]string{"# packet " + p.ID, "case " + cs.ID, "generated " + p.GeneratedAt.Format(time.RFC3339), "key " + p.KeyID})
+			// The packet's own record is as wide as the lines', so
+			// that a strict CSV reader (one width per file) reads it.
+			head := make([]string, len(lineCSVHeader))
+			copy(head, []string{"# packet " + p.ID, "case " + cs.ID, "generated " + p.GeneratedAt.Format(time.RFC3339), "key " + p.KeyID})
+			_ = w.Write(head)
 			_ = w.Write(lineCSVHeader)
 			for _, l := range cs.Lines {
 				_ = w.Write(lineRecord(l))
@@ -441,7 +455,7 @@ func (a *api) getCasePacket(c echo.Context) error {
 		}
 		var d packetDTO
 		d.Packet.ID, d.Packet.GeneratedAt, d.Packet.GeneratedBy, d.Packet.KeyID, d.Packet.Notice = p.ID, p.GeneratedAt, v.String(), p.KeyID, packetNotice
-		d.Case = newCaseDTO(cs, true)
+		d.Case = newCaseDetailDTO(cs)
 		b, err := json.MarshalIndent(d, "", "  ")
 		return append(b, '\n'), err
 	})
@@ -454,7 +468,7 @@ func (a *api) getCasePacket(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	name := export.Filename("packet-" + c.Param("id") + "." + format)
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	ct := echo.MIMEApplicationJSONCharsetUTF8
+	ct := echo.MIMEApplicationJSON
 	if asCSV {
 		ct = "text/csv; charset=utf-8"
 	}
@@ -473,10 +487,16 @@ func (a *api) postCaseStatus(c echo.Context) error {
 	}
 	ctx := intelflow.WithRequestID(c.Request().Context(), c.Response().Header().Get(echo.HeaderXRequestID))
 	cs, err := a.Intel.MoveCase(ctx, viewer(c), c.Param("id"), req.Status, req.Note)
+	if errors.Is(err, intelflow.ErrCaseMoved) {
+		// Another move won the race: the caller decided on a status
+		// that is no longer the case's.
+		return newError(http.StatusConflict, "case_moved",
+			"the case's status changed while this move was made; read the case again and decide anew", "status")
+	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newCaseDTO(cs, false))
+	return c.JSON(http.StatusOK, newCaseDTO(cs))
 }
 
 func (a *api) getSigningKey(c echo.Context) error {

@@ -23,9 +23,11 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
@@ -74,11 +76,14 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 	svc := claimflow.NewService(st, policyfile.Default(), clk.Now)
 	fin := financeflow.New(financeflow.Config{Store: st, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
+	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
+	require.NoError(t, err)
 	e := httpapi.New(httpapi.Deps{
 		Claims:       svc,
 		Finance:      fin,
 		Standing:     standingflow.NewService(st, clk.Now),
 		Brands:       brandflow.NewService(st, clk.Now),
+		Intel:        intelflow.NewService(st, signer, clk.Now),
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,
