@@ -186,6 +186,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		admin   = claimflow.RoleAdmin
 		service = claimflow.RoleService
 		holder  = claimflow.RoleRightsHolder
+		cop     = claimflow.RoleEnforcement
 	)
 	all := []claimflow.Role{shopper, seller, agent, finance, admin}
 	staff := []claimflow.Role{agent, finance, admin}
@@ -216,7 +217,24 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 			}},
 		// The rights holder's subject is listed on the brand, so the role
 		// is judged as the brand's own.
-		"GET /v1/brands/:id": {path: "/v1/brands/" + fx.brandID, roles: []claimflow.Role{admin, holder}},
+		"GET /v1/brands/:id":              {path: "/v1/brands/" + fx.brandID, roles: []claimflow.Role{admin, holder}},
+		"GET /v1/brands":                  {path: "/v1/brands", roles: []claimflow.Role{admin, holder}},
+		"GET /v1/brands/:id/counterfeits": {path: "/v1/brands/" + fx.brandID + "/counterfeits", roles: []claimflow.Role{admin, holder}},
+		// The claim has no line of the brand: 404 claim_not_found, past
+		// authorization.
+		"PUT /v1/brands/:id/counterfeits/:claim_id/verdict": {path: "/v1/brands/" + fx.brandID + "/counterfeits/" + fx.claimID + "/verdict",
+			roles: []claimflow.Role{holder},
+			body:  func(*testing.T) any { return map[string]any{"verdict": "counterfeit", "note": "Not ours."} }},
+		"GET /v1/intelligence/signing-key": {path: "/v1/intelligence/signing-key", public: http.StatusOK},
+		"GET /v1/intelligence/cases":       {path: "/v1/intelligence/cases?status=closed", roles: []claimflow.Role{admin, cop}},
+		// An unknown case: 404 case_not_found, past authorization, and no
+		// real case moved by accident.
+		"GET /v1/intelligence/cases/:id":        {path: "/v1/intelligence/cases/case_authz", roles: []claimflow.Role{admin, cop}},
+		"GET /v1/intelligence/cases/:id/packet": {path: "/v1/intelligence/cases/case_authz/packet", roles: []claimflow.Role{admin, cop}},
+		"POST /v1/intelligence/cases/:id/status": {path: "/v1/intelligence/cases/case_authz/status", roles: []claimflow.Role{admin, cop},
+			body: func(*testing.T) any { return map[string]any{"status": "referred", "note": "Matrix."} }},
+		"GET /v1/intelligence/access-log":     {path: "/v1/intelligence/access-log?limit=1", roles: []claimflow.Role{admin}},
+		"GET /v1/intelligence/rights-holders": {path: "/v1/intelligence/rights-holders", roles: []claimflow.Role{admin}},
 
 		"POST /v1/claims": {path: "/v1/claims", roles: []claimflow.Role{shopper},
 			body: func(*testing.T) any { return claimBody(fx.newOrderID) }},

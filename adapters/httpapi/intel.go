@@ -207,8 +207,7 @@ func (a *api) getBrandCounterfeits(c echo.Context) error {
 	if err != nil {
 		return queryError(err)
 	}
-	q, _ = intelflow.CheckQuery(q, a.Now())
-	resp := counterfeitsResponse{Brand: brandResponse{ID: p.BrandID, Name: p.BrandName}, From: q.From, To: q.To, Status: q.Status,
+	resp := counterfeitsResponse{Brand: brandResponse{ID: p.BrandID, Name: p.BrandName}, From: p.Query.From, To: p.Query.To, Status: p.Query.Status,
 		Claims: make([]counterfeitLineDTO, len(p.Lines)),
 		Totals: totalsDTO{Claims: p.Totals.Claims, Shoppers: p.Totals.Shoppers, Units: p.Totals.Units,
 			Amounts: amountsDTO(p.Totals.Amounts), BySeller: groupsDTO(p.Totals.BySeller), BySKU: groupsDTO(p.Totals.BySKU),

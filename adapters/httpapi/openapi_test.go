@@ -857,6 +857,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Finance: reports, recoveries, reconciliation and the ledger; the
 	// cases are in finance_openapi_test.go.
 	cf.finance(t)
+	cf.intel(t)
 
 	// Every status the document lists was seen, except failures the test
 	// cannot cause on purpose.

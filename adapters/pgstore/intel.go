@@ -215,7 +215,7 @@ func (s *Store) BrandTotals(ctx context.Context, brandID string, from, to time.T
 			            WHEN grouping(month) = 0 THEN 'month' ELSE 'all' END,
 			       coalesce(seller_id, sku, month, ''),
 			       CASE WHEN grouping(seller_id) = 0 THEN max(seller_name) WHEN grouping(sku) = 0 THEN max(item_name) ELSE '' END,
-			       coalesce(currency, ''), count(DISTINCT claim_id), sum(quantity)::bigint, sum(amount)::bigint,
+			       coalesce(currency, ''), count(DISTINCT claim_id), coalesce(sum(quantity), 0)::bigint, coalesce(sum(amount), 0)::bigint,
 			       count(DISTINCT shopper_id)
 			  FROM x
 			 GROUP BY GROUPING SETS ((), (seller_id), (sku), (month), (currency), (seller_id, currency), (sku, currency), (month, currency))

@@ -129,9 +129,11 @@ const (
 // totals of the whole period.
 type Page struct {
 	BrandID, BrandName string
-	Lines              []Line
-	Next               string // "" on the last page
-	Totals             Totals
+	// Query is the query as answered, its defaults filled in.
+	Query  Query
+	Lines  []Line
+	Next   string // "" on the last page
+	Totals Totals
 }
 
 // Access is one line of the access log.

@@ -144,7 +144,7 @@ func (s *Service) Counterfeits(ctx context.Context, v claimflow.Viewer, brandID 
 		"status": q.Status, "from": q.From, "to": q.To, "lines": len(lines), "cursor": q.Cursor != ""}); err != nil {
 		return Page{}, err
 	}
-	return Page{BrandID: b.ID, BrandName: b.Name, Lines: lines, Next: next, Totals: totals}, nil
+	return Page{BrandID: b.ID, BrandName: b.Name, Query: q, Lines: lines, Next: next, Totals: totals}, nil
 }
 
 // ExportCounterfeits checks v may read the brand's lines and records the
