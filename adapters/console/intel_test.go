@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -478,5 +479,42 @@ func TestIntelligenceNotFoundForUnknownCase(t *testing.T) {
 	for _, p := range []string{"/console/cases/case_nothing", "/console/cases/case_nothing/packet.zip", "/console/cases/..%2f"} {
 		r := b.do(t, http.MethodGet, p, inv.cookie, nil)
 		require.Equal(t, http.StatusNotFound, r.Code, p)
+	}
+}
+
+// TestPacketReadsAsTheAPIs: the console's packet and the API's carry the
+// same case in the same shape, field for field (the packet's own id and
+// time aside), in JSON and in CSV, so a recipient reads either alike.
+func TestPacketReadsAsTheAPIs(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	w := b.seedIntel(t, store)
+	caseID := b.ringCase(t, w)
+	sub := b.name("inv")
+	s := b.signIn(t, "enforcement", sub)
+	tok, err := b.keys.Mint("enforcement", sub, time.Hour, b.clock.Now())
+	require.NoError(t, err)
+	for _, format := range []string{"json", "csv"} {
+		r := b.do(t, http.MethodGet, "/console/cases/"+caseID+"/packet.zip?format="+format, s.cookie, nil)
+		require.Equal(t, http.StatusOK, r.Code)
+		console := readPacket(t, r.Body)["packet-"+caseID+"."+format]
+		req := httptest.NewRequest(http.MethodGet, "/v1/intelligence/cases/"+caseID+"/packet?format="+format, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		api := newRecorder(b, req)
+		require.Equal(t, http.StatusOK, api.Code, api.Body.String())
+		if format == "csv" {
+			c, a := readCSV(t, string(console)), readCSV(t, api.Body.String())
+			require.Equal(t, a[1:], c[1:], "the CSV packets differ below their first record")
+			continue
+		}
+		var c, a map[string]any
+		require.NoError(t, json.Unmarshal(console, &c))
+		require.NoError(t, json.Unmarshal(api.Body.Bytes(), &a))
+		for _, doc := range []map[string]any{c, a} {
+			p := doc["packet"].(map[string]any)
+			delete(p, "id")
+			delete(p, "generated_at")
+		}
+		require.Equal(t, a, c)
 	}
 }
