@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
+
+	"github.com/claimsd/claimsd/domain/intel"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
 // TestPagesAreAccessible renders every page of every role with real data
@@ -22,6 +26,11 @@ func TestPagesAreAccessible(t *testing.T) {
 	closed := b.fileClaim(t, "sel_a11y", shopper, 3000)
 	review := b.reviewClaim(t, "sel_a11y")
 	sellerID := b.name("sel_a11y")
+	w := b.seedIntel(t, store)
+	caseID := b.ringCase(t, w)
+	_, _, err := b.intel.PutVerdict(context.Background(), claimflow.Viewer{Role: "rights_holder", Subject: w.holder}, w.brand,
+		w.confirmed[0].ID, intel.VerdictParams{Verdict: "counterfeit", Note: "Not ours.", DocumentURL: "https://acme.example/r.pdf"})
+	require.NoError(t, err)
 	pages := []struct{ role, sub, path string }{
 		{"", "", "/console/signin"},
 		{"", "", b.loginPath(t, "agent", "ana")},
@@ -40,6 +49,15 @@ func TestPagesAreAccessible(t *testing.T) {
 		{"shopper", shopper, "/app/claims/new"},
 		{"shopper", shopper, "/app/claims/" + closed},
 		{"admin", "root", "/console/admin/sessions"},
+		{"rights_holder", w.holder, "/console/brands"},
+		{"rights_holder", w.holder, "/console/brands/" + w.brand},
+		{"rights_holder", w.holder, "/console/brands/" + w.brand + "?status=all"},
+		{"admin", "root", "/console/brands/" + w.brand},
+		{"enforcement", "inv", "/console/cases"},
+		{"enforcement", "inv", "/console/cases/" + caseID},
+		{"admin", "root", "/console/cases/" + caseID},
+		{"admin", "root", "/console/intelligence/access-log"},
+		{"agent", "ana", "/console/claims/" + w.confirmed[0].ID},
 		{"shopper", shopper, "/console/queue"}, // the 403 page
 		{"agent", "ana", "/console/nothing"},   // the 404 page
 	}

@@ -267,6 +267,11 @@ type claimData struct {
 	// standing service); the decision's facts hold the one it read.
 	SellerStanding *standingflow.View
 	DecidedLevel   standing.Level
+	// Verdicts are the brands' rights holders' verdicts on the goods,
+	// each with how often its rights holder was borne out; shown when
+	// ShowVerdicts (agents and admins, with intelligence mounted).
+	Verdicts     []verdictView
+	ShowVerdicts bool
 }
 
 // doneMessages are what the page says after each action succeeded.
@@ -320,6 +325,12 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 			return nil, err
 		}
 		d.SellerStanding = &view
+	}
+	if c.Intel != nil && (v.Role == RoleAgent || v.Role == RoleAdmin) {
+		if d.Verdicts, err = c.claimVerdicts(ec, cl.ID()); err != nil {
+			return nil, err
+		}
+		d.ShowVerdicts = true
 	}
 	d.Facts = factsOf(det.Record)
 	if v.SeesStaffNotes() {

@@ -13,7 +13,7 @@ import (
 )
 
 // consoleRoles are the roles that may sign in to the console.
-var consoleRoles = []string{"shopper", "seller", "agent", "finance", "admin"}
+var consoleRoles = []string{"shopper", "seller", "agent", "finance", "admin", "rights_holder", "enforcement"}
 
 // wantRoles is who may use each console route, written out by hand: the
 // route table must say the same, so a rule widened, narrowed or missing
@@ -53,6 +53,15 @@ var wantRoles = map[string][]string{
 	"GET /app/claims/:id":                                                  {"shopper"},
 	"GET /console/admin/sessions":                                          {"admin"},
 	"POST /console/admin/sessions":                                         {"admin"},
+	"GET /console/brands":                                                  {"rights_holder", "admin"},
+	"GET /console/brands/:id":                                              {"rights_holder", "admin"},
+	"GET /console/brands/:id/counterfeits.csv":                             {"rights_holder", "admin"},
+	"POST /console/brands/:id/claims/:claim_id/verdict":                    {"rights_holder"},
+	"GET /console/cases":                                                   {"enforcement", "admin"},
+	"GET /console/cases/:id":                                               {"enforcement", "admin"},
+	"GET /console/cases/:id/packet.zip":                                    {"enforcement", "admin"},
+	"POST /console/cases/:id/status":                                       {"enforcement", "admin"},
+	"GET /console/intelligence/access-log":                                 {"admin"},
 }
 
 // TestEveryConsoleRouteHasARule: the console's route table admits exactly
@@ -100,7 +109,7 @@ func TestEveryConsoleRouteHasARule(t *testing.T) {
 		if r.Path == "/console/login" || r.Path == "/console/logout" {
 			continue // spending a link and signing out are tested on their own
 		}
-		path := strings.NewReplacer(":id", "clm_nobody", ":seq", "1").Replace(r.Path)
+		path := strings.NewReplacer(":id", "clm_nobody", ":seq", "1", ":claim_id", "clm_nobody").Replace(r.Path)
 		for _, role := range consoleRoles {
 			s := sessions[role]
 			var form url.Values

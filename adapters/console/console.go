@@ -1,7 +1,7 @@
 // Package console is claimsd's web console: server-rendered pages for
-// agents, finance, sellers (under /console) and shoppers (under /app), on
-// the engine's echo router, calling the workflow services directly.
-// Templates and the style sheet are embedded; no script runs in the page.
+// agents, finance, sellers, rights holders and enforcement (under
+// /console) and shoppers (under /app), on the engine's echo router, calling
+// the workflow services directly. Templates and the style sheet are embedded; no script runs in the page.
 //
 // People sign in with a one-time link (see LoginURL) that sets a signed,
 // HttpOnly, SameSite=Strict session cookie; every form carries a token
@@ -13,7 +13,7 @@
 //
 // Each group of pages lives in its own file (finance's in finance*.go, a
 // file a page) and registers its routes from one method (agentRoutes,
-// financeRoutes, sellerRoutes, shopperRoutes), with one template per page
+// financeRoutes, sellerRoutes, shopperRoutes, intelRoutes), with one template per page
 // under templates/. Downloads stream through package export, as the API's
 // exports do.
 package console
@@ -44,6 +44,7 @@ import (
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
@@ -60,9 +61,14 @@ const (
 	RoleAgent   = claimflow.RoleAgent
 	RoleFinance = claimflow.RoleFinance
 	RoleAdmin   = claimflow.RoleAdmin
+	// RoleRightsHolder speaks for brands: their subject is the one the
+	// brands list (see brandflow).
+	RoleRightsHolder = claimflow.RoleRightsHolder
+	// RoleEnforcement works the cases of linked counterfeit sellers.
+	RoleEnforcement = claimflow.RoleEnforcement
 )
 
-var consoleRoles = []claimflow.Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin}
+var consoleRoles = []claimflow.Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleRightsHolder, RoleEnforcement}
 
 // LoginStore spends one-time sign-in links and holds the sign-ins they
 // start, so that signing out, or an administrator revoking someone's
@@ -92,6 +98,10 @@ type Deps struct {
 	Finance *financeflow.Service
 	// Standing shows sellers their standing and agents both parties'.
 	Standing *standingflow.Service
+	// Intel is counterfeit intelligence: brands' pages for rights
+	// holders, cases for enforcement, verdicts on agents' claim pages.
+	// Without it those pages are not mounted.
+	Intel *intelflow.Service
 	// Keys are the API's token keys: sign-in links, session cookies and
 	// form tokens are all keyed from them (each for its own purpose).
 	Keys   auth.Keys
@@ -167,6 +177,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.sellerRoutes()
 	c.shopperRoutes()
 	c.adminRoutes()
+	c.intelRoutes()
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's
 	// JSON error.
@@ -249,12 +260,14 @@ const (
 	pathChargebacksCSV = "/console/finance/chargebacks.csv"
 	pathStatementCSV   = "/console/finance/sellers/:id/statement.csv"
 	pathRunItemsCSV    = "/console/finance/reconciliations/:id/items.csv"
+	pathBrandCSV       = "/console/brands/:id/counterfeits.csv"
+	pathCasePacket     = "/console/cases/:id/packet.zip"
 )
 
 // DownloadPaths are the console's download routes, for
 // httpapi.Deps.ExportPaths: they stream for as long as an export may.
 func DownloadPaths() []string {
-	return []string{pathChargebacksCSV, pathStatementCSV, pathRunItemsCSV}
+	return []string{pathChargebacksCSV, pathStatementCSV, pathRunItemsCSV, pathBrandCSV, pathCasePacket}
 }
 
 // maxDownloads is how many downloads may stream at once; each holds a

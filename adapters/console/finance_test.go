@@ -26,11 +26,14 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 )
 
 // financeBundle is a console on a database of the test's own: finance's
@@ -51,11 +54,15 @@ func setupFinance(t *testing.T, start time.Time) *financeBundle {
 	fin := financeflow.New(financeflow.Config{Store: st, Now: clk.Now,
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
+	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
+	require.NoError(t, err)
+	intelligence := intelflow.NewService(st, signer, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clk.Now})
-	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: st, Now: clk.Now})
+	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Intel: intelligence, Keys: keys, Logins: st, Now: clk.Now})
 	id := make([]byte, 5)
 	_, _ = rand.Read(id)
-	return &financeBundle{testBundle: &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(id)}, st: st, fin: fin}
+	return &financeBundle{testBundle: &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(id),
+		intel: intelligence, brands: brandflow.NewService(st, clk.Now)}, st: st, fin: fin}
 }
 
 // utcToday is the start of the current UTC day.

@@ -36,6 +36,8 @@ var funcs = template.FuncMap{
 	"errorFor": func(errs map[string]string, field string) string { return errs[field] },
 	"valueOf":  func(vals map[string]string, field string) string { return vals[field] },
 	"field":    newField,
+	// lineMoney is a counterfeit line's amount as money.
+	"lineMoney": lineMoney,
 	// formKey is a new idempotency key for a form as it is rendered: a
 	// second press sends the same key, and the edge answers it as the
 	// first, changing nothing again.

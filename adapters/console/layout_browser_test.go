@@ -11,6 +11,7 @@ import (
 
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/domain/finance"
+	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
@@ -62,6 +63,11 @@ func TestBrowserNoTableIsCutOff(t *testing.T) {
 	run, err := b.fin.RequestReconciliation(ctx, claimflow.Viewer{Role: "finance", Subject: "fin"}, finance.Day(b.clock.Now()))
 	require.NoError(t, err)
 	require.NoError(t, b.fin.RunReconciliation(ctx, run.ID, false))
+	w := b.seedIntel(t, b.st)
+	caseID := b.ringCase(t, w)
+	_, _, err = b.intel.PutVerdict(ctx, claimflow.Viewer{Role: "rights_holder", Subject: w.holder}, w.brand, w.confirmed[0].ID,
+		intel.VerdictParams{Verdict: "counterfeit", Note: "Not ours: the serial number does not exist.", DocumentURL: "https://acme.example/reports/2026/authentication-report-17.pdf"})
+	require.NoError(t, err)
 	h := startBrowser(t, b.testBundle)
 
 	type page struct {
@@ -73,12 +79,17 @@ func TestBrowserNoTableIsCutOff(t *testing.T) {
 		role, sub string
 		pages     []page
 	}{
-		{"agent", "ana", []page{{"/console/queue", false}, {"/console/claims/" + review, true}, {"/console/claims/" + closed, true}}},
+		{"agent", "ana", []page{{"/console/queue", false}, {"/console/claims/" + review, true}, {"/console/claims/" + closed, true},
+			{"/console/claims/" + w.confirmed[0].ID, true}}},
 		{"finance", "fin", []page{{"/console/finance", false}, {"/console/finance/chargebacks", false},
 			{"/console/finance/sellers/" + sellerID + "/statement", false}, {"/console/finance/reconciliations", false},
 			{"/console/finance/reconciliations/" + run.ID, true}, {"/console/finance/trial-balance", false},
 			{"/console/claims/" + closed, true}}},
-		{"admin", "root", []page{{"/console/admin/sessions", true}}},
+		{"admin", "root", []page{{"/console/admin/sessions", true}, {"/console/brands", true}, {"/console/brands/" + w.brand + "?status=all", false},
+			{"/console/cases", false}, {"/console/cases/" + caseID, false}, {"/console/intelligence/access-log", false}}},
+		{"rights_holder", w.holder, []page{{"/console/brands", true}, {"/console/brands/" + w.brand, false},
+			{"/console/brands/" + w.brand + "?status=all", false}}},
+		{"enforcement", "inv", []page{{"/console/cases", false}, {"/console/cases/" + caseID, false}}},
 		{"seller", sellerID, []page{{"/console/seller", false}, {"/console/seller/claims/" + closed, true},
 			{"/console/seller/claims/" + review, true}, {"/console/seller/statement", false}}},
 		{"shopper", shopper, []page{{"/app/claims", true}, {"/app/claims/new", true}, {"/app/claims/" + earlier, true},

@@ -38,7 +38,11 @@ func TestNoLinkLeadsToARefusal(t *testing.T) {
 	run, err := b.fin.RequestReconciliation(ctx, claimflow.Viewer{Role: "finance", Subject: "fin"}, finance.Day(b.clock.Now()))
 	require.NoError(t, err)
 	require.NoError(t, b.fin.RunReconciliation(ctx, run.ID, false))
-	sub := map[string]string{"agent": "ana", "finance": "fin", "admin": "root", "seller": sellerID, "shopper": shopper}
+	// A brand's counterfeits and a ring of sellers, for the pages of
+	// rights holders and enforcement.
+	w := b.seedIntel(t, b.st)
+	sub := map[string]string{"agent": "ana", "finance": "fin", "admin": "root", "seller": sellerID, "shopper": shopper,
+		"rights_holder": w.holder, "enforcement": "inv"}
 	extra := map[string][]string{
 		"finance": {"/console/finance/reconciliations/" + run.ID, "/console/finance/chargebacks?seller_id=" + sellerID},
 		"admin":   {"/console/finance/reconciliations/" + run.ID},

@@ -28,10 +28,13 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 )
 
@@ -61,6 +64,9 @@ type testBundle struct {
 	id    string
 	// routes is the console's route table, as Mount returned it.
 	routes []console.Route
+	// intel is counterfeit intelligence, brands registers brands.
+	intel  *intelflow.Service
+	brands *brandflow.Service
 }
 
 // clock is a test clock a test may move forward.
@@ -99,12 +105,18 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
 	standings := standingflow.NewService(store, clk.Now)
-	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Secret: secret, Now: clk.Now,
-		ExportPaths: console.DownloadPaths()})
-	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Keys: keys, Logins: store, Now: clk.Now})
+	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
+	require.NoError(t, err)
+	intelligence := intelflow.NewService(store, signer, clk.Now)
+	brands := brandflow.NewService(store, clk.Now)
+	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Brands: brands, Intel: intelligence,
+		Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths()})
+	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence,
+		Keys: keys, Logins: store, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes}
+	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes,
+		intel: intelligence, brands: brands}
 }
 
 // name returns this test's id for a short name: "shp_bob" → "shp_bob_3fa2…".

@@ -21,11 +21,15 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/domain/brand"
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 )
 
 var pagesClaims = flag.Int("pages-claims", 100_000, "claims in the database for BenchmarkConsolePages")
@@ -35,7 +39,10 @@ var pagesClaims = flag.Int("pages-claims", 100_000, "claims in the database for 
 // default) filed over the last 90 days by 1,000 shoppers against 50
 // sellers: 80 % refunded and charged (with their ledger transactions and
 // timelines), 10 % waiting for review, 10 % rejected. (Seller 3's claims
-// all wait for review, seller 1's and shopper 1's are all refunded.)
+// all wait for review, seller 1's and shopper 1's are all refunded.) The
+// goods are brand "bench"'s, so the refunded claims are its counterfeits
+// (confirmed once their contest window has passed) and every seller is a
+// case of its own for enforcement.
 //
 //	go test -run '^$' -bench ConsolePages -benchtime 50x ./adapters/console/
 func BenchmarkConsolePages(bm *testing.B) {
@@ -46,13 +53,21 @@ func BenchmarkConsolePages(bm *testing.B) {
 	fin := financeflow.New(financeflow.Config{Store: st, Now: clock,
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
+	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
+	require.NoError(bm, err)
+	intelligence := intelflow.NewService(st, signer, clock)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clock})
-	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Keys: keys, Logins: st, Now: clock})
+	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Intel: intelligence, Keys: keys, Logins: st, Now: clock})
 
 	start := time.Now()
 	closedTpl, reviewTpl, rejectedTpl := pageTemplates(bm, st, svc, now)
 	cloneClaims(bm, st, now, *pagesClaims, closedTpl, reviewTpl, rejectedTpl)
+	benchIntel(bm, st, clock)
 	bm.Logf("seeded %d claims in %s", *pagesClaims, time.Since(start).Round(time.Second))
+	cases, err := intelligence.Cases(context.Background(), claimflow.Viewer{Role: "admin", Subject: "bench"}, "")
+	require.NoError(bm, err)
+	require.NotEmpty(bm, cases)
+	caseSample := cases[0].ID
 
 	var sample, sellerSample string
 	require.NoError(bm, st.DB().QueryRow(`SELECT id, seller_id FROM claims WHERE status = 'closed' AND shopper_id = 'shp_bench_1'
@@ -73,6 +88,11 @@ func BenchmarkConsolePages(bm *testing.B) {
 		{"app_claims", "shopper", "shp_bench_1", "/app/claims"},
 		{"app_new", "shopper", "shp_bench_1", "/app/claims/new"},
 		{"app_claim", "shopper", "shp_bench_1", "/app/claims/" + sample},
+		{"brand", "rights_holder", "rh_bench", "/console/brands/bench"},
+		{"brand_all", "rights_holder", "rh_bench", "/console/brands/bench?status=all"},
+		{"cases", "enforcement", "inv", "/console/cases"},
+		{"case", "enforcement", "inv", "/console/cases/" + caseSample},
+		{"access_log", "admin", "root", "/console/intelligence/access-log"},
 	}
 	for _, p := range pages {
 		cookie := benchSignIn(bm, e, keys, p.role, p.sub, now)
@@ -137,7 +157,7 @@ func pageTemplates(tb testing.TB, st *pgstore.Store, svc *claimflow.Service, now
 		paid, delivered := now.Add(-paidAgo), now.Add(-deliveredAgo)
 		_, _, err := svc.PutOrder(ctx, order.Params{
 			ID: orderID, BuyerID: "shp_tpl", SellerID: "sel_bench_0", Currency: "EUR", Amount: amount,
-			Items:   []order.Item{{SKU: "sku_bag", Name: "Leather bag", Quantity: 1, UnitAmount: amount}},
+			Items:   []order.Item{{SKU: "sku_bag", Name: "Leather bag", Quantity: 1, UnitAmount: amount, Brand: "bench"}},
 			Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay_" + orderID},
 			PaidAt:  &paid, DeliveredAt: &delivered,
 		})
@@ -173,7 +193,9 @@ func cloneClaims(tb testing.TB, st *pgstore.Store, now time.Time, n int, closed,
 		ids, tpls, sellers, shoppers := make([]string, 0, to-from), make([]string, 0, to-from), make([]string, 0, to-from), make([]string, 0, to-from)
 		created := make([]time.Time, 0, to-from)
 		for g := from; g < to; g++ {
-			at := now.Add(-time.Duration(int64(g)*int64(90*24*time.Hour)/int64(n)) - time.Minute)
+			// g × (90 days / n): g × 90 days in nanoseconds would overflow
+			// an int64 from the 1,187th claim on.
+			at := now.Add(-time.Duration(g)*(90*24*time.Hour/time.Duration(n)) - time.Minute)
 			id, err := claim.NewID(at, rand.Reader)
 			require.NoError(tb, err)
 			tpl := closed
@@ -235,5 +257,21 @@ func cloneClaims(tb testing.TB, st *pgstore.Store, now time.Time, n int, closed,
 		require.NoError(tb, err)
 	}
 	_, err := st.DB().Exec(`VACUUM (ANALYZE) orders, claims, claim_events, ledger_transactions, ledger_postings`)
+	require.NoError(tb, err)
+}
+
+// benchIntel registers brand "bench" with its rights holder and writes
+// the counterfeit lines of the cloned claims (inserted charged, so no
+// charge ever moved to write them), as the engine's trigger does.
+func benchIntel(tb testing.TB, st *pgstore.Store, clock func() time.Time) {
+	tb.Helper()
+	_, _, err := brandflow.NewService(st, clock).Put(context.Background(), brand.Params{ID: "bench", Name: "Bench", RightsHolders: []string{"rh_bench"}})
+	require.NoError(tb, err)
+	_, err = st.DB().Exec(`
+		SELECT insert_counterfeit_lines(c) FROM claims c
+		 WHERE c.reason = 'counterfeit' AND c.chargeback_status IS NOT NULL
+		   AND NOT EXISTS (SELECT 1 FROM counterfeit_lines l WHERE l.claim_id = c.id)`)
+	require.NoError(tb, err)
+	_, err = st.DB().Exec(`VACUUM (ANALYZE) counterfeit_lines`)
 	require.NoError(tb, err)
 }

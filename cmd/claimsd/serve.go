@@ -159,6 +159,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			Claims:   svc,
 			Finance:  fin,
 			Standing: standings,
+			Intel:    intelligence,
 			Keys:     auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
 			Logins:   db.Store,
 			Logger:   log,
