@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
@@ -435,8 +436,8 @@ func (c *console) brandCSV(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s := c.finCSV(ec, "counterfeits-"+id+".csv", lineCSVHeader)
-	if err := each(func(l intelflow.Line) error { return s.Row(nil, lineRecord(l)) }); err != nil {
+	s := c.finCSV(ec, "counterfeits-"+id+".csv", export.LineCSVHeader)
+	if err := each(func(l intelflow.Line) error { return s.Row(nil, export.LineRecord(l)) }); err != nil {
 		return s.Fail(err)
 	}
 	if err := s.Close(nil); err != nil {
@@ -512,20 +513,6 @@ type linkView struct {
 	A, B, Kind, Key string
 }
 
-// linkKey is what two linked sellers share as the page shows it: a
-// product as brand/SKU; a signal as the first 16 hex digits of the
-// engine's digest of it (never the signal), as the API shows it.
-func linkKey(l intel.Link) string {
-	if l.Kind == intel.KindProduct {
-		return l.Key
-	}
-	key := strings.TrimPrefix(l.Key, l.Kind+":")
-	if len(key) > 16 {
-		key = key[:16]
-	}
-	return key
-}
-
 // caseMoves are the moves of the funnel the viewer may make from the
 // case's status, in funnel order.
 func caseMoves(from intel.Status, role claimflow.Role) []option {
@@ -597,7 +584,7 @@ func (c *console) loadCase(ec echo.Context, move formState) (*caseData, error) {
 		if b == "" {
 			b = l.B
 		}
-		d.Links = append(d.Links, linkView{A: a, B: b, Kind: l.Kind, Key: linkKey(l)})
+		d.Links = append(d.Links, linkView{A: a, B: b, Kind: l.Kind, Key: export.LinkKey(l)})
 	}
 	d.Lines = cs.Lines
 	if len(d.Lines) > caseLinesShown {

@@ -13,18 +13,18 @@ import (
 )
 
 type groupDTO struct {
-	Key      string      `json:"key"`
-	Name     string      `json:"name,omitempty"`
-	Claims   int64       `json:"claims"`
-	Units    int64       `json:"units"`
-	Shoppers int64       `json:"shoppers"`
-	Amounts  []amountDTO `json:"amounts"`
+	Key      string          `json:"key"`
+	Name     string          `json:"name,omitempty"`
+	Claims   int64           `json:"claims"`
+	Units    int64           `json:"units"`
+	Shoppers int64           `json:"shoppers"`
+	Amounts  []export.Amount `json:"amounts"`
 }
 
 func groupsDTO(gs []intelflow.Group) []groupDTO {
 	out := make([]groupDTO, len(gs))
 	for i, g := range gs {
-		out[i] = groupDTO{Key: g.Key, Name: g.Name, Claims: g.Claims, Units: g.Units, Shoppers: g.Shoppers, Amounts: amountsDTO(g.Amounts)}
+		out[i] = groupDTO{Key: g.Key, Name: g.Name, Claims: g.Claims, Units: g.Units, Shoppers: g.Shoppers, Amounts: export.Amounts(g.Amounts)}
 	}
 	return out
 }
@@ -33,7 +33,7 @@ type totalsDTO struct {
 	Claims   int64            `json:"claims"`
 	Shoppers int64            `json:"shoppers"`
 	Units    int64            `json:"units"`
-	Amounts  []amountDTO      `json:"amounts"`
+	Amounts  []export.Amount  `json:"amounts"`
 	BySeller []groupDTO       `json:"by_seller"`
 	BySKU    []groupDTO       `json:"by_sku"`
 	ByMonth  []groupDTO       `json:"by_month"`
@@ -41,13 +41,13 @@ type totalsDTO struct {
 }
 
 type counterfeitsResponse struct {
-	Brand      brandResponse        `json:"brand"`
-	From       time.Time            `json:"from"`
-	To         time.Time            `json:"to"`
-	Status     string               `json:"status"`
-	Claims     []counterfeitLineDTO `json:"claims"`
-	NextCursor *string              `json:"next_cursor"`
-	Totals     totalsDTO            `json:"totals"`
+	Brand      brandResponse `json:"brand"`
+	From       time.Time     `json:"from"`
+	To         time.Time     `json:"to"`
+	Status     string        `json:"status"`
+	Claims     []export.Line `json:"claims"`
+	NextCursor *string       `json:"next_cursor"`
+	Totals     totalsDTO     `json:"totals"`
 }
 
 // counterfeitQuery reads the query of a brand's counterfeits. Errors: 400
@@ -84,8 +84,8 @@ func (a *api) getBrandCounterfeits(c echo.Context) error {
 		if err != nil {
 			return queryError(err)
 		}
-		return a.streamCSV(c, "counterfeits-"+id+".csv", lineCSVHeader, func(s *export.Stream) error {
-			return each(func(l intelflow.Line) error { return s.Row(nil, lineRecord(l)) })
+		return a.streamCSV(c, "counterfeits-"+id+".csv", export.LineCSVHeader, func(s *export.Stream) error {
+			return each(func(l intelflow.Line) error { return s.Row(nil, export.LineRecord(l)) })
 		})
 	}
 	p, err := a.Intel.Counterfeits(ctx, v, id, q)
@@ -93,12 +93,12 @@ func (a *api) getBrandCounterfeits(c echo.Context) error {
 		return queryError(err)
 	}
 	resp := counterfeitsResponse{Brand: brandResponse{ID: p.BrandID, Name: p.BrandName}, From: p.Query.From, To: p.Query.To, Status: p.Query.Status,
-		Claims: make([]counterfeitLineDTO, len(p.Lines)),
+		Claims: make([]export.Line, len(p.Lines)),
 		Totals: totalsDTO{Claims: p.Totals.Claims, Shoppers: p.Totals.Shoppers, Units: p.Totals.Units,
-			Amounts: amountsDTO(p.Totals.Amounts), BySeller: groupsDTO(p.Totals.BySeller), BySKU: groupsDTO(p.Totals.BySKU),
+			Amounts: export.Amounts(p.Totals.Amounts), BySeller: groupsDTO(p.Totals.BySeller), BySKU: groupsDTO(p.Totals.BySKU),
 			ByMonth: groupsDTO(p.Totals.ByMonth), ByStatus: p.Totals.ByStatus}}
 	for i, l := range p.Lines {
-		resp.Claims[i] = newLineDTO(l)
+		resp.Claims[i] = export.NewLine(l)
 	}
 	if p.Next != "" {
 		resp.NextCursor = &p.Next

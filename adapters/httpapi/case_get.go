@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 )
 
@@ -14,5 +15,5 @@ func (a *api) getCase(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newCaseDetailDTO(cs))
+	return c.JSON(http.StatusOK, export.NewCaseDetail(cs))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 )
 
@@ -30,5 +31,5 @@ func (a *api) postCaseStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newCaseDTO(cs))
+	return c.JSON(http.StatusOK, export.NewCaseSummary(cs))
 }

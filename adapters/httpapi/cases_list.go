@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 )
 
@@ -14,9 +15,9 @@ func (a *api) listCases(c echo.Context) error {
 	if err != nil {
 		return queryError(err)
 	}
-	out := make([]caseDTO, len(cases))
+	out := make([]export.CaseSummary, len(cases))
 	for i, cs := range cases {
-		out[i] = newCaseDTO(cs)
+		out[i] = export.NewCaseSummary(cs)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"cases": out})
 }

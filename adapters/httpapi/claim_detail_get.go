@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 )
 
@@ -57,7 +58,7 @@ type claimDetailResponse struct {
 type claimVerdictDTO struct {
 	Brand   string `json:"brand"`
 	Subject string `json:"rights_holder"`
-	lineVerdictDTO
+	export.LineVerdict
 	Rating ratingDTO `json:"rating"`
 }
 
@@ -89,7 +90,7 @@ func (a *api) getClaimDetail(c echo.Context) error {
 		}
 		for _, rv := range vs {
 			dto := claimVerdictDTO{Brand: rv.BrandID, Subject: rv.Subject, Rating: newRatingDTO(rv.Rating),
-				lineVerdictDTO: lineVerdictDTO{Verdict: rv.Verdict.Verdict.String(), Note: rv.Note, Revisions: rv.Revisions,
+				LineVerdict: export.LineVerdict{Verdict: rv.Verdict.Verdict.String(), Note: rv.Note, Revisions: rv.Revisions,
 					CreatedAt: rv.CreatedAt, UpdatedAt: rv.UpdatedAt}}
 			if rv.DocumentURL != "" {
 				doc := rv.DocumentURL

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/adapters/export"
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 )
@@ -16,7 +17,7 @@ type verdictRequest struct {
 type verdictResponse struct {
 	ClaimID string `json:"claim_id"`
 	Brand   string `json:"brand"`
-	lineVerdictDTO
+	export.LineVerdict
 	Settled string `json:"settled"`
 }
 
@@ -35,7 +36,7 @@ func (a *api) putVerdict(c echo.Context) error {
 		return err
 	}
 	resp := verdictResponse{ClaimID: v.ClaimID, Brand: v.BrandID, Settled: settledNames[v.Settled],
-		lineVerdictDTO: lineVerdictDTO{Verdict: v.Verdict.String(), Note: v.Note, Revisions: v.Revisions, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}}
+		LineVerdict: export.LineVerdict{Verdict: v.Verdict.String(), Note: v.Note, Revisions: v.Revisions, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}}
 	if v.DocumentURL != "" {
 		resp.DocumentURL = &v.DocumentURL
 	}
