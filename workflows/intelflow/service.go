@@ -368,15 +368,10 @@ func (s *Service) caseDetail(ctx context.Context, id string) (Case, error) {
 	if err != nil {
 		return Case{}, err
 	}
-	sc, events, err := s.store.GetCase(ctx, id)
+	c, sc, err := s.storedCase(ctx, id)
 	if err != nil {
 		return Case{}, err
 	}
-	c, err := s.summariseOne(ctx, sc)
-	if err != nil {
-		return Case{}, err
-	}
-	c.Events = events
 	if c.Shoppers, err = s.store.CaseShoppers(ctx, sc.Sellers); err != nil {
 		return Case{}, err
 	}
@@ -479,29 +474,28 @@ func (s *Service) MoveCase(ctx context.Context, v claimflow.Viewer, id, to, note
 	if err := s.log(ctx, v, ActionCaseStatus, "case:"+id, map[string]any{"from": sc.Status.String(), "to": target.String()}); err != nil {
 		return Case{}, err
 	}
-	sc, events, err := s.store.GetCase(ctx, id)
-	if err != nil {
-		return Case{}, err
-	}
-	c, err := s.summariseOne(ctx, sc)
-	if err != nil {
-		return Case{}, err
-	}
-	c.Events = events
-	return c, nil
+	c, _, err := s.storedCase(ctx, id)
+	return c, err
 }
 
-// summariseOne reads a case's sellers and adds them up.
-func (s *Service) summariseOne(ctx context.Context, sc StoredCase) (Case, error) {
+// storedCase reads one stored case with its events and adds up its
+// sellers.
+func (s *Service) storedCase(ctx context.Context, id string) (Case, StoredCase, error) {
+	sc, events, err := s.store.GetCase(ctx, id)
+	if err != nil {
+		return Case{}, StoredCase{}, err
+	}
 	sellers, err := s.store.SellerSummaries(ctx, sc.Sellers)
 	if err != nil {
-		return Case{}, err
+		return Case{}, StoredCase{}, err
 	}
 	byID := make(map[string]SellerSummary, len(sellers))
 	for _, sl := range sellers {
 		byID[sl.ID] = sl
 	}
-	return summarise(sc, byID)
+	c, err := summarise(sc, byID)
+	c.Events = events
+	return c, sc, err
 }
 
 // AccessLog lists the access log for admins, newest first.
