@@ -35,12 +35,16 @@ CREATE TABLE counterfeit_lines (
     shopper_id    text        NOT NULL, -- counted, never shown
     claimed_at    timestamptz NOT NULL,
     charge_status text        NOT NULL,
+    -- the claim's first line of this brand (or of no brand): counting
+    -- these counts claims, without a DISTINCT over a brand's lines
+    brand_first   boolean     NOT NULL,
     -- when the charge last changed status: for a final or upheld charge,
     -- when the counterfeit was confirmed
     status_at     timestamptz NOT NULL,
     PRIMARY KEY (claim_id, line)
 );
-CREATE INDEX counterfeit_lines_brand_idx ON counterfeit_lines (brand_id, claimed_at);
+-- in the order a brand's lines are listed, so a page reads only its own rows
+CREATE INDEX counterfeit_lines_brand_idx ON counterfeit_lines (brand_id, claimed_at, claim_id, line);
 CREATE INDEX counterfeit_lines_seller_idx ON counterfeit_lines (seller_id);
 
 -- The lines of claim c, as its seller is charged: the claimed lines (none
@@ -50,7 +54,7 @@ CREATE INDEX counterfeit_lines_seller_idx ON counterfeit_lines (seller_id);
 -- up to the amount exactly.
 CREATE FUNCTION insert_counterfeit_lines(c claims) RETURNS void LANGUAGE sql AS $$
     INSERT INTO counterfeit_lines (claim_id, line, brand_id, sku, item_name, quantity, amount, currency,
-                                   seller_id, shopper_id, claimed_at, charge_status, status_at)
+                                   seller_id, shopper_id, claimed_at, charge_status, brand_first, status_at)
     WITH lines AS (
         SELECT (e.ord - 1)::smallint AS line, e.item->>'sku' AS sku, e.item->>'name' AS name,
                e.item->>'brand' AS brand, q.quantity,
@@ -66,12 +70,13 @@ CREATE FUNCTION insert_counterfeit_lines(c claims) RETURNS void LANGUAGE sql AS 
          WHERE o.id = c.order_id
     ),
     running AS (
-        SELECT l.*, sum(value) OVER () AS total, sum(value) OVER (ORDER BY line) AS upto
+        SELECT l.*, sum(value) OVER () AS total, sum(value) OVER (ORDER BY line) AS upto,
+               row_number() OVER (PARTITION BY brand ORDER BY line) = 1 AS brand_first
           FROM lines l
     )
     SELECT c.id, line, brand, sku, coalesce(name, sku), quantity,
            (floor(c.amount::numeric * upto / total) - floor(c.amount::numeric * (upto - value) / total))::bigint,
-           c.currency, c.seller_id, c.shopper_id, c.created_at, c.chargeback_status, c.updated_at
+           c.currency, c.seller_id, c.shopper_id, c.created_at, c.chargeback_status, brand_first, c.updated_at
       FROM running
      WHERE total > 0
 $$;

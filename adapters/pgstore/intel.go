@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -199,97 +200,116 @@ func (s *Store) EachBrandLine(ctx context.Context, brandID string, q intelflow.Q
 	return nil
 }
 
-// BrandTotals implements intelflow.Store: one pass over the brand's
-// confirmed lines of the period, grouped every way the page shows.
+// brandTotalsSQL totals a brand's lines of a period: x is every line with
+// its status, y the confirmed ones. Claims are counted as lines that are
+// their claim's first of the brand (brand_first), except by SKU, where a
+// claim has one line at most; shoppers as distinct pairs. Every aggregate
+// hashes: no DISTINCT, which would sort.
+const brandTotalsSQL = `
+	WITH x AS MATERIALIZED (
+	    SELECT l.seller_id, l.sku, l.item_name, l.quantity, l.amount, l.currency, l.shopper_id, l.brand_first,
+	           to_char(l.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month, ` + lineStatusSQL + ` AS status
+	      FROM counterfeit_lines l
+	      LEFT JOIN authentication_verdicts v ON v.claim_id = l.claim_id AND v.brand_id = l.brand_id
+	     WHERE l.brand_id = $1 AND l.claimed_at >= $2 AND l.claimed_at < $3),
+	y AS MATERIALIZED (SELECT * FROM x WHERE status = 'confirmed')
+	SELECT CASE WHEN grouping(seller_id) = 0 THEN 'seller' WHEN grouping(sku) = 0 THEN 'sku'
+	            WHEN grouping(month) = 0 THEN 'month' ELSE 'all' END,
+	       coalesce(seller_id, sku, month, ''), currency,
+	       CASE WHEN grouping(sku) = 0 THEN count(*) ELSE count(*) FILTER (WHERE brand_first) END,
+	       sum(quantity)::bigint, sum(amount)::bigint, 0::bigint, coalesce(max(item_name), '')
+	  FROM y GROUP BY GROUPING SETS ((seller_id, currency), (sku, currency), (month, currency), (currency))
+	UNION ALL SELECT 'seller', seller_id, '', 0, 0, 0, count(*), '' FROM (SELECT DISTINCT seller_id, shopper_id FROM y) d GROUP BY seller_id
+	UNION ALL SELECT 'sku', sku, '', 0, 0, 0, count(*), '' FROM (SELECT DISTINCT sku, shopper_id FROM y) d GROUP BY sku
+	UNION ALL SELECT 'month', month, '', 0, 0, 0, count(*), '' FROM (SELECT DISTINCT month, shopper_id FROM y) d GROUP BY month
+	UNION ALL SELECT 'all', '', '', 0, 0, 0, count(*), '' FROM (SELECT DISTINCT shopper_id FROM y) d
+	UNION ALL SELECT 'status', status, '', count(*) FILTER (WHERE brand_first), 0, 0, 0, '' FROM x GROUP BY status`
+
+// BrandTotals implements intelflow.Store: one statement over the brand's
+// lines of the period (see brandTotalsSQL), then the sellers' names.
 func (s *Store) BrandTotals(ctx context.Context, brandID string, from, to time.Time) (intelflow.Totals, error) {
 	t := intelflow.Totals{BySeller: []intelflow.Group{}, BySKU: []intelflow.Group{}, ByMonth: []intelflow.Group{},
 		Amounts: []intelflow.Amount{}, ByStatus: map[string]int64{}}
 	err := s.snapshot(ctx, "brand totals", func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			WITH x AS (
-			    SELECT l.*, s.name AS seller_name, to_char(l.claimed_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month
-			      FROM counterfeit_lines l JOIN sellers s ON s.id = l.seller_id
-			      LEFT JOIN authentication_verdicts v ON v.claim_id = l.claim_id AND v.brand_id = l.brand_id
-			     WHERE l.brand_id = $1 AND l.claimed_at >= $2 AND l.claimed_at < $3 AND `+lineStatusSQL+` = 'confirmed')
-			SELECT CASE WHEN grouping(seller_id) = 0 THEN 'seller' WHEN grouping(sku) = 0 THEN 'sku'
-			            WHEN grouping(month) = 0 THEN 'month' ELSE 'all' END,
-			       coalesce(seller_id, sku, month, ''),
-			       CASE WHEN grouping(seller_id) = 0 THEN max(seller_name) WHEN grouping(sku) = 0 THEN max(item_name) ELSE '' END,
-			       coalesce(currency, ''), count(DISTINCT claim_id), coalesce(sum(quantity), 0)::bigint, coalesce(sum(amount), 0)::bigint,
-			       count(DISTINCT shopper_id)
-			  FROM x
-			 GROUP BY GROUPING SETS ((), (seller_id), (sku), (month), (currency), (seller_id, currency), (sku, currency), (month, currency))
-			 ORDER BY 1, 2, 4`, brandID, from, to)
+		rows, err := tx.Query(ctx, brandTotalsSQL, brandID, from, to)
 		if err != nil {
 			return err
 		}
 		groups := map[string]map[string]*intelflow.Group{"seller": {}, "sku": {}, "month": {}}
-		order := map[string][]string{}
 		for rows.Next() {
-			var kind, key, name, currency string
+			var kind, key, currency, name string
 			var claims, units, amount, shoppers int64
-			if err := rows.Scan(&kind, &key, &name, &currency, &claims, &units, &amount, &shoppers); err != nil {
+			if err := rows.Scan(&kind, &key, &currency, &claims, &units, &amount, &shoppers, &name); err != nil {
 				return err
 			}
-			if kind == "all" {
-				if currency == "" {
-					t.Claims, t.Units, t.Shoppers = claims, units, shoppers
-				} else {
-					t.Amounts = append(t.Amounts, intelflow.Amount{Currency: currency, Amount: amount})
-				}
+			switch {
+			case kind == "status":
+				t.ByStatus[key] = claims
+				continue
+			case kind == "all" && currency == "":
+				t.Shoppers = shoppers
+				continue
+			case kind == "all":
+				t.Claims += claims // a claim has one currency
+				t.Units += units
+				t.Amounts = append(t.Amounts, intelflow.Amount{Currency: currency, Amount: amount})
 				continue
 			}
 			g := groups[kind][key]
 			if g == nil {
 				g = &intelflow.Group{Key: key, Amounts: []intelflow.Amount{}}
-				if kind != "month" {
-					g.Name = name
-				}
 				groups[kind][key] = g
-				order[kind] = append(order[kind], key)
 			}
 			if currency == "" {
-				g.Claims, g.Units, g.Shoppers = claims, units, shoppers
-			} else {
-				g.Amounts = append(g.Amounts, intelflow.Amount{Currency: currency, Amount: amount})
+				g.Shoppers = shoppers
+				continue
+			}
+			g.Claims += claims
+			g.Units += units
+			g.Amounts = append(g.Amounts, intelflow.Amount{Currency: currency, Amount: amount})
+			if kind == "sku" {
+				g.Name = name
 			}
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for kind, dst := range map[string]*[]intelflow.Group{"seller": &t.BySeller, "sku": &t.BySKU, "month": &t.ByMonth} {
-			for _, key := range order[kind] {
-				*dst = append(*dst, *groups[kind][key])
-			}
+		var sellerIDs []string
+		for id := range groups["seller"] {
+			sellerIDs = append(sellerIDs, id)
 		}
-		// The biggest sellers and SKUs first; months in order.
-		for _, gs := range [][]intelflow.Group{t.BySeller, t.BySKU} {
-			slices.SortStableFunc(gs, func(a, b intelflow.Group) int {
-				if a.Claims != b.Claims {
-					return int(b.Claims - a.Claims)
-				}
-				return strings.Compare(a.Key, b.Key)
-			})
-		}
-		rows, err = tx.Query(ctx, `
-			SELECT status, count(DISTINCT claim_id) FROM (
-			    SELECT l.claim_id, `+lineStatusSQL+` AS status
-			      FROM counterfeit_lines l
-			      LEFT JOIN authentication_verdicts v ON v.claim_id = l.claim_id AND v.brand_id = l.brand_id
-			     WHERE l.brand_id = $1 AND l.claimed_at >= $2 AND l.claimed_at < $3) x
-			 GROUP BY status`, brandID, from, to)
+		rows, err = tx.Query(ctx, `SELECT id, name FROM sellers WHERE id = ANY($1)`, sellerIDs)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var st string
-			var n int64
-			if err := rows.Scan(&st, &n); err != nil {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
 				return err
 			}
-			t.ByStatus[st] = n
+			groups["seller"][id].Name = name
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for kind, dst := range map[string]*[]intelflow.Group{"seller": &t.BySeller, "sku": &t.BySKU, "month": &t.ByMonth} {
+			for _, g := range groups[kind] {
+				slices.SortFunc(g.Amounts, func(a, b intelflow.Amount) int { return strings.Compare(a.Currency, b.Currency) })
+				*dst = append(*dst, *g)
+			}
+		}
+		slices.SortFunc(t.Amounts, func(a, b intelflow.Amount) int { return strings.Compare(a.Currency, b.Currency) })
+		// The biggest sellers and SKUs first; months in order.
+		for _, gs := range [][]intelflow.Group{t.BySeller, t.BySKU} {
+			slices.SortFunc(gs, func(a, b intelflow.Group) int {
+				if a.Claims != b.Claims {
+					return cmp.Compare(b.Claims, a.Claims)
+				}
+				return strings.Compare(a.Key, b.Key)
+			})
+		}
+		slices.SortFunc(t.ByMonth, func(a, b intelflow.Group) int { return strings.Compare(a.Key, b.Key) })
+		return nil
 	})
 	return t, err
 }
