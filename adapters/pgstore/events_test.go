@@ -1,0 +1,141 @@
+package pgstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/eventflow"
+)
+
+// relayUntil runs the relay until the events of ids are all numbered.
+func relayUntil(t *testing.T, relay *eventflow.Relay, ids ...string) map[string]int64 {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		_, err := relay.RunOnce(ctx)
+		require.NoError(t, err)
+		pos := map[string]int64{}
+		rows, err := store.DB().QueryContext(ctx, `SELECT id, position FROM events WHERE id = ANY($1) AND position IS NOT NULL`, ids)
+		require.NoError(t, err)
+		for rows.Next() {
+			var id string
+			var p int64
+			require.NoError(t, rows.Scan(&id, &p))
+			pos[id] = p
+		}
+		require.NoError(t, rows.Err())
+		if len(pos) == len(ids) {
+			return pos
+		}
+		time.Sleep(10 * time.Millisecond) // another test's transaction is still open
+	}
+}
+
+// TestEventsOfAClaimsJourney: every step of a counterfeit claim (filed,
+// decided, refunded, charged, final) is an event, numbered in the claim's
+// order, carrying the claim as the API shows it to the platform.
+func TestEventsOfAClaimsJourney(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc := claimflow.NewService(store, policyfile.Default(), func() time.Time { return now })
+	relay := eventflow.NewRelay(store, httpapi.ClaimDocuments{Service: svc}, time.Now)
+	sel := intelSeller(t, svc, nil)
+	id := counterfeitClaim(t, svc, sel, []order.Item{{SKU: "a", Name: "A", Quantity: 1, UnitAmount: 1500}}, nil, nil, true)
+
+	var ids []string
+	rows, err := store.DB().QueryContext(ctx, `SELECT id FROM events WHERE claim_id = $1 ORDER BY sequence, id`, id)
+	require.NoError(t, err)
+	for rows.Next() {
+		var e string
+		require.NoError(t, rows.Scan(&e))
+		ids = append(ids, e)
+	}
+	require.NoError(t, rows.Err())
+	require.NotEmpty(t, ids)
+	relayUntil(t, relay, ids...)
+
+	// Read back as a consumer does, from just before the first.
+	var first int64
+	require.NoError(t, store.DB().QueryRowContext(ctx, `SELECT min(position) FROM events WHERE claim_id = $1`, id).Scan(&first))
+	var mine []eventflow.Event
+	for at := first - 1; len(mine) < len(ids); {
+		evs, err := store.EventsAfter(ctx, at, nil, 100)
+		require.NoError(t, err)
+		require.NotEmpty(t, evs, "events after %d", at)
+		for _, e := range evs {
+			require.Greater(t, e.Position, at, "in order, each once")
+			at = e.Position
+			if e.ClaimID == id {
+				mine = append(mine, e)
+			}
+		}
+	}
+	var types []string
+	for i, e := range mine {
+		types = append(types, e.Type)
+		require.Equal(t, i+1, e.Sequence, "the claim's events in its order")
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(e.Data, &doc))
+		require.Equal(t, id, doc["id"])
+		require.NotContains(t, doc["decision"], "facts", "the platform does not read the decision's facts")
+	}
+	require.Equal(t, []string{eventflow.ClaimSubmitted, eventflow.ClaimDecided, eventflow.ClaimRefunded,
+		eventflow.ClaimSellerCharged, eventflow.ClaimClosed, eventflow.ChargebackSettled}, types)
+
+	// Only some types.
+	evs, err := store.EventsAfter(ctx, first-1, []string{eventflow.ChargebackSettled}, 1000)
+	require.NoError(t, err)
+	found := false
+	for _, e := range evs {
+		require.Equal(t, eventflow.ChargebackSettled, e.Type)
+		found = found || e.ClaimID == id
+	}
+	require.True(t, found)
+}
+
+// TestRelayNeverSkipsALateCommit: an event written by a transaction that
+// commits after a later one is numbered all the same, and numbers have no
+// gaps.
+func TestRelayNeverSkipsALateCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc := claimflow.NewService(store, policyfile.Default(), func() time.Time { return now })
+	relay := eventflow.NewRelay(store, httpapi.ClaimDocuments{Service: svc}, time.Now)
+	late, early := uniq("evt_late"), uniq("evt_early")
+	slow, err := store.DB().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	_, err = slow.ExecContext(ctx, `INSERT INTO events (id, type, subject_id, created_at, data) VALUES ($1, 'test.late', $1, now(), '{}')`, late)
+	require.NoError(t, err)
+	_, err = store.DB().ExecContext(ctx, `INSERT INTO events (id, type, subject_id, created_at, data) VALUES ($1, 'test.early', $1, now(), '{}')`, early)
+	require.NoError(t, err)
+
+	_, err = relay.RunOnce(ctx)
+	require.NoError(t, err)
+	var numbered int
+	require.NoError(t, store.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE id = $1 AND position IS NOT NULL`, early).Scan(&numbered))
+	require.Zero(t, numbered, "not numbered while an older transaction may still commit behind it")
+
+	require.NoError(t, slow.Commit())
+	pos := relayUntil(t, relay, late, early)
+	require.NotEqual(t, pos[late], pos[early])
+
+	var maxPos, count int64
+	require.NoError(t, store.DB().QueryRowContext(ctx, `SELECT coalesce(max(position), 0), count(position) FROM events`).Scan(&maxPos, &count))
+	require.Equal(t, count, maxPos, "positions run from 1 without gaps")
+
+	// A consumer's cursor only moves forward.
+	consumer := uniq("test_consumer")
+	require.NoError(t, store.SetCursor(ctx, consumer, pos[early], time.Now()))
+	require.NoError(t, store.SetCursor(ctx, consumer, pos[early]-1, time.Now()))
+	at, err := store.Cursor(ctx, consumer)
+	require.NoError(t, err)
+	require.Equal(t, pos[early], at)
+}
