@@ -85,6 +85,10 @@ var (
 	jobsDesc   = prometheus.NewDesc("claimsd_queue_jobs", "Workflow jobs by state (available, running, retryable, ...).", []string{"state"}, nil)
 	poolDesc   = prometheus.NewDesc("claimsd_db_connections", "Database connections by state (acquired, idle, total, max).", []string{"state"}, nil)
 	scrapeDesc = prometheus.NewDesc("claimsd_db_scrape_ok", "1 when the database could be read for these metrics.", nil, nil)
+	relayDesc  = prometheus.NewDesc("claimsd_events_relay_lag_seconds",
+		"Age of the oldest outbound event the relay has not numbered yet (0 when none waits).", nil, nil)
+	behindDesc = prometheus.NewDesc("claimsd_events_consumer_behind",
+		"Numbered outbound events a consumer (the stream, a webhook endpoint) has not taken yet.", []string{"consumer"}, nil)
 )
 
 // dbCollector reads counts from the database on each scrape.
@@ -98,6 +102,8 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- jobsDesc
 	ch <- poolDesc
 	ch <- scrapeDesc
+	ch <- relayDesc
+	ch <- behindDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -112,6 +118,18 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ok = 0
 	}
 	if err := c.count(ctx, ch, jobsDesc, `SELECT state::text, count(*) FROM river_job GROUP BY 1`, 1); err != nil {
+		ok = 0
+	}
+	var lag float64
+	if err := c.pool.QueryRow(ctx, `SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+		FROM events WHERE position IS NULL`).Scan(&lag); err != nil {
+		c.log.Warn("metrics query", "err", err)
+		ok = 0
+	} else {
+		ch <- prometheus.MustNewConstMetric(relayDesc, prometheus.GaugeValue, max(lag, 0))
+	}
+	if err := c.count(ctx, ch, behindDesc, `SELECT consumer, greatest((SELECT coalesce(max(position), 0) FROM events) - position, 0)
+		FROM event_cursors`, 1); err != nil {
 		ok = 0
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeDesc, prometheus.GaugeValue, ok)

@@ -24,6 +24,7 @@ import (
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/workflows/brandflow"
+	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
@@ -109,6 +110,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 				log.Error("stop workers", "err", err)
 			}
 		}()
+		// The outbound events' relay: every worker runs it, one numbers at
+		// a time (the store locks), so events keep moving while any
+		// worker is up.
+		relay := eventflow.NewRelay(db.Store, httpapi.ClaimDocuments{Service: svc}, time.Now)
+		relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+		relayDone := make(chan struct{})
+		go func() { defer close(relayDone); relay.Loop(relayCtx, relayEvery, log) }()
+		defer func() { stopRelay(); <-relayDone }()
 	}
 	var stripeWebhook http.Handler
 	if cfg.Payments == "stripe" && cfg.StripeWebhookSecret != "" {
@@ -198,6 +207,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 // embeddedWatchInterval is how often serve checks that the embedded
 // PostgreSQL still runs.
 const embeddedWatchInterval = time.Second
+
+// relayEvery is how often a worker numbers the outbound events written
+// since its last turn: a fifth of a second keeps an event's wait short for
+// one indexed query a turn.
+const relayEvery = 200 * time.Millisecond
 
 // readiness reports ready when the database answers and no migration is
 // pending.
