@@ -647,6 +647,26 @@ func (r *chaosRig) checkInvariants(ids []string) {
 		 WHERE coalesce(l.balance, 0) <> coalesce(ch.charges, 0) - coalesce(ch.released, 0) - coalesce(rc.recovered, 0)`)
 	q("a closed claim without a charge", `SELECT id FROM claims WHERE status = 'closed' AND chargeback_status IS NULL`)
 
+	// Outbound events: every timeline entry is an event; the relay, killed
+	// and restarted with the workers, numbered every one, without gaps or
+	// repeats, each claim's in its sequence, with the claim's data.
+	waitEventsNumbered(t, r.pool, r.procs()...)
+	q("timeline entries without their event", `
+		SELECT ce.claim_id || '#' || ce.seq FROM claim_events ce
+		  LEFT JOIN events e ON e.id = 'evt_' || ce.claim_id || '_' || ce.seq WHERE e.id IS NULL`)
+	q("event numbers with gaps or repeats", `
+		SELECT 'highest ' || max(position) || ', numbered ' || count(position) FROM events
+		HAVING max(position) <> count(position) OR count(DISTINCT position) <> count(position)`)
+	q("a claim's events numbered out of its sequence", `
+		SELECT DISTINCT claim_id FROM (
+		    SELECT claim_id, sequence, lag(sequence) OVER (PARTITION BY claim_id ORDER BY position) AS before
+		      FROM events WHERE claim_id IS NOT NULL) x
+		 WHERE before > sequence`)
+	q("claim events without their claim", `
+		SELECT id FROM events WHERE claim_id IS NOT NULL AND (data IS NULL OR data ->> 'id' IS DISTINCT FROM claim_id)`)
+	q("recoveries without their event", `
+		SELECT r.id FROM seller_recoveries r LEFT JOIN events e ON e.id = 'evt_' || r.id WHERE e.id IS NULL`)
+
 	if r.stripe != nil {
 		r.checkStripe()
 		return

@@ -334,6 +334,30 @@ func waitSettled(t *testing.T, pool *pgxpool.Pool, ids []string, children ...*pr
 	}
 }
 
+// waitEventsNumbered waits until the relay has numbered every outbound
+// event written so far.
+func waitEventsNumbered(t *testing.T, pool *pgxpool.Pool, children ...*procChild) {
+	t.Helper()
+	lastReport := time.Now()
+	for {
+		var waiting int
+		require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE position IS NULL`).Scan(&waiting))
+		if waiting == 0 {
+			return
+		}
+		for _, c := range children {
+			if c.exited() {
+				t.Fatalf("%s exited while %d events waited for the relay: %v", c.name, waiting, c.err)
+			}
+		}
+		if time.Since(lastReport) > 10*time.Second {
+			lastReport = time.Now()
+			t.Logf("still waiting: %d events not numbered", waiting)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // groupCounts formats a "label, count" query's rows as "a=1 b=2".
 func groupCounts(t *testing.T, pool *pgxpool.Pool, query string) string {
 	t.Helper()
