@@ -33,6 +33,37 @@ func readCounters(ctx context.Context, url string) (dbCounters, error) {
 	return c, err
 }
 
+// relayLag waits until the relay has numbered every outbound event of the
+// claims ids, then returns how many there are and the 50th and 99th
+// percentiles of the wait between an event's writing and its numbering.
+func relayLag(ctx context.Context, url string, ids []string) (events int, p50ms, p99ms float64, err error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	for {
+		var waiting int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM events WHERE claim_id = ANY($1) AND position IS NULL`, ids).Scan(&waiting); err != nil {
+			return 0, 0, 0, err
+		}
+		if waiting == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return 0, 0, 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	err = conn.QueryRow(ctx, `
+		SELECT count(*),
+		       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - created_at)), 0) * 1000,
+		       coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - created_at)), 0) * 1000
+		  FROM events WHERE claim_id = ANY($1)`, ids).Scan(&events, &p50ms, &p99ms)
+	return events, p50ms, p99ms, err
+}
+
 // preload inserts n historical claims, closed long ago, each on an order
 // of its own with its two first timeline events, in batches of 100,000
 // rows of plain SQL, so the engine's indexes hold a large history.

@@ -36,6 +36,11 @@ type result struct {
 	EngineCPUCores   float64 `json:"engine_cpu_cores"`
 	CommitsPerClaim  float64 `json:"commits_per_claim"`
 	WALBytesPerClaim float64 `json:"wal_bytes_per_claim"`
+	// The outbound events of the closed loop's claims: how many per
+	// claim, and how long each waited for the relay to number it.
+	EventsPerClaim float64 `json:"events_per_claim,omitempty"`
+	RelayLagP50ms  float64 `json:"relay_lag_p50_ms,omitempty"`
+	RelayLagP99ms  float64 `json:"relay_lag_p99_ms,omitempty"`
 	FloorClaimsPerS  float64 `json:"floor_claims_per_s,omitempty"`
 	E2EVsFloor       float64 `json:"e2e_vs_floor,omitempty"`
 	Errors           int     `json:"errors"`
@@ -113,6 +118,10 @@ func (r *result) writeTable(w io.Writer) {
 		{"end to end", fmt.Sprintf("%.1f claims/s closed, p50 %.1f ms, p99 %.1f ms", r.E2EClaimsPerS, r.E2EP50ms, r.E2EP99ms)},
 		{"engine", fmt.Sprintf("peak RSS %.1f MB, %.2f cores", r.EngineRSSMB, r.EngineCPUCores)},
 		{"database per claim", fmt.Sprintf("%.2f commits, %.0f bytes of WAL", r.CommitsPerClaim, r.WALBytesPerClaim)},
+	}
+	if r.EventsPerClaim > 0 {
+		lines = append(lines, [2]string{"outbound events", fmt.Sprintf("%.1f per claim; relay lag p50 %.1f ms, p99 %.1f ms",
+			r.EventsPerClaim, r.RelayLagP50ms, r.RelayLagP99ms)})
 	}
 	if r.FloorClaimsPerS > 0 {
 		lines = append(lines, [2]string{"SQL floor", fmt.Sprintf("%.1f claims/s; engine at %.2f of it", r.FloorClaimsPerS, r.E2EVsFloor)})

@@ -139,6 +139,11 @@ func (b *bench) closed(ctx context.Context, res *result) error {
 		if len(ids) > 0 {
 			res.CommitsPerClaim = float64(after.commits-before.commits) / float64(len(ids))
 			res.WALBytesPerClaim = float64(after.walLSN-before.walLSN) / float64(len(ids))
+			n, p50, p99, err := relayLag(ctx, b.dbURL, ids)
+			if err != nil {
+				return fmt.Errorf("relay lag: %w", err)
+			}
+			res.EventsPerClaim, res.RelayLagP50ms, res.RelayLagP99ms = float64(n)/float64(len(ids)), p50, p99
 		}
 	}
 	js, err := b.journeys(ctx, ids)
