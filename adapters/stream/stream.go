@@ -166,7 +166,7 @@ func (s *Sink) Send(ctx context.Context, events []eventflow.Event) (int, error) 
 		return 0, nil
 	}
 	if !s.nc.IsConnected() {
-		return 0, fmt.Errorf("publish to stream %s: nats %s", s.cfg.StreamName, s.nc.Status())
+		return 0, fmt.Errorf("publish to stream %s: not connected to NATS (%s)", s.cfg.StreamName, s.nc.Status())
 	}
 	if err := s.ensure(ctx); err != nil {
 		return 0, err
