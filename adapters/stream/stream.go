@@ -11,8 +11,10 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -127,27 +129,44 @@ func Open(ctx context.Context, url string, cfg Config) (*Sink, error) {
 	return s, nil
 }
 
-// ensure creates the stream, or brings an existing one to our settings,
-// once.
+// ensure creates the stream, or brings an existing one to our subjects
+// and duplicate window, once. Settings an operator gave it (a maximum
+// age, replicas) are kept.
 func (s *Sink) ensure(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ready {
 		return nil
 	}
-	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        s.cfg.StreamName,
-		Description: "claimsd's outbound events, in position order",
-		Subjects:    []string{s.cfg.SubjectPrefix + ".>"},
-		Storage:     jetstream.FileStorage,
-		Retention:   jetstream.LimitsPolicy,
-		Duplicates:  s.cfg.Duplicates,
-	})
-	if err != nil {
-		return fmt.Errorf("create or update stream %s on %s.>: %w", s.cfg.StreamName, s.cfg.SubjectPrefix, err)
+	subjects := []string{s.cfg.SubjectPrefix + ".>"}
+	for range 2 { // a second turn if another process made it meanwhile
+		st, err := s.js.Stream(ctx, s.cfg.StreamName)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			_, err = s.js.CreateStream(ctx, jetstream.StreamConfig{
+				Name:        s.cfg.StreamName,
+				Description: "claimsd's outbound events, in position order",
+				Subjects:    subjects,
+				Storage:     jetstream.FileStorage,
+				Retention:   jetstream.LimitsPolicy,
+				Duplicates:  s.cfg.Duplicates,
+			})
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				continue
+			}
+		} else if err == nil {
+			c := st.CachedInfo().Config
+			if !slices.Equal(c.Subjects, subjects) || c.Duplicates != s.cfg.Duplicates {
+				c.Subjects, c.Duplicates = subjects, s.cfg.Duplicates
+				_, err = s.js.UpdateStream(ctx, c)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("create or update stream %s on %s: %w", s.cfg.StreamName, subjects[0], err)
+		}
+		s.ready = true
+		return nil
 	}
-	s.ready = true
-	return nil
+	return fmt.Errorf("create stream %s: %w", s.cfg.StreamName, jetstream.ErrStreamNameAlreadyInUse)
 }
 
 // Subject is where an event of type t goes.

@@ -308,4 +308,18 @@ func TestOpenAnExistingStream(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{cfg.SubjectPrefix + ".>"}, info.Config.Subjects)
 	require.Equal(t, stream.DefaultDuplicates, info.Config.Duplicates)
+
+	// An operator's limit stays; a new duplicate window is applied.
+	c := info.Config
+	c.MaxAge = 30 * 24 * time.Hour
+	_, err = js.UpdateStream(ctx, c)
+	require.NoError(t, err)
+	cfg.Duplicates = time.Hour
+	third, err := stream.Open(ctx, url, cfg)
+	require.NoError(t, err)
+	defer third.Close()
+	info, err = s.Info(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 30*24*time.Hour, info.Config.MaxAge)
+	require.Equal(t, time.Hour, info.Config.Duplicates)
 }
