@@ -175,6 +175,9 @@ func (s *Sink) Subject(t string) string { return s.cfg.SubjectPrefix + "." + t }
 // StreamName is the stream the sink publishes to.
 func (s *Sink) StreamName() string { return s.cfg.StreamName }
 
+// Connected reports whether the connection to NATS is up now.
+func (s *Sink) Connected() bool { return s.nc.IsConnected() }
+
 // Send implements eventflow.Sink: it publishes events without waiting for
 // each one's ack, then reads the acks in order and returns how many, from
 // the first, the server stored. The first failure ends the count, so a

@@ -45,12 +45,17 @@ func consumeLoop(ctx context.Context, store *pgstore.Store, sink *stream.Sink, l
 	defer t.Stop()
 	var failing, logged time.Time
 	for {
-		_, err := store.WithConsumerLock(ctx, stream.Consumer, func(ctx context.Context) error {
-			_, err := eventflow.Consume(ctx, store, stream.Consumer, nil, sink, time.Now)
+		sent := 0
+		ran, err := store.WithConsumerLock(ctx, stream.Consumer, func(ctx context.Context) error {
+			var err error
+			sent, err = eventflow.Consume(ctx, store, stream.Consumer, nil, sink, time.Now)
 			return err
 		})
 		switch {
 		case ctx.Err() != nil:
+		case err == nil && (!ran || (sent == 0 && !sink.Connected())):
+			// Another process's turn, or nothing to send and nothing
+			// learnt: a failure still goes on.
 		case err != nil && failing.IsZero():
 			failing, logged = time.Now(), time.Now()
 			log.WarnContext(ctx, "event stream", "err", err)
