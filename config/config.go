@@ -48,6 +48,7 @@ type Config struct {
 	MigrateOnStart     bool
 
 	Role                string // all, api or worker
+	NATSURL             string // "" streams no events
 	Payments            string
 	StripeAPIKey        string
 	StripeAPIBase       string
@@ -267,6 +268,21 @@ func Settings() []Setting {
 		{Env: "CLAIMSD_ROLE", Flag: "role", Default: "all",
 			Help:  "what serve runs: all (API and workers), api or worker",
 			apply: enumSetting(func(c *Config, v string) { c.Role = v }, "all", "api", "worker")},
+		{Env: "CLAIMSD_NATS_URL", Flag: "nats-url", Default: "",
+			Help: "NATS server (e.g. nats://127.0.0.1:4222; several, comma-separated, for a cluster) whose JetStream stream CLAIMSD_EVENTS the worker processes publish every outbound event to; empty streams none",
+			apply: func(c *Config, v string) error {
+				for _, s := range strings.Split(v, ",") {
+					if s = strings.TrimSpace(s); s == "" {
+						continue
+					}
+					u, err := url.Parse(s)
+					if err != nil || !slices.Contains([]string{"nats", "tls", "ws", "wss"}, u.Scheme) || u.Host == "" {
+						return errors.New("must be a nats:// (or tls://, ws://, wss://) URL such as nats://127.0.0.1:4222")
+					}
+				}
+				c.NATSURL = v
+				return nil
+			}},
 		{Env: "CLAIMSD_PAYMENTS", Flag: "payments", Default: "sandbox",
 			Help:  "payment provider for refunds: sandbox (built in, records refunds in its own table) or stripe",
 			apply: enumSetting(func(c *Config, v string) { c.Payments = v }, "sandbox", "stripe")},

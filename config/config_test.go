@@ -172,3 +172,20 @@ func TestJWKSURLSetting(t *testing.T) {
 		require.ErrorContains(t, err, "CLAIMSD_JWT_JWKS_URL", bad)
 	}
 }
+
+func TestNATSURL(t *testing.T) {
+	t.Parallel()
+	d, err := config.Load(nil, env(nil))
+	require.NoError(t, err)
+	require.Empty(t, d.NATSURL, "no stream unless asked")
+	c, err := config.Load([]string{"--nats-url", "nats://127.0.0.1:4222"}, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "nats://127.0.0.1:4222", c.NATSURL)
+	c, err = config.Load(nil, env(map[string]string{"CLAIMSD_NATS_URL": "nats://a:4222, tls://b:4222"}))
+	require.NoError(t, err)
+	require.Equal(t, "nats://a:4222, tls://b:4222", c.NATSURL)
+	for _, give := range []string{"127.0.0.1:4222", "http://127.0.0.1:4222", "nats://"} {
+		_, err := config.Load(nil, env(map[string]string{"CLAIMSD_NATS_URL": give}))
+		require.ErrorContains(t, err, "CLAIMSD_NATS_URL", give)
+	}
+}

@@ -24,8 +24,8 @@ import (
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/workflows/brandflow"
-	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -118,6 +118,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		relayDone := make(chan struct{})
 		go func() { defer close(relayDone); relay.Loop(relayCtx, relayEvery, log) }()
 		defer func() { stopRelay(); <-relayDone }()
+		// The stream: every worker runs its loop, one publishes at a time.
+		if cfg.NATSURL != "" {
+			stopStream, err := streamEvents(ctx, cfg.NATSURL, db.Store, log)
+			if err != nil {
+				return err
+			}
+			defer stopStream()
+		}
 	}
 	var stripeWebhook http.Handler
 	if cfg.Payments == "stripe" && cfg.StripeWebhookSecret != "" {
