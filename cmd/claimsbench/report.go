@@ -38,12 +38,12 @@ type result struct {
 	WALBytesPerClaim float64 `json:"wal_bytes_per_claim"`
 	// The outbound events of the closed loop's claims: how many per
 	// claim, and how long each waited for the relay to number it.
-	EventsPerClaim float64 `json:"events_per_claim,omitempty"`
-	RelayLagP50ms  float64 `json:"relay_lag_p50_ms,omitempty"`
-	RelayLagP99ms  float64 `json:"relay_lag_p99_ms,omitempty"`
-	FloorClaimsPerS  float64 `json:"floor_claims_per_s,omitempty"`
-	E2EVsFloor       float64 `json:"e2e_vs_floor,omitempty"`
-	Errors           int     `json:"errors"`
+	EventsPerClaim  float64 `json:"events_per_claim,omitempty"`
+	RelayLagP50ms   float64 `json:"relay_lag_p50_ms,omitempty"`
+	RelayLagP99ms   float64 `json:"relay_lag_p99_ms,omitempty"`
+	FloorClaimsPerS float64 `json:"floor_claims_per_s,omitempty"`
+	E2EVsFloor      float64 `json:"e2e_vs_floor,omitempty"`
+	Errors          int     `json:"errors"`
 }
 
 // summarise picks the headline figures and counts every error.
