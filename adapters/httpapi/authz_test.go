@@ -197,11 +197,12 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 	version := func(t *testing.T, id string) any { return b.getClaim(t, id)["version"] }
 
 	return map[string]authzRule{
-		"GET /healthz":          {path: "/healthz", public: http.StatusOK},
-		"GET /readyz":           {path: "/readyz", public: http.StatusOK},
-		"GET /openapi.json":     {path: "/openapi.json", public: http.StatusOK},
-		"GET /metrics":          {path: "/metrics", public: http.StatusOK},
-		"POST /webhooks/stripe": {path: "/webhooks/stripe", public: http.StatusNotFound, body: func(*testing.T) any { return "{}" }}, // stripe_not_configured here: still no 401
+		"GET /healthz":            {path: "/healthz", public: http.StatusOK},
+		"GET /readyz":             {path: "/readyz", public: http.StatusOK},
+		"GET /openapi.json":       {path: "/openapi.json", public: http.StatusOK},
+		"GET /events.schema.json": {path: "/events.schema.json", public: http.StatusOK},
+		"GET /metrics":            {path: "/metrics", public: http.StatusOK},
+		"POST /webhooks/stripe":   {path: "/webhooks/stripe", public: http.StatusNotFound, body: func(*testing.T) any { return "{}" }}, // stripe_not_configured here: still no 401
 
 		"PUT /v1/sellers/:id": {path: "/v1/sellers/" + b.name("sel_authz_put"), roles: []claimflow.Role{service, admin},
 			body: func(*testing.T) any {
@@ -276,6 +277,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /v1/finance/protection":           {path: "/v1/finance/protection", roles: books},
 		"GET /v1/finance/ledger/trial-balance": {path: "/v1/finance/ledger/trial-balance", roles: books},
 		"GET /v1/finance/ledger/transactions":  {path: "/v1/finance/ledger/transactions?limit=5&seller_id=" + fx.seller, roles: books},
+		"GET /v1/events":                       {path: "/v1/events?limit=5&types=claim.closed", roles: []claimflow.Role{service, admin}},
 	}
 }
 

@@ -84,6 +84,7 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 		Standing:     standingflow.NewService(st, clk.Now),
 		Brands:       brandflow.NewService(st, clk.Now),
 		Intel:        intelflow.NewService(st, signer, clk.Now),
+		Events:       st,
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,

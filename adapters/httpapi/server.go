@@ -21,6 +21,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -36,7 +37,9 @@ type Deps struct {
 	Brands *brandflow.Service
 	// Intel shows counterfeit intelligence to rights holders and
 	// enforcement.
-	Intel  *intelflow.Service
+	Intel *intelflow.Service
+	// Events serves the numbered outbound events (GET /v1/events).
+	Events EventReader
 	Ready  func(ctx context.Context) error // nil error: ready to serve
 	Secret []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
@@ -57,7 +60,8 @@ type Deps struct {
 	ExportPaths []string
 	Now         func() time.Time
 	// HealthOnly serves only the routes that need no token (health,
-	// readiness, metrics, the OpenAPI document): a worker's HTTP server.
+	// readiness, metrics, the OpenAPI document, the events' schemas): a
+	// worker's HTTP server.
 	HealthOnly bool
 	// Metrics records requests and serves /metrics; nil serves an empty
 	// registry's.
@@ -66,6 +70,16 @@ type Deps struct {
 	// itself); nil when Stripe is not configured.
 	StripeWebhook http.Handler
 }
+
+// EventReader reads the numbered outbound events; eventflow.Store (and
+// so pgstore.Store) is one.
+type EventReader interface {
+	// EventsAfter returns up to limit numbered events after position, in
+	// order; types nil is every type.
+	EventsAfter(ctx context.Context, position int64, types []string, limit int) ([]eventflow.Event, error)
+}
+
+var _ EventReader = eventflow.Store(nil)
 
 // Metrics is what the API reports to and serves /metrics from.
 type Metrics interface {
@@ -102,6 +116,7 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
 		{Method: http.MethodGet, Path: "/openapi.json", handler: a.openapi},
+		{Method: http.MethodGet, Path: "/events.schema.json", handler: a.eventsSchema},
 		{Method: http.MethodGet, Path: "/metrics", handler: a.metrics},
 		{Method: http.MethodPost, Path: "/webhooks/stripe", handler: a.stripeWebhook},
 		{Method: http.MethodPut, Path: "/v1/sellers/:id", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.putSeller},
@@ -140,6 +155,7 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/finance/protection", Roles: books, handler: a.getProtection},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/trial-balance", Roles: books, handler: a.getTrialBalance},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/transactions", Roles: books, Export: true, handler: a.listLedgerTransactions},
+		{Method: http.MethodGet, Path: "/v1/events", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.listEvents},
 	}
 }
 

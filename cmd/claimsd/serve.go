@@ -159,6 +159,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Standing:        standings,
 		Brands:          brandflow.NewService(db.Store, time.Now),
 		Intel:           intelligence,
+		Events:          db.Store,
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),
