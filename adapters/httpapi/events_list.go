@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,25 +18,6 @@ const (
 	defaultEventsLimit = 100
 	maxEventsLimit     = 500
 )
-
-// outboundEventDTO is one outbound event as every consumer reads it (the feed,
-// the stream, webhooks); events.schema.json describes it per type.
-type outboundEventDTO struct {
-	ID        string    `json:"id"`
-	Type      string    `json:"type"`
-	CreatedAt time.Time `json:"created_at"`
-	Position  int64     `json:"position"`
-	SubjectID string    `json:"subject_id"`
-	// ClaimID and Sequence are only in a claim's events.
-	ClaimID  string          `json:"claim_id,omitempty"`
-	Sequence int             `json:"sequence,omitempty"`
-	Data     json.RawMessage `json:"data"`
-}
-
-func newOutboundEventDTO(e eventflow.Event) outboundEventDTO {
-	return outboundEventDTO{ID: e.ID, Type: e.Type, CreatedAt: e.CreatedAt.UTC(), Position: e.Position, SubjectID: e.SubjectID,
-		ClaimID: e.ClaimID, Sequence: e.Sequence, Data: e.Data}
-}
 
 // listEvents is the feed: the numbered events after a position, in
 // order, so a consumer that keeps the last position it took catches up
@@ -75,9 +55,14 @@ func (a *api) listEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]outboundEventDTO, len(evs))
+	// Each event as every channel sends it (the stream, webhooks).
+	out := make([]json.RawMessage, len(evs))
 	for i, e := range evs {
-		out[i] = newOutboundEventDTO(e)
+		b, err := eventflow.Envelope(e)
+		if err != nil {
+			return err
+		}
+		out[i] = b
 	}
 	next := after
 	if n := len(evs); n > 0 {
