@@ -395,6 +395,26 @@ func (s *Store) GetClaim(ctx context.Context, id string) (claimflow.Record, erro
 	return row.record()
 }
 
+// GetClaims implements claimflow.Store: one statement.
+func (s *Store) GetClaims(ctx context.Context, ids []string) (map[string]claimflow.Record, error) {
+	out := make(map[string]claimflow.Record, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []claimRow
+	if err := s.conn(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, storeError(err, "get %d claims", len(ids))
+	}
+	for _, row := range rows {
+		r, err := row.record()
+		if err != nil {
+			return nil, err
+		}
+		out[row.ID] = r
+	}
+	return out, nil
+}
+
 // ListClaims implements claimflow.Store: newest first, keyset-paginated on
 // the id, which sorts by creation time.
 func (s *Store) ListClaims(ctx context.Context, f claimflow.ClaimFilter) ([]claimflow.Record, string, error) {

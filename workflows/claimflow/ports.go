@@ -129,6 +129,9 @@ type Store interface {
 	SubmitClaim(ctx context.Context, orderID, buyerID string, since time.Time, decide func(Intake) (Record, error)) (Record, error)
 	// GetClaim returns one claim. Errors: *NotFoundError.
 	GetClaim(ctx context.Context, id string) (Record, error)
+	// GetClaims returns the claims of ids, by id, in one read; an id it
+	// does not know is left out.
+	GetClaims(ctx context.Context, ids []string) (map[string]Record, error)
 	// GetOrder returns one order. Errors: *NotFoundError.
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
 	// GetSeller returns one seller. Errors: *NotFoundError.

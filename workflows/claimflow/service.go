@@ -3,7 +3,6 @@ package claimflow
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -180,18 +179,7 @@ func overlaps(o *order.Order, items []claim.Item, live []LiveClaim) bool {
 // engine's own use (the events it sends the platform): no viewer, so
 // never for a front door. An id it does not know is left out.
 func (s *Service) Records(ctx context.Context, ids []string) (map[string]Record, error) {
-	out := make(map[string]Record, len(ids))
-	for _, id := range ids {
-		r, err := s.store.GetClaim(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[id] = r
-	}
-	return out, nil
+	return s.store.GetClaims(ctx, ids)
 }
 
 // Get returns a claim the viewer may see. Errors: *NotFoundError, also for

@@ -48,6 +48,24 @@ func testMissingIsNotFound(t *testing.T, h Harness) {
 	require.Empty(t, f.events(id))
 }
 
+// testGetClaims: claims read together are each as read alone; an unknown
+// id is left out, and none at all is an empty map.
+func testGetClaims(t *testing.T, h Harness) {
+	f := newFixture(t, h, h.New(t))
+	o := f.order(3, base.Add(-48*time.Hour))
+	a := f.file(o, filing{units: 1, outcome: decision.OutcomeInstantRefund, at: base})
+	b := f.file(o, filing{units: 1, outcome: decision.OutcomeManualReview, at: base.Add(time.Minute), reviewBy: base.Add(3 * time.Hour)})
+	missing := "clm_contract_missing_" + f.suffix
+	got, err := f.st.GetClaims(f.ctx, []string{a.Claim.ID(), missing, b.Claim.ID()})
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	requireRecord(t, f.stored(a.Claim.ID()), got[a.Claim.ID()])
+	requireRecord(t, f.stored(b.Claim.ID()), got[b.Claim.ID()])
+	none, err := f.st.GetClaims(f.ctx, nil)
+	require.NoError(t, err)
+	require.Empty(t, none)
+}
+
 // testUpsertSellerAndOrder: upserts say whether they created; what was
 // stored reads back; an order needs its seller, and once claimed keeps
 // the terms its claims were checked against.

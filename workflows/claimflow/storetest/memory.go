@@ -211,6 +211,17 @@ func (m *Memory) GetClaim(_ context.Context, id string) (claimflow.Record, error
 	return s.record(), nil
 }
 
+// GetClaims implements Store.
+func (m *Memory) GetClaims(ctx context.Context, ids []string) (map[string]claimflow.Record, error) {
+	out := make(map[string]claimflow.Record, len(ids))
+	for _, id := range ids {
+		if r, err := m.GetClaim(ctx, id); err == nil {
+			out[id] = r
+		}
+	}
+	return out, nil
+}
+
 // ClaimEvents implements Store.
 func (m *Memory) ClaimEvents(_ context.Context, id string) ([]claim.Event, error) {
 	return m.Events(id), nil

@@ -40,6 +40,8 @@ type Store interface {
 	UpsertSeller(ctx context.Context, s *seller.Seller, now time.Time) (created bool, err error)
 	// UpsertOrder is claimflow.Store's.
 	UpsertOrder(ctx context.Context, o *order.Order, now time.Time) (created bool, err error)
+	// GetClaims is claimflow.Store's.
+	GetClaims(ctx context.Context, ids []string) (map[string]claimflow.Record, error)
 	// GetSeller is claimflow.Store's.
 	GetSeller(ctx context.Context, id string) (*seller.Seller, error)
 	// SubmitClaim is claimflow.Store's.
@@ -80,6 +82,7 @@ func Run(t *testing.T, h Harness) {
 		run  func(t *testing.T, h Harness)
 	}{
 		{"MissingIsNotFound", testMissingIsNotFound},
+		{"GetClaimsReadsMany", testGetClaims},
 		{"UpsertSellerAndOrder", testUpsertSellerAndOrder},
 		{"SubmitClaimStoresRecordEventsAndSteps", testSubmitClaimStores},
 		{"SubmitClaimReadsIntake", testSubmitClaimReadsIntake},
