@@ -55,9 +55,12 @@ type Config struct {
 	StripeWebhookSecret string
 	// PacketSigningKey is the Ed25519 seed (32 bytes) case packets are
 	// signed with; nil derives one from the JWT secret.
-	PacketSigningKey    []byte
-	StripeSellerCharge  string
-	PendingRefundAfter  time.Duration
+	PacketSigningKey   []byte
+	StripeSellerCharge string
+	PendingRefundAfter time.Duration
+	// EventsKeep is how long outbound events are kept once every consumer
+	// took them; 0 keeps them for ever.
+	EventsKeep          time.Duration
 	StripeRate          float64
 	StripeTimeout       time.Duration
 	SandboxFailRate     float64
@@ -314,6 +317,16 @@ func Settings() []Setting {
 					return errors.New("must be a webhook signing secret starting whsec_")
 				}
 				c.StripeWebhookSecret = v
+				return nil
+			}},
+		{Env: "CLAIMSD_EVENTS_KEEP", Flag: "events-keep", Default: "720h",
+			Help: "how long outbound events are kept (for the feed to catch up from, and replays) once the stream has taken them; 0 keeps them for ever; pruned hourly",
+			apply: func(c *Config, v string) error {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < 0 || (d > 0 && d < time.Hour) {
+					return errors.New("must be 0 (for ever) or a duration of at least 1h, such as 720h")
+				}
+				c.EventsKeep = d
 				return nil
 			}},
 		{Env: "CLAIMSD_PENDING_REFUND_AFTER", Flag: "pending-refund-after", Default: "30m",

@@ -189,3 +189,17 @@ func TestNATSURL(t *testing.T) {
 		require.ErrorContains(t, err, "CLAIMSD_NATS_URL", give)
 	}
 }
+
+func TestEventsKeepSetting(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(nil, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, 720*time.Hour, c.EventsKeep)
+	c, err = config.Load(nil, env(map[string]string{"CLAIMSD_EVENTS_KEEP": "0"}))
+	require.NoError(t, err)
+	require.Zero(t, c.EventsKeep, "0 keeps them for ever")
+	for _, give := range []string{"-1h", "30m", "soon", "1d"} {
+		_, err := config.Load(nil, env(map[string]string{"CLAIMSD_EVENTS_KEEP": give}))
+		require.ErrorContains(t, err, "CLAIMSD_EVENTS_KEEP", give)
+	}
+}

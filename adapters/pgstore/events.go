@@ -109,6 +109,23 @@ func (s *Store) EventsAfter(ctx context.Context, position int64, types []string,
 	return evs, nil
 }
 
+// PruneEvents implements eventflow.Store: by position, oldest first, up
+// to the lowest consumer's cursor.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `
+		DELETE FROM events WHERE id IN (
+		    SELECT id FROM events
+		     WHERE position IS NOT NULL AND created_at < $1
+		       AND position <= coalesce((SELECT min(position) FROM event_cursors), position)
+		       -- the newest numbered event stays, so numbering goes on after it
+		       AND position < (SELECT max(position) FROM events)
+		     ORDER BY position LIMIT $2)`, before, limit)
+	if err != nil {
+		return 0, storeError(err, "prune events")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // OldestPending implements eventflow.Store.
 func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
 	var at *time.Time

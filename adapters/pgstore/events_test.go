@@ -3,12 +3,15 @@ package pgstore_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -138,4 +141,69 @@ func TestRelayNeverSkipsALateCommit(t *testing.T) {
 	at, err := store.Cursor(ctx, consumer)
 	require.NoError(t, err)
 	require.Equal(t, pos[early], at)
+}
+
+// TestPruneEvents: only numbered events past their retention that every
+// consumer took are deleted, never the newest, and numbering goes on after
+// a prune.
+func TestPruneEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := pgtest.Store(t, "events_prune")
+	svc := claimflow.NewService(st, policyfile.Default(), func() time.Time { return now })
+	relay := eventflow.NewRelay(st, httpapi.ClaimDocuments{Service: svc}, time.Now)
+	old := now.Add(-40 * 24 * time.Hour)
+	for i := range 6 {
+		_, err := st.DB().ExecContext(ctx, `INSERT INTO events (id, type, subject_id, created_at, data) VALUES ($1, 'test.old', $1, $2, '{}')`,
+			fmt.Sprintf("evt_old_%d", i), old.Add(time.Duration(i)*time.Minute))
+		require.NoError(t, err)
+	}
+	_, err := st.DB().ExecContext(ctx, `INSERT INTO events (id, type, subject_id, created_at, data) VALUES ('evt_new', 'test.new', 'x', $1, '{}')`, now)
+	require.NoError(t, err)
+	_, err = st.DB().ExecContext(ctx, `INSERT INTO events (id, type, subject_id, created_at, data) VALUES ('evt_unnumbered', 'test.old', 'x', $1, '{}')`, old)
+	require.NoError(t, err)
+	n, err := relay.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 8, n)
+	// The one not numbered yet: written after the relay's turn.
+	_, err = st.DB().ExecContext(ctx, `UPDATE events SET position = NULL WHERE id = 'evt_unnumbered'`)
+	require.NoError(t, err)
+
+	// The stream took the first three only.
+	var third int64
+	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT position FROM events WHERE id = 'evt_old_2'`).Scan(&third))
+	require.NoError(t, st.SetCursor(ctx, "stream", third, now))
+	pruned, err := eventflow.Prune(ctx, st, 30*24*time.Hour, now)
+	require.NoError(t, err)
+	require.Equal(t, 3, pruned, "old and taken by every consumer")
+	left := queryIDs(t, st, `SELECT id FROM events ORDER BY id`)
+	require.Equal(t, []string{"evt_new", "evt_old_3", "evt_old_4", "evt_old_5", "evt_unnumbered"}, left)
+
+	// Everything taken: the old ones go, the newest stays, and the next
+	// event is numbered after it.
+	var newest int64
+	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT max(position) FROM events`).Scan(&newest))
+	require.NoError(t, st.SetCursor(ctx, "stream", newest, now))
+	_, err = eventflow.Prune(ctx, st, 30*24*time.Hour, now)
+	require.NoError(t, err)
+	require.Equal(t, []string{"evt_new", "evt_unnumbered"}, queryIDs(t, st, `SELECT id FROM events ORDER BY id`))
+	_, err = relay.RunOnce(ctx)
+	require.NoError(t, err)
+	var pos int64
+	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT position FROM events WHERE id = 'evt_unnumbered'`).Scan(&pos))
+	require.Equal(t, newest+1, pos)
+}
+
+func queryIDs(t *testing.T, st *pgstore.Store, q string) []string {
+	t.Helper()
+	rows, err := st.DB().QueryContext(context.Background(), q)
+	require.NoError(t, err)
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
 }

@@ -362,6 +362,8 @@ type Steps struct {
 	// Standing, if set, runs every Config.StandingEvery
 	// (standingflow.Service.RefreshChanged).
 	Standing func(ctx context.Context) (int, error)
+	// PruneEvents, if set, runs hourly (eventflow.Prune).
+	PruneEvents func(ctx context.Context) (int, error)
 }
 
 // Workers works the claim queue.
@@ -411,6 +413,13 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 		}, &river.PeriodicJobOpts{RunOnStart: true}))
 	if steps.Standing != nil {
 		job, err := addStanding(workers, steps.Standing, cfg)
+		if err != nil {
+			return nil, err
+		}
+		periodic = append(periodic, job)
+	}
+	if steps.PruneEvents != nil {
+		job, err := addPruneEvents(workers, steps.PruneEvents, cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -305,6 +305,12 @@ func steps(db *database, cfg config.Config, policy decision.Policy, p paymentPro
 		}
 	}
 	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy}
+	var prune func(ctx context.Context) (int, error)
+	if cfg.EventsKeep > 0 {
+		prune = func(ctx context.Context) (int, error) {
+			return eventflow.Prune(ctx, db.Store, cfg.EventsKeep, time.Now())
+		}
+	}
 	return queue.Steps{
 		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log, Policy: policy},
 		ChargeSeller: charge,
@@ -315,6 +321,8 @@ func steps(db *database, cfg config.Config, policy decision.Policy, p paymentPro
 		},
 		Reconcile: fin,
 		Standing:  standings.RefreshChanged,
+		// Outbound events past their retention.
+		PruneEvents: prune,
 	}
 }
 

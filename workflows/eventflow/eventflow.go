@@ -100,4 +100,8 @@ type Store interface {
 	Cursor(ctx context.Context, consumer string) (int64, error)
 	// SetCursor records that consumer took every event up to position.
 	SetCursor(ctx context.Context, consumer string, position int64, now time.Time) error
+	// PruneEvents deletes up to limit numbered events written before
+	// before that every consumer with a cursor has taken; it returns how
+	// many.
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -92,6 +92,23 @@ func (r *Relay) Loop(ctx context.Context, interval time.Duration, log *slog.Logg
 	}
 }
 
+// PruneBatch is how many events one statement of Prune deletes.
+const PruneBatch = 10_000
+
+// Prune deletes the numbered events older than keep that every consumer
+// with a cursor has taken, a batch at a time; it returns how many. A feed
+// reader keeps no cursor here: keep is how far back it can catch up.
+func Prune(ctx context.Context, store Store, keep time.Duration, now time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := store.PruneEvents(ctx, now.Add(-keep), PruneBatch)
+		total += n
+		if err != nil || n < PruneBatch {
+			return total, err
+		}
+	}
+}
+
 // Sink is a consumer that sends events on: the stream, a webhook
 // endpoint. Send returns how many of events, from the first, were taken
 // for good; the rest are offered again.
