@@ -49,6 +49,7 @@ func TestPagesAreAccessible(t *testing.T) {
 		{"shopper", shopper, "/app/claims/new"},
 		{"shopper", shopper, "/app/claims/" + closed},
 		{"admin", "root", "/console/admin/sessions"},
+		{"admin", "root", "/console/admin/events"},
 		{"rights_holder", w.holder, "/console/brands"},
 		{"rights_holder", w.holder, "/console/brands/" + w.brand},
 		{"rights_holder", w.holder, "/console/brands/" + w.brand + "?status=all"},

@@ -53,6 +53,7 @@ var wantRoles = map[string][]string{
 	"GET /app/claims/:id":                                                  {"shopper"},
 	"GET /console/admin/sessions":                                          {"admin"},
 	"POST /console/admin/sessions":                                         {"admin"},
+	"GET /console/admin/events":                                            {"admin"},
 	"GET /console/brands":                                                  {"rights_holder", "admin"},
 	"GET /console/brands/:id":                                              {"rights_holder", "admin"},
 	"GET /console/brands/:id/counterfeits.csv":                             {"rights_holder", "admin"},

@@ -102,6 +102,9 @@ type Deps struct {
 	// holders, cases for enforcement, verdicts on agents' claim pages.
 	// Without it those pages are not mounted.
 	Intel *intelflow.Service
+	// Events shows administrators how far outbound events have gone;
+	// without it that page is not mounted.
+	Events EventsStatus
 	// Keys are the API's token keys: sign-in links, session cookies and
 	// form tokens are all keyed from them (each for its own purpose).
 	Keys   auth.Keys
@@ -177,6 +180,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.sellerRoutes()
 	c.shopperRoutes()
 	c.adminRoutes()
+	c.eventsRoutes()
 	c.intelRoutes()
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's

@@ -111,7 +111,7 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	brands := brandflow.NewService(store, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Brands: brands, Intel: intelligence,
 		Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths()})
-	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence,
+	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence, Events: store,
 		Keys: keys, Logins: store, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)

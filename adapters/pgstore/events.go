@@ -126,6 +126,36 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time, limit int) (i
 	return int(tag.RowsAffected()), nil
 }
 
+// EventsStatus implements eventflow.Store: index reads only.
+func (s *Store) EventsStatus(ctx context.Context) (eventflow.Status, error) {
+	var st eventflow.Status
+	err := s.pool.QueryRow(ctx, `
+		SELECT (SELECT coalesce(max(position), 0) FROM events),
+		       (SELECT count(*) FROM events WHERE position IS NULL),
+		       (SELECT min(created_at) FROM events WHERE position IS NULL)`).Scan(&st.Last, &st.Waiting, &st.OldestWaiting)
+	if err != nil {
+		return st, storeError(err, "events status")
+	}
+	if st.OldestWaiting != nil {
+		at := st.OldestWaiting.UTC()
+		st.OldestWaiting = &at
+	}
+	rows, err := s.pool.Query(ctx, `SELECT consumer, position, updated_at FROM event_cursors ORDER BY consumer`)
+	if err != nil {
+		return st, storeError(err, "events status")
+	}
+	st.Consumers, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (eventflow.ConsumerStatus, error) {
+		var c eventflow.ConsumerStatus
+		err := r.Scan(&c.Name, &c.Position, &c.UpdatedAt)
+		c.Behind, c.UpdatedAt = max(st.Last-c.Position, 0), c.UpdatedAt.UTC()
+		return c, err
+	})
+	if err != nil {
+		return st, storeError(err, "events status")
+	}
+	return st, nil
+}
+
 // OldestPending implements eventflow.Store.
 func (s *Store) OldestPending(ctx context.Context) (time.Time, bool, error) {
 	var at *time.Time

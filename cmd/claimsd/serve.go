@@ -178,6 +178,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			Finance:  fin,
 			Standing: standings,
 			Intel:    intelligence,
+			Events:   db.Store,
 			Keys:     auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
 			Logins:   db.Store,
 			Logger:   log,

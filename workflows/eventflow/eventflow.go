@@ -75,6 +75,22 @@ type Pending struct {
 	HasData           bool
 }
 
+// Status is how far the relay and the consumers have come.
+type Status struct {
+	Last          int64      // the highest position given
+	Waiting       int64      // events written and not numbered yet
+	OldestWaiting *time.Time // when the oldest of them was written
+	Consumers     []ConsumerStatus
+}
+
+// ConsumerStatus is where one consumer stands.
+type ConsumerStatus struct {
+	Name      string
+	Position  int64 // the last position it took
+	Behind    int64 // numbered events it has not taken
+	UpdatedAt time.Time
+}
+
 // Renderer renders the data of claim events.
 type Renderer interface {
 	// Claims returns each claim as the API shows it to the platform, by
@@ -100,6 +116,8 @@ type Store interface {
 	Cursor(ctx context.Context, consumer string) (int64, error)
 	// SetCursor records that consumer took every event up to position.
 	SetCursor(ctx context.Context, consumer string, position int64, now time.Time) error
+	// EventsStatus says how far the relay and each consumer have come.
+	EventsStatus(ctx context.Context) (Status, error)
 	// PruneEvents deletes up to limit numbered events written before
 	// before that every consumer with a cursor has taken; it returns how
 	// many.
