@@ -232,6 +232,21 @@ func TestBadInput(t *testing.T) {
 			body: map[string]any{"name": "S"}, wantCode: 422, wantError: "required", wantField: "risk_score"},
 		{name: "seller: bad stripe account", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
 			body: map[string]any{"name": "S", "risk_score": 5, "stripe_account": "cus_123"}, wantCode: 422, wantError: "invalid_stripe_account", wantField: "stripe_account"},
+		{name: "seller: e-mail address as a warehouse signal", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body:     map[string]any{"name": "S", "risk_score": 5, "seller_signals": map[string]any{"warehouse": "ops@seller.example"}},
+			wantCode: 422, wantError: "raw_personal_data", wantField: "seller_signals.warehouse"},
+		{name: "seller: card number as a payment account signal", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body:     map[string]any{"name": "S", "risk_score": 5, "seller_signals": map[string]any{"payment_account": "4111 1111 1111 1111"}},
+			wantCode: 422, wantError: "raw_personal_data", wantField: "seller_signals.payment_account"},
+		{name: "seller: empty registration signal", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body:     map[string]any{"name": "S", "risk_score": 5, "seller_signals": map[string]any{"registration": ""}},
+			wantCode: 422, wantError: "too_short", wantField: "seller_signals.registration"},
+		{name: "seller: unknown signal kind", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body:     map[string]any{"name": "S", "risk_score": 5, "seller_signals": map[string]any{"phone": "abc123"}},
+			wantCode: 400, wantError: "unknown_field", wantField: "seller_signals.phone"},
+		{name: "seller: signal that is not a string", method: http.MethodPut, path: "/v1/sellers/" + b.name("sel_bad"), token: svcTok,
+			body:     map[string]any{"name": "S", "risk_score": 5, "seller_signals": map[string]any{"warehouse": 42}},
+			wantCode: 400, wantError: "invalid_type", wantField: "seller_signals.warehouse"},
 
 		{name: "order: item brand with bad characters", method: http.MethodPut, path: badOrderPath, token: svcTok,
 			body: goodOrder(map[string]any{"items": []map[string]any{
@@ -329,6 +344,8 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM buyer_signals WHERE shopper_id = $1`, shopper).Scan(&n))
 	require.Zero(t, n, "no signal of a refused order is kept")
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM sellers WHERE id = $1`, b.name("sel_bad")).Scan(&n))
+	require.Zero(t, n)
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM seller_signals WHERE seller_id = $1`, b.name("sel_bad")).Scan(&n))
 	require.Zero(t, n)
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM seller_recoveries WHERE seller_id = $1`, sellerID).Scan(&n))
 	require.Zero(t, n)
