@@ -49,6 +49,9 @@ type Config struct {
 
 	Role                string // all, api or worker
 	NATSURL             string // "" streams no events
+	// WebhookAllowPrivate lets webhook endpoints be http:// and private,
+	// loopback or link-local addresses (development and tests).
+	WebhookAllowPrivate bool
 	Payments            string
 	StripeAPIKey        string
 	StripeAPIBase       string
@@ -284,6 +287,16 @@ func Settings() []Setting {
 					}
 				}
 				c.NATSURL = v
+				return nil
+			}},
+		{Env: "CLAIMSD_WEBHOOK_ALLOW_PRIVATE", Flag: "webhook-allow-private", Default: "false",
+			Help: "let webhook endpoints be http:// and private, loopback or link-local addresses (checked after DNS resolution, at every attempt); for development and tests only",
+			apply: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return errors.New("must be true or false")
+				}
+				c.WebhookAllowPrivate = b
 				return nil
 			}},
 		{Env: "CLAIMSD_PAYMENTS", Flag: "payments", Default: "sandbox",

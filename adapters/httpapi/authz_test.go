@@ -278,6 +278,17 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /v1/finance/ledger/trial-balance": {path: "/v1/finance/ledger/trial-balance", roles: books},
 		"GET /v1/finance/ledger/transactions":  {path: "/v1/finance/ledger/transactions?limit=5&seller_id=" + fx.seller, roles: books},
 		"GET /v1/events":                       {path: "/v1/events?limit=5&types=claim.closed", roles: []claimflow.Role{service, admin}},
+		"POST /v1/webhook-endpoints": {path: "/v1/webhook-endpoints", roles: []claimflow.Role{service, admin},
+			body: func(*testing.T) any {
+				return map[string]any{"url": "https://hooks.example.com/authz", "event_types": []string{"claim.closed"}}
+			}},
+		"GET /v1/webhook-endpoints":                    {path: "/v1/webhook-endpoints", roles: []claimflow.Role{service, admin}},
+		"GET /v1/webhook-endpoints/:id":                {path: "/v1/webhook-endpoints/whe_authz", roles: []claimflow.Role{service, admin}},
+		"PATCH /v1/webhook-endpoints/:id":              {path: "/v1/webhook-endpoints/whe_authz", roles: []claimflow.Role{service, admin}, body: func(*testing.T) any { return map[string]any{"enabled": true} }},
+		"DELETE /v1/webhook-endpoints/:id":             {path: "/v1/webhook-endpoints/whe_authz", roles: []claimflow.Role{service, admin}},
+		"POST /v1/webhook-endpoints/:id/rotate-secret": {path: "/v1/webhook-endpoints/whe_authz/rotate-secret", roles: []claimflow.Role{service, admin}},
+		"GET /v1/webhook-endpoints/:id/deliveries":     {path: "/v1/webhook-endpoints/whe_authz/deliveries", roles: []claimflow.Role{service, admin}},
+		"POST /v1/webhook-endpoints/:id/replay":        {path: "/v1/webhook-endpoints/whe_authz/replay", roles: []claimflow.Role{service, admin}, body: func(*testing.T) any { return map[string]any{"from": "2026-01-01T00:00:00Z"} }},
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 var store *pgstore.Store
@@ -85,6 +86,7 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 		Brands:       brandflow.NewService(st, clk.Now),
 		Intel:        intelflow.NewService(st, signer, clk.Now),
 		Events:       st,
+		Webhooks:     webhookflow.NewService(st, webhookflow.Options{Now: clk.Now}),
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,

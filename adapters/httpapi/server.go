@@ -25,6 +25,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 // Deps are what the API needs.
@@ -40,8 +41,10 @@ type Deps struct {
 	Intel *intelflow.Service
 	// Events serves the numbered outbound events (GET /v1/events).
 	Events EventReader
-	Ready  func(ctx context.Context) error // nil error: ready to serve
-	Secret []byte                          // HS256 key for bearer tokens
+	// Webhooks manages webhook endpoints and shows their deliveries.
+	Webhooks *webhookflow.Service
+	Ready    func(ctx context.Context) error // nil error: ready to serve
+	Secret   []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
 	PreviousSecrets [][]byte
 	Issuer          string
@@ -112,6 +115,8 @@ func (a *api) routes() []Route {
 	books := []claimflow.Role{claimflow.RoleFinance, claimflow.RoleAdmin}
 	brandReaders := []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleRightsHolder}
 	investigators := []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleEnforcement}
+	// the platform's own systems and administrators: events, webhooks
+	platform := []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
@@ -155,7 +160,15 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/finance/protection", Roles: books, handler: a.getProtection},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/trial-balance", Roles: books, handler: a.getTrialBalance},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/transactions", Roles: books, Export: true, handler: a.listLedgerTransactions},
-		{Method: http.MethodGet, Path: "/v1/events", Roles: []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}, handler: a.listEvents},
+		{Method: http.MethodGet, Path: "/v1/events", Roles: platform, handler: a.listEvents},
+		{Method: http.MethodPost, Path: "/v1/webhook-endpoints", Roles: platform, handler: a.postWebhookEndpoint},
+		{Method: http.MethodGet, Path: "/v1/webhook-endpoints", Roles: platform, handler: a.listWebhookEndpoints},
+		{Method: http.MethodGet, Path: "/v1/webhook-endpoints/:id", Roles: platform, handler: a.getWebhookEndpoint},
+		{Method: http.MethodPatch, Path: "/v1/webhook-endpoints/:id", Roles: platform, handler: a.patchWebhookEndpoint},
+		{Method: http.MethodDelete, Path: "/v1/webhook-endpoints/:id", Roles: platform, handler: a.deleteWebhookEndpoint},
+		{Method: http.MethodPost, Path: "/v1/webhook-endpoints/:id/rotate-secret", Roles: platform, handler: a.postRotateWebhookSecret},
+		{Method: http.MethodGet, Path: "/v1/webhook-endpoints/:id/deliveries", Roles: platform, handler: a.listWebhookDeliveries},
+		{Method: http.MethodPost, Path: "/v1/webhook-endpoints/:id/replay", Roles: platform, handler: a.postWebhookReplay},
 	}
 }
 

@@ -25,6 +25,7 @@ type Metrics struct {
 	httpRequests *prometheus.HistogramVec
 	stepRuns     *prometheus.HistogramVec
 	stepRetries  *prometheus.CounterVec
+	webhooks     *prometheus.HistogramVec
 }
 
 // New returns the metrics; pool, if not nil, is read at scrape time for
@@ -46,8 +47,13 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Metrics {
 			Name: "claimsd_step_retries_total",
 			Help: "Workflow step runs that were retries of an earlier failed attempt.",
 		}, []string{"step"}),
+		webhooks: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "claimsd_webhook_attempts_seconds",
+			Help:    "Webhook delivery attempts by outcome (delivered, failed, gone), and how long each took.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 15},
+		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(m.httpRequests, m.stepRuns, m.stepRetries,
+	m.reg.MustRegister(m.httpRequests, m.stepRuns, m.stepRetries, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		if log == nil {
@@ -80,6 +86,11 @@ func (m *Metrics) ObserveStep(step string, attempt int, err error, d time.Durati
 	}
 }
 
+// ObserveWebhook records one webhook delivery attempt.
+func (m *Metrics) ObserveWebhook(outcome string, d time.Duration) {
+	m.webhooks.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
 var (
 	claimsDesc = prometheus.NewDesc("claimsd_claims", "Claims by status and decision outcome.", []string{"status", "outcome"}, nil)
 	jobsDesc   = prometheus.NewDesc("claimsd_queue_jobs", "Workflow jobs by state (available, running, retryable, ...).", []string{"state"}, nil)
@@ -88,7 +99,13 @@ var (
 	relayDesc  = prometheus.NewDesc("claimsd_events_relay_lag_seconds",
 		"Age of the oldest outbound event the relay has not numbered yet (0 when none waits).", nil, nil)
 	behindDesc = prometheus.NewDesc("claimsd_events_consumer_behind",
-		"Numbered outbound events a consumer (the stream, a webhook endpoint) has not taken yet.", []string{"consumer"}, nil)
+		"Numbered outbound events a consumer (the stream, the webhooks' fan-out) has not taken yet.", []string{"consumer"}, nil)
+	hooksDesc = prometheus.NewDesc("claimsd_webhook_endpoints",
+		"Webhook endpoints by state (enabled, disabled). A disabled one keeps its pending deliveries; see its disabled_reason.", []string{"state"}, nil)
+	deliveriesDesc = prometheus.NewDesc("claimsd_webhook_deliveries",
+		"Webhook deliveries by state: pending now; delivered and failed (given up) since each endpoint was made.", []string{"state"}, nil)
+	dueDesc = prometheus.NewDesc("claimsd_webhook_oldest_due_seconds",
+		"How long the oldest delivery that is due (to an enabled endpoint) has waited for its attempt (0 when none is).", nil, nil)
 )
 
 // dbCollector reads counts from the database on each scrape.
@@ -104,6 +121,9 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- scrapeDesc
 	ch <- relayDesc
 	ch <- behindDesc
+	ch <- hooksDesc
+	ch <- deliveriesDesc
+	ch <- dueDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -132,7 +152,35 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		FROM event_cursors`, 1); err != nil {
 		ok = 0
 	}
+	if err := c.webhooks(ctx, ch); err != nil {
+		c.log.Warn("metrics query", "err", err)
+		ok = 0
+	}
 	ch <- prometheus.MustNewConstMetric(scrapeDesc, prometheus.GaugeValue, ok)
+}
+
+// webhooks reads the endpoints' and deliveries' counts.
+func (c *dbCollector) webhooks(ctx context.Context, ch chan<- prometheus.Metric) error {
+	var enabled, disabled, pending, delivered, failed int64
+	var due float64
+	err := c.pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE enabled), count(*) FILTER (WHERE NOT enabled),
+		       coalesce(sum(delivered_count), 0)::bigint, coalesce(sum(failed_count), 0)::bigint,
+		       (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'),
+		       coalesce((SELECT extract(epoch FROM now() - min(d.next_attempt_at))::float8
+		                   FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.enabled
+		                  WHERE d.state = 'pending' AND d.next_attempt_at <= now()), 0)
+		  FROM webhook_endpoints`).Scan(&enabled, &disabled, &delivered, &failed, &pending, &due)
+	if err != nil {
+		return err
+	}
+	ch <- prometheus.MustNewConstMetric(hooksDesc, prometheus.GaugeValue, float64(enabled), "enabled")
+	ch <- prometheus.MustNewConstMetric(hooksDesc, prometheus.GaugeValue, float64(disabled), "disabled")
+	ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(pending), "pending")
+	ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(delivered), "delivered")
+	ch <- prometheus.MustNewConstMetric(deliveriesDesc, prometheus.GaugeValue, float64(failed), "failed")
+	ch <- prometheus.MustNewConstMetric(dueDesc, prometheus.GaugeValue, max(due, 0))
+	return nil
 }
 
 // count runs a query whose rows are labels followed by a count.

@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/claimsd/claimsd/adapters/auth"
-	"github.com/claimsd/claimsd/adapters/web"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/adapters/web"
+	"github.com/claimsd/claimsd/adapters/webhooks"
 
 	"github.com/claimsd/claimsd/adapters/console"
 	"github.com/claimsd/claimsd/adapters/httpapi"
@@ -23,12 +25,14 @@ import (
 	"github.com/claimsd/claimsd/config"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/intel"
+	"github.com/claimsd/claimsd/domain/webhook"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -118,6 +122,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		relayDone := make(chan struct{})
 		go func() { defer close(relayDone); relay.Loop(relayCtx, relayEvery, log) }()
 		defer func() { stopRelay(); <-relayDone }()
+		// Webhooks: every worker fans out and delivers; leases keep two
+		// from sending one delivery at once.
+		dispatcher := webhookflow.NewDispatcher(db.Store, webhooks.NewSender(webhooks.Options{AllowPrivate: cfg.WebhookAllowPrivate}),
+			webhookflow.DispatcherOptions{Log: log, Observe: func(o webhook.Outcome, d time.Duration) { m.ObserveWebhook(string(o), d) }})
+		hooksCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+		hooksDone := make(chan struct{})
+		go func() { defer close(hooksDone); dispatcher.Loop(hooksCtx, relayEvery) }()
+		defer func() { stopHooks(); <-hooksDone }()
 		// The stream: every worker runs its loop, one publishes at a time.
 		if cfg.NATSURL != "" {
 			stopStream, err := streamEvents(ctx, cfg.NATSURL, db.Store, log)
@@ -160,6 +172,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Brands:          brandflow.NewService(db.Store, time.Now),
 		Intel:           intelligence,
 		Events:          db.Store,
+		Webhooks:        webhookflow.NewService(db.Store, webhookflow.Options{AllowPrivate: cfg.WebhookAllowPrivate}),
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),
@@ -309,7 +322,13 @@ func steps(db *database, cfg config.Config, policy decision.Policy, p paymentPro
 	var prune func(ctx context.Context) (int, error)
 	if cfg.EventsKeep > 0 {
 		prune = func(ctx context.Context) (int, error) {
-			return eventflow.Prune(ctx, db.Store, cfg.EventsKeep, time.Now())
+			n, err := eventflow.Prune(ctx, db.Store, cfg.EventsKeep, time.Now())
+			if err != nil {
+				return n, err
+			}
+			// Finished webhook deliveries go with the events they sent.
+			d, err := webhookflow.Prune(ctx, db.Store, cfg.EventsKeep, time.Now())
+			return n + d, err
 		}
 	}
 	return queue.Steps{

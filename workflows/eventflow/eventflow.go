@@ -42,13 +42,16 @@ const (
 	SellerStandingChanged  = "seller.standing_changed"
 	CaseStatusChanged      = "case.status_changed"
 	VerdictRecorded        = "verdict.recorded"
+	// WebhookEndpointDisabled: an endpoint was disabled (by hand, a 410,
+	// or five days of failures); its events are kept for a replay.
+	WebhookEndpointDisabled = "webhook_endpoint.disabled"
 )
 
 // Types lists the catalogue in the order the documents name it.
 var Types = []string{ClaimSubmitted, ClaimDecided, ClaimRefunded, ClaimRefundPending, ClaimRefundFailed,
 	ClaimSellerCharged, ClaimClosed, ClaimOverridden, ClaimEscalated, ChargebackContested, ChargebackSettled,
 	RecoveryRecorded, ReconciliationComplete, ReconciliationFailed, SellerStandingChanged, CaseStatusChanged,
-	VerdictRecorded}
+	VerdictRecorded, WebhookEndpointDisabled}
 
 // Version is the catalogue's version: a receiver reads it in each event's
 // data shape's documents; a change that removes or renames a field makes
