@@ -158,7 +158,7 @@ func (s *Store) Deliveries(ctx context.Context, endpointID string, before int64,
 		       CASE WHEN state = 'pending' THEN next_attempt_at END, coalesce(last_status, 0),
 		       coalesce(last_error, ''), coalesce(last_latency_ms, 0), created_at, finished_at
 		  FROM webhook_deliveries
-		 WHERE endpoint_id = $1 AND ($2 = 0 OR id < $2) AND ($3 = '' OR state = $3)
+		 WHERE endpoint_id = $1 AND ($2::bigint = 0 OR id < $2) AND ($3::text = '' OR state = $3)
 		 ORDER BY id DESC LIMIT $4`, endpointID, before, state, limit)
 	if err != nil {
 		return nil, storeError(err, "deliveries of %s", endpointID)
@@ -171,8 +171,11 @@ func (s *Store) Deliveries(ctx context.Context, endpointID string, before int64,
 		d.LastLatency, d.CreatedAt = time.Duration(ms)*time.Millisecond, d.CreatedAt.UTC()
 		return d, err
 	})
-	if err != nil || len(out) == 0 {
-		return out, storeError(err, "deliveries of %s", endpointID)
+	if err != nil {
+		return nil, storeError(err, "deliveries of %s", endpointID)
+	}
+	if len(out) == 0 {
+		return out, nil
 	}
 	ids := make([]int64, len(out))
 	at := make(map[int64]int, len(out))
@@ -325,8 +328,11 @@ func (s *Store) LeaseDue(ctx context.Context, limit int, lease time.Duration, no
 		var l leased
 		return l, r.Scan(&l.id, &l.attempt, &l.endpoint, &l.event)
 	})
-	if err != nil || len(ls) == 0 {
+	if err != nil {
 		return nil, storeError(err, "lease webhook deliveries")
+	}
+	if len(ls) == 0 {
+		return nil, nil
 	}
 	ids := make([]int64, len(ls))
 	for i, l := range ls {
@@ -450,7 +456,7 @@ func (s *Store) RecordResults(ctx context.Context, results []webhookflow.Result,
 			         UPDATE webhook_deliveries d
 			            SET state = r.state, next_attempt_at = r.next, lease_until = NULL,
 			                last_status = r.status, last_error = r.error, last_latency_ms = r.latency,
-			                finished_at = CASE WHEN r.state = 'pending' THEN NULL ELSE $8 END
+			                finished_at = CASE WHEN r.state = 'pending' THEN NULL ELSE $8::timestamptz END
 			           FROM r WHERE d.id = r.id AND d.attempts = r.attempt AND d.state = 'pending'
 			         RETURNING d.endpoint_id, d.state)
 			UPDATE webhook_endpoints w

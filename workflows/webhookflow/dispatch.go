@@ -80,7 +80,7 @@ func (d *Dispatcher) FanOut(ctx context.Context) (int, error) {
 }
 
 // RunOnce fans out, then attempts what is due, a batch at a time, until
-// a batch comes back short; it returns how many attempts it made.
+// nothing is; it returns how many attempts it made.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if _, err := d.FanOut(ctx); err != nil {
 		return 0, err
@@ -103,9 +103,8 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 			d.opts.Log.WarnContext(ctx, "webhook endpoint disabled; its events are kept for a replay",
 				"endpoint", e.ID, "url", e.URL, "reason", e.Reason, "failing_since", e.FailingSince)
 		}
-		if len(due) < d.opts.Batch {
-			return total, nil
-		}
+		// Round again even after a short batch: a claim's next delivery
+		// is due as soon as the one before it was delivered.
 	}
 }
 

@@ -14,7 +14,7 @@
 //	svc := webhookflow.NewService(store, webhookflow.Options{})
 //	ep, err := svc.Create(ctx, viewer, webhookflow.Input{URL: "https://…", EventTypes: []string{"*"}})
 //	d := webhookflow.NewDispatcher(store, sender, webhookflow.DispatcherOptions{})
-//	go d.Loop(ctx, 200*time.Millisecond, log)
+//	go d.Loop(ctx, 200*time.Millisecond)
 package webhookflow
 
 import (
