@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
 	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -89,6 +90,7 @@ func TestAdminWebhooksCreateShowsTheSecretOnce(t *testing.T) {
 	require.Equal(t, "no-store", r.Header.Get("Cache-Control"))
 	sec := secretText.FindString(r.Body)
 	require.NotEmpty(t, sec, "the secret is shown")
+	requireAccessible(t, r.Body)
 	require.Contains(t, r.Body, "shown only this once")
 	for _, h := range []string{"webhook-id", "webhook-timestamp", "webhook-signature"} {
 		require.Contains(t, r.Body, "<code>"+h+"</code>")
@@ -149,6 +151,7 @@ func TestAdminWebhooksBadInput(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code, "%s: %s", tc.name, r.Body)
 		require.Contains(t, r.Body, `id="`+tc.field+`-error"`, tc.name)
 		require.Contains(t, r.Body, "Check the form", tc.name)
+		requireAccessible(t, r.Body)
 		require.NotContains(t, r.Body, "whsec_", tc.name)
 		if u := tc.form.Get("url"); u != "" {
 			require.Contains(t, r.Body, `value="`+strings.ReplaceAll(strings.ReplaceAll(u, "<", "&lt;"), ">", "&gt;")+`"`, "%s: the URL typed is kept", tc.name)
@@ -268,6 +271,7 @@ func TestAdminWebhookReplay(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code, "%q: %s", bad.from, r.Body)
 		require.Contains(t, r.Body, `<p class="field-error" id="replay-from-error">Replay from: `+bad.says, bad.from)
 		require.Contains(t, r.Body, `aria-invalid="true"`)
+		requireAccessible(t, r.Body)
 	}
 	r := b.post(t, admin, path+"/replay", url.Values{"from": {b.clock.Now().Add(-time.Minute).Format("2006-01-02T15:04")}})
 	require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
@@ -411,5 +415,16 @@ func numbered(t *testing.T, b *testBundle, claimID string) {
 			return
 		}
 		time.Sleep(10 * time.Millisecond) // another test's transaction is still open
+	}
+}
+
+// requireAccessible checks a page a form answered with as
+// TestPagesAreAccessible checks the others.
+func requireAccessible(t *testing.T, body string) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	require.NoError(t, err)
+	for _, problem := range accessibilityProblems(doc) {
+		t.Error(problem)
 	}
 }
