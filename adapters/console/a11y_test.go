@@ -12,6 +12,7 @@ import (
 
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 // TestPagesAreAccessible renders every page of every role with real data
@@ -30,6 +31,12 @@ func TestPagesAreAccessible(t *testing.T) {
 	caseID := b.ringCase(t, w)
 	_, _, err := b.intel.PutVerdict(context.Background(), claimflow.Viewer{Role: "rights_holder", Subject: w.holder}, w.brand,
 		w.confirmed[0].ID, intel.VerdictParams{Verdict: "counterfeit", Note: "Not ours.", DocumentURL: "https://acme.example/r.pdf"})
+	require.NoError(t, err)
+	hook := b.newEndpoint(t, "a11y", "claim.submitted")
+	seedDeliveries(t, store.DB(), hook.ID, closed, "pending", 1, "<html>busy</html>")
+	off := b.newEndpoint(t, "a11y_off")
+	on := false
+	_, err = b.hooks.Update(context.Background(), off.ID, webhookflow.Patch{Enabled: &on})
 	require.NoError(t, err)
 	pages := []struct{ role, sub, path string }{
 		{"", "", "/console/signin"},
@@ -50,6 +57,9 @@ func TestPagesAreAccessible(t *testing.T) {
 		{"shopper", shopper, "/app/claims/" + closed},
 		{"admin", "root", "/console/admin/sessions"},
 		{"admin", "root", "/console/admin/events"},
+		{"admin", "root", "/console/admin/webhooks"},
+		{"admin", "root", "/console/admin/webhooks/" + hook.ID},
+		{"admin", "root", "/console/admin/webhooks/" + off.ID},
 		{"rights_holder", w.holder, "/console/brands"},
 		{"rights_holder", w.holder, "/console/brands/" + w.brand},
 		{"rights_holder", w.holder, "/console/brands/" + w.brand + "?status=all"},

@@ -46,6 +46,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 //go:embed templates/*.html
@@ -105,6 +106,10 @@ type Deps struct {
 	// Events shows administrators how far outbound events have gone;
 	// without it that page is not mounted.
 	Events EventsStatus
+	// Webhooks lets administrators manage the endpoints events are sent
+	// to and read their deliveries; without it those pages are not
+	// mounted.
+	Webhooks *webhookflow.Service
 	// Keys are the API's token keys: sign-in links, session cookies and
 	// form tokens are all keyed from them (each for its own purpose).
 	Keys   auth.Keys
@@ -181,6 +186,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.shopperRoutes()
 	c.adminRoutes()
 	c.eventsRoutes()
+	c.webhooksRoutes()
 	c.intelRoutes()
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's

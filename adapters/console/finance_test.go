@@ -34,6 +34,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 // financeBundle is a console on a database of the test's own: finance's
@@ -57,12 +58,13 @@ func setupFinance(t *testing.T, start time.Time) *financeBundle {
 	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
 	require.NoError(t, err)
 	intelligence := intelflow.NewService(st, signer, clk.Now)
+	hooks := webhookflow.NewService(st, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clk.Now})
-	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Intel: intelligence, Keys: keys, Logins: st, Now: clk.Now})
+	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Intel: intelligence, Webhooks: hooks, Keys: keys, Logins: st, Now: clk.Now})
 	id := make([]byte, 5)
 	_, _ = rand.Read(id)
 	return &financeBundle{testBundle: &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(id),
-		intel: intelligence, brands: brandflow.NewService(st, clk.Now)}, st: st, fin: fin}
+		intel: intelligence, brands: brandflow.NewService(st, clk.Now), hooks: hooks}, st: st, fin: fin}
 }
 
 // utcToday is the start of the current UTC day.

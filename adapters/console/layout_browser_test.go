@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 // cutOff lists what the page in ctx cuts off, with every <details> open:
@@ -68,6 +70,13 @@ func TestBrowserNoTableIsCutOff(t *testing.T) {
 	_, _, err = b.intel.PutVerdict(ctx, claimflow.Viewer{Role: "rights_holder", Subject: w.holder}, w.brand, w.confirmed[0].ID,
 		intel.VerdictParams{Verdict: "counterfeit", Note: "Not ours: the serial number does not exist.", DocumentURL: "https://acme.example/reports/2026/authentication-report-17.pdf"})
 	require.NoError(t, err)
+	hook := b.newEndpoint(t, "wide", "claim.submitted", "claim.refunded", "claim.closed", "chargeback.contested")
+	seedDeliveries(t, b.st.DB(), hook.ID, closed, "pending", 3,
+		`{"error":"the receiver is busy","detail":"`+strings.Repeat("a-long-unbroken-answer-", 40)+`"}`)
+	off := b.newEndpoint(t, "wide_off")
+	disabled := false
+	_, err = b.hooks.Update(ctx, off.ID, webhookflow.Patch{Enabled: &disabled})
+	require.NoError(t, err)
 	h := startBrowser(t, b.testBundle)
 
 	type page struct {
@@ -85,7 +94,8 @@ func TestBrowserNoTableIsCutOff(t *testing.T) {
 			{"/console/finance/sellers/" + sellerID + "/statement", false}, {"/console/finance/reconciliations", false},
 			{"/console/finance/reconciliations/" + run.ID, true}, {"/console/finance/trial-balance", false},
 			{"/console/claims/" + closed, true}}},
-		{"admin", "root", []page{{"/console/admin/sessions", true}, {"/console/brands", true}, {"/console/brands/" + w.brand + "?status=all", false},
+		{"admin", "root", []page{{"/console/admin/sessions", true}, {"/console/admin/webhooks", false}, {"/console/admin/webhooks/" + hook.ID, true},
+			{"/console/admin/webhooks/" + off.ID, true}, {"/console/brands", true}, {"/console/brands/" + w.brand + "?status=all", false},
 			{"/console/cases", false}, {"/console/cases/" + caseID, false}, {"/console/intelligence/access-log", false}}},
 		{"rights_holder", w.holder, []page{{"/console/brands", true}, {"/console/brands/" + w.brand, false},
 			{"/console/brands/" + w.brand + "?status=all", false}}},

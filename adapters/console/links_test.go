@@ -15,6 +15,7 @@ import (
 	"github.com/claimsd/claimsd/domain/finance"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 // TestNoLinkLeadsToARefusal follows, for each role, every link of the
@@ -41,6 +42,13 @@ func TestNoLinkLeadsToARefusal(t *testing.T) {
 	// A brand's counterfeits and a ring of sellers, for the pages of
 	// rights holders and enforcement.
 	w := b.seedIntel(t, b.st)
+	// A webhook endpoint with a delivery of a claim, and one disabled.
+	hook := b.newEndpoint(t, "links", "claim.submitted")
+	seedDeliveries(t, b.st.DB(), hook.ID, closed, "pending", 1, "busy")
+	off := b.newEndpoint(t, "links_off")
+	disabled := false
+	_, err = b.hooks.Update(ctx, off.ID, webhookflow.Patch{Enabled: &disabled})
+	require.NoError(t, err)
 	sub := map[string]string{"agent": "ana", "finance": "fin", "admin": "root", "seller": sellerID, "shopper": shopper,
 		"rights_holder": w.holder, "enforcement": "inv"}
 	extra := map[string][]string{

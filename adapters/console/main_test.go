@@ -36,6 +36,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
+	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
 var store *pgstore.Store
@@ -67,6 +68,9 @@ type testBundle struct {
 	// intel is counterfeit intelligence, brands registers brands.
 	intel  *intelflow.Service
 	brands *brandflow.Service
+	// hooks manages webhook endpoints; it takes http:// and loopback
+	// addresses, so tests' receivers run on httptest servers.
+	hooks *webhookflow.Service
 }
 
 // clock is a test clock a test may move forward.
@@ -109,14 +113,15 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	require.NoError(t, err)
 	intelligence := intelflow.NewService(store, signer, clk.Now)
 	brands := brandflow.NewService(store, clk.Now)
+	hooks := webhookflow.NewService(store, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Brands: brands, Intel: intelligence,
-		Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths()})
+		Webhooks: hooks, Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths()})
 	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence, Events: store,
-		Keys: keys, Logins: store, Now: clk.Now})
+		Webhooks: hooks, Keys: keys, Logins: store, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes,
-		intel: intelligence, brands: brands}
+		intel: intelligence, brands: brands, hooks: hooks}
 }
 
 // name returns this test's id for a short name: "shp_bob" → "shp_bob_3fa2…".

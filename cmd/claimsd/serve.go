@@ -163,6 +163,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return fmt.Errorf("packet signing key: %w", err)
 	}
 	intelligence := intelflow.NewService(db.Store, signer, time.Now)
+	hooks := webhookflow.NewService(db.Store, webhookflow.Options{AllowPrivate: cfg.WebhookAllowPrivate})
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,
 		ExportPaths:     console.DownloadPaths(),
@@ -172,7 +173,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Brands:          brandflow.NewService(db.Store, time.Now),
 		Intel:           intelligence,
 		Events:          db.Store,
-		Webhooks:        webhookflow.NewService(db.Store, webhookflow.Options{AllowPrivate: cfg.WebhookAllowPrivate}),
+		Webhooks:        hooks,
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),
@@ -192,6 +193,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			Standing: standings,
 			Intel:    intelligence,
 			Events:   db.Store,
+			Webhooks: hooks,
 			Keys:     auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
 			Logins:   db.Store,
 			Logger:   log,
