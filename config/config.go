@@ -47,8 +47,8 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	MigrateOnStart     bool
 
-	Role                string // all, api or worker
-	NATSURL             string // "" streams no events
+	Role    string // all, api or worker
+	NATSURL string // "" streams no events
 	// WebhookAllowPrivate lets webhook endpoints be http:// and private,
 	// loopback or link-local addresses (development and tests).
 	WebhookAllowPrivate bool

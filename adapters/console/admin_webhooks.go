@@ -297,7 +297,7 @@ func (c *console) loadWebhook(ec echo.Context, replay, del formState) (*adminWeb
 			{Value: webhookflow.StateDelivered, Label: "Delivered"}, {Value: webhookflow.StateFailed, Label: "Failed"}}}
 	from := d.Now.Add(-time.Hour)
 	if e.DisabledAt != nil {
-		from = *e.DisabledAt
+		from = webhookflow.MissedSince(e)
 	}
 	d.ReplayFrom = from.UTC().Format(fromLayouts[0])
 	q := ec.QueryParams()
@@ -315,7 +315,7 @@ func (c *console) loadWebhook(ec echo.Context, replay, del formState) (*adminWeb
 		d.Paged = true
 	}
 	ds, err := c.Webhooks.Deliveries(ctx, id, before, d.State, deliveriesShown)
-	if err != nil && !wrapsNothing(err) {
+	if err != nil {
 		return nil, err
 	}
 	for _, x := range ds {
@@ -369,7 +369,7 @@ func (c *console) adminWebhookReenable(ec echo.Context) error {
 		// Pressed twice, or enabled meanwhile: show it as it is.
 		return ec.Redirect(http.StatusSeeOther, webhookPath(e.ID))
 	}
-	from := *e.DisabledAt
+	from := webhookflow.MissedSince(e)
 	on := true
 	if _, err := c.Webhooks.Update(ctx, id, webhookflow.Patch{Enabled: &on}); err != nil {
 		return err
@@ -466,12 +466,4 @@ func (c *console) adminWebhookDelete(ec echo.Context) error {
 	by := ec.Get(sessionKey).(*session)
 	c.Logger.InfoContext(ctx, "webhook endpoint deleted", "endpoint", id, "by", by.Subject)
 	return ec.Redirect(http.StatusSeeOther, "/console/admin/webhooks?done=deleted")
-}
-
-// wrapsNothing reports an error that wraps a nil error: what the store
-// answers for a page with no delivery on it (pgstore's Deliveries wraps
-// its nil error when no row matched). An empty page is no failure.
-func wrapsNothing(err error) bool {
-	_, wraps := err.(interface{ Unwrap() error })
-	return wraps && errors.Unwrap(err) == nil
 }

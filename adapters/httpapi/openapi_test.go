@@ -858,7 +858,8 @@ func TestOpenAPIConformance(t *testing.T) {
 	// cases are in finance_openapi_test.go.
 	cf.finance(t)
 	cf.intel(t)
-	cf.events(t) // in events_test.go
+	cf.events(t)   // in events_test.go
+	cf.webhooks(t) // in webhooks_test.go
 
 	// Every status the document lists was seen, except failures the test
 	// cannot cause on purpose.

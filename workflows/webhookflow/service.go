@@ -189,6 +189,22 @@ func (s *Service) Replay(ctx context.Context, id string, from time.Time) (Replay
 	return s.store.Replay(ctx, id, from.UTC(), now, now)
 }
 
+// missedMargin reaches back before an endpoint was disabled: an event
+// written just before, in a transaction that committed after, was
+// numbered (and fanned out) after the endpoint was off.
+const missedMargin = time.Minute
+
+// MissedSince is where a replay should start to send a re-enabled
+// endpoint what it missed while disabled: a little before it was
+// disabled (receivers drop by webhook-id what they already had). The
+// zero time when it was never disabled.
+func MissedSince(e Endpoint) time.Time {
+	if e.DisabledAt == nil {
+		return time.Time{}
+	}
+	return e.DisabledAt.Add(-missedMargin)
+}
+
 func (s *Service) checkURL(u string) error {
 	if err := webhook.CheckURL("url", u, s.opts.AllowPrivate); err != nil {
 		return err
