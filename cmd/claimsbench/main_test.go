@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -173,8 +174,12 @@ func TestSmokeWithOutbound(t *testing.T) {
 	if natsURL != "" {
 		args = append(args, "-nats", natsURL)
 	}
+	// The bench waits for the webhooks with no limit; the test gives it
+	// a few minutes, after which run stops the engine and fails.
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
-	err = run(t.Context(), args, &stdout, &stderr, env(nil))
+	err = run(ctx, args, &stdout, &stderr, env(nil))
 	require.NoError(t, err, "%s", stderr.String())
 	var res result
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &res), stdout.String())

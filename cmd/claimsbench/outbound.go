@@ -170,7 +170,7 @@ func waitFor(ctx context.Context, what string, dbURL, run string, have func(ids 
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
 	start := time.Now()
-	lastLog := start
+	lastLog, lastMove, prev := start, start, -1
 	for {
 		ids, err := runEvents(ctx, conn, run)
 		if err != nil {
@@ -182,9 +182,16 @@ func waitFor(ctx context.Context, what string, dbURL, run string, have func(ids 
 		if got == len(ids) {
 			return len(ids), got, time.Since(start), nil
 		}
+		if got != prev {
+			prev, lastMove = got, time.Now()
+		}
 		if time.Since(lastLog) >= 5*time.Second {
 			lastLog = time.Now()
-			logf("%s: %d of %d events of the run's claims so far (%s after the load)", what, got, len(ids), time.Since(start).Round(time.Second))
+			stalled := ""
+			if d := time.Since(lastMove); d >= 30*time.Second {
+				stalled = fmt.Sprintf("; none new for %s, the engine's log may say why", d.Round(time.Second))
+			}
+			logf("%s: %d of %d events of the run's claims so far (%s after the load%s)", what, got, len(ids), time.Since(start).Round(time.Second), stalled)
 		}
 		select {
 		case <-ctx.Done():
