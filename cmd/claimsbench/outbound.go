@@ -35,8 +35,9 @@ type webhookResult struct {
 	LagP50ms float64 `json:"lag_p50_ms"`
 	LagP99ms float64 `json:"lag_p99_ms"`
 	LagMaxms float64 `json:"lag_max_ms"`
-	// WaitS is how long, after the load, the last of them took to arrive.
-	WaitS float64 `json:"wait_after_load_s"`
+	// WaitS is how long the bench waited for the last of them once the
+	// load and its other figures were done.
+	WaitS float64 `json:"wait_s"`
 }
 
 // natsResult is what the JetStream stream holds of the run.
@@ -55,7 +56,7 @@ type natsResult struct {
 	LagP50ms     float64 `json:"lag_p50_ms"`
 	LagP99ms     float64 `json:"lag_p99_ms"`
 	LagMaxms     float64 `json:"lag_max_ms"`
-	WaitS        float64 `json:"wait_after_load_s"`
+	WaitS        float64 `json:"wait_s"`
 }
 
 // arrival is an event's first delivery.

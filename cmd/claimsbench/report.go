@@ -134,11 +134,11 @@ func (r *result) writeTable(w io.Writer) {
 			r.EventsPerClaim, r.RelayLagP50ms, r.RelayLagP99ms)})
 	}
 	if w := r.Webhooks; w != nil {
-		lines = append(lines, [2]string{"webhooks", fmt.Sprintf("%d deliveries, %d duplicates; %d of %d events of the run's claims (all: %v), lag p50 %.1f ms, p99 %.1f ms, max %.1f ms; last %.1f s after the load",
+		lines = append(lines, [2]string{"webhooks", fmt.Sprintf("%d deliveries, %d duplicates; %d of %d events of the run's claims (all: %v), lag p50 %.1f ms, p99 %.1f ms, max %.1f ms; waited %.1f s for the last once the load was measured",
 			w.Deliveries, w.Duplicates, w.Delivered, w.Events, w.AllDelivered, w.LagP50ms, w.LagP99ms, w.LagMaxms, w.WaitS)})
 	}
 	if n := r.NATS; n != nil {
-		lines = append(lines, [2]string{"NATS " + n.Stream, fmt.Sprintf("%d messages during the run; %d of %d events of the run's claims (all: %v, %d duplicates), lag p50 %.1f ms, p99 %.1f ms, max %.1f ms; last %.1f s after the load",
+		lines = append(lines, [2]string{"NATS " + n.Stream, fmt.Sprintf("%d messages during the run; %d of %d events of the run's claims (all: %v, %d duplicates), lag p50 %.1f ms, p99 %.1f ms, max %.1f ms; waited %.1f s for the last once the load was measured",
 			n.Published, n.Messages, n.Events, n.AllPublished, n.Duplicates, n.LagP50ms, n.LagP99ms, n.LagMaxms, n.WaitS)})
 	}
 	if r.FloorClaimsPerS > 0 {
