@@ -77,6 +77,12 @@ func startEngine(ctx context.Context, o options, logf func(string, ...any)) (*en
 	if o.pprof != "" {
 		env = append(env, "CLAIMSD_PPROF_ADDR="+o.pprof)
 	}
+	if o.webhook {
+		env = append(env, "CLAIMSD_WEBHOOK_ALLOW_PRIVATE=true") // the receiver is on 127.0.0.1
+	}
+	if o.nats != "" {
+		env = append(env, "CLAIMSD_NATS_URL="+o.nats)
+	}
 	e.cmd = exec.Command(bin, "serve")
 	e.cmd.Env = env
 	logFile, err := os.Create(filepath.Join(dir, "claimsd.log"))

@@ -6,6 +6,7 @@
 //
 //	claimsbench -db postgres://postgres@127.0.0.1:5432/postgres -floor      # start an engine on a fresh database
 //	claimsbench -target http://127.0.0.1:8080 -db $DATABASE_URL -json      # load a running engine
+//	claimsbench -db $DATABASE_URL -webhook -nats nats://127.0.0.1:4222       # with webhooks and the NATS stream
 //
 // Started engines get a database of their own on the -db server, dropped
 // afterwards; a running engine's tokens are minted from the same
@@ -26,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/claimsd/claimsd/adapters/stream"
 	"github.com/claimsd/claimsd/config"
 )
 
@@ -58,6 +60,8 @@ type options struct {
 	pprof       string
 	keep        bool
 	check       bool
+	webhook     bool
+	nats        string
 }
 
 func parse(args []string, stdout io.Writer, getenv func(string) string) (options, config.Config, error) {
@@ -79,6 +83,8 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		fs.StringVar(&o.pprof, "pprof", "", "started engine: serve its profiles on this address (CLAIMSD_PPROF_ADDR)")
 		fs.BoolVar(&o.keep, "keep", false, "started engine: keep its database afterwards")
 		fs.BoolVar(&o.check, "check", false, "exit non-zero when a request failed or the closed loop closed no claim (for a smoke run)")
+		fs.BoolVar(&o.webhook, "webhook", false, "receive webhooks in claimsbench (an endpoint on 127.0.0.1 for every event type, registered before the load; a running engine needs CLAIMSD_WEBHOOK_ALLOW_PRIVATE=true) and report their deliveries and lag once all the run's claims' events have arrived")
+		fs.StringVar(&o.nats, "nats", "", "NATS server (e.g. nats://127.0.0.1:4222): a started engine publishes to it (CLAIMSD_NATS_URL); report what stream "+stream.DefaultStreamName+" took of the run once all the run's claims' events are there")
 	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -112,6 +118,12 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		return o, config.Config{}, errors.New("-floor needs -db (or DATABASE_URL): the floor runs on a PostgreSQL server")
 	case o.preload > 0 && o.db == "":
 		return o, config.Config{}, errors.New("-preload needs -db (or DATABASE_URL)")
+	case o.webhook && o.db == "":
+		return o, config.Config{}, errors.New("-webhook needs -db (or DATABASE_URL): the run's events are read from the database")
+	case o.nats != "" && o.db == "":
+		return o, config.Config{}, errors.New("-nats needs -db (or DATABASE_URL): the run's events are read from the database")
+	case o.nats != "" && !strings.Contains(o.nats, "://"):
+		return o, config.Config{}, fmt.Errorf("-nats: %q is not a URL such as nats://127.0.0.1:4222", o.nats)
 	}
 	cfg, err := config.FromFlags(fs, getenv)
 	return o, cfg, err

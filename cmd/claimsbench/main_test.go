@@ -2,8 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +27,12 @@ func TestParse(t *testing.T) {
 	require.Equal(t, []int{50, 200}, o.rates)
 	require.Equal(t, 3*time.Second, o.duration)
 	require.Equal(t, "postgres://x/y", o.db, "-db defaults to DATABASE_URL")
+	require.False(t, o.webhook, "no webhooks unless asked")
+	require.Empty(t, o.nats, "no NATS unless asked")
+	o, _, err = parse([]string{"-db", "postgres://x/y", "-webhook", "-nats", "nats://127.0.0.1:4222"}, &bytes.Buffer{}, env(nil))
+	require.NoError(t, err)
+	require.True(t, o.webhook)
+	require.Equal(t, "nats://127.0.0.1:4222", o.nats)
 
 	for _, give := range [][]string{
 		{"-rates", "fast"},
@@ -29,6 +41,9 @@ func TestParse(t *testing.T) {
 		{"-concurrency", "-1"},
 		{"-floor"},
 		{"-preload", "10"},
+		{"-webhook"},
+		{"-nats", "nats://127.0.0.1:4222"},
+		{"-db", "postgres://x/y", "-nats", "127.0.0.1:4222"},
 		{"surplus"},
 	} {
 		_, _, err := parse(give, &bytes.Buffer{}, env(nil))
@@ -73,4 +88,110 @@ func TestSummaryPicksTheHeadlineRate(t *testing.T) {
 	out.Reset()
 	r.writeTable(&out)
 	require.True(t, strings.Contains(out.String(), "+1000"), out.String())
+}
+
+func TestReceiverCountsDeliveriesByWebhookID(t *testing.T) {
+	t.Parallel()
+	r, err := startReceiver()
+	require.NoError(t, err)
+	defer r.close()
+	created := time.Now().Add(-30 * time.Millisecond).UTC()
+	post := func(id string) {
+		body := fmt.Sprintf(`{"id":%q,"type":"claim.submitted","created_at":%q,"position":1}`, id, created.Format(time.RFC3339Nano))
+		req, err := http.NewRequest(http.MethodPost, r.url, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("webhook-id", id)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	}
+	post("evt_a")
+	post("evt_b")
+	post("evt_a")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	require.Equal(t, 3, r.deliveries)
+	require.Equal(t, 1, r.duplicates)
+	require.Len(t, r.seen, 2)
+	a := r.seen["evt_a"]
+	require.True(t, a.created.Equal(created), "created_at is read from the body")
+	require.GreaterOrEqual(t, a.at.Sub(a.created), 30*time.Millisecond)
+
+	p50, p99, most := lagQuantiles([]time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 30 * time.Millisecond})
+	require.InDelta(t, 20, p50, 0.1)
+	require.InDelta(t, 30, p99, 0.1)
+	require.InDelta(t, 30, most, 0.1)
+}
+
+func TestReportShowsOutboundOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	r := &result{}
+	require.NoError(t, r.writeJSON(&out))
+	require.NotContains(t, out.String(), "webhooks")
+	require.NotContains(t, out.String(), "nats")
+
+	r = &result{Webhooks: &webhookResult{Deliveries: 12, Duplicates: 1, Events: 11, Delivered: 11, AllDelivered: true, LagP50ms: 40, LagP99ms: 90},
+		NATS: &natsResult{Stream: "CLAIMSD_EVENTS", Published: 11, Events: 11, Messages: 11, AllPublished: true}}
+	out.Reset()
+	require.NoError(t, r.writeJSON(&out))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &m))
+	require.Contains(t, m, "webhooks")
+	require.Contains(t, m, "nats")
+	require.Contains(t, out.String(), `"lag_p99_ms": 90`)
+	require.Contains(t, out.String(), `"all_published": true`)
+	out.Reset()
+	r.writeTable(&out)
+	require.Contains(t, out.String(), "12 deliveries, 1 duplicates; 11 of 11 events")
+	require.Contains(t, out.String(), "NATS CLAIMSD_EVENTS")
+	require.NoError(t, r.check())
+	r.Webhooks.AllDelivered, r.Webhooks.Delivered = false, 10
+	require.ErrorContains(t, r.check(), "10 of 11")
+}
+
+// TestSmokeWithOutbound starts an engine on TEST_DATABASE_URL's server
+// and runs a second of load with the webhook receiver, and the NATS
+// stream when a server answers at 127.0.0.1:4222 (or TEST_NATS_URL).
+func TestSmokeWithOutbound(t *testing.T) {
+	dbURL := os.Getenv("TEST_DATABASE_URL")
+	if dbURL == "" || testing.Short() {
+		t.Skip("needs TEST_DATABASE_URL, and not -short")
+	}
+	bin := filepath.Join(t.TempDir(), "claimsd")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/claimsd/claimsd/cmd/claimsd").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	args := []string{"-claimsd", bin, "-db", dbURL, "-warmup", "0s", "-duration", "1s", "-rates", "5", "-concurrency", "2",
+		"-check", "-json", "-webhook"}
+	natsURL := os.Getenv("TEST_NATS_URL")
+	if natsURL == "" {
+		if c, err := net.DialTimeout("tcp", "127.0.0.1:4222", time.Second); err == nil {
+			_ = c.Close()
+			natsURL = "nats://127.0.0.1:4222"
+		}
+	}
+	if natsURL != "" {
+		args = append(args, "-nats", natsURL)
+	}
+	// The bench waits for the webhooks with no limit; the test gives it
+	// a few minutes, after which run stops the engine and fails.
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err = run(ctx, args, &stdout, &stderr, env(nil))
+	require.NoError(t, err, "%s", stderr.String())
+	var res result
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &res), stdout.String())
+	require.NotNil(t, res.Webhooks)
+	require.True(t, res.Webhooks.AllDelivered)
+	require.Positive(t, res.Webhooks.Events)
+	require.Positive(t, res.Webhooks.LagP50ms)
+	if natsURL != "" {
+		require.NotNil(t, res.NATS)
+		require.True(t, res.NATS.AllPublished)
+		require.GreaterOrEqual(t, res.NATS.Published, uint64(res.NATS.Events))
+	} else {
+		require.Nil(t, res.NATS)
+	}
 }

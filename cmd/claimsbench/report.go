@@ -38,12 +38,16 @@ type result struct {
 	WALBytesPerClaim float64 `json:"wal_bytes_per_claim"`
 	// The outbound events of the closed loop's claims: how many per
 	// claim, and how long each waited for the relay to number it.
-	EventsPerClaim  float64 `json:"events_per_claim,omitempty"`
-	RelayLagP50ms   float64 `json:"relay_lag_p50_ms,omitempty"`
-	RelayLagP99ms   float64 `json:"relay_lag_p99_ms,omitempty"`
-	FloorClaimsPerS float64 `json:"floor_claims_per_s,omitempty"`
-	E2EVsFloor      float64 `json:"e2e_vs_floor,omitempty"`
-	Errors          int     `json:"errors"`
+	EventsPerClaim float64 `json:"events_per_claim,omitempty"`
+	RelayLagP50ms  float64 `json:"relay_lag_p50_ms,omitempty"`
+	RelayLagP99ms  float64 `json:"relay_lag_p99_ms,omitempty"`
+	// With -webhook and -nats: what reached the receiver and the stream
+	// of every event of the run's claims (all loops).
+	Webhooks        *webhookResult `json:"webhooks,omitempty"`
+	NATS            *natsResult    `json:"nats,omitempty"`
+	FloorClaimsPerS float64        `json:"floor_claims_per_s,omitempty"`
+	E2EVsFloor      float64        `json:"e2e_vs_floor,omitempty"`
+	Errors          int            `json:"errors"`
 }
 
 // summarise picks the headline figures and counts every error.
@@ -75,13 +79,19 @@ func (r *result) summarise() {
 	}
 }
 
-// check fails a run that had errors, or whose closed loop closed nothing.
+// check fails a run that had errors, whose closed loop closed nothing,
+// or (-webhook, -nats) that had no event of its claims delivered or
+// published, or not all of them.
 func (r *result) check() error {
 	switch {
 	case r.Errors > 0:
 		return fmt.Errorf("%d requests failed", r.Errors)
 	case r.Concurrency > 0 && r.ClosedLoopClosed == 0:
 		return fmt.Errorf("the closed loop filed %d claims and closed none", r.ClosedLoopClaims)
+	case r.Webhooks != nil && (!r.Webhooks.AllDelivered || r.Webhooks.Events == 0):
+		return fmt.Errorf("webhooks: %d of %d events of the run's claims delivered", r.Webhooks.Delivered, r.Webhooks.Events)
+	case r.NATS != nil && (!r.NATS.AllPublished || r.NATS.Events == 0):
+		return fmt.Errorf("NATS: %d of %d events of the run's claims in the stream", r.NATS.Messages, r.NATS.Events)
 	}
 	return nil
 }
@@ -122,6 +132,14 @@ func (r *result) writeTable(w io.Writer) {
 	if r.EventsPerClaim > 0 {
 		lines = append(lines, [2]string{"outbound events", fmt.Sprintf("%.1f per claim; relay lag p50 %.1f ms, p99 %.1f ms",
 			r.EventsPerClaim, r.RelayLagP50ms, r.RelayLagP99ms)})
+	}
+	if w := r.Webhooks; w != nil {
+		lines = append(lines, [2]string{"webhooks", fmt.Sprintf("%d deliveries, %d duplicates; %d of %d events of the run's claims (all: %v), lag p50 %.1f ms, p99 %.1f ms, max %.1f ms; waited %.1f s for the last once the load was measured",
+			w.Deliveries, w.Duplicates, w.Delivered, w.Events, w.AllDelivered, w.LagP50ms, w.LagP99ms, w.LagMaxms, w.WaitS)})
+	}
+	if n := r.NATS; n != nil {
+		lines = append(lines, [2]string{"NATS " + n.Stream, fmt.Sprintf("%d messages during the run; %d of %d events of the run's claims (all: %v, %d duplicates), lag p50 %.1f ms, p99 %.1f ms, max %.1f ms; waited %.1f s for the last once the load was measured",
+			n.Published, n.Messages, n.Events, n.AllPublished, n.Duplicates, n.LagP50ms, n.LagP99ms, n.LagMaxms, n.WaitS)})
 	}
 	if r.FloorClaimsPerS > 0 {
 		lines = append(lines, [2]string{"SQL floor", fmt.Sprintf("%.1f claims/s; engine at %.2f of it", r.FloorClaimsPerS, r.E2EVsFloor)})

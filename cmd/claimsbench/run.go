@@ -24,6 +24,30 @@ func (b *bench) run(ctx context.Context) (*result, error) {
 	if err := b.seedSellers(ctx); err != nil {
 		return nil, err
 	}
+	var hooks *receiver
+	if b.o.webhook {
+		r, err := startReceiver()
+		if err != nil {
+			return nil, err
+		}
+		defer r.close()
+		id, err := b.registerEndpoint(ctx, r.url)
+		if err != nil {
+			return nil, err
+		}
+		defer b.deleteEndpoint(id)
+		b.logf("webhook endpoint %s delivers to %s", id, r.url)
+		hooks = r
+	}
+	var natsW *natsWatch
+	if b.o.nats != "" {
+		w, err := watchNATS(ctx, b.o.nats)
+		if err != nil {
+			return nil, err
+		}
+		defer w.close()
+		natsW = w
+	}
 
 	// Warm-up: closed-loop load nobody measures.
 	if b.o.warmup > 0 && b.o.concurrency > 0 {
@@ -69,6 +93,18 @@ func (b *bench) run(ctx context.Context) (*result, error) {
 			return nil, err
 		}
 		res.Open = append(res.Open, steps...)
+	}
+	// After the load, every event of the run's claims should reach the
+	// receiver and the stream; wait for each, however long it takes.
+	if hooks != nil {
+		if res.Webhooks, err = b.webhookReport(ctx, hooks); err != nil {
+			return nil, err
+		}
+	}
+	if natsW != nil {
+		if res.NATS, err = b.natsReport(ctx, natsW); err != nil {
+			return nil, err
+		}
 	}
 	res.summarise()
 	return res, nil
