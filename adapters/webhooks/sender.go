@@ -89,7 +89,7 @@ func (s *Sender) Send(ctx context.Context, rawURL string, header http.Header, bo
 	if err != nil {
 		return 0, "", fmt.Errorf("endpoint URL: %w", err)
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && s.allowPrivate) {
+	if u.Scheme != "https" && (u.Scheme != "http" || !s.allowPrivate) {
 		return 0, "", fmt.Errorf("refused to call %s://: endpoints must be https:// (CLAIMSD_WEBHOOK_ALLOW_PRIVATE=true allows http, for development)", u.Scheme)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
