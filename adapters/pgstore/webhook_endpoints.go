@@ -445,7 +445,10 @@ func (s *Store) RecordResults(ctx context.Context, results []webhookflow.Result,
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO webhook_attempts (delivery_id, n, at, status, latency_ms, error, response)
-			SELECT * FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
+			SELECT u.* FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
+			            AS u(id, n, at, status, latency, error, response)
+			 -- an endpoint deleted meanwhile took its deliveries with it
+			 WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = u.id)
 			ON CONFLICT DO NOTHING`, ids, attempts, ats, statuses, lat, errs, answers); err != nil {
 			return err
 		}
