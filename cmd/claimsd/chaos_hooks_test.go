@@ -35,6 +35,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/domain/webhook"
 )
 
 // The receiver's faults, on the first arrival of an event only: a second
@@ -488,10 +490,15 @@ func (r *chaosRig) checkOutbound() {
 				t.Fatalf("%s exited while events waited to go out: %v", c.name, c.err)
 			}
 		}
-		var pending, leased int
+		var pending, leased, overdone int
 		require.NoError(t, r.pool.QueryRow(ctx, `
-			SELECT count(*), count(*) FILTER (WHERE lease_until > now())
-			  FROM webhook_deliveries WHERE state = 'pending' AND event_id = ANY($1)`, hooked).Scan(&pending, &leased))
+			SELECT count(*), count(*) FILTER (WHERE lease_until > now()), count(*) FILTER (WHERE attempts > $2)
+			  FROM webhook_deliveries WHERE state = 'pending' AND event_id = ANY($1)`, hooked, webhook.MaxAttempts).
+			Scan(&pending, &leased, &overdone))
+		// Past the schedule's last attempt a delivery is given up, never
+		// pending: attempts go on that the engine does not record.
+		require.Zero(t, overdone, "deliveries still pending after more than %d attempts (%s)",
+			webhook.MaxAttempts, r.dispatcherWarnings())
 		answered := r.hooks.answered(hooked)
 		inStream := len(ids)
 		if r.nats != nil {
@@ -516,8 +523,11 @@ func (r *chaosRig) checkOutbound() {
 			if next != nil {
 				due = time.Until(*next).Round(time.Second).String()
 			}
-			t.Logf("still waiting (%s): webhooks %d of %d events answered 2xx, %d deliveries pending (%d leased, the next due in %s); stream %d of %d events",
-				time.Since(waitStart).Round(time.Second), answered, len(hooked), pending, leased, due, inStream, len(ids))
+			var recorded int
+			require.NoError(t, r.pool.QueryRow(ctx, `SELECT count(*) FROM webhook_attempts`).Scan(&recorded))
+			t.Logf("still waiting (%s): webhooks %d of %d events answered 2xx, %d deliveries pending (%d leased, the next due in %s), %d attempts recorded; stream %d of %d events%s",
+				time.Since(waitStart).Round(time.Second), answered, len(hooked), pending, leased, due, recorded, inStream, len(ids),
+				r.dispatcherWarnings())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -526,6 +536,28 @@ func (r *chaosRig) checkOutbound() {
 	if r.nats != nil {
 		r.checkStream(all)
 	}
+}
+
+// dispatcherWarnings is the last webhook dispatcher warning in each
+// worker's log, if any: why deliveries do not move on.
+func (r *chaosRig) dispatcherWarnings() string {
+	var out []string
+	for _, w := range r.workers {
+		b, err := os.ReadFile(w.logPath)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(string(b), "\n")
+		for i := len(lines) - 1; i >= 0; i-- {
+			// (Not "lease webhook deliveries: %!w(<nil>)", logged on every
+			// turn with nothing due.)
+			if strings.Contains(lines[i], `msg="webhook dispatcher"`) && !strings.Contains(lines[i], "%!w(<nil>)") {
+				out = append(out, "\n\t"+w.name+": "+lines[i])
+				break
+			}
+		}
+	}
+	return strings.Join(out, "")
 }
 
 // checkHooks: every event numbered after the endpoint was made reached
