@@ -52,7 +52,9 @@ const recoveryLimit = 10 * time.Second
 // liable to be killed with SIGKILL; three kills at random moments, each
 // process restarted a second later, while the sandbox fails 20 % of calls
 // (some after recording the refund), spikes its latency and declines some
-// cards.
+// cards. Then a worker is killed while the webhook receiver holds one of
+// its deliveries unanswered: it is sent again (after the attempt's lease,
+// a minute), under the same webhook-id.
 func TestChaosProcessKills(t *testing.T) {
 	rig := newChaosRig(t, "kills", chaosOptions{})
 	rig.run(func(ctx context.Context) {
@@ -63,6 +65,7 @@ func TestChaosProcessKills(t *testing.T) {
 				fmt.Sprintf("SIGKILL %d: %s", i+1, victim.name),
 				func(f *fault) { rig.kill(victim); rig.inFlight(f) }, time.Second, func() { rig.restart(victim) })
 		}
+		rig.killMidDelivery(ctx, time.Duration(2000+rig.rng.IntN(3000))*time.Millisecond)
 	})
 }
 
@@ -102,8 +105,9 @@ type chaosOptions struct {
 	stripe          bool // pay through stripe-mock instead of the sandbox
 }
 
-// chaosRig is one scenario: its database, its processes, its load and
-// what the load saw.
+// chaosRig is one scenario: its database, its processes, its load, what
+// the load saw, and where its events went (a webhook receiver, the NATS
+// stream when a server answers on 127.0.0.1:4222).
 type chaosRig struct {
 	t    *testing.T
 	name string
@@ -135,6 +139,15 @@ type chaosRig struct {
 	orders  []chaosOrder
 	sellers []string
 	pool    *pgxpool.Pool
+	// runTag makes the run's seller ids, and so their events' ids, its
+	// own: the stream's server drops a message id it has seen (2 h).
+	runTag string
+
+	hooks        *hookReceiver
+	hookEndpoint string
+	hookStart    int64        // the endpoint takes events numbered after this
+	nats         *streamWatch // nil: no NATS server
+	killedMid    []string     // deliveries held when their worker was killed
 }
 
 type chaosOrder struct {
@@ -165,6 +178,7 @@ func newChaosRig(t *testing.T, name string, opts chaosOptions) *chaosRig {
 		args:   map[*procChild][]string{},
 		obs:    newObservations(),
 		claims: map[string]string{},
+		runTag: strconv.FormatInt(time.Now().UnixNano(), 36),
 	}
 	ctx := t.Context()
 
@@ -192,6 +206,8 @@ func newChaosRig(t *testing.T, name string, opts chaosOptions) *chaosRig {
 	proxied := *du
 	proxied.Host = r.pgProxy.addr()
 	r.pool = openTestPool(t, r.directURL)
+	r.hooks = startHookReceiver(t, seed)
+	r.nats = openStreamWatch(t)
 
 	r.env = map[string]string{
 		"DATABASE_URL":                  proxied.String(),
@@ -205,6 +221,10 @@ func newChaosRig(t *testing.T, name string, opts chaosOptions) *chaosRig {
 		"CLAIMSD_SANDBOX_LATENCY":       "20ms",
 		"CLAIMSD_SANDBOX_SPIKE_RATE":    "0.05",
 		"CLAIMSD_SANDBOX_SPIKE_LATENCY": "2s",
+		"CLAIMSD_WEBHOOK_ALLOW_PRIVATE": "true",
+	}
+	if r.nats != nil {
+		r.env["CLAIMSD_NATS_URL"] = chaosNATSURL
 	}
 	if opts.stripe {
 		r.stripe = startStripeProxy(t, stripemock.URL(t), r.rng.Uint64())
@@ -224,6 +244,7 @@ func newChaosRig(t *testing.T, name string, opts chaosOptions) *chaosRig {
 		r.workers = append(r.workers, r.start(fmt.Sprintf("claimsd-worker-%d", i+1), addr, "--role", "worker"))
 	}
 	r.client = newChaosClient(r.apiAddr, r.obs)
+	r.registerHooks()
 	r.seed0()
 	return r
 }
@@ -322,7 +343,7 @@ func (r *chaosRig) seed0() {
 		currency, provider = "USD", "stripe"
 	}
 	for i := range 4 {
-		id := fmt.Sprintf("sel_%s_%d", r.name, i)
+		id := fmt.Sprintf("sel_%s_%s_%d", r.name, r.runTag, i)
 		code, body, err := r.client.call(http.MethodPut, "/v1/sellers/"+id, "service", "platform", "",
 			map[string]any{"name": "Seller " + id, "risk_score": 80, "verified": true})
 		require.NoError(t, err)
@@ -410,6 +431,7 @@ func (r *chaosRig) run(faults func(ctx context.Context)) {
 	r.report(loadTime, settled, ids)
 	r.checkAPI()
 	r.checkInvariants(ids)
+	r.checkOutbound()
 	for _, c := range r.procs() {
 		c.stop(t)
 	}
