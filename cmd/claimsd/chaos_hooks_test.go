@@ -370,12 +370,11 @@ func (r *chaosRig) killMidDelivery(ctx context.Context, calm time.Duration) {
 // streamWatch reads the JetStream stream the workers publish to, from
 // where it stood when the scenario began.
 type streamWatch struct {
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	start  uint64
-	next   uint64
-	msgs   map[string][]streamMsg // by Nats-Msg-Id
-	others int                    // messages of other runs on the shared server
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	start uint64
+	next  uint64
+	msgs  map[string][]streamMsg // by Nats-Msg-Id
 }
 
 type streamMsg struct {
