@@ -23,9 +23,9 @@ type Sender interface {
 
 // DispatcherOptions configure a Dispatcher; zero fields take defaults.
 type DispatcherOptions struct {
-	// Batch is how many due deliveries one turn leases (default 64).
+	// Batch is how many due deliveries one turn leases (default 256).
 	Batch int
-	// Concurrency is how many attempts run at once (default 16).
+	// Concurrency is how many attempts run at once (default 32).
 	Concurrency int
 	// Lease is how long an attempt holds its delivery (default a minute,
 	// four times the attempt's timeout): a process killed mid-attempt
@@ -49,10 +49,10 @@ type Dispatcher struct {
 // NewDispatcher returns a Dispatcher on store sending with sender.
 func NewDispatcher(store Store, sender Sender, opts DispatcherOptions) *Dispatcher {
 	if opts.Batch <= 0 {
-		opts.Batch = 64
+		opts.Batch = 256
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = 16
+		opts.Concurrency = 32
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 4 * webhook.Timeout
