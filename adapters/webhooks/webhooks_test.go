@@ -194,26 +194,10 @@ func (b *bundle) journey(t *testing.T) string {
 	return id
 }
 
-// numberAll runs the relay until every event is numbered: a transaction
-// open anywhere on the server (another test's) holds numbering back.
+// numberAll runs the relay until every event is numbered.
 func (b *bundle) numberAll(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	lastReport := time.Now()
-	for {
-		_, err := b.relay.RunOnce(ctx)
-		require.NoError(t, err)
-		var waiting int
-		require.NoError(t, b.store.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE position IS NULL`).Scan(&waiting))
-		if waiting == 0 {
-			return
-		}
-		if time.Since(lastReport) > 10*time.Second {
-			lastReport = time.Now()
-			t.Logf("still waiting: %d events not numbered", waiting)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	pgtest.NumberAll(t, b.store, b.relay.RunOnce)
 }
 
 // events returns the database's numbered events of the given claims, in
