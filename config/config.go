@@ -52,6 +52,18 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints be http:// and private,
 	// loopback or link-local addresses (development and tests).
 	WebhookAllowPrivate bool
+	// Evidence files: the store ("postgres" or "s3"), the limits, and the
+	// bucket when the store is s3.
+	EvidenceStore       string
+	EvidenceMaxBytes    int64
+	EvidenceMaxFiles    int
+	UploadsPerMinute    int
+	S3Endpoint          string
+	S3Bucket            string
+	S3Region            string
+	S3AccessKey         string
+	S3SecretKey         string
+	S3Insecure          bool
 	Payments            string
 	StripeAPIKey        string
 	StripeAPIBase       string
@@ -299,6 +311,78 @@ func Settings() []Setting {
 				c.WebhookAllowPrivate = b
 				return nil
 			}},
+		{Env: "CLAIMSD_EVIDENCE_STORE", Flag: "evidence-store", Default: "postgres",
+			Help:  "where evidence files are kept: postgres (this engine's database, in chunks) or s3 (an S3-compatible bucket, CLAIMSD_S3_*)",
+			apply: enumSetting(func(c *Config, v string) { c.EvidenceStore = v }, "postgres", "s3")},
+		{Env: "CLAIMSD_EVIDENCE_MAX_BYTES", Flag: "evidence-max-bytes", Default: "10485760",
+			Help: "largest evidence file taken, in bytes (1 KiB to 100 MiB); larger uploads get 413",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil || n < 1<<10 || n > 100<<20 {
+					return errors.New("must be a whole number of bytes from 1024 to 104857600")
+				}
+				c.EvidenceMaxBytes = n
+				return nil
+			}},
+		{Env: "CLAIMSD_EVIDENCE_MAX_FILES", Flag: "evidence-max-files", Default: "10",
+			Help: "most evidence files one claim holds, its shopper's and seller's together (1 to 100)",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 100 {
+					return errors.New("must be a whole number from 1 to 100")
+				}
+				c.EvidenceMaxFiles = n
+				return nil
+			}},
+		{Env: "CLAIMSD_UPLOADS_PER_MINUTE", Flag: "uploads-per-minute", Default: "30",
+			Help: "evidence uploads one shopper or seller may make a minute, after a burst of 10 (1 to 10000)",
+			apply: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 10000 {
+					return errors.New("must be a whole number from 1 to 10000")
+				}
+				c.UploadsPerMinute = n
+				return nil
+			}},
+		{Env: "CLAIMSD_S3_ENDPOINT", Flag: "s3-endpoint", Default: "",
+			Help: "S3-compatible server as host:port (e.g. s3.eu-west-1.amazonaws.com:443); required with CLAIMSD_EVIDENCE_STORE=s3",
+			apply: func(c *Config, v string) error {
+				if v != "" {
+					if _, _, err := net.SplitHostPort(v); err != nil {
+						return errors.New("must be host:port, without a scheme")
+					}
+				}
+				c.S3Endpoint = v
+				return nil
+			}},
+		{Env: "CLAIMSD_S3_BUCKET", Flag: "s3-bucket", Default: "",
+			Help: "bucket evidence files are kept in (it must exist); required with CLAIMSD_EVIDENCE_STORE=s3",
+			apply: func(c *Config, v string) error {
+				if v != "" && (len(v) < 3 || len(v) > 63 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "") {
+					return errors.New("must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens")
+				}
+				c.S3Bucket = v
+				return nil
+			}},
+		{Env: "CLAIMSD_S3_REGION", Flag: "s3-region", Default: "us-east-1",
+			Help:  "the bucket's region",
+			apply: func(c *Config, v string) error { c.S3Region = v; return nil }},
+		{Env: "CLAIMSD_S3_ACCESS_KEY", Flag: "s3-access-key", Default: "",
+			Help:  "access key id for the bucket",
+			apply: func(c *Config, v string) error { c.S3AccessKey = v; return nil }},
+		{Env: "CLAIMSD_S3_SECRET_KEY", Flag: "s3-secret-key", Default: "",
+			Help:  "secret access key for the bucket",
+			apply: func(c *Config, v string) error { c.S3SecretKey = v; return nil }},
+		{Env: "CLAIMSD_S3_INSECURE", Flag: "s3-insecure", Default: "false",
+			Help: "talk to the S3 server over plain http (a server on this machine only)",
+			apply: func(c *Config, v string) error {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return errors.New("must be true or false")
+				}
+				c.S3Insecure = b
+				return nil
+			}},
 		{Env: "CLAIMSD_PAYMENTS", Flag: "payments", Default: "sandbox",
 			Help:  "payment provider for refunds: sandbox (built in, records refunds in its own table) or stripe",
 			apply: enumSetting(func(c *Config, v string) { c.Payments = v }, "sandbox", "stripe")},
@@ -520,6 +604,14 @@ func FromFlags(fs *flag.FlagSet, getenv func(string) string) (Config, error) {
 	if len(problems) == 0 {
 		if c.DBMinConns > c.DBMaxConns {
 			problems = append(problems, "CLAIMSD_DB_MIN_CONNS: must not exceed CLAIMSD_DB_MAX_CONNS")
+		}
+		if c.EvidenceStore == "s3" {
+			for _, need := range []struct{ env, v string }{{"CLAIMSD_S3_ENDPOINT", c.S3Endpoint}, {"CLAIMSD_S3_BUCKET", c.S3Bucket},
+				{"CLAIMSD_S3_ACCESS_KEY", c.S3AccessKey}, {"CLAIMSD_S3_SECRET_KEY", c.S3SecretKey}} {
+				if need.v == "" {
+					problems = append(problems, need.env+": is required with CLAIMSD_EVIDENCE_STORE=s3")
+				}
+			}
 		}
 		if c.Payments == "stripe" && c.StripeAPIKey == "" {
 			problems = append(problems, "STRIPE_API_KEY: is required with CLAIMSD_PAYMENTS=stripe")

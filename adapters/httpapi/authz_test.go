@@ -50,6 +50,7 @@ type authzFixture struct {
 	today               string // from=…&to=… for the exports
 	runPeriod           map[string]any
 	brandID             string // lists the rights holder's subject
+	evidenceURL         string // S1's photo on claimID
 }
 
 // subjects are the token subjects the matrix sends per role: for the
@@ -191,6 +192,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 	all := []claimflow.Role{shopper, seller, agent, finance, admin}
 	staff := []claimflow.Role{agent, finance, admin}
 	books := []claimflow.Role{finance, admin}
+	evidenceReaders := append(slices.Clone(all), holder)
 	claim := "/v1/claims/" + fx.claimID
 	run := "/v1/finance/reconciliations/" + fx.runID
 	// version reads a claim's current version as an agent.
@@ -243,6 +245,11 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /v1/claims/:id":        {path: claim, roles: all},
 		"GET /v1/claims/:id/events": {path: claim + "/events", roles: all},
 		"GET /v1/claims/:id/detail": {path: claim + "/detail", roles: staff},
+		"POST /v1/claims/:id/evidence": {path: claim + "/evidence", roles: []claimflow.Role{shopper, seller},
+			body: func(t *testing.T) any { return fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")) }},
+		"GET /v1/claims/:id/evidence":                {path: claim + "/evidence", roles: evidenceReaders},
+		"GET /v1/claims/:id/evidence/:eid":           {path: fx.evidenceURL, roles: evidenceReaders},
+		"GET /v1/claims/:id/evidence/:eid/thumbnail": {path: fx.evidenceURL + "/thumbnail", roles: evidenceReaders},
 		"POST /v1/claims/:id/override": {path: "/v1/claims/" + fx.reviewID + "/override", roles: []claimflow.Role{agent},
 			body: func(t *testing.T) any {
 				return map[string]any{"action": "approve", "note": "Photos match the listing.", "version": version(t, fx.reviewID)}
@@ -309,6 +316,11 @@ func newAuthzFixture(t *testing.T, b *testBundle) *authzFixture {
 		orderBody(b, fx.seller, fx.shopper1, "pay_"+fx.newOrderID))
 	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
 
+	r = b.do(t, http.MethodPost, "/v1/claims/"+fx.claimID+"/evidence", b.token(t, "shopper", fx.shopper1),
+		fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	fx.evidenceURL = r.json(t)["url"].(string)
+
 	fx.brandID = b.name("brand_authz")
 	r = b.do(t, http.MethodPut, "/v1/brands/"+fx.brandID, b.token(t, "service", "platform"),
 		map[string]any{"name": "Authz", "rights_holders": []string{fx.subjects()[claimflow.RoleRightsHolder]}})
@@ -347,6 +359,10 @@ func checkOwnership(t *testing.T, b *testBundle, fx *authzFixture) {
 		{"another shopper", s2, claim + "/events"},
 		{"another seller", other, claim},
 		{"another seller", other, claim + "/events"},
+		{"another shopper", s2, claim + "/evidence"},
+		{"another seller", other, claim + "/evidence"},
+		{"another shopper", s2, fx.evidenceURL},
+		{"another seller", other, fx.evidenceURL},
 	} {
 		r := b.do(t, http.MethodGet, tt.path, tt.token, nil)
 		require.Equal(t, http.StatusNotFound, r.Code, "%s on %s: %s", tt.who, tt.path, r.Body)

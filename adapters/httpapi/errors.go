@@ -13,10 +13,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/evidence"
 	"github.com/claimsd/claimsd/domain/finance"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/evidenceflow"
 )
 
 // apiError is the one error shape the API answers with:
@@ -57,6 +60,12 @@ func toAPIError(err error) *apiError {
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
 		rl  *claimflow.RateLimitedError
+		url *evidenceflow.RateLimitedError
+		cre *claim.RefusedError
+		eue *evidence.UnsupportedError
+		ere *evidence.UnreadableError
+		ete *evidence.TooLargeError
+		eme *evidence.TooManyError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -72,6 +81,19 @@ func toAPIError(err error) *apiError {
 	case errors.As(err, &rl):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", retryAfter: retryAfterSeconds(rl.RetryAfter),
 			Message: fmt.Sprintf("too many claims from you in a short time; retry in %d s", retryAfterSeconds(rl.RetryAfter))}
+	case errors.As(err, &url):
+		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", retryAfter: retryAfterSeconds(url.RetryAfter),
+			Message: fmt.Sprintf("too many uploads from you in a short time; retry in %d s", retryAfterSeconds(url.RetryAfter))}
+	case errors.As(err, &eue):
+		return newError(http.StatusUnsupportedMediaType, "unsupported_file_type", eue.Error(), "file")
+	case errors.As(err, &ere):
+		return newError(http.StatusUnprocessableEntity, "unreadable_file", ere.Error(), "file")
+	case errors.As(err, &ete):
+		return newError(http.StatusRequestEntityTooLarge, "file_too_large", ete.Error(), "file")
+	case errors.As(err, &eme):
+		return newError(http.StatusUnprocessableEntity, "too_many_files", eme.Error(), "file")
+	case errors.As(err, &cre):
+		return newError(http.StatusConflict, cre.Code, cre.Message, "")
 	case errors.As(err, &nf):
 		return newError(http.StatusNotFound, nf.Resource+"_not_found", nf.Error(), nf.Field)
 	case errors.As(err, &ce):

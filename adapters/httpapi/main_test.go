@@ -46,6 +46,8 @@ type testBundle struct {
 	clock *clock    // the services' clock, at now until a test moves it
 	id    string    // unique prefix for this test's sellers, orders and shoppers
 	fin   *financeflow.Service
+	// evidenceSvc takes the evidence files, in this database's blob store.
+	evidenceSvc *evidenceflow.Service
 }
 
 // clock is a test clock a test may move forward.
@@ -70,7 +72,7 @@ func setup(t *testing.T) *testBundle { return setupOn(t, store) }
 
 // setupOn builds the router on st: the package's store, or a database of
 // a test's own (for reports that read everything, like reconciliation).
-func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
+func setupOn(t *testing.T, st *pgstore.Store, opts ...func(*httpapi.Deps)) *testBundle {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
 	clk := &clock{t: now}
@@ -79,7 +81,9 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
 	require.NoError(t, err)
-	e := httpapi.New(httpapi.Deps{
+	proofs := evidenceflow.NewService(st, svc, blobstore.NewPostgres(st.Pool()), media.Reader{}, evidenceflow.Config{}, clk.Now)
+	deps := httpapi.Deps{
+		Evidence:     proofs,
 		Claims:       svc,
 		Finance:      fin,
 		Standing:     standingflow.NewService(st, clk.Now),
@@ -91,10 +95,14 @@ func setupOn(t *testing.T, st *pgstore.Store) *testBundle {
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,
 		Now:          clk.Now,
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	e := httpapi.New(deps)
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	return &testBundle{e: e, now: now, clock: clk, id: hex.EncodeToString(b), fin: fin}
+	return &testBundle{e: e, now: now, clock: clk, id: hex.EncodeToString(b), fin: fin, evidenceSvc: proofs}
 }
 
 // name returns this test's id for a short name: "shp_alice" → "shp_alice_3fa2…".
@@ -139,13 +147,16 @@ func (b *testBundle) do(t *testing.T, method, path, token string, body any, head
 		rd = bytes.NewReader(nil)
 	case string:
 		rd = bytes.NewReader([]byte(v))
+	case upload:
+		rd = bytes.NewReader(v.data)
+		headers = append([]string{"Content-Type", v.contentType}, headers...)
 	default:
 		raw, err := json.Marshal(v)
 		require.NoError(t, err)
 		rd = bytes.NewReader(raw)
 	}
 	req := httptest.NewRequest(method, path, rd)
-	if body != nil {
+	if _, ok := body.(upload); body != nil && !ok {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {

@@ -59,10 +59,15 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 
 	// Every request body is strict, as decodeJSON is: an unknown field
 	// anywhere is a 400, so the document must not allow one either. A
-	// webhook's body is the provider's event, not ours to close.
+	// webhook's body is the provider's event, not ours to close. An
+	// upload is multipart, and its parts are named there.
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			if op.RequestBody == nil || strings.HasPrefix(path, "/webhooks/") {
+				continue
+			}
+			if mp := op.RequestBody.Value.Content.Get("multipart/form-data"); mp != nil {
+				require.Contains(t, mp.Schema.Value.Properties, "file", "%s %s: an upload names its file part", method, path)
 				continue
 			}
 			mt := op.RequestBody.Value.Content.Get("application/json")

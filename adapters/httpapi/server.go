@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,6 +23,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/eventflow"
+	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -43,8 +45,20 @@ type Deps struct {
 	Events EventReader
 	// Webhooks manages webhook endpoints and shows their deliveries.
 	Webhooks *webhookflow.Service
-	Ready    func(ctx context.Context) error // nil error: ready to serve
-	Secret   []byte                          // HS256 key for bearer tokens
+	// Evidence takes and serves claims' evidence files.
+	Evidence *evidenceflow.Service
+	// StreamTimeout bounds a request that moves a file (an upload, a
+	// download); default 3 min. A client that sends or takes nothing for
+	// StreamIdle (default 15 s) is cut off sooner.
+	StreamTimeout time.Duration
+	StreamIdle    time.Duration
+	// StreamPaths are routes others mount on the router (the console's
+	// upload forms) that take files, as "METHOD path", with how many
+	// files one request may carry: they get StreamTimeout and a body that
+	// large.
+	StreamPaths map[string]int
+	Ready         func(ctx context.Context) error // nil error: ready to serve
+	Secret        []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
 	PreviousSecrets [][]byte
 	Issuer          string
@@ -97,7 +111,10 @@ type Route struct {
 	Roles        []claimflow.Role // empty: no token needed
 	// Export routes stream large downloads; they get ExportTimeout
 	// rather than the request timeout.
-	Export  bool
+	Export bool
+	// Stream routes move a file: they get StreamTimeout, and an upload's
+	// body may be as large as a file.
+	Stream  bool
 	handler echo.HandlerFunc
 }
 
@@ -105,6 +122,7 @@ type api struct {
 	Deps
 	own         map[string]bool // the API's own route paths
 	exports     map[string]bool // route paths that stream downloads
+	streams     map[string]bool // "METHOD path" of routes that move a file
 	exportSlots *export.Slots   // one per export streaming now
 }
 
@@ -115,6 +133,10 @@ func (a *api) routes() []Route {
 	books := []claimflow.Role{claimflow.RoleFinance, claimflow.RoleAdmin}
 	brandReaders := []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleRightsHolder}
 	investigators := []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleEnforcement}
+	// A claim's evidence: its shopper and seller (each their own files),
+	// staff, and a brand's rights holders (the shopper's photos of a
+	// confirmed counterfeit of their brand).
+	evidenceReaders := append(slices.Clone(all), claimflow.RoleRightsHolder)
 	// the platform's own systems and administrators: events, webhooks
 	platform := []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}
 	return []Route{
@@ -142,6 +164,10 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/claims", Roles: all, handler: a.listClaims},
 		{Method: http.MethodGet, Path: "/v1/claims/:id", Roles: all, handler: a.getClaim},
 		{Method: http.MethodGet, Path: "/v1/claims/:id/events", Roles: all, handler: a.listClaimEvents},
+		{Method: http.MethodPost, Path: "/v1/claims/:id/evidence", Roles: []claimflow.Role{claimflow.RoleShopper, claimflow.RoleSeller}, Stream: true, handler: a.postEvidence},
+		{Method: http.MethodGet, Path: "/v1/claims/:id/evidence", Roles: evidenceReaders, handler: a.listEvidence},
+		{Method: http.MethodGet, Path: "/v1/claims/:id/evidence/:eid", Roles: evidenceReaders, Stream: true, handler: a.getEvidenceFile},
+		{Method: http.MethodGet, Path: "/v1/claims/:id/evidence/:eid/thumbnail", Roles: evidenceReaders, handler: a.getEvidenceThumbnail},
 		{Method: http.MethodGet, Path: "/v1/claims/:id/detail", Roles: staff, handler: a.getClaimDetail},
 		{Method: http.MethodPost, Path: "/v1/claims/:id/override", Roles: []claimflow.Role{claimflow.RoleAgent}, handler: a.postOverride},
 		{Method: http.MethodPost, Path: "/v1/claims/:id/contest", Roles: []claimflow.Role{claimflow.RoleSeller}, handler: a.postContest},
@@ -189,10 +215,16 @@ func New(d Deps) *echo.Echo {
 	if d.MaxExports <= 0 {
 		d.MaxExports = 4
 	}
+	if d.StreamTimeout <= 0 {
+		d.StreamTimeout = 3 * time.Minute
+	}
+	if d.StreamIdle <= 0 {
+		d.StreamIdle = 15 * time.Second
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, exportSlots: export.NewSlots(d.MaxExports)}
+	a := &api{Deps: d, own: map[string]bool{}, exports: map[string]bool{}, streams: map[string]bool{}, exportSlots: export.NewSlots(d.MaxExports)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
@@ -215,6 +247,9 @@ func New(d Deps) *echo.Echo {
 		a.own[r.Path] = true
 		if r.Export {
 			a.exports[r.Path] = true
+		}
+		if r.Stream {
+			a.streams[r.Method+" "+r.Path] = true
 		}
 		if d.HealthOnly && len(r.Roles) > 0 {
 			continue
@@ -270,20 +305,35 @@ func (a *api) queryOnce(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// limits caps the body size and the request's time.
+// limits caps the body size and the request's time. A route that moves
+// a file takes a body as large as a file and StreamTimeout, and a client
+// that stops sending for StreamIdle is cut off.
 func (a *api) limits(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		req.Body = http.MaxBytesReader(c.Response(), req.Body, a.MaxBodyBytes)
-		timeout := a.RequestTimeout
+		timeout, maxBody := a.RequestTimeout, a.MaxBodyBytes
 		if a.exports[c.Path()] {
 			timeout = a.ExportTimeout
 		}
+		route := req.Method + " " + c.Path()
+		if files := max(a.StreamPaths[route], b2i(a.streams[route])); files > 0 && a.Evidence != nil {
+			timeout = a.StreamTimeout
+			maxBody = int64(files)*a.Evidence.Limits().MaxBytes + uploadOverhead
+			req.Body = idleReader(c.Response(), req.Body, a.StreamIdle, time.Now().Add(timeout))
+		}
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, maxBody)
 		ctx, cancel := context.WithTimeout(req.Context(), timeout)
 		defer cancel()
 		c.SetRequest(req.WithContext(ctx))
 		return next(c)
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // accessLog writes one structured line per request.

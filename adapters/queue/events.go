@@ -17,26 +17,38 @@ type PruneEventsArgs struct{}
 // Kind implements river.JobArgs.
 func (PruneEventsArgs) Kind() string { return "events_prune" }
 
-// pruneEvery is how often old events are pruned: retention is counted
-// in days, so an hour's lateness does not matter.
-const pruneEvery = time.Hour
+// SweepEvidenceArgs is the periodic job that deletes the blobs of failed
+// uploads and of deleted evidence (evidenceflow.Service.Sweep).
+type SweepEvidenceArgs struct{}
 
-type pruneEventsWorker struct {
-	river.WorkerDefaults[PruneEventsArgs]
-	prune func(ctx context.Context) (int, error)
-	log   *slog.Logger
+// Kind implements river.JobArgs.
+func (SweepEvidenceArgs) Kind() string { return "evidence_sweep" }
+
+// housekeepingEvery is how often the housekeeping jobs run: retention is
+// counted in days and a failed upload's blob waits an hour, so an hour's
+// lateness does not matter.
+const housekeepingEvery = time.Hour
+
+// housekeepingWorker runs one housekeeping task and logs what it did.
+type housekeepingWorker[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	work func(ctx context.Context) (int, error)
+	done string // the log line when it did something
+	log  *slog.Logger
 }
 
-func (w *pruneEventsWorker) Work(ctx context.Context, _ *river.Job[PruneEventsArgs]) error {
-	n, err := w.prune(ctx)
+func (w *housekeepingWorker[T]) Work(ctx context.Context, _ *river.Job[T]) error {
+	n, err := w.work(ctx)
 	if n > 0 {
-		w.log.InfoContext(ctx, "outbound events pruned", "count", n)
+		w.log.InfoContext(ctx, w.done, "count", n)
 	}
 	return err
 }
 
-func addPruneEvents(workers *river.Workers, prune func(ctx context.Context) (int, error), cfg Config) (*river.PeriodicJob, error) {
-	if err := river.AddWorkerSafely(workers, &pruneEventsWorker{prune: prune, log: cfg.Logger}); err != nil {
+// addHousekeeping registers work as an hourly job of args' kind, run once
+// at start too, never two at once.
+func addHousekeeping[T river.JobArgs](workers *river.Workers, args T, work func(ctx context.Context) (int, error), done string, cfg Config) (*river.PeriodicJob, error) {
+	if err := river.AddWorkerSafely(workers, &housekeepingWorker[T]{work: work, done: done, log: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	opts := &river.InsertOpts{Queue: QueueClaims, MaxAttempts: 1, UniqueOpts: river.UniqueOpts{
@@ -44,7 +56,7 @@ func addPruneEvents(workers *river.Workers, prune func(ctx context.Context) (int
 		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
 			rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled},
 	}}
-	return river.NewPeriodicJob(river.PeriodicInterval(pruneEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return PruneEventsArgs{}, opts },
+	return river.NewPeriodicJob(river.PeriodicInterval(housekeepingEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return args, opts },
 		&river.PeriodicJobOpts{RunOnStart: true}), nil
 }

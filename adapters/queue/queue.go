@@ -364,6 +364,8 @@ type Steps struct {
 	Standing func(ctx context.Context) (int, error)
 	// PruneEvents, if set, runs hourly (eventflow.Prune).
 	PruneEvents func(ctx context.Context) (int, error)
+	// SweepEvidence, if set, runs hourly (evidenceflow.Service.Sweep).
+	SweepEvidence func(ctx context.Context) (int, error)
 }
 
 // Workers works the claim queue.
@@ -419,7 +421,14 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 		periodic = append(periodic, job)
 	}
 	if steps.PruneEvents != nil {
-		job, err := addPruneEvents(workers, steps.PruneEvents, cfg)
+		job, err := addHousekeeping(workers, PruneEventsArgs{}, steps.PruneEvents, "outbound events pruned", cfg)
+		if err != nil {
+			return nil, err
+		}
+		periodic = append(periodic, job)
+	}
+	if steps.SweepEvidence != nil {
+		job, err := addHousekeeping(workers, SweepEvidenceArgs{}, steps.SweepEvidence, "evidence blobs deleted", cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -92,13 +92,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
+	proofs, err := evidenceService(ctx, cfg, db, svc, log)
+	if err != nil {
+		return err
+	}
 	fin := financeflow.New(financeflow.Config{Store: db.Store, Providers: []financeflow.ProviderRecords{pay}, Log: log})
 	standings := standingflow.NewService(db.Store, time.Now)
 	m := metrics.New(db.Pool(), log)
 	if cfg.Role != "api" {
 		qcfg := queueConfig(cfg, log)
 		qcfg.Observe = m.ObserveStep
-		workers, err := queue.NewWorkers(db.Pool(), steps(db, cfg, policy, pay, fin, standings, log), qcfg)
+		st := steps(db, cfg, policy, pay, fin, standings, log)
+		st.SweepEvidence = proofs.Sweep
+		workers, err := queue.NewWorkers(db.Pool(), st, qcfg)
 		if err != nil {
 			return err
 		}
@@ -174,6 +180,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Intel:           intelligence,
 		Events:          db.Store,
 		Webhooks:        hooks,
+		Evidence:        proofs,
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),

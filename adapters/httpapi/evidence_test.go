@@ -1,0 +1,458 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"errors"
+	"image"
+	_ "image/jpeg" // decodes the served files and thumbnails
+	"mime/multipart"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/httpapi"
+)
+
+// upload is a multipart body for b.do.
+type upload struct {
+	contentType string
+	data        []byte
+}
+
+// part is one part of an upload: a field, or a file when filename is set.
+type part struct {
+	name, filename, contentType string
+	data                        []byte
+}
+
+func multipartBody(t *testing.T, parts ...part) upload {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		disp := fmt.Sprintf(`form-data; name=%q`, p.name)
+		if p.filename != "" {
+			disp += fmt.Sprintf(`; filename=%q`, p.filename)
+		}
+		h.Set("Content-Disposition", disp)
+		if p.contentType != "" {
+			h.Set("Content-Type", p.contentType)
+		}
+		pw, err := w.CreatePart(h)
+		require.NoError(t, err)
+		_, err = pw.Write(p.data)
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.Close())
+	return upload{contentType: w.FormDataContentType(), data: buf.Bytes()}
+}
+
+// fileUpload is an upload of one file with an optional kind and caption.
+func fileUpload(t *testing.T, name string, data []byte, fields ...string) upload {
+	t.Helper()
+	parts := []part{}
+	for i := 0; i+1 < len(fields); i += 2 {
+		parts = append(parts, part{name: fields[i], data: []byte(fields[i+1])})
+	}
+	parts = append(parts, part{name: "file", filename: name, contentType: "image/jpeg", data: data})
+	return multipartBody(t, parts...)
+}
+
+// mediaFile reads one of the media reader's real test files.
+func mediaFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "media", "testdata", name))
+	require.NoError(t, err)
+	return b
+}
+
+// blobKeys counts the stored blobs of a claim, and the notes of blobs
+// waiting to be deleted.
+func blobKeys(t *testing.T, claimID string) (blobs, notes int) {
+	t.Helper()
+	prefix := "evidence/" + claimID + "/%"
+	ctx := context.Background()
+	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(DISTINCT blob_key) FROM evidence_blobs WHERE blob_key LIKE $1`, prefix).Scan(&blobs))
+	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(*) FROM evidence_blob_gc WHERE blob_key LIKE $1`, prefix).Scan(&notes))
+	return blobs, notes
+}
+
+func (b *testBundle) evidence(t *testing.T, claimID, token string) []any {
+	t.Helper()
+	r := b.do(t, http.MethodGet, "/v1/claims/"+claimID+"/evidence", token, nil)
+	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+	return r.json(t)["data"].([]any)
+}
+
+// hasGPS reports whether a JPEG carries EXIF GPS data: an APP1 Exif
+// segment with the GPS IFD's tag, or the text of its fields.
+func hasGPS(b []byte) bool {
+	return bytes.Contains(b, []byte{0x88, 0x25}) && bytes.Contains(b, []byte("Exif\x00\x00")) ||
+		bytes.Contains(b, []byte("GPS"))
+}
+
+func TestEvidenceUploadAndServe(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cl := b.claimIn(t, "closed", b.newSeller(t, "sel_ev"))
+	id, shopper := cl["id"].(string), b.token(t, "shopper", cl["shopper_id"].(string))
+	agent := b.token(t, "agent", "ana")
+
+	gps := mediaFile(t, "photo-gps.jpg")
+	require.True(t, hasGPS(gps), "the test photo carries GPS to begin with")
+
+	r := b.do(t, http.MethodPost, "/v1/claims/"+id+"/evidence", shopper,
+		fileUpload(t, `../../etc/passwd<script>.jpg`, gps, "kind", "photo", "caption", "The logo is misprinted"))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	f := r.json(t)
+	require.Equal(t, "photo", f["kind"])
+	require.Equal(t, "shopper", f["party"])
+	require.Equal(t, "image/jpeg", f["content_type"])
+	require.Equal(t, "The logo is misprinted", f["caption"])
+	require.NotContains(t, string(r.Body), "passwd", "the upload's file name is never echoed")
+	require.Equal(t, f["url"], r.Header.Get("Location"))
+
+	// Served without its GPS, hashed as served.
+	r = b.do(t, http.MethodGet, f["url"].(string), shopper, nil)
+	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+	require.False(t, hasGPS(r.Body), "the served photo has no GPS")
+	sum := sha256.Sum256(r.Body)
+	require.Equal(t, hex.EncodeToString(sum[:]), f["sha256"])
+	require.EqualValues(t, len(r.Body), f["size"])
+	require.Equal(t, "image/jpeg", r.Header.Get("Content-Type"))
+	require.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
+	require.Equal(t, "default-src 'none'; sandbox", r.Header.Get("Content-Security-Policy"))
+	require.Contains(t, r.Header.Get("Content-Disposition"), "inline")
+	require.Contains(t, r.Header.Get("Content-Disposition"), f["id"].(string)+".jpg")
+	_, _, err := image.Decode(bytes.NewReader(r.Body))
+	require.NoError(t, err, "the served photo is a JPEG")
+	// The ETag answers 304.
+	r2 := b.do(t, http.MethodGet, f["url"].(string), agent, nil, "If-None-Match", r.Header.Get("ETag"))
+	require.Equal(t, http.StatusNotModified, r2.Code)
+
+	// The thumbnail: a small JPEG.
+	r = b.do(t, http.MethodGet, f["thumbnail_url"].(string), agent, nil)
+	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+	require.Equal(t, "image/jpeg", r.Header.Get("Content-Type"))
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(r.Body))
+	require.NoError(t, err)
+	require.LessOrEqual(t, max(cfg.Width, cfg.Height), 320)
+
+	// A PNG and a PDF; the PDF is an attachment.
+	r = b.do(t, http.MethodPost, "/v1/claims/"+id+"/evidence", shopper, fileUpload(t, "screen.png", mediaFile(t, "text.png")))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	require.Equal(t, "image/png", r.json(t)["content_type"])
+	require.Equal(t, "photo", r.json(t)["kind"])
+	r = b.do(t, http.MethodPost, "/v1/claims/"+id+"/evidence", shopper, fileUpload(t, "receipt.pdf", mediaFile(t, "receipt.pdf"), "kind", "receipt"))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	pdf := r.json(t)
+	require.Equal(t, "application/pdf", pdf["content_type"])
+	require.Nil(t, pdf["thumbnail_url"])
+	r = b.do(t, http.MethodGet, pdf["url"].(string), agent, nil)
+	require.Equal(t, http.StatusOK, r.Code)
+	require.Equal(t, "application/pdf", r.Header.Get("Content-Type"))
+	require.Contains(t, r.Header.Get("Content-Disposition"), "attachment")
+	require.Equal(t, mediaFile(t, "receipt.pdf"), r.Body)
+	r = b.do(t, http.MethodGet, pdf["url"].(string)+"/thumbnail", agent, nil)
+	require.Equal(t, http.StatusNotFound, r.Code, "a PDF has no thumbnail")
+
+	// Staff and the shopper list all three, oldest first.
+	list := b.evidence(t, id, agent)
+	require.Len(t, list, 3)
+	require.Equal(t, f["id"], list[0].(map[string]any)["id"])
+	require.Len(t, b.evidence(t, id, shopper), 3)
+	for _, role := range []string{"finance", "admin"} {
+		require.Len(t, b.evidence(t, id, b.token(t, role, "staff")), 3, role)
+	}
+}
+
+func TestEvidenceRefusals(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cl := b.claimIn(t, "closed", b.newSeller(t, "sel_evbad"))
+	id, shopper := cl["id"].(string), b.token(t, "shopper", cl["shopper_id"].(string))
+	path := "/v1/claims/" + id + "/evidence"
+	jpeg := mediaFile(t, "photo.jpg")
+
+	elf := append([]byte("\x7fELF\x02\x01\x01\x00"), bytes.Repeat([]byte{0}, 4096)...)
+	big := append(append([]byte{}, jpeg...), bytes.Repeat([]byte{0xAB}, 11<<20)...)
+	for _, tt := range []struct {
+		name  string
+		body  any
+		ctype string
+		want  int
+		code  string
+		field string
+	}{
+		{"an executable named photo.jpg", fileUpload(t, "photo.jpg", elf), "", http.StatusUnsupportedMediaType, "unsupported_file_type", "file"},
+		{"HEIC", fileUpload(t, "photo.heic", mediaFile(t, "photo.heic")), "", http.StatusUnsupportedMediaType, "unsupported_file_type", "file"},
+		{"HTML", fileUpload(t, "photo.jpg", []byte("<html><script>alert(1)</script></html>")), "", http.StatusUnsupportedMediaType, "unsupported_file_type", "file"},
+		{"11 MB", fileUpload(t, "big.jpg", big), "", http.StatusRequestEntityTooLarge, "file_too_large", "file"},
+		{"a truncated JPEG", fileUpload(t, "cut.jpg", jpeg[:len(jpeg)/2]), "", http.StatusUnprocessableEntity, "unreadable_file", "file"},
+		{"an empty file", fileUpload(t, "empty.jpg", nil), "", http.StatusUnprocessableEntity, "unreadable_file", "file"},
+		{"no file", multipartBody(t, part{name: "kind", data: []byte("photo")}), "", http.StatusUnprocessableEntity, "required", "file"},
+		{"two files", multipartBody(t, part{name: "file", filename: "a.jpg", data: jpeg}, part{name: "file", filename: "b.jpg", data: jpeg}), "", http.StatusUnprocessableEntity, "one_file", "file"},
+		{"an unknown kind", fileUpload(t, "a.jpg", jpeg, "kind", "selfie"), "", http.StatusUnprocessableEntity, "unknown_kind", "kind"},
+		{"an unknown kind after the file", multipartBody(t, part{name: "file", filename: "a.jpg", data: jpeg}, part{name: "kind", data: []byte("selfie")}), "", http.StatusUnprocessableEntity, "unknown_kind", "kind"},
+		{"a caption too long", multipartBody(t, part{name: "file", filename: "a.jpg", data: jpeg}, part{name: "caption", data: bytes.Repeat([]byte("é"), 501)}), "", http.StatusUnprocessableEntity, "invalid_caption", "caption"},
+		{"a caption with control characters", fileUpload(t, "a.jpg", jpeg, "caption", "a\x00b"), "", http.StatusUnprocessableEntity, "invalid_caption", "caption"},
+		{"an unknown part", fileUpload(t, "a.jpg", jpeg, "shopper_id", "someone"), "", http.StatusUnprocessableEntity, "unknown_field", "shopper_id"},
+		{"JSON", map[string]any{"file": "x"}, "", http.StatusUnsupportedMediaType, "unsupported_media_type", ""},
+		{"multipart without a boundary", "x", "multipart/form-data", http.StatusUnsupportedMediaType, "unsupported_media_type", ""},
+		{"a broken multipart body", "--nope\r\nnot a part", "multipart/form-data; boundary=nope", http.StatusBadRequest, "malformed_multipart", ""},
+	} {
+		var headers []string
+		if tt.ctype != "" {
+			headers = []string{"Content-Type", tt.ctype}
+		}
+		r := b.do(t, http.MethodPost, path, shopper, tt.body, headers...)
+		e := r.errorOf(t)
+		require.Equal(t, tt.want, r.Code, "%s: %s", tt.name, r.Body)
+		require.Equal(t, tt.code, e["code"], tt.name)
+		if tt.field != "" {
+			require.Equal(t, tt.field, e["field"], tt.name)
+		}
+		require.NotEmpty(t, e["message"], tt.name)
+		require.Empty(t, b.evidence(t, id, shopper), "%s stored nothing", tt.name)
+		blobs, notes := blobKeys(t, id)
+		require.Zero(t, blobs, "%s left no blob", tt.name)
+		require.Zero(t, notes, "%s left no note", tt.name)
+	}
+	// A claim that does not exist, or a bad id.
+	for _, bad := range []string{"clm_none", "x%20y", string(bytes.Repeat([]byte("9"), 300))} {
+		r := b.do(t, http.MethodPost, "/v1/claims/"+bad+"/evidence", shopper, fileUpload(t, "a.jpg", jpeg))
+		require.Equal(t, http.StatusNotFound, r.Code, string(r.Body))
+	}
+
+	// Ten files fill the claim; the eleventh is refused and stores nothing.
+	for i := range 10 {
+		r := b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", jpeg))
+		require.Equal(t, http.StatusCreated, r.Code, "file %d: %s", i+1, r.Body)
+	}
+	r := b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", jpeg))
+	require.Equal(t, http.StatusUnprocessableEntity, r.Code, string(r.Body))
+	require.Equal(t, "too_many_files", r.errorOf(t)["code"])
+	require.Len(t, b.evidence(t, id, shopper), 10)
+	blobs, _ := blobKeys(t, id)
+	require.Equal(t, 20, blobs, "ten files and their thumbnails, no more")
+}
+
+// TestEvidenceWhoSeesWhat: the shopper's files reach staff and the
+// shopper; never the seller or another shopper (404, as for nothing);
+// the seller's contest files reach staff and the seller, not the shopper;
+// a rights holder sees the shopper's photos once the claim is a
+// confirmed counterfeit of their brand.
+func TestEvidenceWhoSeesWhat(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sellerID := b.newSeller(t, "sel_evwho")
+	cl := b.claimIn(t, "closed", sellerID)
+	id, shopperID := cl["id"].(string), cl["shopper_id"].(string)
+	shopper, seller := b.token(t, "shopper", shopperID), b.token(t, "seller", sellerID)
+	other, otherSeller := b.token(t, "shopper", b.name("shp_other")), b.token(t, "seller", b.newSeller(t, "sel_evwho2"))
+	agent := b.token(t, "agent", "ana")
+	path := "/v1/claims/" + id + "/evidence"
+
+	r := b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	photo := r.json(t)
+	r = b.do(t, http.MethodPost, path, shopper, fileUpload(t, "r.pdf", mediaFile(t, "receipt.pdf"), "kind", "receipt"))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	receipt := r.json(t)
+	r = b.do(t, http.MethodPost, path, seller, fileUpload(t, "invoice.pdf", mediaFile(t, "receipt.pdf"), "kind", "document", "caption", "Supplier invoice"))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	contest := r.json(t)
+	require.Equal(t, "seller", contest["party"])
+
+	ids := func(list []any) []string {
+		var out []string
+		for _, f := range list {
+			out = append(out, f.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	require.Equal(t, []string{photo["id"].(string), receipt["id"].(string), contest["id"].(string)}, ids(b.evidence(t, id, agent)))
+	require.Equal(t, []string{photo["id"].(string), receipt["id"].(string)}, ids(b.evidence(t, id, shopper)), "the shopper sees their own")
+	require.Equal(t, []string{contest["id"].(string)}, ids(b.evidence(t, id, seller)), "the seller sees only their contest files")
+
+	notFound := b.do(t, http.MethodGet, "/v1/claims/clm_none/evidence", agent, nil)
+	require.Equal(t, http.StatusNotFound, notFound.Code)
+	for _, tt := range []struct{ who, token, path string }{
+		{"the seller, the shopper's photo", seller, photo["url"].(string)},
+		{"the seller, the shopper's thumbnail", seller, photo["thumbnail_url"].(string)},
+		{"the seller, the shopper's receipt", seller, receipt["url"].(string)},
+		{"the shopper, the seller's file", shopper, contest["url"].(string)},
+		{"another shopper, the photo", other, photo["url"].(string)},
+		{"another shopper, the list", other, path},
+		{"another seller, the list", otherSeller, path},
+		{"another seller, the seller's file", otherSeller, contest["url"].(string)},
+		{"a rights holder, no brand", b.token(t, "rights_holder", "rh_none"), path},
+		{"a rights holder, no brand, the photo", b.token(t, "rights_holder", "rh_none"), photo["url"].(string)},
+	} {
+		r := b.do(t, http.MethodGet, tt.path, tt.token, nil)
+		require.Equal(t, http.StatusNotFound, r.Code, "%s: %s", tt.who, r.Body)
+		require.NotContains(t, string(r.Body), "\xff\xd8", tt.who)
+	}
+	// Another seller cannot upload to the claim; a seller without an open
+	// charge is refused; nothing is stored either way.
+	r = b.do(t, http.MethodPost, path, otherSeller, fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")))
+	require.Equal(t, http.StatusNotFound, r.Code, string(r.Body))
+	review := b.claimIn(t, "in_review", sellerID)
+	r = b.do(t, http.MethodPost, "/v1/claims/"+review["id"].(string)+"/evidence", seller, fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")))
+	require.Equal(t, http.StatusConflict, r.Code, string(r.Body))
+	require.Equal(t, "no_open_charge", r.errorOf(t)["code"])
+	require.Len(t, b.evidence(t, id, agent), 3)
+}
+
+// TestEvidenceRightsHolder: a brand's rights holder sees the shopper's
+// photos of a counterfeit of their brand once it is confirmed (here by
+// their verdict), not the shopper's receipts, nor before.
+func TestEvidenceRightsHolder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	svc := b.token(t, "service", "platform")
+	brand, holder := b.name("brand_ev"), b.name("rh_ev")
+	r := b.do(t, http.MethodPut, "/v1/brands/"+brand, svc, map[string]any{"name": "Evidence Brand", "rights_holders": []string{holder}})
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	sellerID := b.newSeller(t, "sel_evrh")
+	shopperID := b.name("shp_evrh")
+	orderID := b.name("ord_evrh")
+	order := orderBody(b, sellerID, shopperID, "pay_"+orderID)
+	order["items"].([]map[string]any)[0]["brand"] = brand
+	r = b.do(t, http.MethodPut, "/v1/orders/"+orderID, svc, order)
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	shopper := b.token(t, "shopper", shopperID)
+	r = b.do(t, http.MethodPost, "/v1/claims", shopper, claimBody(orderID))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	id := r.json(t)["id"].(string)
+	runRefund(t, id, b.now)
+	runChargeSeller(t, id, b.now)
+	path := "/v1/claims/" + id + "/evidence"
+	r = b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", mediaFile(t, "photo-gps.jpg")))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	photo := r.json(t)
+	r = b.do(t, http.MethodPost, path, shopper, fileUpload(t, "r.pdf", mediaFile(t, "receipt.pdf"), "kind", "receipt"))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+
+	rh := b.token(t, "rights_holder", holder)
+	r = b.do(t, http.MethodGet, path, rh, nil)
+	require.Equal(t, http.StatusNotFound, r.Code, "pending, not confirmed: %s", r.Body)
+	r = b.do(t, http.MethodPut, "/v1/brands/"+brand+"/counterfeits/"+id+"/verdict", rh,
+		map[string]any{"verdict": "counterfeit", "note": "The serial number was never issued."})
+	require.Contains(t, []int{200, 201}, r.Code, string(r.Body))
+
+	list := b.evidence(t, id, rh)
+	require.Len(t, list, 1, "the photo, not the receipt")
+	require.Equal(t, photo["id"], list[0].(map[string]any)["id"])
+	r = b.do(t, http.MethodGet, photo["url"].(string), rh, nil)
+	require.Equal(t, http.StatusOK, r.Code)
+	require.False(t, hasGPS(r.Body), "a rights holder gets the photo without its metadata")
+	// Another brand's rights holder sees nothing.
+	r = b.do(t, http.MethodGet, path, b.token(t, "rights_holder", b.name("rh_other")), nil)
+	require.Equal(t, http.StatusNotFound, r.Code)
+}
+
+// TestEvidenceSweep: blobs of an upload that never got its row are
+// deleted after an hour, and deleting evidence rows deletes their blobs.
+func TestEvidenceSweep(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cl := b.claimIn(t, "closed", b.newSeller(t, "sel_evsweep"))
+	id, shopper := cl["id"].(string), b.token(t, "shopper", cl["shopper_id"].(string))
+	r := b.do(t, http.MethodPost, "/v1/claims/"+id+"/evidence", shopper, fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+
+	ctx := context.Background()
+	// An upload whose process died after storing: a note and a blob, no row.
+	orphan := "evidence/" + id + "/evd_orphan"
+	_, err := store.Pool().Exec(ctx, `INSERT INTO evidence_blob_gc VALUES ($1, 'pending', $2)`, orphan, b.now.Add(-2*time.Hour))
+	require.NoError(t, err)
+	_, err = store.Pool().Exec(ctx, `INSERT INTO evidence_blobs VALUES ($1, 0, '\x01')`, orphan)
+	require.NoError(t, err)
+	blobs, _ := blobKeys(t, id)
+	require.Equal(t, 3, blobs)
+
+	_, err = b.evidenceSvc.Sweep(ctx)
+	require.NoError(t, err)
+	blobs, _ = blobKeys(t, id)
+	require.Equal(t, 2, blobs, "the orphan is gone, the file and its thumbnail stay")
+
+	// The claim's data erased: its evidence rows deleted, then the sweep.
+	_, err = store.Pool().Exec(ctx, `DELETE FROM evidence WHERE claim_id = $1`, id)
+	require.NoError(t, err)
+	_, err = b.evidenceSvc.Sweep(ctx)
+	require.NoError(t, err)
+	blobs, notes := blobKeys(t, id)
+	require.Zero(t, blobs)
+	require.Zero(t, notes)
+}
+
+// TestEvidenceSlowClientCutOff: an upload that stops sending is cut off
+// once it has sent nothing for StreamIdle, over a real connection, and
+// stores nothing; one that keeps sending slowly but steadily gets through.
+func TestEvidenceSlowClientCutOff(t *testing.T) {
+	t.Parallel()
+	b := setupOn(t, store, func(d *httpapi.Deps) { d.StreamIdle = 300 * time.Millisecond })
+	srv := httptest.NewServer(b.e)
+	t.Cleanup(srv.Close)
+	cl := b.claimIn(t, "closed", b.newSeller(t, "sel_evslow"))
+	id, shopper := cl["id"].(string), b.token(t, "shopper", cl["shopper_id"].(string))
+	body := fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg"))
+
+	send := func(stall bool) (int, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			half := len(body.data) / 2
+			_, _ = pw.Write(body.data[:half])
+			if stall {
+				// Nothing more until the server has given up on us.
+				time.Sleep(2 * time.Second)
+				_ = pw.CloseWithError(errors.New("client gave up"))
+				return
+			}
+			for i := half; i < len(body.data); i += 4096 {
+				time.Sleep(20 * time.Millisecond)
+				_, _ = pw.Write(body.data[i:min(i+4096, len(body.data))])
+			}
+			_ = pw.Close()
+		}()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1/claims/"+id+"/evidence", pr)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", body.contentType)
+		req.Header.Set("Authorization", "Bearer "+shopper)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		out, _ := io.ReadAll(resp.Body)
+		t.Logf("stall=%v: %d %s", stall, resp.StatusCode, out)
+		return resp.StatusCode, nil
+	}
+	code, err := send(true)
+	if err == nil {
+		// The server answered before closing: 408, not a success.
+		require.Equal(t, http.StatusRequestTimeout, code)
+	}
+	require.Empty(t, b.evidence(t, id, shopper), "the stalled upload stored nothing")
+	blobs, notes := blobKeys(t, id)
+	require.Zero(t, blobs)
+	require.Zero(t, notes)
+
+	code, err = send(false)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, code, "a slow but steady upload gets through")
+	require.Len(t, b.evidence(t, id, shopper), 1)
+}

@@ -1,0 +1,31 @@
+package web
+
+import (
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/claimsd/claimsd/domain/evidence"
+)
+
+// EvidenceHeaders sets the headers a file (or its thumbnail) is
+// served with, by the API and the console alike: its sniffed type,
+// nosniff, a CSP that runs nothing, attachment for a PDF (never shown in
+// the engine's origin), and no caching by anyone but the browser.
+func EvidenceHeaders(h http.Header, f evidence.File, thumb bool) {
+	ct, size, name, disp := f.ContentType, f.Size, evidence.FileName(f), "inline"
+	if thumb {
+		ct, size, name = evidence.TypeJPEG, f.ThumbSize, f.ID+"-thumbnail.jpg"
+	}
+	if ct == evidence.TypePDF {
+		disp = "attachment"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("Content-Length", strconv.FormatInt(size, 10))
+	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": name}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Referrer-Policy", "no-referrer")
+}
