@@ -246,7 +246,7 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /v1/claims/:id/events": {path: claim + "/events", roles: all},
 		"GET /v1/claims/:id/detail": {path: claim + "/detail", roles: staff},
 		"POST /v1/claims/:id/evidence": {path: claim + "/evidence", roles: []claimflow.Role{shopper, seller},
-			body: func(t *testing.T) any { return fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")) }},
+			body: func(t *testing.T) any { return fileUpload(t, "a.jpg", mediaFile(t, "photo-ii.jpg")) }},
 		"GET /v1/claims/:id/evidence":                {path: claim + "/evidence", roles: evidenceReaders},
 		"GET /v1/claims/:id/evidence/:eid":           {path: fx.evidenceURL, roles: evidenceReaders},
 		"GET /v1/claims/:id/evidence/:eid/thumbnail": {path: fx.evidenceURL + "/thumbnail", roles: evidenceReaders},
@@ -317,7 +317,7 @@ func newAuthzFixture(t *testing.T, b *testBundle) *authzFixture {
 	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
 
 	r = b.do(t, http.MethodPost, "/v1/claims/"+fx.claimID+"/evidence", b.token(t, "shopper", fx.shopper1),
-		fileUpload(t, "a.jpg", mediaFile(t, "photo.jpg")))
+		fileUpload(t, "a.jpg", mediaFile(t, "photo-ii.jpg")))
 	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
 	fx.evidenceURL = r.json(t)["url"].(string)
 

@@ -75,7 +75,7 @@ func (a *api) postEvidence(c echo.Context) error {
 			break
 		}
 		if err != nil {
-			return multipartError(err)
+			return clientError(err)
 		}
 		name := part.FormName()
 		switch {
@@ -83,8 +83,12 @@ func (a *api) postEvidence(c echo.Context) error {
 			if stored {
 				return newError(http.StatusUnprocessableEntity, "one_file", "send one file per request", "file")
 			}
-			if err := up.Store(ctx, part); err != nil {
-				return multipartError(err)
+			body := &readRecorder{r: part}
+			if err := up.Store(ctx, body); err != nil {
+				if body.err != nil && errors.Is(err, body.err) {
+					return clientError(body.err)
+				}
+				return err
 			}
 			stored = true
 		case uploadFields[name] > 0:
@@ -93,7 +97,7 @@ func (a *api) postEvidence(c echo.Context) error {
 			}
 			b, err := io.ReadAll(io.LimitReader(part, uploadFields[name]+1))
 			if err != nil {
-				return multipartError(err)
+				return clientError(err)
 			}
 			if int64(len(b)) > uploadFields[name] {
 				return newError(http.StatusUnprocessableEntity, "too_long", fmt.Sprintf("must be at most %d bytes", uploadFields[name]), name)
@@ -138,10 +142,25 @@ func safeFieldName(s string) string {
 	return b.String()
 }
 
-// multipartError turns what reading an upload met into the API's error:
-// the body limit or the file's is 413, a client that stopped sending is
-// 408, a body that is not multipart 400.
-func multipartError(err error) error {
+// readRecorder keeps the first error reading the request gave, so an
+// upload that failed on it is told from one that failed on our side.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (rr *readRecorder) Read(p []byte) (int, error) {
+	n, err := rr.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && rr.err == nil {
+		rr.err = err
+	}
+	return n, err
+}
+
+// clientError turns what reading an upload's body met into the API's
+// error: the body's limit is 413, a client that stopped sending 408, a
+// body that is not multipart 400.
+func clientError(err error) error {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -151,18 +170,7 @@ func multipartError(err error) error {
 		return newError(http.StatusRequestTimeout, "upload_too_slow",
 			"the upload stopped or came too slowly and was cut off; try again on a better connection", "file")
 	}
-	var (
-		ue *evidence.UnsupportedError
-		re *evidence.UnreadableError
-		te *evidence.TooLargeError
-	)
-	if errors.As(err, &ue) || errors.As(err, &re) || errors.As(err, &te) {
-		return err
-	}
-	if strings.Contains(err.Error(), "multipart") {
-		return newError(http.StatusBadRequest, "malformed_multipart", "the multipart body cannot be read", "")
-	}
-	return err
+	return newError(http.StatusBadRequest, "malformed_multipart", "the multipart body cannot be read: "+err.Error(), "")
 }
 
 func isTimeout(err error) bool {
@@ -201,15 +209,16 @@ func (a *api) serveEvidence(c echo.Context, thumb bool) error {
 		return err
 	}
 	defer func() { _ = rc.Close() }()
-	web.EvidenceHeaders(c.Response().Header(), f, thumb)
 	etag := `"` + f.SHA256 + `"`
 	if thumb {
 		etag = `"t-` + f.SHA256 + `"`
 	}
 	c.Response().Header().Set("ETag", etag)
 	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		c.Response().Header().Set("Cache-Control", "private, no-cache")
 		return c.NoContent(http.StatusNotModified)
 	}
+	web.EvidenceHeaders(c.Response().Header(), f, thumb)
 	c.Response().WriteHeader(http.StatusOK)
 	rctl := http.NewResponseController(c.Response())
 	buf := make([]byte, 32<<10)

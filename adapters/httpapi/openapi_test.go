@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/claimsd/claimsd/adapters/web"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/web"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -203,10 +204,13 @@ func requireBearer(_ context.Context, in *openapi3filter.AuthenticationInput) er
 func (c apiCall) request(t *testing.T) *http.Request {
 	t.Helper()
 	var raw []byte
+	ctype := "application/json"
 	switch v := c.body.(type) {
 	case nil:
 	case string:
 		raw = []byte(v)
+	case upload:
+		raw, ctype = v.data, v.contentType
 	default:
 		var err error
 		raw, err = json.Marshal(v)
@@ -214,7 +218,7 @@ func (c apiCall) request(t *testing.T) *http.Request {
 	}
 	req := httptest.NewRequest(c.method, c.path, bytes.NewReader(raw))
 	if c.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -254,6 +258,11 @@ func (cf *conformance) run(t *testing.T, c apiCall) response {
 
 	// Validation ignores fields the schema does not mention; the document
 	// should still list every field the API sends.
+	if r.Code == http.StatusNotModified {
+		require.Empty(t, r.Body, "%s: a 304 has no body", c.name)
+		cf.seen[route.Method+" "+route.Path+" "+strconv.Itoa(r.Code)] = true
+		return r
+	}
 	mt := route.Operation.Responses.Status(r.Code).Value.Content.Get(r.Header.Get("Content-Type"))
 	require.NotNil(t, mt, "%s: no content for %d", c.name, r.Code)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -865,6 +874,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	cf.intel(t)
 	cf.events(t)   // in events_test.go
 	cf.webhooks(t) // in webhooks_test.go
+	cf.evidence(t) // in evidence_test.go
 
 	// Every status the document lists was seen, except failures the test
 	// cannot cause on purpose.
@@ -878,7 +888,10 @@ func TestOpenAPIConformance(t *testing.T) {
 				// middleware answers 431 before any route does; one route
 				// here is enough, TestOversizedHeaders sends it to all.
 				if cf.seen[k] || ((strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/webhooks/")) &&
-					slices.Contains([]string{"500", "503"}, status)) || k == "POST /v1/claims 429" || status == "431" {
+					slices.Contains([]string{"500", "503"}, status)) || k == "POST /v1/claims 429" || status == "431" ||
+					// A slow upload needs a real connection (TestEvidenceSlowClientCutOff),
+					// the upload limit a small one (TestEvidenceRateLimit).
+					k == "POST /v1/claims/{id}/evidence 408" || k == "POST /v1/claims/{id}/evidence 429" {
 					continue
 				}
 				missed = append(missed, k)

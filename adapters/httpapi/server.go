@@ -57,8 +57,8 @@ type Deps struct {
 	// files one request may carry: they get StreamTimeout and a body that
 	// large.
 	StreamPaths map[string]int
-	Ready         func(ctx context.Context) error // nil error: ready to serve
-	Secret        []byte                          // HS256 key for bearer tokens
+	Ready       func(ctx context.Context) error // nil error: ready to serve
+	Secret      []byte                          // HS256 key for bearer tokens
 	// PreviousSecrets, Issuer and Audience: see Keys.
 	PreviousSecrets [][]byte
 	Issuer          string
