@@ -348,8 +348,9 @@ func Settings() []Setting {
 			Help: "S3-compatible server as host:port (e.g. s3.eu-west-1.amazonaws.com:443); required with CLAIMSD_EVIDENCE_STORE=s3",
 			apply: func(c *Config, v string) error {
 				if v != "" {
-					if _, _, err := net.SplitHostPort(v); err != nil {
-						return errors.New("must be host:port, without a scheme")
+					host, port, err := net.SplitHostPort(v)
+					if n, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || n == 0 || host == "" || strings.ContainsAny(v, "/@?#") {
+						return errors.New("must be host:port, without a scheme, e.g. s3.eu-west-1.amazonaws.com:443")
 					}
 				}
 				c.S3Endpoint = v

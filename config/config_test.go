@@ -203,3 +203,41 @@ func TestEventsKeepSetting(t *testing.T) {
 		require.ErrorContains(t, err, "CLAIMSD_EVENTS_KEEP", give)
 	}
 }
+
+func TestEvidenceSettings(t *testing.T) {
+	t.Parallel()
+	d, err := config.Load(nil, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "postgres", d.EvidenceStore, "files stay in the engine's database unless told")
+	require.EqualValues(t, 10<<20, d.EvidenceMaxBytes)
+	require.Equal(t, 10, d.EvidenceMaxFiles)
+	require.Equal(t, 30, d.UploadsPerMinute)
+
+	s3 := map[string]string{"CLAIMSD_EVIDENCE_STORE": "s3", "CLAIMSD_S3_ENDPOINT": "127.0.0.1:7070", "CLAIMSD_S3_BUCKET": "claimsd-evidence",
+		"CLAIMSD_S3_ACCESS_KEY": "key", "CLAIMSD_S3_SECRET_KEY": "secret", "CLAIMSD_S3_INSECURE": "true"}
+	c, err := config.Load(nil, env(s3))
+	require.NoError(t, err)
+	require.Equal(t, "s3", c.EvidenceStore)
+	require.True(t, c.S3Insecure)
+	require.Equal(t, "us-east-1", c.S3Region)
+
+	// The bucket's settings are required with s3, each named.
+	_, err = config.Load(nil, env(map[string]string{"CLAIMSD_EVIDENCE_STORE": "s3"}))
+	for _, name := range []string{"CLAIMSD_S3_ENDPOINT", "CLAIMSD_S3_BUCKET", "CLAIMSD_S3_ACCESS_KEY", "CLAIMSD_S3_SECRET_KEY"} {
+		require.ErrorContains(t, err, name)
+	}
+	for name, bad := range map[string][]string{
+		"CLAIMSD_EVIDENCE_STORE":     {"disk", "S3"},
+		"CLAIMSD_EVIDENCE_MAX_BYTES": {"0", "1023", "104857601", "-1", "9223372036854775808", "10MB"},
+		"CLAIMSD_EVIDENCE_MAX_FILES": {"0", "101", "-3", "ten", "99999999999999999999"},
+		"CLAIMSD_UPLOADS_PER_MINUTE": {"0", "10001", "x"},
+		"CLAIMSD_S3_ENDPOINT":        {"https://s3.example", "s3.example", "/path"},
+		"CLAIMSD_S3_BUCKET":          {"ab", "Upper", "under_score", strings.Repeat("a", 64)},
+		"CLAIMSD_S3_INSECURE":        {"maybe"},
+	} {
+		for _, v := range bad {
+			_, err := config.Load(nil, env(map[string]string{name: v}))
+			require.ErrorContains(t, err, name, "%s=%q", name, v)
+		}
+	}
+}

@@ -558,3 +558,40 @@ func TestEvidenceRateLimit(t *testing.T) {
 		fileUpload(t, "a.jpg", mediaFile(t, "photo-ii.jpg")))
 	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
 }
+
+// TestEvidenceLastPlaceRace: uploads racing for a claim's last place:
+// exactly one gets it, the others are refused, and no blob outlives its
+// refused upload.
+func TestEvidenceLastPlaceRace(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	cl := b.claimIn(t, "closed", b.newSeller(t, "sel_evrace"))
+	id, shopper := cl["id"].(string), b.token(t, "shopper", cl["shopper_id"].(string))
+	path := "/v1/claims/" + id + "/evidence"
+	photo := mediaFile(t, "photo-ii.jpg")
+	for range 9 {
+		r := b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", photo))
+		require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	}
+	const racers = 8
+	codes := make(chan int, racers)
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Go(func() { codes <- b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", photo)).Code })
+	}
+	wg.Wait()
+	close(codes)
+	won := 0
+	for c := range codes {
+		if c == http.StatusCreated {
+			won++
+			continue
+		}
+		require.Equal(t, http.StatusUnprocessableEntity, c)
+	}
+	require.Equal(t, 1, won, "one upload takes the last place")
+	require.Len(t, b.evidence(t, id, shopper), 10)
+	blobs, notes := blobKeys(t, id)
+	require.Equal(t, 20, blobs, "ten files and their thumbnails: the refused uploads' blobs are gone")
+	require.Zero(t, notes)
+}
