@@ -366,6 +366,18 @@ func TestEvidenceRightsHolder(t *testing.T) {
 	r = b.do(t, http.MethodGet, photo["url"].(string), rh, nil)
 	require.Equal(t, http.StatusOK, r.Code)
 	require.False(t, hasGPS(r.Body), "a rights holder gets the photo without its metadata")
+	// Both reads are in the intelligence access log, as every rights
+	// holder's read is.
+	r = b.do(t, http.MethodGet, "/v1/intelligence/access-log?limit=500", b.token(t, "admin", "root"), nil)
+	require.Equal(t, http.StatusOK, r.Code, string(r.Body))
+	var logged []string
+	for _, e := range r.json(t)["entries"].([]any) {
+		e := e.(map[string]any)
+		if e["subject"] == holder && e["resource"] == "claim:"+id && e["action"] != "verdict" {
+			logged = append(logged, e["action"].(string))
+		}
+	}
+	require.ElementsMatch(t, []string{"evidence", "evidence_file"}, logged)
 	// Another brand's rights holder sees nothing.
 	r = b.do(t, http.MethodGet, path, b.token(t, "rights_holder", b.name("rh_other")), nil)
 	require.Equal(t, http.StatusNotFound, r.Code)

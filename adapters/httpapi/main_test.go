@@ -85,14 +85,16 @@ func setupOn(t *testing.T, st *pgstore.Store, opts ...func(*httpapi.Deps)) *test
 		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
 	require.NoError(t, err)
-	proofs := evidenceflow.NewService(st, svc, blobstore.NewPostgres(st.Pool()), media.Reader{}, evidenceflow.Config{}, clk.Now)
+	intelligence := intelflow.NewService(st, signer, clk.Now)
+	proofs := evidenceflow.NewService(st, svc, blobstore.NewPostgres(st.Pool()), media.Reader{},
+		evidenceflow.Config{Audit: intelligence.RecordAccess}, clk.Now)
 	deps := httpapi.Deps{
 		Evidence:     proofs,
 		Claims:       svc,
 		Finance:      fin,
 		Standing:     standingflow.NewService(st, clk.Now),
 		Brands:       brandflow.NewService(st, clk.Now),
-		Intel:        intelflow.NewService(st, signer, clk.Now),
+		Intel:        intelligence,
 		Events:       st,
 		Webhooks:     webhookflow.NewService(st, webhookflow.Options{Now: clk.Now}),
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },

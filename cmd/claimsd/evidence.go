@@ -12,6 +12,7 @@ import (
 	"github.com/claimsd/claimsd/domain/evidence"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
+	"github.com/claimsd/claimsd/workflows/intelflow"
 )
 
 // uploadBurst is how many uploads a shopper or seller may make at once
@@ -21,7 +22,11 @@ const uploadBurst = evidence.DefaultMaxFiles
 // evidenceService builds the evidence use cases on the configured blob
 // store: this engine's database unless CLAIMSD_EVIDENCE_STORE=s3, whose
 // bucket must exist.
-func evidenceService(ctx context.Context, cfg config.Config, db *database, claims *claimflow.Service, log *slog.Logger) (*evidenceflow.Service, error) {
+//
+// A rights holder's reads of a counterfeit's photos go to the
+// intelligence access log.
+func evidenceService(ctx context.Context, cfg config.Config, db *database, claims *claimflow.Service,
+	intelligence *intelflow.Service, log *slog.Logger) (*evidenceflow.Service, error) {
 	var blobs evidenceflow.Blobs = blobstore.NewPostgres(db.Pool())
 	if cfg.EvidenceStore == "s3" {
 		s3, err := blobstore.NewS3(ctx, blobstore.S3Config{Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
@@ -35,5 +40,6 @@ func evidenceService(ctx context.Context, cfg config.Config, db *database, claim
 		Limits:  evidence.Limits{MaxBytes: cfg.EvidenceMaxBytes, MaxFiles: cfg.EvidenceMaxFiles},
 		Limiter: claimflow.NewClaimLimiter(cfg.UploadsPerMinute, uploadBurst, time.Now),
 		Logger:  log,
+		Audit:   intelligence.RecordAccess,
 	}, time.Now), nil
 }

@@ -92,7 +92,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return err
 	}
-	proofs, err := evidenceService(ctx, cfg, db, svc, log)
+	seed := cfg.PacketSigningKey
+	if seed == nil {
+		seed = intel.DeriveSeed(secret)
+	}
+	signer, err := intel.NewSigner(seed)
+	if err != nil {
+		return fmt.Errorf("packet signing key: %w", err)
+	}
+	intelligence := intelflow.NewService(db.Store, signer, time.Now)
+	proofs, err := evidenceService(ctx, cfg, db, svc, intelligence, log)
 	if err != nil {
 		return err
 	}
@@ -160,15 +169,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		defer stopPprof()
 	}
 	jwks := identityProviderKeys(ctx, cfg, log)
-	seed := cfg.PacketSigningKey
-	if seed == nil {
-		seed = intel.DeriveSeed(secret)
-	}
-	signer, err := intel.NewSigner(seed)
-	if err != nil {
-		return fmt.Errorf("packet signing key: %w", err)
-	}
-	intelligence := intelflow.NewService(db.Store, signer, time.Now)
 	hooks := webhookflow.NewService(db.Store, webhookflow.Options{AllowPrivate: cfg.WebhookAllowPrivate})
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,

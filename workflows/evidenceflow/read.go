@@ -56,6 +56,18 @@ func (s *Service) claimFor(ctx context.Context, v claimflow.Viewer, claimID stri
 	return err
 }
 
+// audit records a rights holder's read; staff's and the parties' own
+// reads are not intelligence.
+func (s *Service) audit(ctx context.Context, v claimflow.Viewer, action, claimID string, detail map[string]any) error {
+	if v.Role != claimflow.RoleRightsHolder || s.cfg.Audit == nil {
+		return nil
+	}
+	if err := s.cfg.Audit(ctx, v, action, "claim:"+claimID, detail); err != nil {
+		return fmt.Errorf("record the read of claim %s's evidence: %w", claimID, err)
+	}
+	return nil
+}
+
 // List returns the claim's files v may see, oldest first. Errors:
 // *claimflow.NotFoundError, also for a claim v may not see.
 func (s *Service) List(ctx context.Context, v claimflow.Viewer, claimID string) ([]evidence.File, error) {
@@ -71,6 +83,9 @@ func (s *Service) List(ctx context.Context, v claimflow.Viewer, claimID string) 
 		if sees(v, f) {
 			out = append(out, f)
 		}
+	}
+	if err := s.audit(ctx, v, AuditList, claimID, map[string]any{"files": len(out)}); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -93,6 +108,9 @@ func (s *Service) Open(ctx context.Context, v claimflow.Viewer, claimID, id stri
 	}
 	if !sees(v, f) {
 		return evidence.File{}, nil, notFound
+	}
+	if err := s.audit(ctx, v, AuditFile, claimID, map[string]any{"evidence_id": f.ID, "thumbnail": thumb, "sha256": f.SHA256}); err != nil {
+		return evidence.File{}, nil, err
 	}
 	key := f.BlobKey
 	if thumb {

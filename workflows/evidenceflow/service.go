@@ -63,7 +63,17 @@ type Config struct {
 	// the system's.
 	TempDir string
 	Logger  *slog.Logger
+	// Audit records a rights holder's reads of a claim's files (the
+	// intelligence access log, intelflow.Service.RecordAccess) before
+	// they are made; an error refuses the read. nil records nothing.
+	Audit func(ctx context.Context, v claimflow.Viewer, action, resource string, detail map[string]any) error
 }
+
+// The actions Audit is called with.
+const (
+	AuditList = "evidence"
+	AuditFile = "evidence_file"
+)
 
 // Service is the evidence use cases.
 //

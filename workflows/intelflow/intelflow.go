@@ -158,6 +158,10 @@ const (
 	ActionPacket               = "case_packet"
 	ActionCaseStatus           = "case_status"
 	ActionRatings              = "rights_holder_ratings"
+	// A rights holder's reads of a confirmed counterfeit's photos
+	// (evidenceflow): the list, and one file or its thumbnail.
+	ActionEvidence     = "evidence"
+	ActionEvidenceFile = "evidence_file"
 )
 
 // SellerSummary is a seller of a case.

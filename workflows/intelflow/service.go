@@ -59,6 +59,13 @@ func (s *Service) log(ctx context.Context, v claimflow.Viewer, action, resource 
 		Action: action, Resource: resource, Detail: detail, RequestID: rid})
 }
 
+// RecordAccess writes a read made elsewhere to the access log (a rights
+// holder's reads of a counterfeit's photos). A read that cannot be
+// recorded must not be made.
+func (s *Service) RecordAccess(ctx context.Context, v claimflow.Viewer, action, resource string, detail map[string]any) error {
+	return s.log(ctx, v, action, resource, detail)
+}
+
 // Brands returns the brands v may read intelligence of: a rights holder's
 // own, every brand for an admin.
 func (s *Service) Brands(ctx context.Context, v claimflow.Viewer) ([]BrandRef, error) {
