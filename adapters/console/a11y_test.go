@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -32,6 +33,24 @@ func TestPagesAreAccessible(t *testing.T) {
 	_, _, err := b.intel.PutVerdict(context.Background(), claimflow.Viewer{Role: "rights_holder", Subject: w.holder}, w.brand,
 		w.confirmed[0].ID, intel.VerdictParams{Verdict: "counterfeit", Note: "Not ours.", DocumentURL: "https://acme.example/r.pdf"})
 	require.NoError(t, err)
+	// Files on the claims the pages show: a photo and a PDF of the
+	// shopper's, a photo of the seller's on a charge they may contest.
+	charged := b.chargedClaim(t, "sel_a11y", b.clock.Now())
+	for _, f := range []struct {
+		v     claimflow.Viewer
+		claim string
+		file  string
+	}{
+		{claimflow.Viewer{Role: "shopper", Subject: shopper}, closed, "photo-gps.jpg"},
+		{claimflow.Viewer{Role: "shopper", Subject: shopper}, closed, "receipt.pdf"},
+		{claimflow.Viewer{Role: "seller", Subject: sellerID}, charged, "photo-ii.jpg"},
+	} {
+		up, err := b.proofs.Begin(context.Background(), f.v, f.claim)
+		require.NoError(t, err)
+		require.NoError(t, up.Store(context.Background(), bytes.NewReader(mediaFile(t, f.file))))
+		_, err = up.Commit(context.Background(), "", "")
+		require.NoError(t, err)
+	}
 	hook := b.newEndpoint(t, "a11y", "claim.submitted")
 	seedDeliveries(t, store.DB(), hook.ID, closed, "pending", 1, "<html>busy</html>")
 	off := b.newEndpoint(t, "a11y_off")
@@ -51,6 +70,8 @@ func TestPagesAreAccessible(t *testing.T) {
 		{"finance", "fin", "/console/finance/trial-balance"},
 		{"seller", sellerID, "/console/seller"},
 		{"seller", sellerID, "/console/seller/claims/" + closed},
+		{"seller", sellerID, "/console/seller/claims/" + charged},
+		{"agent", "ana", "/console/claims/" + charged},
 		{"seller", sellerID, "/console/seller/statement"},
 		{"shopper", shopper, "/app/claims"},
 		{"shopper", shopper, "/app/claims/new"},
@@ -113,6 +134,10 @@ func accessibilityProblems(doc *html.Node) []string {
 	text = func(n *html.Node) string {
 		if n.Type == html.TextNode {
 			return n.Data
+		}
+		if n.Type == html.ElementNode && n.Data == "img" {
+			alt, _ := attr(n, "alt")
+			return alt // an image names the link it is in by its text alternative
 		}
 		var sb strings.Builder
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -205,6 +230,18 @@ func accessibilityProblems(doc *html.Node) []string {
 			if !named(n) {
 				add("a button has no text")
 			}
+		case "img":
+			alt, ok := attr(n, "alt")
+			if !ok {
+				src, _ := attr(n, "src")
+				add("image %q has no alt", src)
+			}
+			_, w := attr(n, "width")
+			_, h := attr(n, "height")
+			if alt != "" && (!w || !h) {
+				src, _ := attr(n, "src")
+				add("image %q has no width and height: the page jumps as it loads", src)
+			}
 		case "svg":
 			role, _ := attr(n, "role")
 			hidden, _ := attr(n, "aria-hidden")
@@ -254,18 +291,20 @@ func TestAccessibilityChecksCatchProblems(t *testing.T) {
 	t.Parallel()
 	bad := `<!doctype html><html><body><h1>A</h1><h1>B</h1><h3>skipped</h3>
 		<input name="q"><select name="s"></select><a href="/x"></a><button></button>
-		<svg><rect/></svg><table><tr><td>1</td></tr></table><p id="x"></p><p id="x"></p></body></html>`
+		<svg><rect/></svg><table><tr><td>1</td></tr></table><p id="x"></p><p id="x"></p>
+		<a href="/photo"><img src="/t.jpg"></a><img src="/u.jpg" alt="A photo"></body></html>`
 	doc, err := html.Parse(strings.NewReader(bad))
 	require.NoError(t, err)
 	got := strings.Join(accessibilityProblems(doc), "\n")
 	for _, want := range []string{"no lang", "a level is skipped", `<input name="q"> has no label`,
 		`<select name="s"> has no label`, `link to "/x" has no text`, "a button has no text",
-		"not an image with a name", "no header cells", `id "x" is used 2 times`, "0 <main>", "2 <h1>"} {
+		"not an image with a name", "no header cells", `id "x" is used 2 times`, "0 <main>", "2 <h1>",
+		`image "/t.jpg" has no alt`, `link to "/photo" has no text`, `image "/u.jpg" has no width and height`} {
 		require.Contains(t, got, want)
 	}
 	good := `<!doctype html><html lang="en"><body><main><h1>A</h1><h2>B</h2>
 		<label for="q">Search</label><input id="q" name="q"><label>Kind <select name="s"></select></label>
-		<a href="/x">Next</a><button>Go</button><svg role="img"><title>Claims per day</title></svg>
+		<a href="/x">Next</a><a href="/p"><img src="/p.jpg" alt="Photo 1" width="160" height="120"></a><button>Go</button><svg role="img"><title>Claims per day</title></svg>
 		<table><tr><th>Day</th></tr></table></main></body></html>`
 	doc, err = html.Parse(strings.NewReader(good))
 	require.NoError(t, err)

@@ -272,6 +272,10 @@ type claimData struct {
 	// ShowVerdicts (agents and admins, with intelligence mounted).
 	Verdicts     []verdictView
 	ShowVerdicts bool
+	// Files are the evidence files both parties sent; ShowFiles when the
+	// console has the evidence service.
+	Files     []fileView
+	ShowFiles bool
 }
 
 // doneMessages are what the page says after each action succeeded.
@@ -332,6 +336,10 @@ func (c *console) loadClaim(ec echo.Context) (*claimData, error) {
 		}
 		d.ShowVerdicts = true
 	}
+	if d.Files, _, err = c.claimFiles(ec.Request().Context(), v, cl.ID(), "/console/claims/"); err != nil {
+		return nil, err
+	}
+	d.ShowFiles = c.Evidence != nil
 	d.Facts = factsOf(det.Record)
 	if v.SeesStaffNotes() {
 		d.Linked = newLinkedView(det.Record.Facts)

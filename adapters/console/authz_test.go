@@ -51,6 +51,14 @@ var wantRoles = map[string][]string{
 	"GET /app/claims/new":                                                  {"shopper"},
 	"POST /app/claims/new":                                                 {"shopper"},
 	"GET /app/claims/:id":                                                  {"shopper"},
+	"POST /app/claims/:id/evidence":                                        {"shopper"},
+	"GET /app/claims/:id/evidence/:eid":                                    {"shopper"},
+	"GET /app/claims/:id/evidence/:eid/thumbnail":                          {"shopper"},
+	"POST /console/seller/claims/:id/evidence":                             {"seller"},
+	"GET /console/seller/claims/:id/evidence/:eid":                         {"seller"},
+	"GET /console/seller/claims/:id/evidence/:eid/thumbnail":               {"seller"},
+	"GET /console/claims/:id/evidence/:eid":                                {"agent", "finance", "admin"},
+	"GET /console/claims/:id/evidence/:eid/thumbnail":                      {"agent", "finance", "admin"},
 	"GET /console/admin/sessions":                                          {"admin"},
 	"POST /console/admin/sessions":                                         {"admin"},
 	"GET /console/admin/events":                                            {"admin"},
@@ -119,7 +127,7 @@ func TestEveryConsoleRouteHasARule(t *testing.T) {
 		if r.Path == "/console/login" || r.Path == "/console/logout" {
 			continue // spending a link and signing out are tested on their own
 		}
-		path := strings.NewReplacer(":id", "clm_nobody", ":seq", "1", ":claim_id", "clm_nobody").Replace(r.Path)
+		path := strings.NewReplacer(":id", "clm_nobody", ":seq", "1", ":claim_id", "clm_nobody", ":eid", "evd_nobody").Replace(r.Path)
 		for _, role := range consoleRoles {
 			s := sessions[role]
 			var form url.Values

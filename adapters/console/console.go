@@ -43,6 +43,7 @@ import (
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -110,6 +111,10 @@ type Deps struct {
 	// to and read their deliveries; without it those pages are not
 	// mounted.
 	Webhooks *webhookflow.Service
+	// Evidence takes the photos and documents shoppers and sellers add
+	// to claims, and serves them to those who may see them; without it
+	// the forms take no files and the pages show none.
+	Evidence *evidenceflow.Service
 	// Keys are the API's token keys: sign-in links, session cookies and
 	// form tokens are all keyed from them (each for its own purpose).
 	Keys   auth.Keys
@@ -188,6 +193,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.eventsRoutes()
 	c.webhooksRoutes()
 	c.intelRoutes()
+	c.evidenceRoutes()
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's
 	// JSON error.

@@ -42,6 +42,13 @@ var funcs = template.FuncMap{
 	// second press sends the same key, and the edge answers it as the
 	// first, changing nothing again.
 	"formKey": newSessionID,
+	// fileList is the argument of the "evidencefiles" template.
+	"fileList": func(files []fileView, staff bool) any {
+		return struct {
+			Files []fileView
+			Staff bool
+		}{files, staff}
+	},
 	"dictHistory": func(h historyView, who string) any {
 		return struct {
 			H   historyView

@@ -21,8 +21,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/claimsd/claimsd/adapters/blobstore"
 	"github.com/claimsd/claimsd/adapters/console"
 	"github.com/claimsd/claimsd/adapters/httpapi"
+	"github.com/claimsd/claimsd/adapters/media"
 	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
@@ -33,6 +35,7 @@ import (
 	"github.com/claimsd/claimsd/domain/seller"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
@@ -71,6 +74,8 @@ type testBundle struct {
 	// hooks manages webhook endpoints; it takes http:// and loopback
 	// addresses, so tests' receivers run on httptest servers.
 	hooks *webhookflow.Service
+	// proofs takes and serves evidence files.
+	proofs *evidenceflow.Service
 }
 
 // clock is a test clock a test may move forward.
@@ -114,14 +119,15 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	intelligence := intelflow.NewService(store, signer, clk.Now)
 	brands := brandflow.NewService(store, clk.Now)
 	hooks := webhookflow.NewService(store, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
+	proofs := evidenceflow.NewService(store, svc, blobstore.NewPostgres(store.Pool()), media.Reader{}, evidenceflow.Config{}, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Brands: brands, Intel: intelligence,
-		Webhooks: hooks, Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths()})
+		Webhooks: hooks, Evidence: proofs, Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths(), StreamPaths: console.UploadPaths()})
 	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence, Events: store,
-		Webhooks: hooks, Keys: keys, Logins: store, Now: clk.Now})
+		Webhooks: hooks, Evidence: proofs, Keys: keys, Logins: store, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes,
-		intel: intelligence, brands: brands, hooks: hooks}
+		intel: intelligence, brands: brands, hooks: hooks, proofs: proofs}
 }
 
 // name returns this test's id for a short name: "shp_bob" → "shp_bob_3fa2…".

@@ -249,6 +249,13 @@ type sellerClaimData struct {
 	Kinds      []option
 	Done       string
 	Conflict   string
+	// Files are the seller's own contest files (never the shopper's);
+	// Uploads the limits of the form that adds them, nil when the charge
+	// takes none (not open or contested, or no evidence service); Upload
+	// what became of the files just sent.
+	Files   []fileView
+	Uploads *uploadView
+	Upload  *noticeView
 }
 
 // sellerEvidenceLines is how many evidence links the contest form offers.
@@ -301,6 +308,13 @@ func (c *console) loadSellerClaim(ec echo.Context) (*sellerClaimData, error) {
 	}
 	d.CanContest = sellerContestable(cb, now)
 	d.Evidence = sellerEvidenceRows(d.Form)
+	if d.Files, d.Uploads, err = c.claimFiles(ctx, v, rec.Claim.ID(), "/console/seller/claims/"); err != nil {
+		return nil, err
+	}
+	if cb.Status != claim.ChargebackOpen && cb.Status != claim.ChargebackContested {
+		d.Uploads = nil
+	}
+	d.Upload = c.uploadNoticeOf(ec, rec.Claim.ID())
 	return d, nil
 }
 

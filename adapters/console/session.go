@@ -227,8 +227,7 @@ func (c *console) checkForm(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
 		s := ec.Get(sessionKey).(*session)
 		if !c.sessions.validCSRF(s.ID, ec.FormValue("csrf")) {
-			return c.render(ec, http.StatusForbidden, "forbidden", pageData{Title: "Form expired",
-				Data: forbiddenData{Message: "This form is not from your current sign-in (it may be from an old page or another site), so nothing was done. Reload the page and try again."}})
+			return c.formExpired(ec)
 		}
 		return next(ec)
 	}

@@ -29,7 +29,8 @@ func (c *console) shopperRoutes() {
 	c.get("/app", c.appEntry, RoleShopper)
 	c.get("/app/claims", c.appClaimsPage, RoleShopper)
 	c.get("/app/claims/new", c.appNewClaimPage, RoleShopper)
-	c.post("/app/claims/new", c.appNewClaimPost, RoleShopper)
+	// The form may carry files: it streams (see upload).
+	c.upload(pathNewClaim, c.appNewClaimPost, RoleShopper)
 	c.get("/app/claims/:id", c.appClaimPage, RoleShopper)
 	c.addNav("Your claims", "/app/claims", RoleShopper)
 	c.addNav("Report a problem", "/app/claims/new", RoleShopper)
@@ -90,19 +91,17 @@ type appEvidence struct {
 	Kind, URL string
 }
 
-func readAppForm(ec echo.Context) appForm {
+func readAppForm(form url.Values) appForm {
 	f := appForm{
-		OrderID: strings.TrimSpace(ec.FormValue("order_id")), Reason: ec.FormValue("reason"),
-		Description: ec.FormValue("description"), Key: ec.FormValue("key"), Items: map[string]bool{},
+		OrderID: strings.TrimSpace(form.Get("order_id")), Reason: form.Get("reason"),
+		Description: form.Get("description"), Key: form.Get("key"), Items: map[string]bool{},
 	}
-	if form, err := ec.FormParams(); err == nil {
-		for _, it := range form["item"] {
-			f.Items[it] = true
-		}
+	for _, it := range form["item"] {
+		f.Items[it] = true
 	}
 	for i := range f.Evidence {
 		n := strconv.Itoa(i)
-		f.Evidence[i] = appEvidence{Kind: ec.FormValue("evidence_kind_" + n), URL: strings.TrimSpace(ec.FormValue("evidence_url_" + n))}
+		f.Evidence[i] = appEvidence{Kind: form.Get("evidence_kind_" + n), URL: strings.TrimSpace(form.Get("evidence_url_" + n))}
 	}
 	return f
 }
@@ -168,6 +167,10 @@ type appNewData struct {
 	ErrorList      []errorLink
 	Notice         string
 	MaxDescription int
+	// Uploads are the limits on files, nil when the console takes none;
+	// FilesAgain says the files sent with a refused form were dropped.
+	Uploads    *uploadView
+	FilesAgain bool
 }
 
 // anchor returns the id of the input an error about key leads to.
@@ -291,7 +294,9 @@ func (c *console) appNewClaimPage(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.renderAppNew(ec, http.StatusOK, newAppNewData(orders, f, map[string]string{}))
+	d := newAppNewData(orders, f, map[string]string{})
+	d.Uploads = c.limitsView()
+	return c.renderAppNew(ec, http.StatusOK, d)
 }
 
 func (c *console) renderAppNew(ec echo.Context, status int, d *appNewData) error {
@@ -306,15 +311,65 @@ func (c *console) renderAppNew(ec echo.Context, status int, d *appNewData) error
 // (claimflow.Service.File), as POST /v1/claims does: within the shopper's
 // rate limit, and once per form: the form's hidden key is an idempotency
 // key, so a second press (or a retry after a lost answer) shows the claim
-// the first one filed. Success redirects to the claim's
-// page; bad input shows the form again, as typed, with each problem next
-// to its field, and files nothing.
+// the first one filed. Success redirects to the claim's page; bad input
+// shows the form again, as typed, with each problem next to its field,
+// and files nothing.
+//
+// The form carries files (multipart): its parts are read as they arrive,
+// the token first (checkStreamForm), then the text fields; the claim is
+// filed when the first file part is reached, and each file is then
+// streamed to the claim. A refused file does not undo the claim: the
+// claim's page says which file was not added and why. A form refused as
+// a whole is read to its end and shown again, saying the files must be
+// chosen again (a browser cannot keep them).
 func (c *console) appNewClaimPost(ec echo.Context) error {
-	ctx := ec.Request().Context()
-	f := readAppForm(ec)
-	orders, err := c.shopperOrders(ec, f.OrderID)
+	s := streamOf(ec)
+	if s == nil {
+		form, err := ec.FormParams()
+		if err != nil {
+			return err
+		}
+		filed, refused, status, err := c.appFile(ec, readAppForm(form))
+		if err != nil {
+			return err
+		}
+		if refused != nil {
+			return c.renderAppNew(ec, status, refused)
+		}
+		return ec.Redirect(http.StatusSeeOther, "/app/claims/"+url.PathEscape(filed.Record.Claim.ID())+"?filed=1")
+	}
+	form, err := s.fields()
+	if err != nil {
+		s.drain()
+		return c.render(ec, http.StatusRequestEntityTooLarge, "error", pageData{Title: "The form could not be read",
+			Data: errorData{Heading: "The form could not be read", Message: "The form did not arrive whole, or held more text than it takes, so nothing was filed. Go back and send it again."}})
+	}
+	filed, refused, status, err := c.appFile(ec, readAppForm(form))
 	if err != nil {
 		return err
+	}
+	if refused != nil {
+		s.drain()
+		refused.FilesAgain = s.sent > 0
+		return c.renderAppNew(ec, status, refused)
+	}
+	id := filed.Record.Claim.ID()
+	if filed.Replayed || c.Evidence == nil {
+		// The claim was filed by this form before, with its files.
+		s.drain()
+		return ec.Redirect(http.StatusSeeOther, "/app/claims/"+url.PathEscape(id)+"?filed=1")
+	}
+	n := c.storeFiles(ec.Request().Context(), viewerOf(ec), id, s)
+	return c.filesRedirect(ec, "/app/claims/", id, n, url.Values{"filed": {"1"}}, "")
+}
+
+// appFile files the claim the form asks for. A form refused comes back as
+// the page to show again (and its status), with nothing filed.
+func (c *console) appFile(ec echo.Context, f appForm) (filed claimflow.Changed, refused *appNewData, status int, err error) {
+	ctx := ec.Request().Context()
+	orders, err := c.shopperOrders(ec, f.OrderID)
+	if err != nil {
+		return filed, nil, 0, err
 	}
 	var chosen *claimflow.ShopperOrder
 	for i := range orders {
@@ -323,10 +378,11 @@ func (c *console) appNewClaimPost(ec echo.Context) error {
 		}
 	}
 	errs := map[string]string{}
-	fail := func(status int, notice string) error {
+	fail := func(status int, notice string) (claimflow.Changed, *appNewData, int, error) {
 		d := newAppNewData(orders, f, errs)
 		d.Notice = notice
-		return c.renderAppNew(ec, status, d)
+		d.Uploads = c.limitsView()
+		return claimflow.Changed{}, d, status, nil
 	}
 	if !validKey(f.Key) {
 		// Not a form this page made: start it afresh, as typed.
@@ -357,13 +413,13 @@ func (c *console) appNewClaimPost(ec echo.Context) error {
 	}
 
 	req, rows := f.request(chosen)
-	filed, err := c.Claims.File(ctx, viewerOf(ec), req, claimflow.Key{Door: claimflow.DoorConsole, Value: f.Key})
+	filed, err = c.Claims.File(ctx, viewerOf(ec), req, claimflow.Key{Door: claimflow.DoorConsole, Value: f.Key})
 	var ve *validation.Error
 	var nf *claimflow.NotFoundError
 	var rl *claimflow.RateLimitedError
 	switch {
 	case err == nil:
-		return ec.Redirect(http.StatusSeeOther, "/app/claims/"+url.PathEscape(filed.Record.Claim.ID())+"?filed=1")
+		return filed, nil, 0, nil
 	case errors.As(err, &rl):
 		secs := int(math.Ceil(rl.RetryAfter.Seconds()))
 		ec.Response().Header().Set("Retry-After", strconv.Itoa(secs))
@@ -381,7 +437,7 @@ func (c *console) appNewClaimPost(ec echo.Context) error {
 		key, msg := appFieldError(ve, rows, len(req.Items) > 0)
 		errs[key] = msg
 	default:
-		return err
+		return filed, nil, 0, err
 	}
 	return fail(http.StatusUnprocessableEntity, "")
 }

@@ -30,6 +30,12 @@ type appClaimData struct {
 	Reason, Amount, Items       string
 	Refund                      string
 	Timeline                    []appEvent
+	// Files are the shopper's photos and documents on the claim; Uploads
+	// the limits of the form that adds more (nil: no files taken);
+	// Upload what became of the files just sent.
+	Files   []fileView
+	Uploads *uploadView
+	Upload  *noticeView
 }
 
 // appClaimPage shows one of the shopper's claims: the decision and its
@@ -52,6 +58,10 @@ func (c *console) appClaimPage(ec echo.Context) error {
 		Reason: appReasonLabel(cl.Reason()), Amount: formatMoney(cl.Amount()), StatusLabel: appStatusLabel(cl.Status()),
 	}
 	d.Tone, d.Headline = appHeadline(cl.Status())
+	if d.Files, d.Uploads, err = c.claimFiles(ctx, v, cl.ID(), "/app/claims/"); err != nil {
+		return err
+	}
+	d.Upload = c.uploadNoticeOf(ec, cl.ID())
 	for _, r := range claimflow.Reasons(rec) {
 		d.Reasons = append(d.Reasons, r.Message)
 	}

@@ -173,6 +173,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,
 		ExportPaths:     console.DownloadPaths(),
+		StreamPaths:     console.UploadPaths(),
 		Claims:          svc,
 		Finance:         fin,
 		Standing:        standings,
@@ -201,6 +202,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			Intel:    intelligence,
 			Events:   db.Store,
 			Webhooks: hooks,
+			Evidence: proofs,
 			Keys:     auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
 			Logins:   db.Store,
 			Logger:   log,
