@@ -42,17 +42,17 @@ const (
 
 // UploadPaths are the console's routes that move files, for
 // httpapi.Deps.StreamPaths, as "METHOD path" with how many files one
-// request may carry: the forms take up to a claim's default limit of
-// files (evidence.DefaultMaxFiles) at once; the pages that serve a
-// whole file are given the upload's time, since a large photo may take
-// a phone a while.
+// request may carry: the forms take up to a claim's limit of files
+// (CLAIMSD_EVIDENCE_MAX_FILES) at once; the pages that serve a whole
+// file are given the upload's time, since a large photo may take a phone
+// a while.
 //
-//	e := httpapi.New(httpapi.Deps{…, StreamPaths: console.UploadPaths()})
-func UploadPaths() map[string]int {
+//	e := httpapi.New(httpapi.Deps{…, StreamPaths: console.UploadPaths(cfg.EvidenceMaxFiles)})
+func UploadPaths(maxFiles int) map[string]int {
 	return map[string]int{
-		http.MethodPost + " " + pathNewClaim:       evidence.DefaultMaxFiles,
-		http.MethodPost + " " + pathAppEvidence:    evidence.DefaultMaxFiles,
-		http.MethodPost + " " + pathSellerEvidence: evidence.DefaultMaxFiles,
+		http.MethodPost + " " + pathNewClaim:       maxFiles,
+		http.MethodPost + " " + pathAppEvidence:    maxFiles,
+		http.MethodPost + " " + pathSellerEvidence: maxFiles,
 		http.MethodGet + " " + pathAppFile:         1,
 		http.MethodGet + " " + pathSellerFile:      1,
 		http.MethodGet + " " + pathStaffFile:       1,
@@ -146,7 +146,7 @@ func (c *console) checkStreamForm(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || mt != echo.MIMEMultipartForm {
 			return urlencoded(ec)
 		}
-		s := &formStream{body: &bodyRecorder{r: req.Body}}
+		s := &formStream{body: &web.ReadRecorder{R: req.Body}}
 		if params["boundary"] == "" {
 			return c.formExpired(ec)
 		}
@@ -176,29 +176,13 @@ func streamOf(ec echo.Context) *formStream {
 // browser sent them: its text fields first, then its files.
 type formStream struct {
 	mr   *multipart.Reader
-	body *bodyRecorder
+	body *web.ReadRecorder
 	// next is a part read but not handled yet: the first file part, once
 	// fields has read up to it.
 	next *multipart.Part
 	// sent counts the files sent (non-empty file parts) that were not
 	// stored, for the note that they must be chosen again.
 	sent int
-}
-
-// bodyRecorder keeps the first error reading the request gave, so a
-// file refused because the browser stopped sending is told from one
-// refused for what it holds.
-type bodyRecorder struct {
-	r   io.Reader
-	err error
-}
-
-func (b *bodyRecorder) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
-		b.err = err
-	}
-	return n, err
 }
 
 // fileField is the name of the forms' file inputs.
@@ -333,8 +317,8 @@ func (c *console) storeFiles(ctx context.Context, v claimflow.Viewer, claimID st
 			out.Added++
 			continue
 		}
-		if s.body.err != nil {
-			refuse(refusal{N: n, Name: name, Why: bodyStopped(s.body.err)})
+		if s.body.Err != nil {
+			refuse(refusal{N: n, Name: name, Why: bodyStopped(s.body.Err)})
 			return out
 		}
 		if ctx.Err() != nil {

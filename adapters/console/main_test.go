@@ -30,6 +30,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/evidence"
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
@@ -121,7 +122,7 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	hooks := webhookflow.NewService(store, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
 	proofs := evidenceflow.NewService(store, svc, blobstore.NewPostgres(store.Pool()), media.Reader{}, evidenceflow.Config{}, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Brands: brands, Intel: intelligence,
-		Webhooks: hooks, Evidence: proofs, Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths(), StreamPaths: console.UploadPaths()})
+		Webhooks: hooks, Evidence: proofs, Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths(), StreamPaths: console.UploadPaths(evidence.DefaultMaxFiles)})
 	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence, Events: store,
 		Webhooks: hooks, Evidence: proofs, Keys: keys, Logins: store, Now: clk.Now})
 	b := make([]byte, 5)

@@ -83,10 +83,10 @@ func (a *api) postEvidence(c echo.Context) error {
 			if stored {
 				return newError(http.StatusUnprocessableEntity, "one_file", "send one file per request", "file")
 			}
-			body := &readRecorder{r: part}
+			body := &web.ReadRecorder{R: part}
 			if err := up.Store(ctx, body); err != nil {
-				if body.err != nil && errors.Is(err, body.err) {
-					return clientError(body.err)
+				if body.Err != nil && errors.Is(err, body.Err) {
+					return clientError(body.Err)
 				}
 				return err
 			}
@@ -140,21 +140,6 @@ func safeFieldName(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// readRecorder keeps the first error reading the request gave, so an
-// upload that failed on it is told from one that failed on our side.
-type readRecorder struct {
-	r   io.Reader
-	err error
-}
-
-func (rr *readRecorder) Read(p []byte) (int, error) {
-	n, err := rr.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) && rr.err == nil {
-		rr.err = err
-	}
-	return n, err
 }
 
 // clientError turns what reading an upload's body met into the API's

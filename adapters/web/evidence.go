@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -28,4 +30,21 @@ func EvidenceHeaders(h http.Header, f evidence.File, thumb bool) {
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Cache-Control", "private, no-cache")
 	h.Set("Referrer-Policy", "no-referrer")
+}
+
+// ReadRecorder reads R and keeps the first error it gave other than
+// io.EOF, so an upload that failed on reading the request (a client that
+// stopped sending, a body over its limit) is told from one that failed
+// on our side.
+type ReadRecorder struct {
+	R   io.Reader
+	Err error
+}
+
+func (rr *ReadRecorder) Read(p []byte) (int, error) {
+	n, err := rr.R.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && rr.Err == nil {
+		rr.Err = err
+	}
+	return n, err
 }

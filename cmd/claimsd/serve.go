@@ -173,7 +173,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	e := httpapi.New(httpapi.Deps{
 		JWKS:            jwks,
 		ExportPaths:     console.DownloadPaths(),
-		StreamPaths:     console.UploadPaths(),
+		StreamPaths:     console.UploadPaths(cfg.EvidenceMaxFiles),
 		Claims:          svc,
 		Finance:         fin,
 		Standing:        standings,
