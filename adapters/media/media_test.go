@@ -757,3 +757,50 @@ func FuzzClean(f *testing.F) {
 		require.Equal(t, info, again)
 	})
 }
+
+// encodePNG64 makes a 16-bit RGBA PNG of one colour.
+func encodePNG64(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA64(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 0x80
+	}
+	var buf bytes.Buffer
+	require.NoError(t, png.Encode(&buf, img))
+	return buf.Bytes()
+}
+
+// TestThumbnailMemory holds decoding to what evidenceflow.Config.Decoders
+// budgets for it: about 4 bytes a pixel, so that two decoders at once
+// stay within 400 MB at evidence.MaxPixels. A progressive JPEG is decoded
+// through its coefficients (image/jpeg keeps 4 bytes per sample of every
+// component, on top of the pixels), so a 1.6 MB progressive 4:4:4 JPEG of
+// 49 megapixels takes about 750 MB to decode; a 16-bit PNG is decoded to
+// 8 bytes a pixel. It does not call
+// t.Parallel, so the allocation count is its own.
+func TestThumbnailMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []byte
+	}{
+		{"Baseline", encodeJPEG(t, 4000, 250)},
+		// 4000×250, one flat colour, cjpeg -quality 50 -sample 1x1 -progressive.
+		{"Progressive444", readTestdata(t, "progressive-444.jpg")},
+		// 16-bit RGBA: image/png decodes it to 8 bytes a pixel; 7000×7000
+		// of one colour is a 372 KB file that takes ~850 MB.
+		{"PNG16", encodePNG64(t, 4000, 250)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			info, out := mustClean(t, tc.in)
+			pixels := uint64(info.Width) * uint64(info.Height)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := media.Reader{}.Thumbnail(bytes.NewReader(out), info, evidence.ThumbSide)
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			t.Logf("thumbnail of a %d×%d image allocated %d bytes, %.1f a pixel", info.Width, info.Height, allocated, float64(allocated)/float64(pixels))
+			require.LessOrEqual(t, allocated, 4*pixels+1<<20, "more than ~4 bytes a pixel")
+		})
+	}
+}
