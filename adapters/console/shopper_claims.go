@@ -172,6 +172,8 @@ func appEventText(ev claim.Event) (string, bool) {
 		return "", false
 	case "closed":
 		return "The claim is closed.", true
+	case claimflow.EventEvidenceAdded:
+		return "You added a photo or document.", true
 	}
 	return "Your claim is now " + strings.ToLower(appStatusLabel(ev.To)) + ".", true
 }

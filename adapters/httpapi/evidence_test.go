@@ -607,3 +607,29 @@ func TestEvidenceLastPlaceRace(t *testing.T) {
 	require.Equal(t, 20, blobs, "ten files and their thumbnails: the refused uploads' blobs are gone")
 	require.Zero(t, notes)
 }
+
+// TestEvidenceDecodeBudget: an image whose decoding alone would take
+// more than the engine's decode budget is refused before it is decoded,
+// with a message that says why; one within it is taken.
+func TestEvidenceDecodeBudget(t *testing.T) {
+	t.Parallel()
+	b := setupOn(t, store, func(d *httpapi.Deps) {
+		d.Evidence = evidenceflow.NewService(store, d.Claims, blobstore.NewPostgres(store.Pool()), media.Reader{},
+			evidenceflow.Config{DecodeMemory: 8 << 20}, d.Now)
+	})
+	cl := b.claimIn(t, "closed", b.newSeller(t, "sel_evdecode"))
+	id, shopper := cl["id"].(string), b.token(t, "shopper", cl["shopper_id"].(string))
+	path := "/v1/claims/" + id + "/evidence"
+	// 4000×250 stored progressively at full colour: ~21 MB to decode.
+	r := b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", mediaFile(t, "progressive-444.jpg")))
+	require.Equal(t, http.StatusUnprocessableEntity, r.Code, string(r.Body))
+	e := r.errorOf(t)
+	require.Equal(t, "unreadable_file", e["code"])
+	require.Contains(t, e["message"], "too large to open here")
+	require.Empty(t, b.evidence(t, id, shopper))
+	blobs, notes := blobKeys(t, id)
+	require.Zero(t, blobs)
+	require.Zero(t, notes)
+	r = b.do(t, http.MethodPost, path, shopper, fileUpload(t, "a.jpg", mediaFile(t, "photo-gps.jpg")))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+}

@@ -50,6 +50,7 @@ func (c *cleaner) jpeg(info *evidenceflow.Info) error {
 	}
 	var (
 		frame, scanned, exif bool
+		adobeRGB             bool // Adobe's marker says the components are RGB
 		m                    byte
 		pending              bool // m was read by the scan before it
 	)
@@ -111,6 +112,7 @@ func (c *cleaner) jpeg(info *evidenceflow.Info) error {
 			keep = bytes.HasPrefix(payload, []byte("ICC_PROFILE\x00"))
 		case m == mAP14:
 			keep = bytes.HasPrefix(payload, []byte("Adobe"))
+			adobeRGB = keep && len(payload) >= 12 && payload[11] == 0
 		case m >= mAPP0 && m <= mAP15, m == mCOM:
 			// Exif, XMP, Photoshop/IPTC, maker data, comments: dropped.
 		case isSOF(m):
@@ -126,6 +128,18 @@ func (c *cleaner) jpeg(info *evidenceflow.Info) error {
 			if err := c.checkPixels(info.Width, info.Height); err != nil {
 				return err
 			}
+			nc := int(payload[5])
+			if nc == 0 || len(payload) < 6+3*nc {
+				return c.unreadable("is corrupt (a frame header of %d components)", nc)
+			}
+			sampling := make([][2]int, nc)
+			for i := range sampling {
+				hv := payload[6+3*i+1]
+				sampling[i] = [2]int{max(1, int(hv>>4)), max(1, int(hv&0x0F))}
+			}
+			// SOF2, 6, 10 and 14 are progressive frames.
+			progressive := m == mSOF0+2 || m == mSOF0+6 || m == mSOF0+10 || m == mSOF0+14
+			info.DecodeBytes = jpegCost(info.Width, info.Height, progressive, adobeRGB && nc == 3, sampling)
 		case m == mDHT, m == mDQT, m == mDAC, m == mDRI, m == mDNL, m == mDHP, m == mEXP:
 			keep = true
 		case m == mSOS:

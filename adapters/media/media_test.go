@@ -220,7 +220,7 @@ func TestCleanJPEG(t *testing.T) {
 			t.Parallel()
 			in := readTestdata(t, tt.file)
 			info, out := mustClean(t, in)
-			require.Equal(t, evidenceflow.Info{ContentType: evidence.TypeJPEG, Width: 160, Height: 120, Orientation: tt.wantOrientation}, info)
+			require.Equal(t, evidenceflow.Info{ContentType: evidence.TypeJPEG, Width: 160, Height: 120, Orientation: tt.wantOrientation}, withoutCost(t, info))
 
 			for _, s := range personal {
 				require.NotContains(t, string(out), s)
@@ -312,7 +312,7 @@ func TestCleanPNG(t *testing.T) {
 		in := readTestdata(t, "text.png")
 		require.Subset(t, pngChunks(t, in), []string{"tEXt", "iTXt", "eXIf"})
 		info, out := mustClean(t, in)
-		require.Equal(t, evidenceflow.Info{ContentType: evidence.TypePNG, Width: 64, Height: 48, Orientation: 1}, info)
+		require.Equal(t, evidenceflow.Info{ContentType: evidence.TypePNG, Width: 64, Height: 48, Orientation: 1}, withoutCost(t, info))
 		require.Equal(t, []string{"IHDR", "IDAT", "IEND"}, pngChunks(t, out))
 		for _, s := range personal {
 			require.NotContains(t, string(out), s)
@@ -360,7 +360,7 @@ func TestCleanWebP(t *testing.T) {
 		require.Contains(t, webpChunks(t, in), "EXIF")
 		info, out := mustClean(t, in)
 		// The orientation is read from the EXIF dropped.
-		require.Equal(t, evidenceflow.Info{ContentType: evidence.TypeWebP, Width: 160, Height: 120, Orientation: 6}, info)
+		require.Equal(t, evidenceflow.Info{ContentType: evidence.TypeWebP, Width: 160, Height: 120, Orientation: 6}, withoutCost(t, info))
 		chunks := webpChunks(t, out)
 		require.NotContains(t, chunks, "EXIF")
 		require.NotContains(t, chunks, "XMP ")
@@ -375,7 +375,7 @@ func TestCleanWebP(t *testing.T) {
 		t.Parallel()
 		in := readTestdata(t, "alpha.webp")
 		info, out := mustClean(t, in)
-		require.Equal(t, evidenceflow.Info{ContentType: evidence.TypeWebP, Width: 64, Height: 48, Orientation: 1}, info)
+		require.Equal(t, evidenceflow.Info{ContentType: evidence.TypeWebP, Width: 64, Height: 48, Orientation: 1}, withoutCost(t, info))
 		require.Equal(t, in, out)
 		require.Contains(t, webpChunks(t, out), "ALPH")
 	})
@@ -770,37 +770,53 @@ func encodePNG64(t testing.TB, w, h int) []byte {
 	return buf.Bytes()
 }
 
-// TestThumbnailMemory holds decoding to what evidenceflow.Config.Decoders
-// budgets for it: about 4 bytes a pixel, so that two decoders at once
-// stay within 400 MB at evidence.MaxPixels. A progressive JPEG is decoded
-// through its coefficients (image/jpeg keeps 4 bytes per sample of every
-// component, on top of the pixels), so a 1.6 MB progressive 4:4:4 JPEG of
-// 49 megapixels takes about 750 MB to decode; a 16-bit PNG is decoded to
-// 8 bytes a pixel. It does not call
+// TestDecodeCostCoversDecoding holds Info.DecodeBytes, the estimate the
+// engine budgets decodes by before it starts one, to what making the
+// thumbnail really allocates, for images stored every way that changes
+// the cost: a baseline JPEG (about 1.5 bytes a pixel), a progressive
+// 4:4:4 one (image/jpeg keeps 4 bytes a sample of coefficients as well:
+// a 1.6 MB file of 49 megapixels takes ~750 MB), a 16-bit PNG (8 bytes a
+// pixel), an interlaced PNG, lossy and lossless WebP. It does not call
 // t.Parallel, so the allocation count is its own.
-func TestThumbnailMemory(t *testing.T) {
+func TestDecodeCostCoversDecoding(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		in   []byte
 	}{
 		{"Baseline", encodeJPEG(t, 4000, 250)},
+		{"BaselinePortrait", encodeJPEG(t, 300, 3000)},
 		// 4000×250, one flat colour, cjpeg -quality 50 -sample 1x1 -progressive.
 		{"Progressive444", readTestdata(t, "progressive-444.jpg")},
-		// 16-bit RGBA: image/png decodes it to 8 bytes a pixel; 7000×7000
-		// of one colour is a 372 KB file that takes ~850 MB.
+		{"Progressive", readTestdata(t, "progressive.jpg")},
 		{"PNG16", encodePNG64(t, 4000, 250)},
+		{"PNG", readTestdata(t, "text.png")},
+		{"WebPLossy", readTestdata(t, "meta.webp")},
+		{"WebPAlpha", readTestdata(t, "alpha.webp")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			info, out := mustClean(t, tc.in)
-			pixels := uint64(info.Width) * uint64(info.Height)
+			require.Positive(t, info.DecodeBytes)
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			_, err := media.Reader{}.Thumbnail(bytes.NewReader(out), info, evidence.ThumbSide)
 			runtime.ReadMemStats(&after)
 			require.NoError(t, err)
 			allocated := after.TotalAlloc - before.TotalAlloc
-			t.Logf("thumbnail of a %d×%d image allocated %d bytes, %.1f a pixel", info.Width, info.Height, allocated, float64(allocated)/float64(pixels))
-			require.LessOrEqual(t, allocated, 4*pixels+1<<20, "more than ~4 bytes a pixel")
+			pixels := float64(info.Width) * float64(info.Height)
+			t.Logf("%d×%d: allocated %d bytes (%.1f a pixel), estimated %d (%.1f a pixel)", info.Width, info.Height,
+				allocated, float64(allocated)/pixels, info.DecodeBytes, float64(info.DecodeBytes)/pixels)
+			require.LessOrEqual(t, int64(allocated), info.DecodeBytes, "the estimate covers the decode")
+			require.LessOrEqual(t, info.DecodeBytes, 3*int64(allocated)+2<<20, "and is not wildly above it")
 		})
 	}
+}
+
+// withoutCost checks an image's Info has its decoding cost (which
+// TestDecodeCostCoversDecoding checks) and returns it without, to compare
+// the rest.
+func withoutCost(t *testing.T, info evidenceflow.Info) evidenceflow.Info {
+	t.Helper()
+	require.Positive(t, info.DecodeBytes, "an image's decoding cost is estimated")
+	info.DecodeBytes = 0
+	return info
 }

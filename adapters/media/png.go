@@ -108,6 +108,7 @@ func (c *cleaner) png(info *evidenceflow.Info) error {
 			if err := c.checkPixels(info.Width, info.Height); err != nil {
 				return err
 			}
+			info.DecodeBytes = pngCost(info.Width, info.Height, c.buf[8], c.buf[9], c.buf[12] == 1)
 		case "IDAT":
 			data = true
 		case "IEND":

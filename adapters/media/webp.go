@@ -111,6 +111,9 @@ func (c *cleaner) webp(dst evidenceflow.Spool, info *evidenceflow.Info) error {
 				return err
 			}
 		}
+		if fourcc == "VP8L" || (fourcc == "VP8 " && info.DecodeBytes == 0) {
+			info.DecodeBytes = webpCost(info.Width, info.Height, fourcc == "VP8L")
+		}
 		if keep {
 			binary.LittleEndian.PutUint32(ch[4:], uint32(size))
 			if err := c.write(ch[:]); err != nil {

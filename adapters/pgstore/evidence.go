@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,10 +64,6 @@ func (s *Store) NoteUpload(ctx context.Context, keys []string, now time.Time) er
 	return nil
 }
 
-// evidenceLockSpace keys the advisory locks that serialise uploads to
-// one claim, so two at once cannot both take its last place.
-const evidenceLockSpace = 0x65766964 // "evid"
-
 // AddEvidence implements evidenceflow.Store.
 func (s *Store) AddEvidence(ctx context.Context, f evidence.File, maxFiles int) error {
 	tx, err := s.pool.Begin(ctx)
@@ -74,8 +71,15 @@ func (s *Store) AddEvidence(ctx context.Context, f evidence.File, maxFiles int) 
 		return storeError(err, "add evidence")
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))`, evidenceLockSpace, f.ClaimID); err != nil {
-		return storeError(err, "lock evidence of claim %s", f.ClaimID)
+	// The claim's row, locked as a change of the claim locks it: uploads
+	// to one claim queue here, so two cannot both take its last place,
+	// and the timeline's next number is this transaction's to take.
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT status FROM claims WHERE id = $1 FOR NO KEY UPDATE`, f.ClaimID).Scan(&status); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &claimflow.NotFoundError{Resource: "claim", ID: f.ClaimID}
+		}
+		return storeError(err, "lock claim %s", f.ClaimID)
 	}
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM evidence WHERE claim_id = $1`, f.ClaimID).Scan(&n); err != nil {
@@ -100,6 +104,16 @@ func (s *Store) AddEvidence(ctx context.Context, f evidence.File, maxFiles int) 
 		f.ID, f.ClaimID, string(f.Party), string(f.Kind), f.ContentType, f.Size, f.SHA256, f.Caption, width, height,
 		f.BlobKey, thumbKey, thumbSize, f.CreatedBy, f.CreatedAt); err != nil {
 		return storeError(err, "add evidence %s", f.ID)
+	}
+	// On the claim's timeline (and so, by the outbox trigger, the
+	// outbound claim.evidence_added): who added what, never its bytes.
+	kind, id, _ := strings.Cut(f.CreatedBy, ":")
+	data := map[string]any{"evidence_id": f.ID, "kind": string(f.Kind), "party": string(f.Party), "content_type": f.ContentType, "size": f.Size}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO claim_events (claim_id, seq, type, from_status, to_status, actor_kind, actor_id, note, data, created_at)
+		SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $3, $4, $5, '', $6, $7 FROM claim_events WHERE claim_id = $1`,
+		f.ClaimID, claimflow.EventEvidenceAdded, status, kind, id, data, f.CreatedAt); err != nil {
+		return storeError(err, "note evidence %s on the timeline", f.ID)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM evidence_blob_gc WHERE blob_key = $1 OR blob_key = $2`, f.BlobKey, f.ThumbKey); err != nil {
 		return storeError(err, "add evidence %s", f.ID)

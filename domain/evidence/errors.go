@@ -14,8 +14,8 @@ func (e *UnsupportedError) Error() string {
 	switch e.Found {
 	case "":
 		return "the file is not a " + taken + " (its content was not recognised; the name and declared type are not looked at)"
-	case "HEIC":
-		return "HEIC photos are not taken; send it as JPEG (phones convert when sharing, or set the camera to \"Most Compatible\")"
+	case "HEIC", "AVIF":
+		return e.Found + " photos are not taken; send it as JPEG (phones convert when sharing, or set the camera to \"Most Compatible\")"
 	}
 	return "the file is " + e.Found + ", not a " + taken
 }

@@ -105,6 +105,12 @@ func (v Viewer) Event(ev claim.Event) (claim.Event, bool) {
 	if v.IsStaff() {
 		return ev, true
 	}
+	// A file added to the claim is seen by the party who added it (and
+	// staff): a seller never learns of the shopper's evidence, a shopper
+	// never of the seller's contest papers.
+	if ev.Type == EventEvidenceAdded && ev.Actor.Kind != string(v.Role) {
+		return claim.Event{}, false
+	}
 	chargeback := isChargebackEvent(ev.Type)
 	if v.IsShopper() {
 		if chargeback {
@@ -128,6 +134,10 @@ func (v Viewer) Event(ev claim.Event) (claim.Event, bool) {
 	}
 	return ev, true
 }
+
+// EventEvidenceAdded is the timeline entry of a file added to a claim
+// (evidenceflow); it changes no status.
+const EventEvidenceAdded = "evidence_added"
 
 // isChargebackEvent reports whether the event belongs to the seller's
 // charge rather than to the shopper's claim.

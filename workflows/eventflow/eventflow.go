@@ -23,15 +23,17 @@ import (
 // sequence; the others carry their own object. docs/events.md and the
 // JSON Schemas (GET /events.schema.json) describe each.
 const (
-	ClaimSubmitted      = "claim.submitted"
-	ClaimDecided        = "claim.decided"
-	ClaimRefunded       = "claim.refunded"
-	ClaimRefundPending  = "claim.refund_pending"
-	ClaimRefundFailed   = "claim.refund_failed"
-	ClaimSellerCharged  = "claim.seller_charged"
-	ClaimClosed         = "claim.closed"
-	ClaimOverridden     = "claim.overridden"
-	ClaimEscalated      = "claim.escalated"
+	ClaimSubmitted     = "claim.submitted"
+	ClaimDecided       = "claim.decided"
+	ClaimRefunded      = "claim.refunded"
+	ClaimRefundPending = "claim.refund_pending"
+	ClaimRefundFailed  = "claim.refund_failed"
+	ClaimSellerCharged = "claim.seller_charged"
+	ClaimClosed        = "claim.closed"
+	ClaimOverridden    = "claim.overridden"
+	ClaimEscalated     = "claim.escalated"
+	// ClaimEvidenceAdded: a photo or document was added to the claim.
+	ClaimEvidenceAdded  = "claim.evidence_added"
 	ChargebackContested = "chargeback.contested"
 	// ChargebackSettled: final, upheld, reversed, waived or voided; the
 	// claim's chargeback says which.
@@ -49,7 +51,7 @@ const (
 
 // Types lists the catalogue in the order the documents name it.
 var Types = []string{ClaimSubmitted, ClaimDecided, ClaimRefunded, ClaimRefundPending, ClaimRefundFailed,
-	ClaimSellerCharged, ClaimClosed, ClaimOverridden, ClaimEscalated, ChargebackContested, ChargebackSettled,
+	ClaimSellerCharged, ClaimClosed, ClaimOverridden, ClaimEscalated, ClaimEvidenceAdded, ChargebackContested, ChargebackSettled,
 	RecoveryRecorded, ReconciliationComplete, ReconciliationFailed, SellerStandingChanged, CaseStatusChanged,
 	VerdictRecorded, WebhookEndpointDisabled}
 

@@ -52,4 +52,8 @@ type Info struct {
 	Width, Height int    // an image's; 0 for a PDF
 	// Orientation is an image's EXIF orientation, 1–8; 1 when it has none.
 	Orientation int
+	// DecodeBytes is about how much memory decoding the image takes
+	// (estimated from its header: its size, and how it is stored), so
+	// decodes can be budgeted before they start; 0 for a PDF.
+	DecodeBytes int64
 }

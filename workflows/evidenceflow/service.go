@@ -15,6 +15,7 @@ import (
 	"github.com/claimsd/claimsd/domain/evidence"
 	"github.com/claimsd/claimsd/domain/ident"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"golang.org/x/sync/semaphore"
 )
 
 // Store keeps evidence rows and the notes of blobs to delete; pgstore
@@ -54,9 +55,11 @@ var _ Claims = (*claimflow.Service)(nil)
 // Config sets the service's limits.
 type Config struct {
 	Limits evidence.Limits // zero fields: evidence.DefaultLimits'
-	// Decoders is how many images may be decoded at once (each may take
-	// up to ~4 bytes a pixel of evidence.MaxPixels); default 2.
-	Decoders int
+	// DecodeMemory is how much memory the images being decoded at once
+	// (for their thumbnails) may take together, by their estimate
+	// (Info.DecodeBytes); an image whose estimate alone is over it is
+	// refused. Default DefaultDecodeMemory.
+	DecodeMemory int64
 	// Limiter paces each shopper's and seller's uploads; nil: none.
 	Limiter claimflow.Limiter
 	// TempDir is where uploads are spooled while they are read; "" is
@@ -88,7 +91,7 @@ type Service struct {
 	blobs    Blobs
 	media    Media
 	cfg      Config
-	decoding chan struct{}
+	decoding *semaphore.Weighted
 	now      func() time.Time
 }
 
@@ -100,14 +103,14 @@ func NewService(store Store, claims Claims, blobs Blobs, media Media, cfg Config
 	if cfg.Limits.MaxFiles <= 0 {
 		cfg.Limits.MaxFiles = evidence.DefaultMaxFiles
 	}
-	if cfg.Decoders <= 0 {
-		cfg.Decoders = 2
+	if cfg.DecodeMemory <= 0 {
+		cfg.DecodeMemory = DefaultDecodeMemory
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: store, claims: claims, blobs: blobs, media: media, cfg: cfg,
-		decoding: make(chan struct{}, cfg.Decoders), now: now}
+		decoding: semaphore.NewWeighted(cfg.DecodeMemory), now: now}
 }
 
 // Limits returns the limits uploads are held to.
@@ -275,15 +278,32 @@ func (u *Upload) Store(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
-// thumbnail decodes the spooled image, at most cfg.Decoders at once.
+// DefaultDecodeMemory is what the images being decoded at once may take
+// unless configured: a 48-megapixel phone photo (about 110 MB to decode
+// and scale) with room beside it; a progressive JPEG or a 16-bit PNG
+// takes several times its pixels and is refused past about 20 and 40
+// megapixels.
+const DefaultDecodeMemory = 384 << 20
+
+// thumbnail decodes the spooled image once the memory its decoding takes
+// (by its estimate) is free: decodes wait their turn rather than take
+// more than cfg.DecodeMemory together, and an image that would alone is
+// refused.
 func (u *Upload) thumbnail(ctx context.Context, spool *os.File, info Info) ([]byte, error) {
 	s := u.s
-	select {
-	case s.decoding <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	cost := info.DecodeBytes
+	if cost <= 0 { // not estimated: the most any image takes a pixel
+		cost = 9 * int64(info.Width) * int64(info.Height)
 	}
-	defer func() { <-s.decoding }()
+	if cost > s.cfg.DecodeMemory {
+		return nil, &evidence.UnreadableError{Reason: fmt.Sprintf(
+			"the image is too large to open here (%d×%d pixels stored so that opening it takes about %s, over the %s allowed); send a smaller or ordinary JPEG photo",
+			info.Width, info.Height, evidence.HumanBytes(cost), evidence.HumanBytes(s.cfg.DecodeMemory))}
+	}
+	if err := s.decoding.Acquire(ctx, cost); err != nil {
+		return nil, fmt.Errorf("wait to decode the image: %w", err)
+	}
+	defer s.decoding.Release(cost)
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("rewind spool: %w", err)
 	}
