@@ -294,6 +294,31 @@ func TestEvidenceWhoSeesWhat(t *testing.T) {
 	require.ElementsMatch(t, []string{photo["id"].(string), receipt["id"].(string)}, ids(b.evidence(t, id, shopper)), "the shopper sees their own")
 	require.Equal(t, []string{contest["id"].(string)}, ids(b.evidence(t, id, seller)), "the seller sees only their contest files")
 
+	// Each file is on the claim's timeline, seen by staff and by the party
+	// who added it only, and goes out as claim.evidence_added.
+	added := func(role, sub string) []string {
+		var out []string
+		for _, ev := range b.events(t, id, role, sub) {
+			ev := ev.(map[string]any)
+			if ev["type"] == "evidence_added" {
+				require.Equal(t, ev["from"], ev["to"], "adding a file changes no status")
+				if data, ok := ev["data"].(map[string]any); ok {
+					out = append(out, data["evidence_id"].(string))
+				} else {
+					out = append(out, "")
+				}
+			}
+		}
+		return out
+	}
+	require.ElementsMatch(t, []string{photo["id"].(string), receipt["id"].(string), contest["id"].(string)}, added("agent", "ana"))
+	require.ElementsMatch(t, []string{photo["id"].(string), receipt["id"].(string)}, added("shopper", shopperID), "the shopper's own")
+	require.ElementsMatch(t, []string{contest["id"].(string)}, added("seller", sellerID), "the seller's own: never the shopper's")
+	var outbound int
+	require.NoError(t, store.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM events WHERE claim_id = $1 AND type = 'claim.evidence_added'`, id).Scan(&outbound))
+	require.Equal(t, 3, outbound)
+
 	notFound := b.do(t, http.MethodGet, "/v1/claims/clm_none/evidence", agent, nil)
 	require.Equal(t, http.StatusNotFound, notFound.Code)
 	for _, tt := range []struct{ who, token, path string }{

@@ -226,3 +226,33 @@ func TestExplainToSeller(t *testing.T) {
 		})
 	}
 }
+
+// TestViewerEventEvidenceAdded: a file added to a claim is on the
+// timeline of staff and of the party who added it, never of the other.
+func TestViewerEventEvidenceAdded(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	byShopper := claim.Event{Type: claimflow.EventEvidenceAdded, From: claim.StatusClosed, To: claim.StatusClosed,
+		Actor: claim.Actor{Kind: "shopper", ID: "shp_1"}, Data: map[string]any{"evidence_id": "evd_1"}, At: at}
+	bySeller := byShopper
+	bySeller.Actor = claim.Actor{Kind: "seller", ID: "sel_1"}
+	for _, tt := range []struct {
+		name   string
+		v      claimflow.Viewer
+		ev     claim.Event
+		wantOK bool
+	}{
+		{"the shopper, their own", claimflow.Viewer{Role: claimflow.RoleShopper, Subject: "shp_1"}, byShopper, true},
+		{"the seller, the shopper's", claimflow.Viewer{Role: claimflow.RoleSeller, Subject: "sel_1"}, byShopper, false},
+		{"the seller, their own", claimflow.Viewer{Role: claimflow.RoleSeller, Subject: "sel_1"}, bySeller, true},
+		{"the shopper, the seller's", claimflow.Viewer{Role: claimflow.RoleShopper, Subject: "shp_1"}, bySeller, false},
+		{"an agent, the shopper's", claimflow.Viewer{Role: claimflow.RoleAgent, Subject: "ana"}, byShopper, true},
+		{"finance, the seller's", claimflow.Viewer{Role: claimflow.RoleFinance, Subject: "fin"}, bySeller, true},
+	} {
+		got, ok := tt.v.Event(tt.ev)
+		require.Equal(t, tt.wantOK, ok, tt.name)
+		if ok {
+			require.Equal(t, "evd_1", got.Data["evidence_id"], tt.name)
+		}
+	}
+}
