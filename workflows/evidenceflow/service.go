@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/claimsd/claimsd/domain/claim"
@@ -55,6 +56,9 @@ var _ Claims = (*claimflow.Service)(nil)
 // Config sets the service's limits.
 type Config struct {
 	Limits evidence.Limits // zero fields: evidence.DefaultLimits'
+	// Decoders is how many images may be decoded at once (decoding is
+	// work for a core); default 2.
+	Decoders int
 	// DecodeMemory is how much memory the images being decoded at once
 	// (for their thumbnails) may take together, by their estimate
 	// (Info.DecodeBytes); an image whose estimate alone is over it is
@@ -91,7 +95,8 @@ type Service struct {
 	blobs    Blobs
 	media    Media
 	cfg      Config
-	decoding *semaphore.Weighted
+	decoding *semaphore.Weighted // DecodeMemory, by each image's estimate
+	decoders chan struct{}       // Decoders
 	now      func() time.Time
 }
 
@@ -103,6 +108,9 @@ func NewService(store Store, claims Claims, blobs Blobs, media Media, cfg Config
 	if cfg.Limits.MaxFiles <= 0 {
 		cfg.Limits.MaxFiles = evidence.DefaultMaxFiles
 	}
+	if cfg.Decoders <= 0 {
+		cfg.Decoders = 2
+	}
 	if cfg.DecodeMemory <= 0 {
 		cfg.DecodeMemory = DefaultDecodeMemory
 	}
@@ -110,7 +118,7 @@ func NewService(store Store, claims Claims, blobs Blobs, media Media, cfg Config
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: store, claims: claims, blobs: blobs, media: media, cfg: cfg,
-		decoding: semaphore.NewWeighted(cfg.DecodeMemory), now: now}
+		decoding: semaphore.NewWeighted(cfg.DecodeMemory), decoders: make(chan struct{}, cfg.Decoders), now: now}
 }
 
 // Limits returns the limits uploads are held to.
@@ -279,15 +287,16 @@ func (u *Upload) Store(ctx context.Context, r io.Reader) error {
 }
 
 // DefaultDecodeMemory is what the images being decoded at once may take
-// unless configured: a 48-megapixel phone photo (about 110 MB to decode
+// unless configured: a 48-megapixel phone photo (about 140 MB to decode
 // and scale) with room beside it; a progressive JPEG or a 16-bit PNG
-// takes several times its pixels and is refused past about 20 and 40
-// megapixels.
-const DefaultDecodeMemory = 384 << 20
+// takes several times its pixels and is refused past about 14 (25 at
+// 4:2:0) and 23 megapixels.
+const DefaultDecodeMemory = 256 << 20
 
 // thumbnail decodes the spooled image once the memory its decoding takes
-// (by its estimate) is free: decodes wait their turn rather than take
-// more than cfg.DecodeMemory together, and an image that would alone is
+// (by its estimate) is free and a decoder is: decodes wait their turn
+// rather than take more than cfg.DecodeMemory together or more than
+// cfg.Decoders cores, and an image that alone would take more memory is
 // refused.
 func (u *Upload) thumbnail(ctx context.Context, spool *os.File, info Info) ([]byte, error) {
 	s := u.s
@@ -304,11 +313,29 @@ func (u *Upload) thumbnail(ctx context.Context, spool *os.File, info Info) ([]by
 		return nil, fmt.Errorf("wait to decode the image: %w", err)
 	}
 	defer s.decoding.Release(cost)
+	select {
+	case s.decoders <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait to decode the image: %w", ctx.Err())
+	}
+	defer func() { <-s.decoders }()
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("rewind spool: %w", err)
 	}
-	return s.media.Thumbnail(spool, info, evidence.ThumbSide)
+	thumb, err := s.media.Thumbnail(spool, info, evidence.ThumbSide)
+	if cost >= collectAfter {
+		// The decoded image is garbage now. Collected at once, its memory
+		// serves the next decode; left to the collector's pace, the heap
+		// would grow to twice what is live first.
+		runtime.GC()
+	}
+	return thumb, err
 }
+
+// collectAfter is the decode, by its estimate, after which the garbage
+// is collected at once: a second or more of decoding, against a few
+// milliseconds of collection.
+const collectAfter = 64 << 20
 
 // Commit records the stored file on the claim with its kind ("" for the
 // type's default) and caption. Errors: *validation.Error on kind or
