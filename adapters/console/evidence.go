@@ -89,36 +89,10 @@ func (c *console) serveEvidence(thumb bool) echo.HandlerFunc {
 			return err
 		}
 		defer func() { _ = rc.Close() }()
-		h := ec.Response().Header()
-		etag := `"` + f.SHA256 + `"`
-		if thumb {
-			etag = `"t-` + f.SHA256 + `"`
+		if err := web.ServeEvidence(ec.Response(), ec.Request(), f, thumb, rc); err != nil {
+			c.Logger.ErrorContext(ctx, "serve evidence", "evidence", f.ID, "err", err)
 		}
-		h.Set("ETag", etag)
-		if match := ec.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
-			h.Set("Cache-Control", "private, no-cache")
-			return ec.NoContent(http.StatusNotModified)
-		}
-		web.EvidenceHeaders(h, f, thumb)
-		ec.Response().WriteHeader(http.StatusOK)
-		rctl := http.NewResponseController(ec.Response())
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := rc.Read(buf)
-			if n > 0 {
-				_ = rctl.SetWriteDeadline(time.Now().Add(30 * time.Second))
-				if _, werr := ec.Response().Write(buf[:n]); werr != nil {
-					return nil // the browser went away; the status is sent
-				}
-			}
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				c.Logger.ErrorContext(ctx, "serve evidence", "evidence", f.ID, "err", err)
-				return nil // the status is sent; the short body tells the browser
-			}
-		}
+		return nil
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/domain/evidence"
 )
 
@@ -109,11 +110,7 @@ func (b *testBundle) files(t *testing.T, claimID string) []evidence.File {
 // blobs waiting to be deleted: a refused file leaves neither.
 func storedBlobs(t *testing.T, claimID string) (blobs, notes int) {
 	t.Helper()
-	prefix := "evidence/" + claimID + "/%"
-	ctx := context.Background()
-	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(DISTINCT blob_key) FROM evidence_blobs WHERE blob_key LIKE $1`, prefix).Scan(&blobs))
-	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(*) FROM evidence_blob_gc WHERE blob_key LIKE $1`, prefix).Scan(&notes))
-	return blobs, notes
+	return pgtest.EvidenceBlobs(t, store, claimID)
 }
 
 // uploadsBy counts the evidence rows anyone recorded as created by role:sub.

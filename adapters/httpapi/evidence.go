@@ -194,35 +194,10 @@ func (a *api) serveEvidence(c echo.Context, thumb bool) error {
 		return err
 	}
 	defer func() { _ = rc.Close() }()
-	etag := `"` + f.SHA256 + `"`
-	if thumb {
-		etag = `"t-` + f.SHA256 + `"`
+	if err := web.ServeEvidence(c.Response(), c.Request(), f, thumb, rc); err != nil {
+		a.Logger.ErrorContext(ctx, "serve evidence", "evidence", f.ID, "err", err)
 	}
-	c.Response().Header().Set("ETag", etag)
-	if match := c.Request().Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
-		c.Response().Header().Set("Cache-Control", "private, no-cache")
-		return c.NoContent(http.StatusNotModified)
-	}
-	web.EvidenceHeaders(c.Response().Header(), f, thumb)
-	c.Response().WriteHeader(http.StatusOK)
-	rctl := http.NewResponseController(c.Response())
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := rc.Read(buf)
-		if n > 0 {
-			_ = rctl.SetWriteDeadline(time.Now().Add(30 * time.Second))
-			if _, werr := c.Response().Write(buf[:n]); werr != nil {
-				return nil // the client went away; the status is sent
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			a.Logger.ErrorContext(ctx, "serve evidence", "evidence", f.ID, "err", err)
-			return nil // the status is sent; the short body tells the client
-		}
-	}
+	return nil
 }
 
 // idleReader moves the connection's read deadline forward before each

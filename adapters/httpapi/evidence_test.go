@@ -27,6 +27,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/blobstore"
 	"github.com/claimsd/claimsd/adapters/httpapi"
 	"github.com/claimsd/claimsd/adapters/media"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
 )
@@ -89,11 +90,7 @@ func mediaFile(t *testing.T, name string) []byte {
 // waiting to be deleted.
 func blobKeys(t *testing.T, claimID string) (blobs, notes int) {
 	t.Helper()
-	prefix := "evidence/" + claimID + "/%"
-	ctx := context.Background()
-	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(DISTINCT blob_key) FROM evidence_blobs WHERE blob_key LIKE $1`, prefix).Scan(&blobs))
-	require.NoError(t, store.Pool().QueryRow(ctx, `SELECT count(*) FROM evidence_blob_gc WHERE blob_key LIKE $1`, prefix).Scan(&notes))
-	return blobs, notes
+	return pgtest.EvidenceBlobs(t, store, claimID)
 }
 
 func (b *testBundle) evidence(t *testing.T, claimID, token string) []any {

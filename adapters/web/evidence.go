@@ -6,6 +6,8 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/claimsd/claimsd/domain/evidence"
 )
@@ -47,4 +49,46 @@ func (rr *ReadRecorder) Read(p []byte) (int, error) {
 		rr.Err = err
 	}
 	return n, err
+}
+
+// WriteTimeout bounds each write of a file to the client: a client that
+// stops reading is cut off.
+const WriteTimeout = 30 * time.Second
+
+// ServeEvidence answers r with a file, or its thumbnail, read from rc:
+// 304 when If-None-Match holds its ETag (the sha256 of what is served),
+// else 200 with EvidenceHeaders and the bytes. It returns rc's error if
+// reading failed once the status was sent (the short body tells the
+// client); a client that went away is no error.
+func ServeEvidence(w http.ResponseWriter, r *http.Request, f evidence.File, thumb bool, rc io.Reader) error {
+	h := w.Header()
+	etag := `"` + f.SHA256 + `"`
+	if thumb {
+		etag = `"t-` + f.SHA256 + `"`
+	}
+	h.Set("ETag", etag)
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, etag) {
+		h.Set("Cache-Control", "private, no-cache")
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	EvidenceHeaders(h, f, thumb)
+	w.WriteHeader(http.StatusOK)
+	rctl := http.NewResponseController(w)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := rc.Read(buf)
+		if n > 0 {
+			_ = rctl.SetWriteDeadline(time.Now().Add(WriteTimeout))
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return nil // the client went away; the status is sent
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
