@@ -44,6 +44,7 @@ func TestPagesAreAccessible(t *testing.T) {
 		{claimflow.Viewer{Role: "shopper", Subject: shopper}, closed, "photo-gps.jpg"},
 		{claimflow.Viewer{Role: "shopper", Subject: shopper}, closed, "receipt.pdf"},
 		{claimflow.Viewer{Role: "seller", Subject: sellerID}, charged, "photo-ii.jpg"},
+		{claimflow.Viewer{Role: "shopper", Subject: w.confirmed[0].Shopper}, w.confirmed[0].ID, "photo-gps.jpg"},
 	} {
 		up, err := b.proofs.Begin(context.Background(), f.v, f.claim)
 		require.NoError(t, err)
@@ -84,6 +85,7 @@ func TestPagesAreAccessible(t *testing.T) {
 		{"rights_holder", w.holder, "/console/brands"},
 		{"rights_holder", w.holder, "/console/brands/" + w.brand},
 		{"rights_holder", w.holder, "/console/brands/" + w.brand + "?status=all"},
+		{"rights_holder", w.holder, "/console/brands/" + w.brand + "/claims/" + w.confirmed[0].ID + "/photos"},
 		{"admin", "root", "/console/brands/" + w.brand},
 		{"enforcement", "inv", "/console/cases"},
 		{"enforcement", "inv", "/console/cases/" + caseID},

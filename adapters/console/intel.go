@@ -35,6 +35,7 @@ func (c *console) intelRoutes() {
 	c.get("/console/brands/:id", c.brandPage, holders...)
 	c.download(pathBrandCSV, c.brandCSV, holders...)
 	c.post("/console/brands/:id/claims/:claim_id/verdict", c.verdictPost, RoleRightsHolder)
+	c.brandEvidenceRoutes(holders)
 	c.get("/console/cases", c.casesPage, investigators...)
 	c.get("/console/cases/:id", c.casePage, investigators...)
 	c.download(pathCasePacket, c.casePacket, investigators...)
@@ -116,7 +117,10 @@ type claimView struct {
 type evidenceLink struct{ Kind, URL string }
 
 type brandData struct {
-	Brand     intelflow.BrandRef
+	Brand intelflow.BrandRef
+	// Photos: the console serves evidence files, so a confirmed claim
+	// links to its shopper's photos.
+	Photos    bool
 	From, To  time.Time // the period, To excluded
 	Last      time.Time // its last day
 	Status    string
@@ -232,6 +236,7 @@ func (c *console) loadBrand(ec echo.Context, q intelflow.Query, formClaim string
 	ctx := ec.Request().Context()
 	id := ec.Param("id")
 	d := &brandData{Status: q.Status, Errors: map[string]string{}, CanVerify: v.Role == RoleRightsHolder, Cursor: q.Cursor, Limit: q.Limit,
+		Photos: c.Evidence != nil,
 		Verdicts: []option{{Value: intel.VerdictCounterfeit.String(), Label: "Counterfeit: not our goods"},
 			{Value: intel.VerdictGenuine.String(), Label: "Genuine: our goods"}}}
 	if d.Status == "" {

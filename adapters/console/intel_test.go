@@ -23,6 +23,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/domain/brand"
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/evidence"
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
@@ -517,4 +518,76 @@ func TestPacketReadsAsTheAPIs(t *testing.T) {
 		}
 		require.Equal(t, a, c)
 	}
+}
+
+// TestRightsHolderSeesTheShoppersPhotos: a brand's rights holder opens
+// the shopper's photos of a confirmed counterfeit from the brand's page:
+// the photos without their metadata, not the receipt, not the shopper's
+// caption; nothing of a pending claim or another brand's; every read in
+// the access log.
+func TestRightsHolderSeesTheShoppersPhotos(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	w := b.seedIntel(t, store)
+	cf := w.confirmed[0]
+	add := func(cc counterfeitClaim, file, kind, caption string) evidence.File {
+		t.Helper()
+		ctx := context.Background()
+		up, err := b.proofs.Begin(ctx, claimflow.Viewer{Role: claimflow.RoleShopper, Subject: cc.Shopper}, cc.ID)
+		require.NoError(t, err)
+		defer up.Abort(ctx)
+		require.NoError(t, up.Store(ctx, bytes.NewReader(mediaFile(t, file))))
+		f, err := up.Commit(ctx, kind, caption)
+		require.NoError(t, err)
+		return f
+	}
+	photo := add(cf, "photo-gps.jpg", "photo", "Taken at 12 Elm Street")
+	receipt := add(cf, "receipt.pdf", "receipt", "")
+	add(w.pending, "photo-ii.jpg", "", "")
+
+	s := b.signIn(t, "rights_holder", w.holder)
+	brandPage := "/console/brands/" + w.brand
+	r := b.do(t, http.MethodGet, brandPage, s.cookie, nil)
+	require.Equal(t, http.StatusOK, r.Code)
+	photos := brandPage + "/claims/" + cf.ID + "/photos"
+	require.Contains(t, r.Body, `href="`+photos+`"`, "a confirmed claim links to its photos")
+	require.NotContains(t, r.Body, "/claims/"+w.pending.ID+"/photos", "a pending one does not")
+
+	r = b.do(t, http.MethodGet, photos, s.cookie, nil)
+	require.Equal(t, http.StatusOK, r.Code, r.Body)
+	fileURL := brandPage + "/claims/" + cf.ID + "/evidence/" + photo.ID
+	require.Contains(t, r.Body, `<img src="`+fileURL+`/thumbnail"`)
+	require.NotContains(t, r.Body, receipt.ID, "not the receipt")
+	require.NotContains(t, r.Body, "Elm Street", "not the shopper's words")
+	requireNoShopper(t, r.Body, w)
+
+	r = b.do(t, http.MethodGet, fileURL, s.cookie, nil)
+	require.Equal(t, http.StatusOK, r.Code)
+	require.Equal(t, "image/jpeg", r.Header.Get("Content-Type"))
+	require.False(t, hasGPS([]byte(r.Body)), "without where it was taken")
+	r = b.do(t, http.MethodGet, fileURL+"/thumbnail", s.cookie, nil)
+	require.Equal(t, http.StatusOK, r.Code)
+
+	for _, tt := range []struct{ who, path string }{
+		{"a pending claim", brandPage + "/claims/" + w.pending.ID + "/photos"},
+		{"another brand's claim", brandPage + "/claims/" + w.otherClaim.ID + "/photos"},
+		{"the receipt", brandPage + "/claims/" + cf.ID + "/evidence/" + receipt.ID},
+		{"another brand's path", "/console/brands/" + w.other + "/claims/" + cf.ID + "/photos"},
+	} {
+		r := b.do(t, http.MethodGet, tt.path, s.cookie, nil)
+		require.Equal(t, http.StatusNotFound, r.Code, tt.who)
+	}
+	other := b.signIn(t, "rights_holder", w.otherOwner)
+	r = b.do(t, http.MethodGet, photos, other.cookie, nil)
+	require.Equal(t, http.StatusNotFound, r.Code, "another brand's rights holder")
+
+	entries, err := b.intel.AccessLog(context.Background(), 0, 500)
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range entries {
+		if e.Subject == w.holder && e.Resource == "claim:"+cf.ID {
+			actions = append(actions, e.Action)
+		}
+	}
+	require.ElementsMatch(t, []string{"evidence", "evidence_file", "evidence_file"}, actions, "the page, the photo and its thumbnail")
 }

@@ -120,7 +120,8 @@ func setupWithBurst(t *testing.T, burst int) *testBundle {
 	intelligence := intelflow.NewService(store, signer, clk.Now)
 	brands := brandflow.NewService(store, clk.Now)
 	hooks := webhookflow.NewService(store, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
-	proofs := evidenceflow.NewService(store, svc, blobstore.NewPostgres(store.Pool()), media.Reader{}, evidenceflow.Config{}, clk.Now)
+	proofs := evidenceflow.NewService(store, svc, blobstore.NewPostgres(store.Pool()), media.Reader{},
+		evidenceflow.Config{Audit: intelligence.RecordAccess}, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Brands: brands, Intel: intelligence,
 		Webhooks: hooks, Evidence: proofs, Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths(), StreamPaths: console.UploadPaths(evidence.DefaultMaxFiles)})
 	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence, Events: store,
