@@ -82,18 +82,22 @@ func (c *console) evidenceRoutes() {
 // serveEvidence serves a file or its thumbnail with web.EvidenceHeaders,
 // as the API does: an ETag of its hash, 304 when the browser has it.
 func (c *console) serveEvidence(thumb bool) echo.HandlerFunc {
-	return func(ec echo.Context) error {
-		ctx := ec.Request().Context()
-		f, rc, err := c.Evidence.Open(ctx, viewerOf(ec), ec.Param("id"), ec.Param("eid"), thumb)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = rc.Close() }()
-		if err := web.ServeEvidence(ec.Response(), ec.Request(), f, thumb, rc); err != nil {
-			c.Logger.ErrorContext(ctx, "serve evidence", "evidence", f.ID, "err", err)
-		}
-		return nil
+	return func(ec echo.Context) error { return c.serveFile(ec, ec.Param("id"), thumb) }
+}
+
+// serveFile serves one of claimID's files the viewer may see, or its
+// thumbnail; any other is not found.
+func (c *console) serveFile(ec echo.Context, claimID string, thumb bool) error {
+	ctx := ec.Request().Context()
+	f, rc, err := c.Evidence.Open(ctx, viewerOf(ec), claimID, ec.Param("eid"), thumb)
+	if err != nil {
+		return err
 	}
+	defer func() { _ = rc.Close() }()
+	if err := web.ServeEvidence(ec.Response(), ec.Request(), f, thumb, rc); err != nil {
+		c.Logger.ErrorContext(ctx, "serve evidence", "evidence", f.ID, "err", err)
+	}
+	return nil
 }
 
 // ---- forms that carry files ----

@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
 )
@@ -81,15 +80,6 @@ func (c *console) brandFile(thumb bool) echo.HandlerFunc {
 		if _, err := c.brandOf(ec); err != nil {
 			return err
 		}
-		ctx := ec.Request().Context()
-		f, rc, err := c.Evidence.Open(ctx, viewerOf(ec), ec.Param("claim_id"), ec.Param("eid"), thumb)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = rc.Close() }()
-		if err := web.ServeEvidence(ec.Response(), ec.Request(), f, thumb, rc); err != nil {
-			c.Logger.ErrorContext(ctx, "serve evidence", "evidence", f.ID, "err", err)
-		}
-		return nil
+		return c.serveFile(ec, ec.Param("claim_id"), thumb)
 	}
 }
