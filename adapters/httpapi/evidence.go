@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -87,6 +88,12 @@ func (a *api) postEvidence(c echo.Context) error {
 			if err := up.Store(ctx, body); err != nil {
 				if body.Err != nil && errors.Is(err, body.Err) {
 					return clientError(body.Err)
+				}
+				if errors.Is(err, context.DeadlineExceeded) {
+					// Waiting for a decoder took the upload's time: the
+					// engine is busy with other images.
+					return &apiError{Status: http.StatusServiceUnavailable, Code: "busy", retryAfter: 60,
+						Message: "the engine is busy opening other images; nothing was stored, send the file again in a minute"}
 				}
 				return err
 			}
