@@ -103,26 +103,12 @@ func envelope(t *testing.T, raw json.RawMessage) feedEvent {
 	return e
 }
 
-// numberAll runs the relay until every event written to st so far is
-// numbered: another test's transaction still open may hold some back.
+// numberAll runs the relay until every event written to st so far that
+// matches where is numbered: another test's transaction still open may
+// hold some back.
 func numberAll(t *testing.T, st *pgstore.Store, relay *eventflow.Relay, where string, args ...any) {
 	t.Helper()
-	ctx := context.Background()
-	lastReport := time.Now()
-	for {
-		_, err := relay.RunOnce(ctx)
-		require.NoError(t, err)
-		var waiting int
-		require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE position IS NULL AND (`+where+`)`, args...).Scan(&waiting))
-		if waiting == 0 {
-			return
-		}
-		if time.Since(lastReport) > 10*time.Second {
-			lastReport = time.Now()
-			t.Logf("still waiting: %d events not numbered", waiting)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	pgtest.NumberWhere(t, st, relay.RunOnce, where, args...)
 }
 
 // TestEventsFeedJourney: a claim's whole journey (filed, refunded,

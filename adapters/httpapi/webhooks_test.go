@@ -224,23 +224,7 @@ func TestWebhookOpenAPIConformance(t *testing.T) {
 	cf := newConformance(t, setup(t))
 	cf.webhooks(t)
 
-	var missed []string
-	for path, item := range loadOpenAPI(t).Paths.Map() {
-		if !strings.HasPrefix(path, webhooksPath) {
-			continue
-		}
-		for method, op := range item.Operations() {
-			for status := range op.Responses.Map() {
-				// 500 and 503 cannot be caused on purpose; one middleware
-				// answers 431 for every route (TestOversizedHeaders).
-				if k := method + " " + path + " " + status; !cf.seen[k] && !slices.Contains([]string{"431", "500", "503"}, status) {
-					missed = append(missed, k)
-				}
-			}
-		}
-	}
-	slices.Sort(missed)
-	require.Empty(t, missed, "documented responses no request produced")
+	cf.requireSeen(t, func(path string) bool { return strings.HasPrefix(path, webhooksPath) })
 }
 
 // TestWebhookEndpointLifecycle: an endpoint registered (its secret shown

@@ -14,6 +14,13 @@ import (
 // takes, saying so every ten seconds; it sets no limit of its own.
 func NumberAll(t testing.TB, st *pgstore.Store, relayOnce func(context.Context) (int, error)) {
 	t.Helper()
+	NumberWhere(t, st, relayOnce, "true")
+}
+
+// NumberWhere is NumberAll for the events matching where (SQL over the
+// events table, with args as its parameters): it waits for those only.
+func NumberWhere(t testing.TB, st *pgstore.Store, relayOnce func(context.Context) (int, error), where string, args ...any) {
+	t.Helper()
 	ctx := context.Background()
 	lastReport := time.Now()
 	for {
@@ -21,7 +28,7 @@ func NumberAll(t testing.TB, st *pgstore.Store, relayOnce func(context.Context) 
 			t.Fatalf("relay: %v", err)
 		}
 		var waiting int
-		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE position IS NULL`).Scan(&waiting); err != nil {
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM events WHERE position IS NULL AND (`+where+`)`, args...).Scan(&waiting); err != nil {
 			t.Fatalf("count events not numbered: %v", err)
 		}
 		if waiting == 0 {
