@@ -16,10 +16,13 @@ import (
 // fire late, early or more than once; it acts once, and only when the
 // deadline it finds on the claim has passed by its own clock.
 type DeadlineStep struct {
-	Store  StepStore
-	Policy decision.Policy
-	Now    func() time.Time
-	Log    *slog.Logger
+	Store StepStore
+	// Policy says what happens when a review deadline passes: Policies'
+	// active one when set (the rule in force when the deadline passes).
+	Policy   decision.Policy
+	Policies Policies
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // RunReview acts on claim id's review deadline. It returns how long to
@@ -37,7 +40,7 @@ func (s *DeadlineStep) RunReview(ctx context.Context, id string) (time.Duration,
 			again = c.ReviewDeadline().Sub(now)
 			return Effects{}, ErrNothingToDo
 		}
-		rule := s.Policy.ReviewRuleFor(c.Reason())
+		rule := activePolicy(s.Policy, s.Policies).ReviewRuleFor(c.Reason())
 		if c.Status() == claim.StatusInReview && rule.OnExpiry == decision.ExpiryApprove {
 			note := fmt.Sprintf("No agent decided within %s; the policy grants the claim.", hours(rule.SLA))
 			if err := c.Approve(claim.SystemActor, note, map[string]any{"rule": "review_deadline", "deadline": c.ReviewDeadline().UTC().Format(time.RFC3339)}, now); err != nil {

@@ -54,6 +54,10 @@ type Record struct {
 	Decision  decision.Decision
 	Facts     decision.Facts
 	DecidedAt time.Time
+	// Shadow is what the policy in shadow decided when the claim was
+	// filed, if one was: stored beside the claim, never acted on. Set only
+	// on the record SubmitClaim stores.
+	Shadow *decision.Decision
 	// Next lists the steps to schedule with the record, in the same
 	// transaction (an approved claim's refund); Timers the steps to run
 	// later (a review deadline).

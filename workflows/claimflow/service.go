@@ -22,8 +22,9 @@ const HistoryWindow = 90 * 24 * time.Hour
 
 // Service runs the claim use cases.
 type Service struct {
-	store   Store
-	policy  decision.Policy
+	store    Store
+	policy   decision.Policy
+	policies Policies // nil: policy alone decides
 	now     func() time.Time
 	rand    io.Reader
 	limiter Limiter // paces File; nil: no limit
@@ -31,6 +32,10 @@ type Service struct {
 
 // Option sets up a Service.
 type Option func(*Service)
+
+// WithPolicies decides each claim with src's active policy, read as the
+// claim is filed, and with its shadow policy beside it when it has one.
+func WithPolicies(src Policies) Option { return func(s *Service) { s.policies = src } }
 
 // WithLimiter paces how often each shopper may file a claim (File).
 func WithLimiter(l Limiter) Option { return func(s *Service) { s.limiter = l } }
@@ -52,7 +57,7 @@ func NewService(store Store, policy decision.Policy, now func() time.Time, opts 
 func (s *Service) Now() time.Time { return s.now().UTC() }
 
 // Policy returns the decision policy in force.
-func (s *Service) Policy() decision.Policy { return s.policy }
+func (s *Service) Policy() decision.Policy { return activePolicy(s.policy, s.policies) }
 
 // PutSeller validates and upserts a seller.
 func (s *Service) PutSeller(ctx context.Context, p seller.Params) (*seller.Seller, bool, error) {
@@ -89,7 +94,9 @@ func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request)
 	if err := validation.CheckID("order_id", orderID); err != nil {
 		return Record{}, err
 	}
-	now := s.now().UTC()
+	// The decision's moment is kept to the microsecond, as it is stored,
+	// so a replay at the stored moment weighs exactly what was weighed.
+	now := s.now().UTC().Truncate(time.Microsecond)
 	id, err := claim.NewID(now, s.rand)
 	if err != nil {
 		return Record{}, fmt.Errorf("new claim id: %w", err)
@@ -129,13 +136,24 @@ func (s *Service) Submit(ctx context.Context, orderID string, req claim.Request)
 			facts.LinkedShoppers, facts.LinkedClaims90d, facts.LinkedSignals = in.LinkedShoppers, in.LinkedClaims, in.LinkedSignals
 			facts.LinkedRefunded90d = money.Of(in.LinkedClaimed, o.Currency())
 		}
-		d := decision.Decide(s.policy, facts, now)
-		deadline := reviewDeadline(s.policy, c, now)
+		policy := activePolicy(s.policy, s.policies)
+		d := decision.Decide(policy, facts, now)
+		deadline := reviewDeadline(policy, c, now)
 		if err := apply(c, d, deadline, now); err != nil {
 			return Record{}, err
 		}
 		eff := then(c)
-		return Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now, Next: eff.Next, Timers: eff.Timers}, nil
+		rec := Record{Claim: c, Decision: d, Facts: facts, DecidedAt: now, Next: eff.Next, Timers: eff.Timers}
+		if s.policies != nil {
+			// A shadow decides in microseconds (a pure function of what
+			// was read for the real decision), so it decides here and is
+			// written with the claim; it never moves the claim.
+			if sp, ok := s.policies.Shadow(); ok {
+				sd := decision.Decide(sp, facts, now)
+				rec.Shadow = &sd
+			}
+		}
+		return rec, nil
 	})
 }
 

@@ -27,8 +27,10 @@ type Settler struct {
 	Store StepStore
 	Now   func() time.Time
 	Log   *slog.Logger
-	// Policy sets the deadline of a claim whose refund failed.
-	Policy decision.Policy
+	// Policy sets the deadline of a claim whose refund failed: Policies'
+	// active one when set.
+	Policy   decision.Policy
+	Policies Policies
 }
 
 // RefundReversalKey is the key of the ledger transaction that undoes a
@@ -156,7 +158,7 @@ func (s *Settler) reverse(c *claim.Claim, u RefundUpdate, now time.Time) (Effect
 		code = claim.FailureRefundCanceled
 	}
 	f := claim.Failure{Code: code, Reason: fmt.Sprintf("The provider reports the refund %s %s: %s.", u.RefundID, u.Status, reason)}
-	if err := c.FailRefund(f, reviewDeadline(s.Policy, c, now), now); err != nil {
+	if err := c.FailRefund(f, reviewDeadline(activePolicy(s.Policy, s.Policies), c, now), now); err != nil {
 		return Effects{}, err
 	}
 	if s.Log != nil {

@@ -82,8 +82,10 @@ type RefundStep struct {
 	Providers Providers
 	Now       func() time.Time
 	Log       *slog.Logger
-	// Policy sets the deadline of a claim whose refund failed.
-	Policy decision.Policy
+	// Policy sets the deadline of a claim whose refund failed: Policies'
+	// active one when set.
+	Policy   decision.Policy
+	Policies Policies
 }
 
 // Run refunds claim id. attempt and maxAttempts come from the job: a
@@ -199,7 +201,7 @@ func (s *RefundStep) fail(ctx context.Context, id string, f claim.Failure) error
 			return Effects{}, ErrNothingToDo
 		}
 		now := s.Now().UTC()
-		if err := c.FailRefund(f, reviewDeadline(s.Policy, c, now), now); err != nil {
+		if err := c.FailRefund(f, reviewDeadline(activePolicy(s.Policy, s.Policies), c, now), now); err != nil {
 			return Effects{}, err
 		}
 		return then(c), nil
@@ -265,8 +267,11 @@ type ChargeSellerStep struct {
 	Recoverer           SellerRecoverer
 	Sellers             SellerReader // needed with Recoverer
 	// Policy sets how long the seller may contest the charge, and which
-	// seller standings are protected.
-	Policy decision.Policy
+	// seller standings are protected. With Policies, the version that
+	// decided the claim does: what the seller is held to does not change
+	// with later activations.
+	Policy   decision.Policy
+	Policies Policies
 }
 
 // ProtectionConfirmKey is the key of the transaction that moves a
@@ -296,10 +301,11 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 		if rec.Claim.Status() != claim.StatusRefunded {
 			return nil // charged already, or the refund failed
 		}
+		p := decidingPolicy(s.Policy, s.Policies, rec.Decision.PolicyVersion)
 		switch {
-		case Protected(s.Policy, rec.Facts) && s.RecoveredWithRefund:
+		case Protected(p, rec.Facts) && s.RecoveredWithRefund:
 			recovery, note = "reversed_with_refund", protectedNoRecovery
-		case !Protected(s.Policy, rec.Facts):
+		case !Protected(p, rec.Facts):
 			if recovery, note, err = s.recover(ctx, rec, attempt, maxAttempts); err != nil {
 				return err
 			}
@@ -312,10 +318,11 @@ func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttem
 		}
 		// With RecoveredWithRefund the provider already took the amount
 		// from the seller: the charge cannot be held back.
-		protected := Protected(s.Policy, r.Facts) && !s.RecoveredWithRefund
+		p := decidingPolicy(s.Policy, s.Policies, r.Decision.PolicyVersion)
+		protected := Protected(p, r.Facts) && !s.RecoveredWithRefund
 		now := s.Now().UTC()
 		n := c.RefundAttempt()
-		contestBy := now.Add(s.Policy.ContestWindowOrDefault())
+		contestBy := now.Add(p.ContestWindowOrDefault())
 		if protected {
 			tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindProtectedCharge, ledger.ClaimsClearing, ledger.PlatformProtection, c.Amount())
 			if err != nil {
