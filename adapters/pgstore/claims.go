@@ -374,6 +374,11 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		if err := appendEvents(tx, row.ID, rec.Claim.PopEvents()); err != nil {
 			return err
 		}
+		if rec.Shadow != nil {
+			if err := insertShadow(tx, row.ID, rec.Shadow, rec.DecidedAt); err != nil {
+				return err
+			}
+		}
 		return s.enqueue(ctx, tx, row.ID, rec.Next, rec.Timers)
 	})
 	if err != nil {

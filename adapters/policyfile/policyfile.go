@@ -365,3 +365,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// Codec reads and writes policy documents for the policy lab
+// (policyflow.Codec): Parse with every problem named, Marshal as a file.
+type Codec struct{}
+
+// Parse implements policyflow.Codec.
+func (Codec) Parse(doc []byte) (decision.Policy, error) { return Parse(bytes.NewReader(doc)) }
+
+// Marshal implements policyflow.Codec.
+func (Codec) Marshal(p decision.Policy) ([]byte, error) { return Marshal(p) }

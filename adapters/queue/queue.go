@@ -366,6 +366,8 @@ type Steps struct {
 	PruneEvents func(ctx context.Context) (int, error)
 	// SweepEvidence, if set, runs hourly (evidenceflow.Service.Sweep).
 	SweepEvidence func(ctx context.Context) (int, error)
+	// Backtests, if set, works policy backtests on their own queue.
+	Backtests BacktestRunner
 }
 
 // Workers works the claim queue.
@@ -442,6 +444,12 @@ func NewWorkers(pool *pgxpool.Pool, steps Steps, cfg Config) (*Workers, error) {
 		}
 		periodic = append(periodic, daily...)
 		queues[QueueFinance] = river.QueueConfig{MaxWorkers: 1}
+	}
+	if steps.Backtests != nil {
+		if err := river.AddWorkerSafely(workers, &backtestWorker{r: steps.Backtests}); err != nil {
+			return nil, err
+		}
+		queues[QueuePolicy] = river.QueueConfig{MaxWorkers: 1}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		PeriodicJobs:         periodic,

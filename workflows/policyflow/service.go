@@ -1,0 +1,271 @@
+package policyflow
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/policylab"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+// Config sets up a Service.
+type Config struct {
+	Store Store
+	Codec Codec
+	// Source, if set, is refreshed after every change of status, so this
+	// process decides with the change at once (others within their poll).
+	Source *Source
+	Now    func() time.Time
+	Rand   io.Reader
+	Log    *slog.Logger
+}
+
+// Service runs the policy lab's use cases.
+type Service struct {
+	store  Store
+	codec  Codec
+	source *Source
+	now    func() time.Time
+	rand   io.Reader
+	log    *slog.Logger
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: cfg.Store, codec: cfg.Codec, source: cfg.Source, now: cfg.Now, rand: cfg.Rand, log: cfg.Log}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Create stores the policy document doc as a new draft version. Errors:
+// *InvalidPolicyError (every problem), a malformed-JSON error,
+// *ConflictError (version_exists).
+func (s *Service) Create(ctx context.Context, v claimflow.Viewer, doc []byte) (Version, error) {
+	p, err := s.codec.Parse(doc)
+	if err != nil {
+		return Version{}, invalid(err)
+	}
+	canon, err := s.codec.Marshal(p)
+	if err != nil {
+		return Version{}, err
+	}
+	ver := Version{Version: p.Version, Status: policylab.StatusDraft, Document: canon, Policy: p, CreatedBy: v.String(), CreatedAt: s.clock()}
+	if err := s.store.CreatePolicy(ctx, ver, ActionCreated); err != nil {
+		return Version{}, err
+	}
+	s.log.InfoContext(ctx, "policy version created", "version", ver.Version, "by", ver.CreatedBy)
+	return ver, nil
+}
+
+// Seed makes p the active version when the engine keeps none yet (a new
+// database): the policy file or the built-in policy decides the first
+// claims. Once versions exist, a p whose version is new is kept as a
+// draft, to be backtested and activated by a person; seeded reports
+// whether p became active.
+func (s *Service) Seed(ctx context.Context, p decision.Policy) (seeded bool, err error) {
+	canon, err := s.codec.Marshal(p)
+	if err != nil {
+		return false, err
+	}
+	v := Version{Version: p.Version, Status: policylab.StatusActive, Document: canon, Policy: p,
+		CreatedBy: SystemActor, CreatedAt: s.clock(), ActivatedBy: SystemActor}
+	v.ActivatedAt = v.CreatedAt
+	if seeded, err = s.store.SeedPolicy(ctx, v); err != nil || seeded {
+		return seeded, err
+	}
+	if _, err := s.store.Policy(ctx, p.Version); err == nil {
+		return false, nil
+	} else if !errors.Is(err, claimflow.ErrNotFound) {
+		return false, err
+	}
+	v.Status, v.ActivatedBy, v.ActivatedAt = policylab.StatusDraft, "", time.Time{}
+	err = s.store.CreatePolicy(ctx, v, ActionCreated)
+	var ce *ConflictError
+	if errors.As(err, &ce) {
+		return false, nil // another process added it first
+	}
+	return false, err
+}
+
+// SystemActor is who seeds the first version.
+const SystemActor = "system"
+
+// List returns every version, newest first.
+func (s *Service) List(ctx context.Context) ([]Version, error) {
+	vs, err := s.store.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vs {
+		if vs[i].Policy, err = s.codec.Parse(vs[i].Document); err != nil {
+			return nil, fmt.Errorf("stored policy %s: %w", vs[i].Version, err)
+		}
+	}
+	return vs, nil
+}
+
+// Get returns a version and its audit trail. Errors: *claimflow.NotFoundError.
+func (s *Service) Get(ctx context.Context, version string) (Version, []Change, error) {
+	v, err := s.get(ctx, version)
+	if err != nil {
+		return Version{}, nil, err
+	}
+	changes, err := s.store.PolicyChanges(ctx, version)
+	return v, changes, err
+}
+
+func (s *Service) get(ctx context.Context, version string) (Version, error) {
+	if !validVersion(version) {
+		return Version{}, &claimflow.NotFoundError{Resource: "policy", ID: version}
+	}
+	v, err := s.store.Policy(ctx, version)
+	if err != nil {
+		return Version{}, err
+	}
+	if v.Policy, err = s.codec.Parse(v.Document); err != nil {
+		return Version{}, fmt.Errorf("stored policy %s: %w", version, err)
+	}
+	return v, nil
+}
+
+func validVersion(v string) bool { return len(v) <= decision.MaxVersionLength && versionChars(v) }
+
+func versionChars(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Diff compares version a with version b ("" for the active one): every
+// setting that differs, by its path in the document.
+func (s *Service) Diff(ctx context.Context, a, b string) (from, to Version, d []DiffEntry, err error) {
+	if from, err = s.get(ctx, a); err != nil {
+		return
+	}
+	if b == "" {
+		vs, lerr := s.store.Policies(ctx)
+		if lerr != nil {
+			return from, to, nil, lerr
+		}
+		i := slices.IndexFunc(vs, func(v Version) bool { return v.Status == policylab.StatusActive })
+		if i < 0 {
+			return from, to, nil, &claimflow.NotFoundError{Resource: "policy", ID: "active"}
+		}
+		b = vs[i].Version
+	}
+	if to, err = s.get(ctx, b); err != nil {
+		err = &claimflow.NotFoundError{Resource: "policy", ID: b, Field: "against"}
+		return
+	}
+	d, err = DiffDocuments(from.Document, to.Document)
+	return
+}
+
+// Activate makes version decide new claims from now on: the active one is
+// retired, both in one transaction with their audit entries. Activating
+// the active version changes nothing. Errors: *claimflow.NotFoundError.
+func (s *Service) Activate(ctx context.Context, v claimflow.Viewer, version string) (Version, error) {
+	return s.transition(ctx, v, version, func(target Version, current []Version, actor string, at time.Time) ([]Change, error) {
+		if target.Status == policylab.StatusActive {
+			return nil, nil
+		}
+		var out []Change
+		replaced := ""
+		if i := slices.IndexFunc(current, func(c Version) bool { return c.Status == policylab.StatusActive }); i >= 0 {
+			replaced = current[i].Version
+			out = append(out, Change{Version: replaced, Action: ActionRetired, From: policylab.StatusActive.String(), To: policylab.StatusRetired.String(), Actor: actor, At: at})
+		}
+		return append(out, Change{Version: target.Version, Action: ActionActivated, From: target.Status.String(), To: policylab.StatusActive.String(), Replaced: replaced, Actor: actor, At: at}), nil
+	})
+}
+
+// StartShadow puts version in shadow: from now on it decides every new
+// claim beside the active one, recorded and never acted on. A version in
+// shadow before is taken out. Errors: *claimflow.NotFoundError,
+// *ConflictError (policy_active).
+func (s *Service) StartShadow(ctx context.Context, v claimflow.Viewer, version string) (Version, error) {
+	return s.transition(ctx, v, version, func(target Version, current []Version, actor string, at time.Time) ([]Change, error) {
+		switch target.Status {
+		case policylab.StatusShadow:
+			return nil, nil
+		case policylab.StatusActive:
+			return nil, &ConflictError{Code: "policy_active", Message: fmt.Sprintf("%s is the active version: it decides every claim already", target.Version)}
+		}
+		var out []Change
+		replaced := ""
+		if i := slices.IndexFunc(current, func(c Version) bool { return c.Status == policylab.StatusShadow }); i >= 0 {
+			replaced = current[i].Version
+			out = append(out, Change{Version: replaced, Action: ActionShadowStopped, From: policylab.StatusShadow.String(), To: restingStatus(current[i]).String(), Actor: actor, At: at})
+		}
+		return append(out, Change{Version: target.Version, Action: ActionShadowStarted, From: target.Status.String(), To: policylab.StatusShadow.String(), Replaced: replaced, Actor: actor, At: at}), nil
+	})
+}
+
+// StopShadow takes version out of shadow. Errors: *claimflow.NotFoundError,
+// *ConflictError (not_in_shadow).
+func (s *Service) StopShadow(ctx context.Context, v claimflow.Viewer, version string) (Version, error) {
+	return s.transition(ctx, v, version, func(target Version, _ []Version, actor string, at time.Time) ([]Change, error) {
+		if target.Status != policylab.StatusShadow {
+			return nil, &ConflictError{Code: "not_in_shadow", Message: fmt.Sprintf("%s is %s, not in shadow", target.Version, target.Status)}
+		}
+		return []Change{{Version: target.Version, Action: ActionShadowStopped, From: policylab.StatusShadow.String(), To: restingStatus(target).String(), Actor: actor, At: at}}, nil
+	})
+}
+
+// restingStatus is where a version out of shadow goes: retired if it was
+// ever active, else back to draft.
+func restingStatus(v Version) policylab.Status {
+	if !v.ActivatedAt.IsZero() {
+		return policylab.StatusRetired
+	}
+	return policylab.StatusDraft
+}
+
+type planner func(target Version, current []Version, actor string, at time.Time) ([]Change, error)
+
+func (s *Service) transition(ctx context.Context, v claimflow.Viewer, version string, plan planner) (Version, error) {
+	if !validVersion(version) {
+		return Version{}, &claimflow.NotFoundError{Resource: "policy", ID: version}
+	}
+	var changes []Change
+	err := s.store.Transition(ctx, func(current []Version) ([]Change, error) {
+		i := slices.IndexFunc(current, func(c Version) bool { return c.Version == version })
+		if i < 0 {
+			return nil, &claimflow.NotFoundError{Resource: "policy", ID: version}
+		}
+		var err error
+		changes, err = plan(current[i], current, v.String(), s.clock())
+		return changes, err
+	})
+	if err != nil {
+		return Version{}, err
+	}
+	for _, c := range changes {
+		s.log.InfoContext(ctx, "policy version "+c.Action, "version", c.Version, "from", c.From, "to", c.To, "replaced", c.Replaced, "by", c.Actor)
+	}
+	if s.source != nil && len(changes) > 0 {
+		if err := s.source.Refresh(ctx); err != nil {
+			s.log.WarnContext(ctx, "policy source refresh after a change failed; the next poll picks it up", "error", err)
+		}
+	}
+	return s.get(ctx, version)
+}
