@@ -43,6 +43,7 @@ import (
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
@@ -96,6 +97,8 @@ type LoginStore interface {
 
 // Deps are what the console needs.
 type Deps struct {
+	// Policies is the policy lab: versions, backtests, shadow.
+	Policies *policyflow.Service
 	Claims  *claimflow.Service
 	Finance *financeflow.Service
 	// Standing shows sellers their standing and agents both parties'.

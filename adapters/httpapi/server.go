@@ -22,6 +22,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
@@ -32,6 +33,8 @@ import (
 
 // Deps are what the API needs.
 type Deps struct {
+	// Policies is the policy lab: versions, backtests, shadow.
+	Policies *policyflow.Service
 	Claims  *claimflow.Service
 	Finance *financeflow.Service
 	// Standing shows sellers' standing.

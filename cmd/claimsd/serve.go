@@ -23,7 +23,6 @@ import (
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/adapters/queue"
 	"github.com/claimsd/claimsd/config"
-	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/domain/webhook"
 	"github.com/claimsd/claimsd/workflows/brandflow"
@@ -31,6 +30,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
@@ -84,9 +84,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	}
 
+	// The policy lab: the file (or the built-in policy) seeds the first
+	// active version; from then on versions are records, and every
+	// process picks up an activation within policyRefreshEvery.
+	policies := policyflow.NewSource(db.Store, policyfile.Codec{}, policy, log)
+	lab := policyflow.New(policyflow.Config{Store: db.Store, Codec: policyfile.Codec{}, Source: policies, Log: log})
+	if seeded, err := lab.Seed(ctx, policy); err != nil {
+		return fmt.Errorf("seed policy %s: %w", policy.Version, err)
+	} else if seeded {
+		log.Info("policy seeded as the active version", "version", policy.Version)
+	}
+	if err := policies.Refresh(ctx); err != nil {
+		return fmt.Errorf("read policies: %w", err)
+	}
+	if active := policies.Active().Version; active != policy.Version {
+		log.Info("the policy lab's active version decides, not the file's", "active", active, "file", policy.Version)
+	}
+	policyCtx, stopPolicies := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPolicies()
+	go policies.Run(policyCtx, policyRefreshEvery)
+
 	// One pace for a shopper's claims, through the API or the console:
 	// both file through the service.
-	svc := claimflow.NewService(db.Store, policy, time.Now,
+	svc := claimflow.NewService(db.Store, policy, time.Now, claimflow.WithPolicies(policies),
 		claimflow.WithLimiter(claimflow.NewClaimLimiter(claimflow.DefaultClaimsPerMinute, claimflow.DefaultClaimBurst, time.Now)))
 	pay, err := provider(db, cfg, log)
 	if err != nil {
@@ -111,8 +131,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if cfg.Role != "api" {
 		qcfg := queueConfig(cfg, log)
 		qcfg.Observe = m.ObserveStep
-		st := steps(db, cfg, policy, pay, fin, standings, log)
+		st := steps(db, cfg, policies, pay, fin, standings, log)
 		st.SweepEvidence = proofs.Sweep
+		st.Backtests = lab
 		workers, err := queue.NewWorkers(db.Pool(), st, qcfg)
 		if err != nil {
 			return err
@@ -157,7 +178,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	var stripeWebhook http.Handler
 	if cfg.Payments == "stripe" && cfg.StripeWebhookSecret != "" {
 		stripeWebhook = &stripe.Webhook{Secret: cfg.StripeWebhookSecret, Events: db.Store, Log: log,
-			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy}}
+			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy, Policies: policies}}
 	} else if cfg.Payments == "stripe" {
 		log.Warn("STRIPE_WEBHOOK_SECRET is not set: refunds Stripe leaves pending, or fails later, are not settled")
 	}
@@ -182,6 +203,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Events:          db.Store,
 		Webhooks:        hooks,
 		Evidence:        proofs,
+		Policies:        lab,
 		Ready:           readiness(db),
 		Secret:          secret,
 		PreviousSecrets: previousSecrets(cfg),
@@ -203,6 +225,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			Events:   db.Store,
 			Webhooks: hooks,
 			Evidence: proofs,
+			Policies: lab,
 			Keys:     auth.Keys{Secret: secret, Previous: previousSecrets(cfg), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience},
 			Logins:   db.Store,
 			Logger:   log,
@@ -221,7 +244,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		MaxHeaderBytes: web.ServerMaxHeaderBytes}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("claimsd serving", "addr", ln.Addr().String(), "role", cfg.Role, "policy_version", policy.Version,
+	log.Info("claimsd serving", "addr", ln.Addr().String(), "role", cfg.Role, "policy_version", policies.Active().Version,
 		"embedded_db", db.embedded != nil, "startup", time.Since(started).Round(time.Millisecond).String())
 
 	select {
@@ -246,6 +269,10 @@ const embeddedWatchInterval = time.Second
 // since its last turn: a fifth of a second keeps an event's wait short for
 // one indexed query a turn.
 const relayEvery = 200 * time.Millisecond
+
+// policyRefreshEvery is how often a process looks for a change of the
+// active or shadow policy: one indexed read.
+const policyRefreshEvery = time.Second
 
 // readiness reports ready when the database answers and no migration is
 // pending.
@@ -317,10 +344,11 @@ func identityProviderKeys(ctx context.Context, cfg config.Config, log *slog.Logg
 // provider. Only that provider is registered: an order paid through another
 // fails its refund with a clear reason rather than refunding through the
 // wrong one.
-func steps(db *database, cfg config.Config, policy decision.Policy, p paymentProvider, fin *financeflow.Service,
+func steps(db *database, cfg config.Config, policies *policyflow.Source, p paymentProvider, fin *financeflow.Service,
 	standings *standingflow.Service, log *slog.Logger) queue.Steps {
 	providers := claimflow.Providers{p.Name(): p}
-	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now, Policy: policy}
+	policy := policies.Active()
+	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now, Policy: policy, Policies: policies}
 	if sp, ok := p.(*stripe.Provider); ok {
 		switch cfg.StripeSellerCharge {
 		case "connect_destination":
@@ -329,7 +357,7 @@ func steps(db *database, cfg config.Config, policy decision.Policy, p paymentPro
 			charge.Recoverer, charge.Sellers = sp, db.Store
 		}
 	}
-	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy}
+	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy, Policies: policies}
 	var prune func(ctx context.Context) (int, error)
 	if cfg.EventsKeep > 0 {
 		prune = func(ctx context.Context) (int, error) {
@@ -343,9 +371,9 @@ func steps(db *database, cfg config.Config, policy decision.Policy, p paymentPro
 		}
 	}
 	return queue.Steps{
-		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log, Policy: policy},
+		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log, Policy: policy, Policies: policies},
 		ChargeSeller: charge,
-		Deadlines:    &claimflow.DeadlineStep{Store: db.Store, Policy: policy, Now: time.Now, Log: log},
+		Deadlines:    &claimflow.DeadlineStep{Store: db.Store, Policy: policy, Policies: policies, Now: time.Now, Log: log},
 		Redrive:      &claimflow.Redrive{Store: db.Store, Jobs: db.jobs, Now: time.Now, Log: log},
 		SweepPending: func(ctx context.Context) (int, error) {
 			return settler.SweepPending(ctx, db.Store, providers, cfg.PendingRefundAfter)
