@@ -43,10 +43,10 @@ import (
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
-	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
@@ -99,8 +99,8 @@ type LoginStore interface {
 type Deps struct {
 	// Policies is the policy lab: versions, backtests, shadow.
 	Policies *policyflow.Service
-	Claims  *claimflow.Service
-	Finance *financeflow.Service
+	Claims   *claimflow.Service
+	Finance  *financeflow.Service
 	// Standing shows sellers their standing and agents both parties'.
 	Standing *standingflow.Service
 	// Intel is counterfeit intelligence: brands' pages for rights

@@ -22,11 +22,11 @@ import (
 	"github.com/claimsd/claimsd/adapters/web"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
-	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/eventflow"
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
@@ -35,8 +35,8 @@ import (
 type Deps struct {
 	// Policies is the policy lab: versions, backtests, shadow.
 	Policies *policyflow.Service
-	Claims  *claimflow.Service
-	Finance *financeflow.Service
+	Claims   *claimflow.Service
+	Finance  *financeflow.Service
 	// Standing shows sellers' standing.
 	Standing *standingflow.Service
 	// Brands registers brands and shows them to their rights holders.

@@ -25,9 +25,9 @@ type Service struct {
 	store    Store
 	policy   decision.Policy
 	policies Policies // nil: policy alone decides
-	now     func() time.Time
-	rand    io.Reader
-	limiter Limiter // paces File; nil: no limit
+	now      func() time.Time
+	rand     io.Reader
+	limiter  Limiter // paces File; nil: no limit
 }
 
 // Option sets up a Service.
