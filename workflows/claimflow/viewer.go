@@ -38,10 +38,14 @@ const (
 	// RoleEnforcement is the platform's brand-protection team. It reaches
 	// no route yet: the counterfeit reports it will work arrive later.
 	RoleEnforcement Role = "enforcement"
+	// RoleRisk tunes the decision policy: drafts versions, backtests and
+	// shadows them, activates them. It reaches the policy lab alone, not
+	// claims, orders or the books.
+	RoleRisk Role = "risk"
 )
 
 // Roles lists every role.
-var Roles = []Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleService, RoleRightsHolder, RoleEnforcement}
+var Roles = []Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleService, RoleRightsHolder, RoleEnforcement, RoleRisk}
 
 // RoleNames lists the names of roles, e.g. RoleNames(Roles) for every
 // role's.
