@@ -86,3 +86,16 @@ CREATE TABLE policy_shadow_decisions (
 );
 
 CREATE INDEX policy_shadow_decisions_version_idx ON policy_shadow_decisions (version, decided_at);
+
+-- Every change of a version's status is an outbound event, written in
+-- the change's own transaction.
+CREATE FUNCTION note_policy_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO events (id, type, subject_id, created_at, data)
+    VALUES ('evt_pol_' || NEW.id, 'policy.changed', NEW.version, NEW.at,
+            jsonb_build_object('version', NEW.version, 'action', NEW.action, 'from', NEW.from_status, 'to', NEW.to_status,
+                               'replaced', NEW.replaced, 'by', NEW.actor, 'at', NEW.at));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER policy_changes_outbox AFTER INSERT ON policy_changes
+    FOR EACH ROW EXECUTE FUNCTION note_policy_change();

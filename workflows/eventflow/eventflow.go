@@ -47,13 +47,16 @@ const (
 	// WebhookEndpointDisabled: an endpoint was disabled (by hand, a 410,
 	// or five days of failures); its events are kept for a replay.
 	WebhookEndpointDisabled = "webhook_endpoint.disabled"
+	// PolicyChanged: a decision policy version was created, activated,
+	// retired, or put in or taken out of shadow.
+	PolicyChanged = "policy.changed"
 )
 
 // Types lists the catalogue in the order the documents name it.
 var Types = []string{ClaimSubmitted, ClaimDecided, ClaimRefunded, ClaimRefundPending, ClaimRefundFailed,
 	ClaimSellerCharged, ClaimClosed, ClaimOverridden, ClaimEscalated, ClaimEvidenceAdded, ChargebackContested, ChargebackSettled,
 	RecoveryRecorded, ReconciliationComplete, ReconciliationFailed, SellerStandingChanged, CaseStatusChanged,
-	VerdictRecorded, WebhookEndpointDisabled}
+	VerdictRecorded, WebhookEndpointDisabled, PolicyChanged}
 
 // Version is the catalogue's version: a receiver reads it in each event's
 // data shape's documents; a change that removes or renames a field makes

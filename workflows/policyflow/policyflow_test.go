@@ -274,6 +274,11 @@ func TestActivationIsAtomicAndAudited(t *testing.T) {
 	require.NoError(t, errors.Join(rows.Err(), rows.Close()))
 	require.Equal(t, active[0], current)
 	require.Positive(t, activations)
+	var changes, events int
+	require.NoError(t, l.store.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM policy_changes),
+		(SELECT count(*) FROM events e JOIN policy_changes c ON e.id = 'evt_pol_' || c.id
+		  WHERE e.type = 'policy.changed' AND e.subject_id = c.version AND e.data->>'action' = c.action)`).Scan(&changes, &events))
+	require.Equal(t, changes, events, "every change goes out as a policy.changed event")
 
 	// Another process picks the change up on its next refresh, and the
 	// next claim is decided by the active version.
