@@ -225,7 +225,7 @@ func Settings() []Setting {
 				return nil
 			}},
 		{Env: "CLAIMSD_POLICY_FILE", Flag: "policy-file", Default: "",
-			Help: "JSON decision policy; empty uses the built-in policy",
+			Help: "JSON decision policy that seeds the first active version; empty uses the built-in policy",
 			apply: func(c *Config, v string) error {
 				if v != "" {
 					if _, err := os.Stat(v); err != nil {
