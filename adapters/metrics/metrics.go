@@ -104,6 +104,10 @@ var (
 		"Webhook endpoints by state (enabled, disabled). A disabled one keeps its pending deliveries; see its disabled_reason.", []string{"state"}, nil)
 	deliveriesDesc = prometheus.NewDesc("claimsd_webhook_deliveries",
 		"Webhook deliveries by state: pending now; delivered and failed (given up) since each endpoint was made.", []string{"state"}, nil)
+	policyDesc = prometheus.NewDesc("claimsd_policy_version",
+		"1 for the decision policy version that is active and the one in shadow, by version and status.", []string{"version", "status"}, nil)
+	backtestsDesc = prometheus.NewDesc("claimsd_policy_backtests",
+		"Policy backtests by status (queued, running, completed, failed).", []string{"status"}, nil)
 	dueDesc = prometheus.NewDesc("claimsd_webhook_oldest_due_seconds",
 		"How long the oldest delivery that is due (to an enabled endpoint) has waited for its attempt (0 when none is).", nil, nil)
 )
@@ -124,6 +128,8 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- hooksDesc
 	ch <- deliveriesDesc
 	ch <- dueDesc
+	ch <- policyDesc
+	ch <- backtestsDesc
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -150,6 +156,12 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if err := c.count(ctx, ch, behindDesc, `SELECT consumer, greatest((SELECT coalesce(max(position), 0) FROM events) - position, 0)
 		FROM event_cursors`, 1); err != nil {
+		ok = 0
+	}
+	if err := c.count(ctx, ch, policyDesc, `SELECT version, status, 1 FROM policies WHERE status IN ('active', 'shadow')`, 2); err != nil {
+		ok = 0
+	}
+	if err := c.count(ctx, ch, backtestsDesc, `SELECT status, count(*) FROM policy_backtests GROUP BY 1`, 1); err != nil {
 		ok = 0
 	}
 	if err := c.webhooks(ctx, ch); err != nil {

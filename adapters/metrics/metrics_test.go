@@ -32,6 +32,9 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	m := metrics.New(store.Pool(), nil)
+	_, err := store.DB().Exec(`INSERT INTO policies (version, status, document, created_by, created_at) VALUES
+		('m-active', 'active', '{}', 'system', now()), ('m-shadow', 'shadow', '{}', 'risk:rita', now()), ('m-draft', 'draft', '{}', 'risk:rita', now())`)
+	require.NoError(t, err)
 	m.ObserveRequest("/v1/claims", "POST", 201, 3*time.Millisecond)
 	m.ObserveStep("refund", 1, nil, 20*time.Millisecond)
 	m.ObserveStep("refund", 2, errors.New("timeout"), 20*time.Millisecond)
@@ -43,9 +46,12 @@ func TestMetrics(t *testing.T) {
 		`claimsd_step_retries_total{step="refund"} 1`,
 		`claimsd_db_connections{state="max"} 20`,
 		`claimsd_db_scrape_ok 1`,
+		`claimsd_policy_version{status="active",version="m-active"} 1`,
+		`claimsd_policy_version{status="shadow",version="m-shadow"} 1`,
 	} {
 		require.Contains(t, out, want)
 	}
+	require.NotContains(t, out, "m-draft", "only the versions that decide are shown")
 }
 
 func TestMetricsWithoutDatabase(t *testing.T) {
