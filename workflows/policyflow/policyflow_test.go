@@ -10,10 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/claimsd/claimsd/adapters/payments/sandbox"
 	"github.com/claimsd/claimsd/adapters/policyfile"
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
+	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/policylab"
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -433,4 +435,40 @@ func TestBacktestRequestsOutOfRangeAreRefused(t *testing.T) {
 	_, err = policyflow.ParseFilters([]string{"counterfeit", "nope"}, []string{"EUR", "XXX"}, "", "")
 	require.ErrorContains(t, err, "filters.reasons[1]")
 	require.ErrorContains(t, err, "filters.currencies[1]")
+}
+
+func TestAChargeKeepsTheContestWindowOfTheVersionThatDecided(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, start)
+	ctx := context.Background()
+	_, err := l.svc.Create(ctx, risk, l.candidate(t, "short-contest", func(p *decision.Policy) { p.ContestWindow = 2 * time.Hour }))
+	require.NoError(t, err)
+	refund := &claimflow.RefundStep{Store: l.store, Now: l.clock.now, Policy: l.seeded, Policies: l.source,
+		Providers: claimflow.Providers{order.ProviderSandbox: sandbox.New(l.store.DB(), sandbox.Config{})}}
+	charge := &claimflow.ChargeSellerStep{Store: l.store, Now: l.clock.now, Policy: l.seeded, Policies: l.source}
+	instant := func(seed uint64) string {
+		t.Helper()
+		for {
+			ids, _, _ := l.history(t, 1, seed)
+			rec, err := l.claims.Get(ctx, admin, ids[0])
+			require.NoError(t, err)
+			if rec.Decision.Outcome == decision.OutcomeInstantRefund {
+				return ids[0]
+			}
+			seed += 100
+		}
+	}
+	before := instant(10) // decided by the seeded version: 72 hours to contest
+	_, err = l.svc.Activate(ctx, risk, "short-contest")
+	require.NoError(t, err)
+	after := instant(11) // decided by the new one: 2 hours
+	for id, window := range map[string]time.Duration{before: 72 * time.Hour, after: 2 * time.Hour} {
+		require.NoError(t, refund.Run(ctx, id, 1, 5))
+		require.NoError(t, charge.Run(ctx, id, 1, 5))
+		rec, err := l.claims.Get(ctx, admin, id)
+		require.NoError(t, err)
+		cb := rec.Claim.Chargeback()
+		require.Equal(t, claim.ChargebackOpen, cb.Status)
+		require.Equal(t, window, cb.ContestBy.Sub(cb.ChargedAt), "claim %s decided by %s", id, rec.Decision.PolicyVersion)
+	}
 }
