@@ -260,7 +260,7 @@ func TestPolicyVersionPages(t *testing.T) {
 	// and no activation.
 	page = b.do(t, http.MethodGet, "/console/policies/versions/"+active, s.cookie, nil)
 	require.Equal(t, http.StatusOK, page.Code)
-	require.Contains(t, page.Body, "This is the active version")
+	require.Contains(t, page.Body, "This is the active version, and it replaced none")
 	require.NotContains(t, page.Body, "/activate\"")
 
 	form := b.do(t, http.MethodGet, "/console/policies/new", s.cookie, nil)
@@ -479,6 +479,10 @@ func TestPolicyShadowAndActivation(t *testing.T) {
 		actions = append(actions, c.Action)
 	}
 	require.Equal(t, []string{"created", "shadow_started", "activated"}, actions)
+	// Its page compares it with the version it replaced.
+	page = b.do(t, http.MethodGet, "/console/policies/versions/"+version, s.cookie, nil)
+	require.Contains(t, page.Body, `<option value="`+old+`" selected>`)
+	require.Contains(t, page.Body, "1 setting differs from")
 	page = b.do(t, http.MethodGet, "/console/policies/versions/"+old, s.cookie, nil)
 	require.Contains(t, page.Body, `<span class="badge policy-retired">Retired</span>`)
 	require.Contains(t, page.Body, `Activated: <a href="/console/policies/versions/`+version+`" class="mono">`+version+`</a>, replacing this version`)

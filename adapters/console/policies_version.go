@@ -148,13 +148,21 @@ func (c *console) loadPolicy(ec echo.Context, against string, form formState) (*
 	}
 	if against == "" {
 		d.Against = active
+		if active == v.Version {
+			// The active version is compared with the one it replaced.
+			for _, ch := range changes {
+				if ch.Version == v.Version && ch.Action == policyflow.ActionActivated && ch.Replaced != "" {
+					d.Against = ch.Replaced
+				}
+			}
+		}
 	}
 	d.AgainstOK = d.Against != "" && slices.ContainsFunc(d.Others, func(o option) bool { return o.Value == d.Against })
 	switch d.Against {
 	case v.Version:
 		d.DiffNote = "A version does not differ from itself: choose another version to compare it with."
 		if against == "" {
-			d.DiffNote = "This is the active version: choose another version to compare it with."
+			d.DiffNote = "This is the active version, and it replaced none: choose a version to compare it with."
 		}
 	case "":
 		d.DiffNote = "No version is active, so there is nothing to compare with by default: choose a version."
