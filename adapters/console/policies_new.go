@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -64,10 +65,31 @@ func (c *console) policyNewPost(ec echo.Context) error {
 			d.Problems = append(d.Problems, problemView{Field: p.Field, Message: p.Message})
 		}
 	case errors.As(err, &ce):
+		if v, ok := c.sentBefore(ec, []byte(doc)); ok {
+			// The form pressed twice: the second lands where the first did.
+			return ec.Redirect(http.StatusSeeOther, policyPath(v)+"?done=created")
+		}
 		status = http.StatusConflict
 		d.Problems = []problemView{{Field: "version", Message: ce.Message}}
 	default:
 		return err
 	}
 	return c.render(ec, status, "policy_new", pageData{Title: "Error: New policy version", Data: d})
+}
+
+// sentBefore reports whether doc's version exists because this person
+// stored this very document: the same form sent twice.
+func (c *console) sentBefore(ec echo.Context, doc []byte) (string, bool) {
+	var head struct {
+		Version string `json:"version"`
+	}
+	if json.Unmarshal(doc, &head) != nil || head.Version == "" {
+		return "", false
+	}
+	v, _, err := c.Policies.Get(ec.Request().Context(), head.Version)
+	if err != nil || v.CreatedBy != viewerOf(ec).String() || v.Status != policylab.StatusDraft {
+		return "", false
+	}
+	diff, err := policyflow.DiffDocuments(v.Document, doc)
+	return v.Version, err == nil && len(diff) == 0
 }

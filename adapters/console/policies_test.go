@@ -276,6 +276,14 @@ func TestPolicyVersionPages(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "risk:rita", v.CreatedBy)
 	require.Len(t, changes, 1)
+	// Pressed twice, the form lands where it did the first time; someone
+	// else's document of that version is refused.
+	again := b.post(t, s, "/console/policies/new", url.Values{"document": {policyDoc(t, b.name("formed"), nil)}})
+	require.Equal(t, http.StatusSeeOther, again.Code, again.Body)
+	require.Equal(t, res.Header.Get("Location"), again.Header.Get("Location"))
+	other := b.post(t, b.signIn(t, "admin", "root"), "/console/policies/new", url.Values{"document": {policyDoc(t, b.name("formed"), nil)}})
+	require.Equal(t, http.StatusConflict, other.Code, other.Body)
+	require.Contains(t, other.Body, "exists already")
 }
 
 // TestPolicyFormsRefuseBadInput: every lab form sent with bad input says
