@@ -13,6 +13,7 @@ import (
 
 	"github.com/claimsd/claimsd/domain/intel"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
@@ -58,7 +59,25 @@ func TestPagesAreAccessible(t *testing.T) {
 	on := false
 	_, err = b.hooks.Update(context.Background(), off.ID, webhookflow.Patch{Enabled: &on})
 	require.NoError(t, err)
+	// The policy lab: a version in shadow, with a completed backtest that
+	// changes claims, deciding beside the active one.
+	version := b.draft(t, "a11y", stricter)
+	bt := b.backtestNow(t, version, sellerID)
+	require.NotZero(t, bt.Changed)
+	queued, err := b.lab.StartBacktest(context.Background(), rita, version, policyflow.BacktestRequest{From: b.today(), To: b.today().Add(day)})
+	require.NoError(t, err)
+	_, err = b.lab.StartShadow(context.Background(), rita, version)
+	require.NoError(t, err)
 	pages := []struct{ role, sub, path string }{
+		{"risk", "rita", "/console/policies"},
+		{"risk", "rita", "/console/policies/new"},
+		{"risk", "rita", "/console/policies/versions/" + version},
+		{"risk", "rita", "/console/policies/versions/" + version + "/activate"},
+		{"risk", "rita", "/console/policies/versions/" + version + "/shadow"},
+		{"risk", "rita", "/console/policies/backtests/" + bt.ID},
+		{"risk", "rita", "/console/policies/backtests/" + queued.ID},
+		{"admin", "root", "/console/policies/backtests/" + bt.ID + "?change=instant_refund:manual_review"},
+		{"admin", "root", "/console/policies/versions/" + b.draft(t, "a11y_untried", nil) + "/activate"},
 		{"", "", "/console/signin"},
 		{"", "", b.loginPath(t, "agent", "ana")},
 		{"agent", "ana", "/console/queue"},

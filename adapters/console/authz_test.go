@@ -13,7 +13,10 @@ import (
 )
 
 // consoleRoles are the roles that may sign in to the console.
-var consoleRoles = []string{"shopper", "seller", "agent", "finance", "admin", "rights_holder", "enforcement"}
+var consoleRoles = []string{"shopper", "seller", "agent", "finance", "admin", "rights_holder", "enforcement", "risk"}
+
+// lab is who works in the policy lab.
+var lab = []string{"risk", "admin"}
 
 // wantRoles is who may use each console route, written out by hand: the
 // route table must say the same, so a rule widened, narrowed or missing
@@ -83,6 +86,18 @@ var wantRoles = map[string][]string{
 	"GET /console/cases/:id/packet.zip":                                    {"enforcement", "admin"},
 	"POST /console/cases/:id/status":                                       {"enforcement", "admin"},
 	"GET /console/intelligence/access-log":                                 {"admin"},
+	"GET /console/policies":                                                lab,
+	"GET /console/policies/new":                                            lab,
+	"POST /console/policies/new":                                           lab,
+	"GET /console/policies/versions/:version":                              lab,
+	"POST /console/policies/versions/:version/backtests":                   lab,
+	"GET /console/policies/versions/:version/shadow":                       lab,
+	"POST /console/policies/versions/:version/shadow":                      lab,
+	"POST /console/policies/versions/:version/shadow/stop":                 lab,
+	"GET /console/policies/versions/:version/activate":                     lab,
+	"POST /console/policies/versions/:version/activate":                    lab,
+	"GET /console/policies/backtests/:id":                                  lab,
+	"GET /console/policies/backtests/:id/claims.csv":                       lab,
 }
 
 // TestEveryConsoleRouteHasARule: the console's route table admits exactly
@@ -130,7 +145,7 @@ func TestEveryConsoleRouteHasARule(t *testing.T) {
 		if r.Path == "/console/login" || r.Path == "/console/logout" {
 			continue // spending a link and signing out are tested on their own
 		}
-		path := strings.NewReplacer(":id", "clm_nobody", ":seq", "1", ":claim_id", "clm_nobody", ":eid", "evd_nobody").Replace(r.Path)
+		path := strings.NewReplacer(":id", "clm_nobody", ":seq", "1", ":claim_id", "clm_nobody", ":eid", "evd_nobody", ":version", "v_nobody").Replace(r.Path)
 		for _, role := range consoleRoles {
 			s := sessions[role]
 			var form url.Values

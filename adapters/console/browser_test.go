@@ -244,10 +244,14 @@ func TestBrowserAgentApprovesFromTheQueue(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasSuffix(loc, "/console/queue"), loc)
 
-	// Filter the queue to the seller, through the form.
+	// Filter the queue to the seller, through the form. The unfiltered
+	// queue has a table too: the filtered page is the one whose field
+	// the server filled in (typing sets the field's value, not its
+	// attribute).
 	require.NoError(t, chromedp.Do(ana,
 		chromedp.SendKeys(chromedp.CSS(`#q-seller-id`), sellerID),
 		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#q-seller-id[value="`+sellerID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`table.queue`)),
 	))
 	require.Contains(t, text(t, ana, `table.queue caption`), "2 claims waiting")

@@ -1,5 +1,5 @@
 // Package console is claimsd's web console: server-rendered pages for
-// agents, finance, sellers, rights holders and enforcement (under
+// agents, finance, sellers, rights holders, enforcement and risk (under
 // /console) and shoppers (under /app), on the engine's echo router, calling
 // the workflow services directly. Templates and the style sheet are embedded; no script runs in the page.
 //
@@ -13,8 +13,9 @@
 //
 // Each group of pages lives in its own file (finance's in finance*.go, a
 // file a page) and registers its routes from one method (agentRoutes,
-// financeRoutes, sellerRoutes, shopperRoutes, intelRoutes), with one template per page
-// under templates/. Downloads stream through package export, as the API's
+// financeRoutes, sellerRoutes, shopperRoutes, intelRoutes, policiesRoutes), with one
+// template per page under templates/ (and the parts several pages share in
+// templates/part_*.html). Downloads stream through package export, as the API's
 // exports do.
 package console
 
@@ -69,9 +70,11 @@ const (
 	RoleRightsHolder = claimflow.RoleRightsHolder
 	// RoleEnforcement works the cases of linked counterfeit sellers.
 	RoleEnforcement = claimflow.RoleEnforcement
+	// RoleRisk tunes the decision policy: it reaches the policy lab alone.
+	RoleRisk = claimflow.RoleRisk
 )
 
-var consoleRoles = []claimflow.Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleRightsHolder, RoleEnforcement}
+var consoleRoles = []claimflow.Role{RoleShopper, RoleSeller, RoleAgent, RoleFinance, RoleAdmin, RoleRightsHolder, RoleEnforcement, RoleRisk}
 
 // LoginStore spends one-time sign-in links and holds the sign-ins they
 // start, so that signing out, or an administrator revoking someone's
@@ -197,6 +200,7 @@ func Mount(e *echo.Echo, d Deps) []Route {
 	c.webhooksRoutes()
 	c.intelRoutes()
 	c.evidenceRoutes()
+	c.policiesRoutes()
 	c.get("/console", c.homePage, consoleRoles...)
 	// Anything else under the console is an HTML page too, not the API's
 	// JSON error.
@@ -252,18 +256,26 @@ func (c *console) rootPage(ec echo.Context) error {
 	return ec.Redirect(http.StatusSeeOther, "/console")
 }
 
-// parsePages parses each page's template with the shared layout.
+// parsePages parses each page's template with the shared layout and the
+// parts pages share (templates/part_*.html, each defining templates of its
+// own).
 func (c *console) parsePages() {
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
+	shared := []string{"templates/base.html"}
+	for _, f := range files {
+		if strings.HasPrefix(path.Base(f), "part_") {
+			shared = append(shared, f)
+		}
+	}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "base" {
+		if name == "base" || strings.HasPrefix(name, "part_") {
 			continue
 		}
-		c.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/base.html", f))
+		c.pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, append(shared, f)...))
 	}
 }
 
@@ -281,12 +293,13 @@ const (
 	pathRunItemsCSV    = "/console/finance/reconciliations/:id/items.csv"
 	pathBrandCSV       = "/console/brands/:id/counterfeits.csv"
 	pathCasePacket     = "/console/cases/:id/packet.zip"
+	pathBacktestCSV    = "/console/policies/backtests/:id/claims.csv"
 )
 
 // DownloadPaths are the console's download routes, for
 // httpapi.Deps.ExportPaths: they stream for as long as an export may.
 func DownloadPaths() []string {
-	return []string{pathChargebacksCSV, pathStatementCSV, pathRunItemsCSV, pathBrandCSV, pathCasePacket}
+	return []string{pathChargebacksCSV, pathStatementCSV, pathRunItemsCSV, pathBrandCSV, pathCasePacket, pathBacktestCSV}
 }
 
 // maxDownloads is how many downloads may stream at once; each holds a

@@ -34,6 +34,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
 
@@ -59,12 +60,15 @@ func setupFinance(t *testing.T, start time.Time) *financeBundle {
 	require.NoError(t, err)
 	intelligence := intelflow.NewService(st, signer, clk.Now)
 	hooks := webhookflow.NewService(st, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
+	lab := policyflow.New(policyflow.Config{Store: st, Codec: policyfile.Codec{}, Now: clk.Now})
+	_, err = lab.Seed(context.Background(), policyfile.Default())
+	require.NoError(t, err)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Secret: secret, Now: clk.Now})
-	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Intel: intelligence, Webhooks: hooks, Keys: keys, Logins: st, Now: clk.Now})
+	console.Mount(e, console.Deps{Claims: svc, Finance: fin, Intel: intelligence, Webhooks: hooks, Policies: lab, Keys: keys, Logins: st, Now: clk.Now})
 	id := make([]byte, 5)
 	_, _ = rand.Read(id)
 	return &financeBundle{testBundle: &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(id),
-		intel: intelligence, brands: brandflow.NewService(st, clk.Now), hooks: hooks}, st: st, fin: fin}
+		intel: intelligence, brands: brandflow.NewService(st, clk.Now), hooks: hooks, lab: lab}, st: st, fin: fin}
 }
 
 // utcToday is the start of the current UTC day.

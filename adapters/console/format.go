@@ -49,6 +49,11 @@ var funcs = template.FuncMap{
 			Staff bool
 		}{files, staff}
 	},
+	// policyStatus names a policy version's status.
+	"policyStatus": func(s fmt.Stringer) string { return policyStatusLabel(s.String()) },
+	// period and filters describe a policy backtest's claims.
+	"period":  periodLabel,
+	"filters": filtersView,
 	"dictHistory": func(h historyView, who string) any {
 		return struct {
 			H   historyView

@@ -49,8 +49,15 @@ func TestNoLinkLeadsToARefusal(t *testing.T) {
 	disabled := false
 	_, err = b.hooks.Update(ctx, off.ID, webhookflow.Patch{Enabled: &disabled})
 	require.NoError(t, err)
+	// The policy lab: a version in shadow with a completed backtest that
+	// changes the seller's claims.
+	version := b.draft(t, "links", stricter)
+	bt := b.backtestNow(t, version, sellerID)
+	require.NotZero(t, bt.Changed)
+	_, err = b.lab.StartShadow(ctx, rita, version)
+	require.NoError(t, err)
 	sub := map[string]string{"agent": "ana", "finance": "fin", "admin": "root", "seller": sellerID, "shopper": shopper,
-		"rights_holder": w.holder, "enforcement": "inv"}
+		"rights_holder": w.holder, "enforcement": "inv", "risk": "rita"}
 	extra := map[string][]string{
 		"finance": {"/console/finance/reconciliations/" + run.ID, "/console/finance/chargebacks?seller_id=" + sellerID},
 		"admin":   {"/console/finance/reconciliations/" + run.ID},

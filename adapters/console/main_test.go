@@ -39,6 +39,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
@@ -77,6 +78,8 @@ type testBundle struct {
 	hooks *webhookflow.Service
 	// proofs takes and serves evidence files.
 	proofs *evidenceflow.Service
+	// lab is the policy lab.
+	lab *policyflow.Service
 }
 
 // clock is a test clock a test may move forward.
@@ -108,28 +111,51 @@ func setup(t *testing.T) *testBundle {
 // claim limiter that allows burst claims at once per shopper.
 func setupWithBurst(t *testing.T, burst int) *testBundle {
 	t.Helper()
+	return newBundle(t, store, burst, false)
+}
+
+// newBundle builds the engine on st. The policy lab keeps its versions in
+// st, the built-in policy seeded as the active one if none is; with live,
+// claims are decided by the lab's active version and its shadow, read
+// through a policyflow.Source, as serve does. Without it they are decided
+// by the built-in policy whatever is active, so tests on the shared
+// database never see each other's activations.
+func newBundle(t *testing.T, st *pgstore.Store, burst int, live bool) *testBundle {
+	t.Helper()
+	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	svc := claimflow.NewService(store, policyfile.Default(), clk.Now,
-		claimflow.WithLimiter(claimflow.NewClaimLimiter(claimflow.DefaultClaimsPerMinute, burst, clk.Now)))
-	fin := financeflow.New(financeflow.Config{Store: store, Now: clk.Now,
-		Providers: []financeflow.ProviderRecords{sandbox.New(store.DB(), sandbox.Config{})}})
+	opts := []claimflow.Option{claimflow.WithLimiter(claimflow.NewClaimLimiter(claimflow.DefaultClaimsPerMinute, burst, clk.Now))}
+	var src *policyflow.Source
+	if live {
+		src = policyflow.NewSource(st, policyfile.Codec{}, policyfile.Default(), nil)
+		opts = append(opts, claimflow.WithPolicies(src))
+	}
+	lab := policyflow.New(policyflow.Config{Store: st, Codec: policyfile.Codec{}, Source: src, Now: clk.Now})
+	_, err := lab.Seed(ctx, policyfile.Default())
+	require.NoError(t, err)
+	if src != nil {
+		require.NoError(t, src.Refresh(ctx))
+	}
+	svc := claimflow.NewService(st, policyfile.Default(), clk.Now, opts...)
+	fin := financeflow.New(financeflow.Config{Store: st, Now: clk.Now,
+		Providers: []financeflow.ProviderRecords{sandbox.New(st.DB(), sandbox.Config{})}})
 	keys := auth.Keys{Secret: secret}
-	standings := standingflow.NewService(store, clk.Now)
+	standings := standingflow.NewService(st, clk.Now)
 	signer, err := intel.NewSigner(intel.DeriveSeed(secret))
 	require.NoError(t, err)
-	intelligence := intelflow.NewService(store, signer, clk.Now)
-	brands := brandflow.NewService(store, clk.Now)
-	hooks := webhookflow.NewService(store, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
-	proofs := evidenceflow.NewService(store, svc, blobstore.NewPostgres(store.Pool()), media.Reader{},
+	intelligence := intelflow.NewService(st, signer, clk.Now)
+	brands := brandflow.NewService(st, clk.Now)
+	hooks := webhookflow.NewService(st, webhookflow.Options{AllowPrivate: true, Now: clk.Now})
+	proofs := evidenceflow.NewService(st, svc, blobstore.NewPostgres(st.Pool()), media.Reader{},
 		evidenceflow.Config{Audit: intelligence.RecordAccess}, clk.Now)
 	e := httpapi.New(httpapi.Deps{Claims: svc, Finance: fin, Standing: standings, Brands: brands, Intel: intelligence,
 		Webhooks: hooks, Evidence: proofs, Secret: secret, Now: clk.Now, ExportPaths: console.DownloadPaths(), StreamPaths: console.UploadPaths(evidence.DefaultMaxFiles)})
-	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence, Events: store,
-		Webhooks: hooks, Evidence: proofs, Keys: keys, Logins: store, Now: clk.Now})
+	routes := console.Mount(e, console.Deps{Claims: svc, Finance: fin, Standing: standings, Intel: intelligence, Events: st,
+		Webhooks: hooks, Evidence: proofs, Policies: lab, Keys: keys, Logins: st, Now: clk.Now})
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return &testBundle{e: e, svc: svc, clock: clk, keys: keys, id: hex.EncodeToString(b), routes: routes,
-		intel: intelligence, brands: brands, hooks: hooks, proofs: proofs}
+		intel: intelligence, brands: brands, hooks: hooks, proofs: proofs, lab: lab}
 }
 
 // name returns this test's id for a short name: "shp_bob" → "shp_bob_3fa2…".

@@ -13,9 +13,12 @@
 package policyflow
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -227,6 +230,54 @@ func invalid(err error) error {
 		return err
 	}
 	return &InvalidPolicyError{Problems: problems}
+}
+
+// invalidDocument is invalid for a document a person sent: what the codec
+// could not read at all (not JSON, not an object, a setting it does not
+// know) is a problem with the field "document" too, never an error the
+// caller cannot tell from the store's.
+func invalidDocument(doc []byte, err error) error {
+	var ipe *InvalidPolicyError
+	if e := invalid(err); errors.As(e, &ipe) {
+		return e
+	}
+	return &InvalidPolicyError{Problems: []*validation.Error{unreadable(doc, err)}}
+}
+
+// unreadable says why the codec could not read doc, where in it when the
+// JSON is broken.
+func unreadable(doc []byte, err error) *validation.Error {
+	const field = "document"
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case len(bytes.TrimSpace(doc)) == 0:
+		return validation.New(field, "required", "is required")
+	case errors.As(err, &se):
+		line, col := position(doc, se.Offset)
+		return validation.Newf(field, "malformed_json", "is not valid JSON at line %d, column %d: %s", line, col, se.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return validation.New(field, "malformed_json", "is not valid JSON: it ends before the policy object does")
+	case errors.As(err, &te):
+		return validation.New(field, "not_an_object", "must be a JSON object holding the policy's settings")
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "json: unknown field "); i >= 0 {
+		return validation.Newf(field, "unknown_field", "has a setting no policy has: %s (check its spelling and where it is)",
+			strings.TrimPrefix(msg[i:], "json: unknown field "))
+	}
+	return validation.New(field, "unreadable", strings.TrimPrefix(msg, "policy: "))
+}
+
+// position is the line and column, from 1, of the byte a
+// json.SyntaxError's offset (the bytes read, that one included) points
+// at.
+func position(doc []byte, offset int64) (line, col int) {
+	offset = min(max(offset-1, 0), int64(len(doc)))
+	before := doc[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = len(before) - bytes.LastIndexByte(before, '\n')
+	return line, col
 }
 
 func unjoin(err error) []error {

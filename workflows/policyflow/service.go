@@ -54,12 +54,13 @@ func New(cfg Config) *Service {
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // Create stores the policy document doc as a new draft version. Errors:
-// *InvalidPolicyError (every problem), a malformed-JSON error,
+// *InvalidPolicyError (every problem; a document that is not JSON, or not
+// a policy object, is one problem with the field "document"),
 // *ConflictError (version_exists).
 func (s *Service) Create(ctx context.Context, v claimflow.Viewer, doc []byte) (Version, error) {
 	p, err := s.codec.Parse(doc)
 	if err != nil {
-		return Version{}, invalid(err)
+		return Version{}, invalidDocument(doc, err)
 	}
 	canon, err := s.codec.Marshal(p)
 	if err != nil {
@@ -113,11 +114,27 @@ func (s *Service) List(ctx context.Context) ([]Version, error) {
 		return nil, err
 	}
 	for i := range vs {
-		if vs[i].Policy, err = s.codec.Parse(vs[i].Document); err != nil {
-			return nil, fmt.Errorf("stored policy %s: %w", vs[i].Version, err)
+		if err := s.read(&vs[i]); err != nil {
+			return nil, err
 		}
 	}
 	return vs, nil
+}
+
+// read parses v's stored document into v.Policy and writes it back as its
+// file holds it: the store keeps the document as JSONB, which hands it
+// back on one line with its keys reordered.
+func (s *Service) read(v *Version) error {
+	p, err := s.codec.Parse(v.Document)
+	if err != nil {
+		return fmt.Errorf("stored policy %s: %w", v.Version, err)
+	}
+	doc, err := s.codec.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("stored policy %s: %w", v.Version, err)
+	}
+	v.Policy, v.Document = p, doc
+	return nil
 }
 
 // Get returns a version and its audit trail. Errors: *claimflow.NotFoundError.
@@ -138,8 +155,8 @@ func (s *Service) get(ctx context.Context, version string) (Version, error) {
 	if err != nil {
 		return Version{}, err
 	}
-	if v.Policy, err = s.codec.Parse(v.Document); err != nil {
-		return Version{}, fmt.Errorf("stored policy %s: %w", version, err)
+	if err := s.read(&v); err != nil {
+		return Version{}, err
 	}
 	return v, nil
 }
@@ -174,7 +191,9 @@ func (s *Service) Diff(ctx context.Context, a, b string) (from, to Version, d []
 		b = vs[i].Version
 	}
 	if to, err = s.get(ctx, b); err != nil {
-		err = &claimflow.NotFoundError{Resource: "policy", ID: b, Field: "against"}
+		if errors.Is(err, claimflow.ErrNotFound) {
+			err = &claimflow.NotFoundError{Resource: "policy", ID: b, Field: "against"}
+		}
 		return
 	}
 	d, err = DiffDocuments(from.Document, to.Document)
