@@ -128,7 +128,7 @@ func Parse(r io.Reader) (decision.Policy, error) {
 		return decision.Policy{}, fmt.Errorf("read policy: %w", err)
 	}
 	if len(data) > MaxSize {
-		return decision.Policy{}, validation.Newf("policy", "too_large", "is larger than %d bytes", MaxSize)
+		return decision.Policy{}, fmt.Errorf("policy is larger than %d bytes", MaxSize)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -137,7 +137,7 @@ func Parse(r io.Reader) (decision.Policy, error) {
 		return decision.Policy{}, decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return decision.Policy{}, validation.New("policy", "trailing_data", "has unexpected data after the policy object")
+		return decision.Policy{}, errors.New("policy: unexpected data after the policy object")
 	}
 
 	var c collector
@@ -346,16 +346,6 @@ func decodeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
 		return validation.Newf(te.Field, "invalid_type", "has the wrong type: a JSON %s", te.Value)
-	}
-	if errors.As(err, &te) {
-		return validation.Newf("policy", "invalid_type", "must be a JSON object, not a JSON %s", te.Value)
-	}
-	// encoding/json names an unknown field only in its message.
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return validation.Newf(strings.Trim(name, `"`), "unknown_field", "unknown field %s: is not a policy setting", name)
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return validation.New("policy", "malformed_json", "is not a complete JSON object")
 	}
 	return fmt.Errorf("policy: %w", err)
 }
