@@ -64,10 +64,11 @@ func (fx *authzFixture) subjects() map[claimflow.Role]string {
 		claimflow.RoleFinance: "fin",
 		claimflow.RoleAdmin:   "root",
 		claimflow.RoleService: "platform",
-		// Neither reaches a route but GET /v1/brands/:id yet; every
-		// other route must refuse them with 403.
+		// Each reaches only its own routes (brands, intelligence, the
+		// policy lab); every other route must refuse them with 403.
 		claimflow.RoleRightsHolder: "rh_authz",
 		claimflow.RoleEnforcement:  "enf",
+		claimflow.RoleRisk:         "risk_authz",
 	}
 }
 
