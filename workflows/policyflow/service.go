@@ -168,12 +168,16 @@ func (s *Service) Diff(ctx context.Context, a, b string) (from, to Version, d []
 		}
 		i := slices.IndexFunc(vs, func(v Version) bool { return v.Status == policylab.StatusActive })
 		if i < 0 {
-			return from, to, nil, &claimflow.NotFoundError{Resource: "policy", ID: "active"}
+			return from, to, nil, &claimflow.NotFoundError{Resource: "policy", ID: "active", Field: "against"}
 		}
 		b = vs[i].Version
 	}
 	if to, err = s.get(ctx, b); err != nil {
-		err = &claimflow.NotFoundError{Resource: "policy", ID: b, Field: "against"}
+		// Only a version not found is the caller's "against"; any other
+		// failure (the database away) stays what it is.
+		if errors.Is(err, claimflow.ErrNotFound) {
+			err = &claimflow.NotFoundError{Resource: "policy", ID: b, Field: "against"}
+		}
 		return
 	}
 	d, err = DiffDocuments(from.Document, to.Document)
