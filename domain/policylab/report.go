@@ -286,7 +286,7 @@ func NewReport() *Report {
 // whether the candidate changed its outcome.
 func (r *Report) Add(c Case, d decision.Decision) bool {
 	cand := d.Outcome
-	r.Slice.add(c, cand)
+	r.add(c, cand) // the totals
 	slice(r.ByReason, c.Facts.ClaimReason.String()).add(c, cand)
 	tier := d.Tier
 	if tier == "" {
@@ -304,7 +304,7 @@ func (r *Report) Add(c Case, d decision.Decision) bool {
 
 // Merge adds o's figures to r's, so a replay may be split across workers.
 func (r *Report) Merge(o *Report) {
-	r.Slice.merge(&o.Slice)
+	r.merge(&o.Slice)
 	for _, p := range []struct{ a, b map[string]*Slice }{{r.ByReason, o.ByReason}, {r.ByTier, o.ByTier}, {r.ByStanding, o.ByStanding}} {
 		for k, s := range p.b {
 			slice(p.a, k).merge(s)
