@@ -208,7 +208,7 @@ func TestPolicyBacktestPages(t *testing.T) {
 	records, err := csv.NewReader(strings.NewReader(dl.Body)).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, records, 3)
-	require.Equal(t, []string{"claim_id", "got", "candidate", "currency", "amount_minor", "amount", "candidate_reasons"}, records[0])
+	require.Equal(t, []string{"claim_id", "got", "candidate", "currency", "amount_minor", "amount", "reasons"}, records[0])
 	require.ElementsMatch(t, instant, []string{records[1][0], records[2][0]})
 	require.Equal(t, []string{"instant_refund", "manual_review", "EUR", "1000", "10.00"}, records[1][1:6])
 

@@ -51,6 +51,8 @@ type authzFixture struct {
 	runPeriod           map[string]any
 	brandID             string // lists the rights holder's subject
 	evidenceURL         string // S1's photo on claimID
+	policy              string // a draft policy version of this test's
+	backtestID          string // a queued backtest of policy (no worker runs it here)
 }
 
 // subjects are the token subjects the matrix sends per role: for the
@@ -64,10 +66,11 @@ func (fx *authzFixture) subjects() map[claimflow.Role]string {
 		claimflow.RoleFinance: "fin",
 		claimflow.RoleAdmin:   "root",
 		claimflow.RoleService: "platform",
-		// Neither reaches a route but GET /v1/brands/:id yet; every
-		// other route must refuse them with 403.
+		// Each reaches only its own routes (brands, intelligence, the
+		// policy lab); every other route must refuse them with 403.
 		claimflow.RoleRightsHolder: "rh_authz",
 		claimflow.RoleEnforcement:  "enf",
+		claimflow.RoleRisk:         "risk_authz",
 	}
 }
 
@@ -188,7 +191,13 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		service = claimflow.RoleService
 		holder  = claimflow.RoleRightsHolder
 		cop     = claimflow.RoleEnforcement
+		risk    = claimflow.RoleRisk
 	)
+	lab := []claimflow.Role{admin, risk}
+	policy := "/v1/policies/" + fx.policy
+	// An unknown version: 404 policy_not_found, past authorization, and
+	// no version of another test's moved by accident.
+	nowhere := "/v1/policies/authz-none"
 	all := []claimflow.Role{shopper, seller, agent, finance, admin}
 	staff := []claimflow.Role{agent, finance, admin}
 	books := []claimflow.Role{finance, admin}
@@ -285,6 +294,22 @@ func authzMatrix(t *testing.T, b *testBundle, fx *authzFixture) map[string]authz
 		"GET /v1/finance/ledger/trial-balance": {path: "/v1/finance/ledger/trial-balance", roles: books},
 		"GET /v1/finance/ledger/transactions":  {path: "/v1/finance/ledger/transactions?limit=5&seller_id=" + fx.seller, roles: books},
 		"GET /v1/events":                       {path: "/v1/events?limit=5&types=claim.closed", roles: []claimflow.Role{service, admin}},
+
+		"POST /v1/policies": {path: "/v1/policies", roles: lab,
+			body: func(*testing.T) any { return policyDocument(b.name(fmt.Sprintf("authz-%d", keySeq.Add(1))), nil) }},
+		"GET /v1/policies":                               {path: "/v1/policies", roles: lab},
+		"GET /v1/policies/:version":                      {path: policy, roles: lab},
+		"GET /v1/policies/:version/diff":                 {path: policy + "/diff?against=" + fx.policy, roles: lab},
+		"POST /v1/policies/:version/activate":            {path: nowhere + "/activate", roles: lab},
+		"POST /v1/policies/:version/shadow":              {path: nowhere + "/shadow", roles: lab},
+		"DELETE /v1/policies/:version/shadow":            {path: nowhere + "/shadow", roles: lab},
+		"GET /v1/policies/:version/shadow-report":        {path: policy + "/shadow-report", roles: lab},
+		"GET /v1/policies/:version/shadow-report/claims": {path: policy + "/shadow-report/claims", roles: lab},
+		"GET /v1/policies/:version/backtests":            {path: policy + "/backtests", roles: lab},
+		"GET /v1/policy-backtests/:id":                   {path: "/v1/policy-backtests/" + fx.backtestID, roles: lab},
+		"GET /v1/policy-backtests/:id/claims":            {path: "/v1/policy-backtests/" + fx.backtestID + "/claims", roles: lab},
+		"POST /v1/policies/:version/backtests": {path: policy + "/backtests", roles: lab,
+			body: func(*testing.T) any { return fx.runPeriod }},
 		"POST /v1/webhook-endpoints": {path: "/v1/webhook-endpoints", roles: []claimflow.Role{service, admin},
 			body: func(*testing.T) any {
 				return map[string]any{"url": "https://hooks.example.com/authz", "event_types": []string{"claim.closed"}}
@@ -339,6 +364,15 @@ func newAuthzFixture(t *testing.T, b *testBundle) *authzFixture {
 	require.Equal(t, http.StatusAccepted, r.Code, string(r.Body))
 	fx.runID = r.json(t)["id"].(string)
 	require.NoError(t, b.fin.RunReconciliation(context.Background(), fx.runID, false))
+
+	// A draft policy and a backtest of it over the same minutes, queued:
+	// no worker runs it on this database.
+	fx.policy = b.name("authz-policy")
+	r = b.do(t, http.MethodPost, "/v1/policies", b.token(t, "risk", "risk_authz"), policyDocument(fx.policy, nil))
+	require.Equal(t, http.StatusCreated, r.Code, string(r.Body))
+	r = b.do(t, http.MethodPost, "/v1/policies/"+fx.policy+"/backtests", b.token(t, "risk", "risk_authz"), fx.runPeriod)
+	require.Equal(t, http.StatusAccepted, r.Code, string(r.Body))
+	fx.backtestID = r.json(t)["id"].(string)
 	return fx
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/claimsd/claimsd/domain/validation"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 )
 
 // apiError is the one error shape the API answers with:
@@ -66,6 +67,8 @@ func toAPIError(err error) *apiError {
 		ere *evidence.UnreadableError
 		ete *evidence.TooLargeError
 		eme *evidence.TooManyError
+		ipe *policyflow.InvalidPolicyError
+		pce *policyflow.ConflictError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -76,8 +79,16 @@ func toAPIError(err error) *apiError {
 	case errors.As(err, &ve) && ve.Field == claimflow.KeyField:
 		// The key is a header: a bad one is a bad request, as any header.
 		return newError(http.StatusBadRequest, ve.Code, ve.Message, HeaderIdempotencyKey)
+	case errors.As(err, &ipe):
+		return invalidPolicy(ipe)
 	case errors.As(err, &ve):
-		return newError(http.StatusUnprocessableEntity, ve.Code, ve.Message, ve.Field)
+		ae := newError(http.StatusUnprocessableEntity, ve.Code, ve.Message, ve.Field)
+		if ps := problemsOf(err); len(ps) > 1 {
+			// Several at once (a backtest's request): the first is named
+			// above, every one here.
+			ae.Extra = map[string]any{"problems": ps}
+		}
+		return ae
 	case errors.As(err, &rl):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", retryAfter: retryAfterSeconds(rl.RetryAfter),
 			Message: fmt.Sprintf("too many claims from you in a short time; retry in %d s", retryAfterSeconds(rl.RetryAfter))}
@@ -106,6 +117,8 @@ func toAPIError(err error) *apiError {
 			}
 		}
 		return &apiError{Status: http.StatusConflict, Code: ce.Code, Message: ce.Message, Extra: map[string]any{"current": cur}}
+	case errors.As(err, &pce):
+		return newError(http.StatusConflict, pce.Code, pce.Message, "")
 	case errors.As(err, &fre):
 		return newError(http.StatusConflict, fre.Code, fre.Message, "")
 	case errors.Is(err, claimflow.ErrIdempotencyKeyReused):
@@ -136,6 +149,59 @@ func toAPIError(err error) *apiError {
 		return newError(http.StatusServiceUnavailable, "timeout", "the request took too long; retry it with the same Idempotency-Key", "")
 	}
 	return newError(http.StatusInternalServerError, "internal", "something went wrong on our side; retry later", "")
+}
+
+// problem is one problem of a request or document that has several:
+// details.problems lists them.
+type problem struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// problemsOf lists the validation errors err holds, joined (errors.Join)
+// at any depth, in order.
+func problemsOf(err error) []problem {
+	var out []problem
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, inner := range j.Unwrap() {
+				walk(inner)
+			}
+			return
+		}
+		if next := errors.Unwrap(e); next != nil {
+			walk(next)
+			return
+		}
+		var ve *validation.Error
+		if errors.As(e, &ve) {
+			out = append(out, problem{Field: ve.Field, Code: ve.Code, Message: ve.Message})
+		}
+	}
+	walk(err)
+	return out
+}
+
+// invalidPolicy answers a policy document that does not pass: 422
+// invalid_policy naming the first problem's field, with every problem in
+// details.problems, so a person fixes them all in one go.
+func invalidPolicy(e *policyflow.InvalidPolicyError) *apiError {
+	ps := make([]problem, len(e.Problems))
+	for i, p := range e.Problems {
+		ps[i] = problem{Field: p.Field, Code: p.Code, Message: p.Message}
+	}
+	ae := &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_policy", Extra: map[string]any{"problems": ps},
+		Message: "the policy document does not pass"}
+	if len(ps) > 0 {
+		ae.Field = ps[0].Field
+		ae.Message = fmt.Sprintf("the policy document does not pass: %s %s", ps[0].Field, ps[0].Message)
+		if len(ps) > 1 {
+			ae.Message += fmt.Sprintf(" (and %d more problems; details.problems lists every one)", len(ps)-1)
+		}
+	}
+	return ae
 }
 
 func fromEchoError(he *echo.HTTPError) *apiError {

@@ -22,7 +22,8 @@ type fuzzEndpoint struct {
 }
 
 // fuzzEndpoints are the write routes FuzzWriteEndpoints drives, by index.
-// Paths name the per-process fixtures: $SELLER, $ORDER, $CLAIM, $RUN.
+// Paths name the per-process fixtures: $SELLER, $ORDER, $CLAIM, $RUN,
+// $POLICY.
 var fuzzEndpoints = []fuzzEndpoint{
 	{method: http.MethodPut, path: "/v1/sellers/$SELLER_PUT", role: "service"},
 	{method: http.MethodPut, path: "/v1/orders/$ORDER_PUT", role: "service"},
@@ -33,6 +34,8 @@ var fuzzEndpoints = []fuzzEndpoint{
 	{method: http.MethodPost, path: "/v1/finance/recoveries", role: "finance", idempotent: true},
 	{method: http.MethodPost, path: "/v1/finance/reconciliations", role: "finance"},
 	{method: http.MethodPost, path: "/v1/finance/reconciliations/$RUN/exceptions/1/resolution", role: "finance"},
+	{method: http.MethodPost, path: "/v1/policies", role: "risk"},
+	{method: http.MethodPost, path: "/v1/policies/$POLICY/backtests", role: "risk", idempotent: true},
 }
 
 // fuzzWorld is one fuzzing process's router and fixtures: a seller, a
@@ -76,6 +79,7 @@ func buildFuzzWorld(t *testing.T) (w *fuzzWorld, err error) {
 		"agent":   b.token(t, "agent", "agt_fuzz"),
 		"seller":  b.token(t, "seller", sellerID),
 		"finance": b.token(t, "finance", "fin_fuzz"),
+		"risk":    b.token(t, "risk", "risk_fuzz"),
 	}
 	// 900.00 EUR is above every tier's instant limit: the claim waits in review.
 	r := b.do(t, http.MethodPost, "/v1/claims", tokens["shopper"], claimBody(orderID, "amount", 60000))
@@ -89,10 +93,15 @@ func buildFuzzWorld(t *testing.T) (w *fuzzWorld, err error) {
 		return nil, fmt.Errorf("seed reconciliation: %d %s", r.Code, r.Body)
 	}
 	runID, _ := r.json(t)["id"].(string)
+	policy := b.name("fuzz")
+	r = b.do(t, http.MethodPost, "/v1/policies", tokens["risk"], policyDocument(policy, nil))
+	if r.Code != http.StatusCreated {
+		return nil, fmt.Errorf("seed policy: %d %s", r.Code, r.Body)
+	}
 	rep := &bytesReplacer{}
 	for _, kv := range [][2]string{
 		{"$SELLER_PUT", b.name("sel_fuzzput")}, {"$ORDER_PUT", b.name("ord_fuzzput")},
-		{"$SELLER", sellerID}, {"$ORDER", orderID}, {"$CLAIM", claimID}, {"$RUN", runID},
+		{"$SELLER", sellerID}, {"$ORDER", orderID}, {"$CLAIM", claimID}, {"$RUN", runID}, {"$POLICY", policy},
 	} {
 		rep.old = append(rep.old, []byte(kv[0]))
 		rep.new = append(rep.new, []byte(kv[1]))
@@ -106,6 +115,8 @@ func buildFuzzWorld(t *testing.T) (w *fuzzWorld, err error) {
 // In a body, $SELLER, $ORDER, $CLAIM and $RUN stand for the process's
 // fixtures, so the seeds reach past decoding into the services.
 func FuzzWriteEndpoints(f *testing.F) {
+	policyBody, err := json.Marshal(policyDocument("fuzz-2026.1", nil))
+	require.NoError(f, err)
 	orderBody := `{"buyer_id":"shp_x","seller_id":"$SELLER","currency":"EUR","amount":3000,` +
 		`"items":[{"sku":"a","name":"A","quantity":2,"unit_amount":1500}],` +
 		`"payment":{"provider":"sandbox","reference":"pay_$ORDER_PUT"},"paid_at":"2026-11-01T10:00:00Z"}`
@@ -147,6 +158,13 @@ func FuzzWriteEndpoints(f *testing.F) {
 		{7, `{"from":"0001-01-01","to":"9999-12-31"}`},
 		{8, "{\"note\":\"\xc3\"}"},
 		{3, `{"action":"approve","note":"n","version":0}`},
+		// The policy lab: a whole document, a broken one, backtests.
+		{9, string(policyBody)},
+		{9, `{"version":"v 1","tiers":[{"Name":1,"instant_limits":{"EUR":-1}}],"review":{"x":{}}}`},
+		{9, `{"version":"a","version":"b"}`},
+		{10, `{"from":"2026-11-01","to":"2026-11-30","filters":{"reasons":["counterfeit"],"currencies":["EUR"],"seller_id":"$SELLER","decided_by":"$POLICY"}}`},
+		{10, `{"from":"2026-11-30","to":"2026-11-01","filters":{"reasons":["x"],"currencies":["eur"],"seller_id":"","decided_by":""}}`},
+		{10, `{"from":"0001-01-01T00:00:00Z","to":"9999-12-31"}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.endpoint, []byte(s.body))

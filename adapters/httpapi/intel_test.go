@@ -211,7 +211,7 @@ func TestIntelAuthorization(t *testing.T) {
 	subjects := map[claimflow.Role]string{
 		claimflow.RoleShopper: w.shoppers[0], claimflow.RoleSeller: w.sellerA, claimflow.RoleAgent: "ana",
 		claimflow.RoleFinance: "fin", claimflow.RoleAdmin: b.name("root"), claimflow.RoleService: "platform",
-		claimflow.RoleRightsHolder: w.holder, claimflow.RoleEnforcement: b.name("enf"),
+		claimflow.RoleRightsHolder: w.holder, claimflow.RoleEnforcement: b.name("enf"), claimflow.RoleRisk: b.name("risk"),
 	}
 	require.Len(t, subjects, len(claimflow.Roles), "a role without a subject goes untested")
 	const (

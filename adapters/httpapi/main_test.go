@@ -32,6 +32,7 @@ import (
 	"github.com/claimsd/claimsd/workflows/evidenceflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
 	"github.com/claimsd/claimsd/workflows/intelflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 	"github.com/claimsd/claimsd/workflows/standingflow"
 	"github.com/claimsd/claimsd/workflows/webhookflow"
 )
@@ -97,6 +98,7 @@ func setupOn(t *testing.T, st *pgstore.Store, opts ...func(*httpapi.Deps)) *test
 		Intel:        intelligence,
 		Events:       st,
 		Webhooks:     webhookflow.NewService(st, webhookflow.Options{Now: clk.Now}),
+		Policies:     policyflow.New(policyflow.Config{Store: st, Codec: policyfile.Codec{}, Now: clk.Now}),
 		Ready:        func(ctx context.Context) error { return st.Ping(ctx) },
 		Secret:       secret,
 		MaxBodyBytes: 8 << 10,

@@ -875,6 +875,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	cf.events(t)   // in events_test.go
 	cf.webhooks(t) // in webhooks_test.go
 	cf.evidence(t) // in evidence_test.go
+	cf.policies(t) // in policies_openapi_test.go
 
 	// Every status the document lists was seen, except failures the test
 	// cannot cause on purpose.

@@ -142,6 +142,8 @@ func (a *api) routes() []Route {
 	evidenceReaders := append(slices.Clone(all), claimflow.RoleRightsHolder)
 	// the platform's own systems and administrators: events, webhooks
 	platform := []claimflow.Role{claimflow.RoleService, claimflow.RoleAdmin}
+	// who tunes the decision policy: the policy lab
+	lab := []claimflow.Role{claimflow.RoleAdmin, claimflow.RoleRisk}
 	return []Route{
 		{Method: http.MethodGet, Path: "/healthz", handler: a.healthz},
 		{Method: http.MethodGet, Path: "/readyz", handler: a.readyz},
@@ -189,6 +191,19 @@ func (a *api) routes() []Route {
 		{Method: http.MethodGet, Path: "/v1/finance/protection", Roles: books, handler: a.getProtection},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/trial-balance", Roles: books, handler: a.getTrialBalance},
 		{Method: http.MethodGet, Path: "/v1/finance/ledger/transactions", Roles: books, Export: true, handler: a.listLedgerTransactions},
+		{Method: http.MethodPost, Path: "/v1/policies", Roles: lab, handler: a.postPolicy},
+		{Method: http.MethodGet, Path: "/v1/policies", Roles: lab, handler: a.listPolicies},
+		{Method: http.MethodGet, Path: "/v1/policies/:version", Roles: lab, handler: a.getPolicy},
+		{Method: http.MethodGet, Path: "/v1/policies/:version/diff", Roles: lab, handler: a.getPolicyDiff},
+		{Method: http.MethodPost, Path: "/v1/policies/:version/activate", Roles: lab, handler: a.postPolicyActivate},
+		{Method: http.MethodPost, Path: "/v1/policies/:version/shadow", Roles: lab, handler: a.postPolicyShadow},
+		{Method: http.MethodDelete, Path: "/v1/policies/:version/shadow", Roles: lab, handler: a.deletePolicyShadow},
+		{Method: http.MethodGet, Path: "/v1/policies/:version/shadow-report", Roles: lab, handler: a.getShadowReport},
+		{Method: http.MethodGet, Path: "/v1/policies/:version/shadow-report/claims", Roles: lab, Export: true, handler: a.listShadowClaims},
+		{Method: http.MethodPost, Path: "/v1/policies/:version/backtests", Roles: lab, handler: a.postBacktest},
+		{Method: http.MethodGet, Path: "/v1/policies/:version/backtests", Roles: lab, handler: a.listBacktests},
+		{Method: http.MethodGet, Path: "/v1/policy-backtests/:id", Roles: lab, handler: a.getBacktest},
+		{Method: http.MethodGet, Path: "/v1/policy-backtests/:id/claims", Roles: lab, Export: true, handler: a.listBacktestClaims},
 		{Method: http.MethodGet, Path: "/v1/events", Roles: platform, handler: a.listEvents},
 		{Method: http.MethodPost, Path: "/v1/webhook-endpoints", Roles: platform, handler: a.postWebhookEndpoint},
 		{Method: http.MethodGet, Path: "/v1/webhook-endpoints", Roles: platform, handler: a.listWebhookEndpoints},

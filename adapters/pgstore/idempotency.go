@@ -11,6 +11,7 @@ import (
 
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/financeflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 )
 
 var _ financeflow.Store = (*Store)(nil)
@@ -90,5 +91,12 @@ func (s *Store) ClaimOnce(ctx context.Context, scope, key string, hash []byte,
 // encoded it.
 func (s *Store) FinanceOnce(ctx context.Context, scope, key string, hash []byte,
 	fn func(tx financeflow.Store) ([]byte, error)) ([]byte, bool, error) {
+	return s.once(ctx, scope, key, hash, func(tx *Store) ([]byte, error) { return fn(tx) })
+}
+
+// PolicyOnce implements policyflow.Store: fn's result is kept as fn
+// encoded it.
+func (s *Store) PolicyOnce(ctx context.Context, scope, key string, hash []byte,
+	fn func(tx policyflow.Store) ([]byte, error)) ([]byte, bool, error) {
 	return s.once(ctx, scope, key, hash, func(tx *Store) ([]byte, error) { return fn(tx) })
 }

@@ -34,8 +34,9 @@
 //	}                                               // claim goes to a person (0 or missing: never)
 //
 // (JSON has no comments; they are here for the reader.) Unknown fields are
-// refused, and every error names the field it is about, such as
-// "tiers[1].instant_limits.EUR: must not be negative".
+// refused (names match exactly), and every error names the field it is
+// about, such as "tiers[1].instant_limits.EUR: must not be negative" or
+// "tiers[0].limit: is not a setting of the policy".
 package policyfile
 
 import (
@@ -46,6 +47,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -130,17 +132,21 @@ func Parse(r io.Reader) (decision.Policy, error) {
 	if len(data) > MaxSize {
 		return decision.Policy{}, fmt.Errorf("policy is larger than %d bytes", MaxSize)
 	}
+	// Every field the format does not know is named by its path and
+	// reported with the document's other problems (a misspelt setting
+	// also shows as the required one missing), so the decoder need not
+	// refuse them itself.
+	var c collector
+	c.errs = unknownFields(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var f file
 	if err := dec.Decode(&f); err != nil {
-		return decision.Policy{}, decodeError(err)
+		return decision.Policy{}, errors.Join(append(c.errs, decodeError(err))...)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return decision.Policy{}, errors.New("policy: unexpected data after the policy object")
 	}
 
-	var c collector
 	p := decision.Policy{
 		Version:                     c.str("version", f.Version),
 		ClaimWindowDays:             make(map[claim.Reason]int, len(f.ClaimWindowDays)),
@@ -339,6 +345,68 @@ func (c *collector) limits(field string, m map[string]int64) map[money.Currency]
 		out[cur] = m[code]
 	}
 	return out
+}
+
+// unknownFields returns a problem (code unknown_field) for every key of
+// doc, at any depth, that the format does not have, named by its path
+// ("tiers[1].limit"). Names match exactly, as the format spells them.
+// A doc that is not JSON has none: the decoder reports it.
+func unknownFields(doc []byte) []error {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return nil
+	}
+	var errs []error
+	var walk func(v any, t reflect.Type, path string)
+	walk = func(v any, t reflect.Type, path string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Struct:
+			m, _ := v.(map[string]any)
+			fields := jsonFields(t)
+			for _, k := range sortedKeys(m) {
+				ft, ok := fields[k]
+				if !ok {
+					errs = append(errs, validation.New(joinPath(path, k), "unknown_field", "is not a setting of the policy (names are case-sensitive)"))
+					continue
+				}
+				walk(m[k], ft, joinPath(path, k))
+			}
+		case reflect.Map:
+			m, _ := v.(map[string]any)
+			for _, k := range sortedKeys(m) {
+				walk(m[k], t.Elem(), joinPath(path, k))
+			}
+		case reflect.Slice:
+			a, _ := v.([]any)
+			for i, e := range a {
+				walk(e, t.Elem(), validation.Indexed(path, i))
+			}
+		}
+	}
+	walk(v, reflect.TypeFor[file](), "")
+	return errs
+}
+
+// jsonFields maps a struct's JSON names to their fields' types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := make(map[string]reflect.Type, t.NumField())
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if name, _, _ := strings.Cut(sf.Tag.Get("json"), ","); name != "" && name != "-" {
+			out[name] = sf.Type
+		}
+	}
+	return out
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 // decodeError names the field of a JSON type error.

@@ -88,9 +88,11 @@ func TestParseRejects(t *testing.T) {
 		want []string // each must appear in the error
 	}{
 		{"unknown top-level field", edit(t, `"version"`, `"colour": "red", "version"`),
-			[]string{`unknown field "colour"`}},
+			[]string{`colour: is not a setting of the policy`}},
 		{"unknown tier field", edit(t, `"name": "new"`, `"name": "new", "limit": 3`),
-			[]string{`unknown field "limit"`}},
+			[]string{`tiers[0].limit: is not a setting of the policy`}},
+		{"unknown review field", edit(t, `"sla_hours": 24,`, `"sla_hours": 24, "SLA_hours": 2,`),
+			[]string{`review.counterfeit.SLA_hours: is not a setting of the policy`}},
 		{"unknown currency", edit(t, `"JPY": 300000`, `"JPY": 300000, "XXX": 1`),
 			[]string{"recent_refund_limits.XXX: is not an ISO 4217 currency"}},
 		{"lower-case currency", edit(t, `"EUR": 5000,`, `"eur": 5000,`),
@@ -190,4 +192,28 @@ func TestParseTooLarge(t *testing.T) {
 	t.Parallel()
 	_, err := policyfile.Parse(strings.NewReader(`{"version":"` + strings.Repeat("a", policyfile.MaxSize) + `"}`))
 	require.ErrorContains(t, err, "larger than")
+}
+
+// TestParseNamesUnknownFieldsWithTheOtherProblems: a misspelt setting is
+// one problem among the others, each a *validation.Error naming its path,
+// so a front door can list them all at once.
+func TestParseNamesUnknownFieldsWithTheOtherProblems(t *testing.T) {
+	t.Parallel()
+	give := edit(t, `"frequent_claims_90d": 3`, `"frequent_claim_90d": 3, "high_risk_seller_score": 0`)
+	give = strings.Replace(give, `"high_risk_seller_score": 70,`, ``, 1)
+	give = strings.Replace(give, `"name": "new"`, `"name": "new", "Limit": 1`, 1)
+	_, err := policyfile.Parse(strings.NewReader(give))
+	require.Error(t, err)
+	var got []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ve *validation.Error
+		require.True(t, errors.As(e, &ve), "%v is not a *validation.Error", e)
+		got = append(got, ve.Field+" "+ve.Code)
+	}
+	require.ElementsMatch(t, []string{
+		"frequent_claim_90d unknown_field",
+		"tiers[0].Limit unknown_field",
+		"frequent_claims_90d required",
+		"high_risk_seller_score out_of_range",
+	}, got)
 }

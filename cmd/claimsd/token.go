@@ -24,7 +24,7 @@ func token(args []string, stdout, stderr io.Writer, getenv func(string) string) 
 			"same data directory (or CLAIMSD_JWT_SECRET), so the engine accepts what it prints.",
 		settings: tokenSettings,
 		own: func(fs *flag.FlagSet) {
-			fs.StringVar(&role, "role", "", "shopper, seller, agent, finance, admin, service, rights_holder or enforcement")
+			fs.StringVar(&role, "role", "", "shopper, seller, agent, finance, admin, service, rights_holder, enforcement or risk")
 			fs.StringVar(&sub, "sub", "", "the subject: a shopper id, a seller id, an agent's name, a service name")
 			fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid (a sign-in link: 15m unless set)")
 			fs.BoolVar(&loginURL, "login-url", false, "print a one-time sign-in link to the web console instead of an API token")

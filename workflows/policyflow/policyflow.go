@@ -162,6 +162,13 @@ type Store interface {
 	// PolicyChanges is a version's audit trail, oldest first.
 	PolicyChanges(ctx context.Context, version string) ([]Change, error)
 
+	// PolicyOnce runs fn at most once per (scope, key) in one
+	// transaction, fn's store bound to it, and keeps what fn returns: a
+	// later call with the key and the same hash returns it with replayed
+	// true. Errors: claimflow.ErrIdempotencyKeyReused when the key was
+	// used with another hash; fn's.
+	PolicyOnce(ctx context.Context, scope, key string, hash []byte, fn func(tx Store) ([]byte, error)) (kept []byte, replayed bool, err error)
+
 	// CreateBacktest stores a queued run and schedules its job in the
 	// same transaction.
 	CreateBacktest(ctx context.Context, b Backtest) error

@@ -165,8 +165,7 @@ func validVersion(v string) bool { return len(v) <= decision.MaxVersionLength &&
 
 func versionChars(s string) bool {
 	for _, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.'
-		if !ok {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '_' && r != '.' {
 			return false
 		}
 	}
@@ -186,11 +185,13 @@ func (s *Service) Diff(ctx context.Context, a, b string) (from, to Version, d []
 		}
 		i := slices.IndexFunc(vs, func(v Version) bool { return v.Status == policylab.StatusActive })
 		if i < 0 {
-			return from, to, nil, &claimflow.NotFoundError{Resource: "policy", ID: "active"}
+			return from, to, nil, &claimflow.NotFoundError{Resource: "policy", ID: "active", Field: "against"}
 		}
 		b = vs[i].Version
 	}
 	if to, err = s.get(ctx, b); err != nil {
+		// Only a version not found is the caller's "against"; any other
+		// failure (the database away) stays what it is.
 		if errors.Is(err, claimflow.ErrNotFound) {
 			err = &claimflow.NotFoundError{Resource: "policy", ID: b, Field: "against"}
 		}

@@ -77,7 +77,11 @@ func TestCreateNamesWhatIsWrongWithTheDocument(t *testing.T) {
 		{give: "{\n  \"version\": \"x\",\n  oops\n}", want: []string{`document: is not valid JSON at line 3, column 3: invalid character 'o' looking for beginning of object key string`}},
 		{give: `{"version": "x"`, want: []string{"document: is not valid JSON: it ends before the policy object does"}},
 		{give: `[1, 2]`, want: []string{"document: must be a JSON object holding the policy's settings"}},
-		{give: `{"version": "x", "instant_limit": 1}`, want: []string{`document: has a setting no policy has: "instant_limit" (check its spelling and where it is)`}},
+		{give: `{"version": "x", "instant_limit": 1}`, want: []string{"instant_limit: is not a setting of the policy (names are case-sensitive)",
+			"not_received_min_wait_days: is required", "frequent_claims_90d: is required", "recent_refund_limits: is required",
+			"high_risk_seller_score: is required", "counterfeit_pattern_claims_90d: is required", "claim_window_days.counterfeit: is required",
+			"claim_window_days.not_as_described: is required", "claim_window_days.damaged: is required", "claim_window_days.not_received: is required",
+			"tiers: must list at least one tier"}},
 		{give: `{"version": "x"} {}`, want: []string{"document: unexpected data after the policy object"}},
 		{give: `{"version": 7}`, want: []string{"version: has the wrong type: a JSON number"}},
 	} {
