@@ -322,7 +322,7 @@ func TestPolicyFormsRefuseBadInput(t *testing.T) {
 				"<code>document</code>: is not valid JSON at line 3, column 3"}},
 			{"not an object", `["a"]`, http.StatusUnprocessableEntity, []string{"<code>document</code>: must be a JSON object"}},
 			{"unknown setting", `{"version": "x", "instant_limit": 5}`, http.StatusUnprocessableEntity, []string{
-				"<code>document</code>: has a setting no policy has: &#34;instant_limit&#34;"}},
+				"<code>instant_limit</code>: is not a setting of the policy"}},
 			{"empty", "  ", http.StatusUnprocessableEntity, []string{"<code>document</code>: is required"}},
 			{"version taken", policyDoc(t, version, nil), http.StatusConflict, []string{
 				"<code>version</code>: version " + version + " exists already"}},
