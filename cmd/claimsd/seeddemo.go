@@ -119,9 +119,11 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	cfg, _, err := parseFlags(command{
 		name:     "seed-demo",
 		synopsis: "seed-demo [flags]",
-		about: "Loads the README walk-through's sellers and orders (again: it refreshes their dates), and a\n" +
-			"brand with a ring of sellers whose counterfeit claims were refunded and charged (once). With\n" +
-			"CLAIMSD_PAYMENTS=stripe the orders name stripe-mock's payments, in USD, and the ring is left out.",
+		about: "Loads the README walk-through's sellers and orders (again: it refreshes their dates) and,\n" +
+			"once, a brand with a ring of sellers whose counterfeit claims were refunded and charged, and\n" +
+			"two months of claims decided, worked by agents and contested, for the policy lab to replay.\n" +
+			"The policy lab's active version decides them. With CLAIMSD_PAYMENTS=stripe the orders name\n" +
+			"stripe-mock's payments, in USD, and the ring and the history are left out.",
 		settings: append(slices.Clone(databaseSettings), "payments"),
 	}, args, stdout, stderr, getenv)
 	if err != nil {
@@ -175,9 +177,13 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		// The ring's claims are refunded as they are seeded, and
 		// stripe-mock keeps no refunds to reconcile them against.
 		fmt.Fprintln(stdout, "brand  aurora         skipped with CLAIMSD_PAYMENTS=stripe: its counterfeit claims are refunded through the sandbox")
+		fmt.Fprintln(stdout, "history               skipped with CLAIMSD_PAYMENTS=stripe: its claims are refunded through the sandbox")
 		return nil
 	}
-	return seedIntel(ctx, db, policies, log, stdout)
+	if err := seedIntel(ctx, db, policies, log, stdout); err != nil {
+		return err
+	}
+	return seedHistory(ctx, db, policies, log, stdout)
 }
 
 // labPolicies returns the policy lab's versions as serve reads them: on a
