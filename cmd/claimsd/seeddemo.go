@@ -130,7 +130,10 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log)
+	// The demo's hundreds of claims are many small transactions; each
+	// waiting for the disk would take seconds. A crash may lose the last
+	// of them, which running seed-demo again makes.
+	db, err := openDatabase(ctx, cfg, log, func(pc *pgstore.PoolConfig) { pc.AsyncCommit = true })
 	if err != nil {
 		return err
 	}
