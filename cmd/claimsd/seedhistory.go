@@ -230,8 +230,7 @@ func planHistory() historyPlan {
 	}
 	// Counterfeit claims are few, two a seller at most: three confirmed
 	// against one seller make an enforcement case (intel.DefaultRules),
-	// and the ring is the demo's case. Further ones are for goods not as
-	// described.
+	// and the ring is the demo's case. Another reason is drawn instead.
 	const maxCounterfeits = 2
 	counterfeits := map[string]int{}
 	for i := range shoppers {
@@ -244,12 +243,13 @@ func planHistory() historyPlan {
 		for range n {
 			c := historyClaim{reason: drawReason(), filedAgo: between(historyTo, latest)}
 			hs := historySellers[rnd.IntN(len(historySellers))]
-			if c.reason == claim.ReasonCounterfeit {
-				if counterfeits[hs.p.ID] == maxCounterfeits {
-					c.reason = claim.ReasonNotAsDescribed
-				} else {
-					counterfeits[hs.p.ID]++
+			if c.reason == claim.ReasonCounterfeit && counterfeits[hs.p.ID] == maxCounterfeits {
+				for c.reason == claim.ReasonCounterfeit {
+					c.reason = drawReason()
 				}
+			}
+			if c.reason == claim.ReasonCounterfeit {
+				counterfeits[hs.p.ID]++
 			}
 			var paid, deliv time.Duration
 			switch {
