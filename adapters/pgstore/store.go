@@ -35,6 +35,12 @@ type PoolConfig struct {
 	MaxConns int32 // default 16
 	MinConns int32
 	Logger   *slog.Logger // slow queries and errors; nil is silent
+	// AsyncCommit, for loading data that can be loaded again, lets a
+	// commit return before its WAL reaches the disk (synchronous_commit
+	// off): many small transactions in a row then cost no disk flush each.
+	// A crash may lose the last moments' commits, in order, never part of
+	// one. Never for the engine's own work, whose effects leave it.
+	AsyncCommit bool
 }
 
 // Store is the PostgreSQL implementation of claimflow.Store and
@@ -66,6 +72,9 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	cfg.MinConns = min(pc.MinConns, pc.MaxConns)
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.ConnConfig.RuntimeParams["application_name"] = "claimsd"
+	if pc.AsyncCommit {
+		cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database pool: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/claimsd/claimsd/domain/seller"
 	"github.com/claimsd/claimsd/workflows/brandflow"
 	"github.com/claimsd/claimsd/workflows/claimflow"
+	"github.com/claimsd/claimsd/workflows/policyflow"
 )
 
 // demoSellers and demoOrders are the README walk-through's data. Dates are
@@ -118,16 +119,21 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	cfg, _, err := parseFlags(command{
 		name:     "seed-demo",
 		synopsis: "seed-demo [flags]",
-		about: "Loads the README walk-through's sellers and orders (again: it refreshes their dates), and a\n" +
-			"brand with a ring of sellers whose counterfeit claims were refunded and charged (once). With\n" +
-			"CLAIMSD_PAYMENTS=stripe the orders name stripe-mock's payments, in USD, and the ring is left out.",
+		about: "Loads the README walk-through's sellers and orders (again: it refreshes their dates) and,\n" +
+			"once, a brand with a ring of sellers whose counterfeit claims were refunded and charged, and\n" +
+			"two months of claims decided, worked by agents and contested, for the policy lab to replay.\n" +
+			"The policy lab's active version decides them. With CLAIMSD_PAYMENTS=stripe the orders name\n" +
+			"stripe-mock's payments, in USD, and the ring and the history are left out.",
 		settings: append(slices.Clone(databaseSettings), "payments"),
 	}, args, stdout, stderr, getenv)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	db, err := openDatabase(ctx, cfg, log)
+	// The demo's hundreds of claims are many small transactions; each
+	// waiting for the disk would take seconds. A crash may lose the last
+	// of them, which running seed-demo again makes.
+	db, err := openDatabase(ctx, cfg, log, func(pc *pgstore.PoolConfig) { pc.AsyncCommit = true })
 	if err != nil {
 		return err
 	}
@@ -135,7 +141,11 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if _, err := db.Migrate(ctx, db.migrateQueue); err != nil {
 		return err
 	}
-	svc := claimflow.NewService(db.Store, policyfile.Default(), time.Now)
+	policies, err := labPolicies(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	svc := claimflow.NewService(db.Store, policies.Active(), time.Now, claimflow.WithPolicies(policies))
 	for _, s := range demoSellers {
 		if _, _, err := svc.PutSeller(ctx, s); err != nil {
 			return fmt.Errorf("seed seller %s: %w", s.ID, err)
@@ -170,9 +180,38 @@ func seedDemo(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		// The ring's claims are refunded as they are seeded, and
 		// stripe-mock keeps no refunds to reconcile them against.
 		fmt.Fprintln(stdout, "brand  aurora         skipped with CLAIMSD_PAYMENTS=stripe: its counterfeit claims are refunded through the sandbox")
+		fmt.Fprintln(stdout, "history               skipped with CLAIMSD_PAYMENTS=stripe: its claims are refunded through the sandbox")
 		return nil
 	}
-	return seedIntel(ctx, db, log, stdout)
+	if err := seedIntel(ctx, db, policies, log, stdout); err != nil {
+		return err
+	}
+	return seedHistory(ctx, db, policies, log, stdout)
+}
+
+// labPolicies returns the policy lab's versions as serve reads them: on a
+// database that keeps none yet the built-in policy becomes the first
+// active version (serve seeds it the same way), and the active version
+// decides every claim seed-demo files, as it decides the engine's.
+func labPolicies(ctx context.Context, db *database, log *slog.Logger) (*policyflow.Source, error) {
+	builtin := policyfile.Default()
+	policies := policyflow.NewSource(db.Store, policyfile.Codec{}, builtin, log)
+	lab := policyflow.New(policyflow.Config{Store: db.Store, Codec: policyfile.Codec{}, Source: policies, Log: log})
+	versions, err := lab.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read policies: %w", err)
+	}
+	// Seeding where versions exist would add the built-in policy as a
+	// draft; the versions kept are the engine's to decide with.
+	if len(versions) == 0 {
+		if _, err := lab.Seed(ctx, builtin); err != nil {
+			return nil, fmt.Errorf("seed policy %s: %w", builtin.Version, err)
+		}
+	}
+	if err := policies.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("read policies: %w", err)
+	}
+	return policies, nil
 }
 
 // The counterfeit-intelligence walk-through's data: a brand, a ring of
@@ -262,11 +301,12 @@ func (q seedQueue) EnqueueTx(ctx context.Context, tx *sql.Tx, claimID string, _ 
 }
 
 // seedIntel loads the counterfeit-intelligence data. Claims go through
-// the engine's own use cases: filed (once per idempotency key, so running
-// it again files nothing new), refunded through the sandbox, charged to
-// the seller, and the charges whose contest window has passed made final,
-// as the engine's timer does.
-func seedIntel(ctx context.Context, db *database, log *slog.Logger, stdout io.Writer) error {
+// the engine's own use cases, decided by the policy lab's active version:
+// filed (once per idempotency key, so running it again files nothing
+// new), refunded through the sandbox, charged to the seller, and the
+// charges whose contest window has passed made final, as the engine's
+// timer does.
+func seedIntel(ctx context.Context, db *database, policies *policyflow.Source, log *slog.Logger, stdout io.Writer) error {
 	b, _, err := brandflow.NewService(db.Store, time.Now).Put(ctx,
 		brand.Params{ID: auroraBrand, Name: "Aurora Athletics", RightsHolders: []string{auroraHolder}})
 	if err != nil {
@@ -280,12 +320,12 @@ func seedIntel(ctx context.Context, db *database, log *slog.Logger, stdout io.Wr
 	clock := func() time.Time { return at }
 	store := *db.Store // the same pool, scheduling through seedQueue
 	store.SetEnqueuer(seedQueue{next: db.jobs})
-	policy := policyfile.Default()
-	svc := claimflow.NewService(&store, policy, clock)
-	refund := &claimflow.RefundStep{Store: &store, Now: clock, Log: log, Policy: policy,
+	policy := policies.Active()
+	svc := claimflow.NewService(&store, policy, clock, claimflow.WithPolicies(policies))
+	refund := &claimflow.RefundStep{Store: &store, Now: clock, Log: log, Policy: policy, Policies: policies,
 		Providers: claimflow.Providers{sandbox.ProviderName: sandbox.New(db.DB(), sandbox.Config{})}}
-	charge := &claimflow.ChargeSellerStep{Store: &store, Now: clock, Policy: policy}
-	deadlines := &claimflow.DeadlineStep{Store: &store, Policy: policy, Now: time.Now, Log: log}
+	charge := &claimflow.ChargeSellerStep{Store: &store, Now: clock, Policy: policy, Policies: policies}
+	deadlines := &claimflow.DeadlineStep{Store: &store, Policy: policy, Policies: policies, Now: time.Now, Log: log}
 
 	for _, s := range intelSellers {
 		if _, _, err := svc.PutSeller(ctx, s); err != nil {

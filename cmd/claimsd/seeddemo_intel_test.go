@@ -47,6 +47,7 @@ func TestSeedDemoCounterfeitRing(t *testing.T) {
 
 	cases, err := svc.Cases(ctx, admin, "")
 	require.NoError(t, err)
+	require.Len(t, cases, 1, "the ring is the demo's only case: no seller of the history has three confirmed counterfeits")
 	var ring []intelflow.Case
 	for _, c := range cases {
 		for _, s := range c.Sellers {

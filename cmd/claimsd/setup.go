@@ -35,8 +35,9 @@ type database struct {
 }
 
 // openDatabase connects to DATABASE_URL, or starts (or reuses) the
-// embedded PostgreSQL in the data directory when it is unset.
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*database, error) {
+// embedded PostgreSQL in the data directory when it is unset. opts adjust
+// the pool's configuration.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...func(*pgstore.PoolConfig)) (*database, error) {
 	db := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {
@@ -54,7 +55,11 @@ func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*da
 		db.embedded = srv
 		url = srv.URL()
 	}
-	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: cfg.DBMaxConns, MinConns: cfg.DBMinConns, Logger: log})
+	pc := pgstore.PoolConfig{MaxConns: cfg.DBMaxConns, MinConns: cfg.DBMinConns, Logger: log}
+	for _, o := range opts {
+		o(&pc)
+	}
+	st, err := pgstore.Open(ctx, url, pc)
 	if err != nil {
 		db.stopEmbedded(context.WithoutCancel(ctx), log)
 		return nil, err
