@@ -468,7 +468,9 @@ func later(got decision.Outcome, status, cb string, refundFailed, genuine bool) 
 	st, _ := claim.ParseStatus(status)
 	ch, _ := claim.ParseChargebackStatus(cb)
 	return policylab.Later{
-		AgentRejected:  st == claim.StatusRejected && got != decision.OutcomeRejected,
+		// A person rejected it on review; a claim given up after its
+		// refund failed counts under RefundFailed alone.
+		AgentRejected:  st == claim.StatusRejected && got != decision.OutcomeRejected && !refundFailed,
 		RefundFailed:   refundFailed,
 		Refunded:       st == claim.StatusRefunded || st == claim.StatusSellerCharged || st == claim.StatusClosed,
 		Contested:      ch == claim.ChargebackContested || ch == claim.ChargebackUpheld || ch == claim.ChargebackReversed,

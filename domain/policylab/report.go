@@ -26,7 +26,8 @@ type Case struct {
 // Later is what happened to a claim after its decision, read from its
 // timeline and its charge.
 type Later struct {
-	// AgentRejected: a person rejected the claim the engine had not.
+	// AgentRejected: a person rejected on review a claim the engine had
+	// not rejected (one given up after its refund failed is RefundFailed).
 	AgentRejected bool
 	// RefundFailed: a refund of the claim failed (at once or later).
 	RefundFailed bool
