@@ -56,7 +56,7 @@ func (c *console) loadActivate(ec echo.Context, form formState) (*policyActivate
 		return nil, err
 	}
 	d := &policyActivateData{V: v, Form: form, Seen: noBacktest}
-	_, active, diff, err := c.Policies.Diff(ctx, v.Version, "")
+	active, _, diff, err := c.Policies.Diff(ctx, v.Version, "")
 	var nf *claimflow.NotFoundError
 	switch {
 	case errors.As(err, &nf) && nf.ID == "active":

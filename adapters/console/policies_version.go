@@ -200,7 +200,7 @@ func (d *policyData) diff(ec echo.Context, svc *policyflow.Service) error {
 		return err
 	}
 	for _, e := range entries {
-		d.Diff = append(d.Diff, diffRow{Path: e.Path, Was: jsonValue(e.To), Now: jsonValue(e.From)})
+		d.Diff = append(d.Diff, diffRow{Path: e.Path, Was: jsonValue(e.From), Now: jsonValue(e.To)})
 	}
 	if len(d.Diff) == 0 {
 		d.DiffNote = "No setting differs: the two documents decide alike, only their versions differ."

@@ -247,11 +247,11 @@ func TestPolicyLab(t *testing.T) {
 
 	// Compared with the active version, and with a version not there.
 	diff := b.get(t, "/v1/policies/"+strict+"/diff")
-	require.Equal(t, strict, diff["from"])
-	require.Equal(t, b.seed, diff["to"])
+	require.Equal(t, b.seed, diff["from"], "what the version changes, from the active one")
+	require.Equal(t, strict, diff["to"])
 	require.Equal(t, []any{
-		map[string]any{"path": "tiers[0].instant_limits.EUR", "from": float64(500), "to": float64(5000)},
-		map[string]any{"path": "tiers[0].raised_limits.EUR", "from": float64(500), "to": float64(15000)},
+		map[string]any{"path": "tiers[0].instant_limits.EUR", "from": float64(5000), "to": float64(500)},
+		map[string]any{"path": "tiers[0].raised_limits.EUR", "from": float64(15000), "to": float64(500)},
 	}, diff["changes"])
 	require.Empty(t, b.get(t, "/v1/policies/"+strict+"/diff?against="+strict)["changes"])
 	r = b.do(t, http.MethodGet, "/v1/policies/"+strict+"/diff?against=nope", b.risk, nil)

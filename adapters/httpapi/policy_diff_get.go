@@ -17,12 +17,13 @@ type policyDiffResponse struct {
 // getPolicyDiff compares a version with ?against= (the active version when
 // absent): every setting that differs, by its path in the document.
 func (a *api) getPolicyDiff(c echo.Context) error {
-	from, to, d, err := a.Policies.Diff(c.Request().Context(), c.Param("version"), c.QueryParam("against"))
+	// From the version compared with to this one: what it changes.
+	base, v, d, err := a.Policies.Diff(c.Request().Context(), c.Param("version"), c.QueryParam("against"))
 	if err != nil {
 		return err
 	}
 	if d == nil {
 		d = []policyflow.DiffEntry{}
 	}
-	return c.JSON(http.StatusOK, policyDiffResponse{From: from.Version, To: to.Version, Changes: d})
+	return c.JSON(http.StatusOK, policyDiffResponse{From: base.Version, To: v.Version, Changes: d})
 }

@@ -172,32 +172,33 @@ func versionChars(s string) bool {
 	return s != ""
 }
 
-// Diff compares version a with version b ("" for the active one): every
-// setting that differs, by its path in the document.
-func (s *Service) Diff(ctx context.Context, a, b string) (from, to Version, d []DiffEntry, err error) {
-	if from, err = s.get(ctx, a); err != nil {
+// Diff compares version with against ("" for the active one): every
+// setting version changes, by its path in the document, From as against
+// has it and To as version does. It returns against's version as base.
+func (s *Service) Diff(ctx context.Context, version, against string) (base, v Version, d []DiffEntry, err error) {
+	if v, err = s.get(ctx, version); err != nil {
 		return
 	}
-	if b == "" {
+	if against == "" {
 		vs, lerr := s.store.Policies(ctx)
 		if lerr != nil {
-			return from, to, nil, lerr
+			return base, v, nil, lerr
 		}
-		i := slices.IndexFunc(vs, func(v Version) bool { return v.Status == policylab.StatusActive })
+		i := slices.IndexFunc(vs, func(c Version) bool { return c.Status == policylab.StatusActive })
 		if i < 0 {
-			return from, to, nil, &claimflow.NotFoundError{Resource: "policy", ID: "active", Field: "against"}
+			return base, v, nil, &claimflow.NotFoundError{Resource: "policy", ID: "active", Field: "against"}
 		}
-		b = vs[i].Version
+		against = vs[i].Version
 	}
-	if to, err = s.get(ctx, b); err != nil {
+	if base, err = s.get(ctx, against); err != nil {
 		// Only a version not found is the caller's "against"; any other
 		// failure (the database away) stays what it is.
 		if errors.Is(err, claimflow.ErrNotFound) {
-			err = &claimflow.NotFoundError{Resource: "policy", ID: b, Field: "against"}
+			err = &claimflow.NotFoundError{Resource: "policy", ID: against, Field: "against"}
 		}
 		return
 	}
-	d, err = DiffDocuments(from.Document, to.Document)
+	d, err = DiffDocuments(base.Document, v.Document)
 	return
 }
 
