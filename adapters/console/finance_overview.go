@@ -19,6 +19,7 @@ import (
 
 type finTable struct {
 	Heading string
+	RowHead string // what each row is: "Day", "Month"
 	Columns []string
 	Rows    []finTableRow
 }
@@ -125,7 +126,7 @@ func finOverviewCharts(ov financeflow.Overview) []finChart {
 	claims := barChart{ID: "chart-claims", Title: "Claims filed per day, by outcome",
 		Desc: fmt.Sprintf("%d claims filed from %s to %s, stacked by the outcome decided.", ov.Claims,
 			labels[0], labels[n-1]), Labels: labels, Stacked: true}
-	tbl := finTable{Heading: "Claims filed per day", Columns: []string{"Total"}}
+	tbl := finTable{Heading: "Claims filed per day", RowHead: "Day", Columns: []string{"Total"}}
 	for _, o := range finOutcomeSeries {
 		claims.Series = append(claims.Series, barSeries{Name: o.Name, Class: o.Class, Values: ov.Outcome(o.Outcome)})
 		tbl.Columns = append(tbl.Columns, o.Name)
@@ -148,7 +149,7 @@ func finOverviewCharts(ov financeflow.Overview) []finChart {
 				m.TotalRefunded, m.TotalRecovered, labels[0], labels[n-1]),
 			Labels: labels, Format: func(v int64) string { return money.Of(v, cur).String() },
 			Series: []barSeries{{Name: "refunded", Class: "s-refunded", Values: m.Refunded}, {Name: "recovered", Class: "s-recovered", Values: m.Recovered}}}
-		t := finTable{Heading: "Refunded and recovered per day, " + cur.String(), Columns: []string{"Refunded", "Recovered"}}
+		t := finTable{Heading: "Refunded and recovered per day, " + cur.String(), RowHead: "Day", Columns: []string{"Refunded", "Recovered"}}
 		for i := range ov.Days {
 			t.Rows = append(t.Rows, finTableRow{Label: labels[i], Cells: []string{money.Of(m.Refunded[i], cur).String(), money.Of(m.Recovered[i], cur).String()}})
 		}
@@ -162,7 +163,7 @@ func finOverviewCharts(ov financeflow.Overview) []finChart {
 	// The instant-refund share, in whole percent; days without claims show
 	// no bar.
 	instant := ov.Outcome(decision.OutcomeInstantRefund)
-	shareTbl := finTable{Heading: "Instant-refund share per day", Columns: []string{"Share", "Instant refunds", "Claims"}}
+	shareTbl := finTable{Heading: "Instant-refund share per day", RowHead: "Day", Columns: []string{"Share", "Instant refunds", "Claims"}}
 	for i := range ov.Days {
 		shown := "no claims"
 		if ov.Filed[i] > 0 {

@@ -360,7 +360,7 @@ func monthChart(months []intelflow.Group, from, to time.Time) finChart {
 	}
 	var labels []string
 	var claims []int64
-	tbl := finTable{Heading: "Confirmed counterfeit claims per month", Columns: []string{"Claims", "Units", "Shoppers", "Refunded"}}
+	tbl := finTable{Heading: "Confirmed counterfeit claims per month", RowHead: "Month", Columns: []string{"Claims", "Units", "Shoppers", "Refunded"}}
 	var total int64
 	start := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
 	for m := start; m.Before(to); m = m.AddDate(0, 1, 0) {

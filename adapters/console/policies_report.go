@@ -356,7 +356,7 @@ func movedCharts(m policyflow.MatrixDoc) []finChart {
 		ch := barChart{ID: id, Title: "Money moved by the candidate, " + code, Labels: labels, Stacked: true,
 			Desc:   "For each outcome the candidate would give, the money of the claims that got another outcome, stacked by the outcome they got.",
 			Format: func(v int64) string { return money.Of(v, cur).String() }}
-		tbl := finTable{Heading: "Money moved, " + code, Columns: labels}
+		tbl := finTable{Heading: "Money moved, " + code, RowHead: "Recorded", Columns: labels}
 		for si, got := range decision.Outcomes {
 			s := barSeries{Name: "was " + strings.ToLower(outcomeLabel(got)), Class: finOutcomeSeries[si].Class, Values: make([]int64, len(decision.Outcomes))}
 			row := finTableRow{Label: "Was " + strings.ToLower(outcomeLabel(got))}
