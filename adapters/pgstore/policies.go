@@ -428,21 +428,19 @@ func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(p
 		id, facts, got, status, cb string
 		decidedAt                  time.Time
 		refundFailed, genuine      bool
+		dest                       []any
 	)
 	for rows.Next() {
-		dest := []any{&id, &facts, &decidedAt, &got, &status, &cb, &refundFailed, &genuine}
-		if err := rows.Scan(append(dest, extraDest(rows)...)...); err != nil {
+		if dest == nil {
+			dest = append([]any{&id, &facts, &decidedAt, &got, &status, &cb, &refundFailed, &genuine}, extraDest(rows)...)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return storeError(err, "replay claims")
 		}
-		var fj factsJSON
-		if err := json.Unmarshal([]byte(facts), &fj); err != nil {
-			return fmt.Errorf("claim %s facts: %w", id, err)
-		}
-		outcome, err := decision.ParseOutcome(got)
+		c, err := replayCase(id, []byte(facts), decidedAt, got, status, cb, refundFailed, genuine)
 		if err != nil {
-			return fmt.Errorf("claim %s: %w", id, err)
+			return err
 		}
-		c := policylab.Case{ClaimID: id, Facts: fj.domain(), DecidedAt: decidedAt.UTC(), Got: outcome, Later: later(outcome, status, cb, refundFailed, genuine)}
 		if err := fn(c, rows); err != nil {
 			return err
 		}
@@ -451,6 +449,21 @@ func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(p
 		return storeError(err, "replay claims")
 	}
 	return nil
+}
+
+// replayCase is a replayed row's case: its facts decoded, its outcome
+// parsed, what became of it.
+func replayCase(id string, facts []byte, decidedAt time.Time, got, status, cb string, refundFailed, genuine bool) (policylab.Case, error) {
+	var fj factsJSON
+	if err := json.Unmarshal(facts, &fj); err != nil {
+		return policylab.Case{}, fmt.Errorf("claim %s facts: %w", id, err)
+	}
+	outcome, err := decision.ParseOutcome(got)
+	if err != nil {
+		return policylab.Case{}, fmt.Errorf("claim %s: %w", id, err)
+	}
+	return policylab.Case{ClaimID: id, Facts: fj.domain(), DecidedAt: decidedAt.UTC(), Got: outcome,
+		Later: later(outcome, status, cb, refundFailed, genuine)}, nil
 }
 
 // extraDest skips the columns after the case's: fn reads them itself

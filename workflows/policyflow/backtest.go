@@ -189,17 +189,17 @@ func (s *Service) runBacktest(ctx context.Context, id string) error {
 // number of claims: the cases stream in, and only the tallies and one
 // batch are held.
 func (s *Service) Replay(ctx context.Context, p decision.Policy, b Backtest, save func([]ChangedClaim) error) (*policylab.Report, error) {
-	if err := p.Validate(); err != nil {
-		return nil, invalid(err)
+	rp, err := NewReplayer(p)
+	if err != nil {
+		return nil, err
 	}
-	report := policylab.NewReport()
 	batch := make([]ChangedClaim, 0, changedBatch)
-	err := s.store.ReplayCases(ctx, b.From, b.To, b.Filters, func(c policylab.Case) error {
-		d := decision.Decide(p, c.Facts, c.DecidedAt)
-		if !report.Add(c, d) {
+	err = s.store.ReplayCases(ctx, b.From, b.To, b.Filters, func(c policylab.Case) error {
+		cc, ok := rp.Add(c)
+		if !ok {
 			return nil
 		}
-		batch = append(batch, changed(c, d))
+		batch = append(batch, cc)
 		if len(batch) == changedBatch {
 			if err := save(batch); err != nil {
 				return err
@@ -216,8 +216,48 @@ func (s *Service) Replay(ctx context.Context, p decision.Policy, b Backtest, sav
 			return nil, err
 		}
 	}
-	return report, nil
+	return rp.Report(), nil
 }
+
+// Replayer replays recorded decisions under one policy and tallies them:
+// the loop of a backtest, apart from where the cases come from and where
+// the changed claims go. The policy is validated once, not for every
+// claim as decision.Decide does.
+//
+//	rp, err := policyflow.NewReplayer(candidate)
+//	for _, c := range cases {
+//		if cc, ok := rp.Add(c); ok {
+//			changed = append(changed, cc)
+//		}
+//	}
+//	report := rp.Report()
+type Replayer struct {
+	dc     *decision.Decider
+	report *policylab.Report
+}
+
+// NewReplayer returns a Replayer of p. Errors: *InvalidPolicyError.
+func NewReplayer(p decision.Policy) (*Replayer, error) {
+	dc, err := decision.NewDecider(p)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return &Replayer{dc: dc, report: policylab.NewReport()}, nil
+}
+
+// Add decides c's facts at the moment it was decided, tallies the
+// decision, and returns the claim as changed when the outcome differs
+// from the one it got.
+func (r *Replayer) Add(c policylab.Case) (ChangedClaim, bool) {
+	d := r.dc.Decide(c.Facts, c.DecidedAt)
+	if !r.report.Add(c, d) {
+		return ChangedClaim{}, false
+	}
+	return changed(c, d), true
+}
+
+// Report is the tally so far.
+func (r *Replayer) Report() *policylab.Report { return r.report }
 
 func changed(c policylab.Case, d decision.Decision) ChangedClaim {
 	codes := make([]string, len(d.Reasons))
