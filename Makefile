@@ -38,6 +38,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseCurrency$$' -fuzztime $(FUZZTIME) ./domain/money/
 	go test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./domain/decision/
 	TEST_DATABASE_URL="$$DATABASE_URL" go test -run '^$$' -fuzz '^FuzzWriteEndpoints$$' -fuzztime $(FUZZTIME) ./adapters/httpapi/
+	TEST_DATABASE_URL="$$DATABASE_URL" go test -run '^$$' -fuzz '^FuzzDecodeFacts$$' -fuzztime $(FUZZTIME) ./adapters/pgstore/
 
 # The fault suite: real processes killed, the database cut off and
 # restarted, the payment provider failing; then the money is checked.

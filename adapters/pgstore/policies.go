@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
 	"github.com/claimsd/claimsd/domain/claim"
@@ -425,10 +426,11 @@ func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(p
 	}
 	defer rows.Close()
 	var (
-		id, facts, got, status, cb string
-		decidedAt                  time.Time
-		refundFailed, genuine      bool
-		dest                       []any
+		id, got, status, cb   string
+		facts                 pgtype.DriverBytes // read in place: decoded before the next row
+		decidedAt             time.Time
+		refundFailed, genuine bool
+		dest                  []any
 	)
 	for rows.Next() {
 		if dest == nil {
@@ -437,7 +439,7 @@ func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(p
 		if err := rows.Scan(dest...); err != nil {
 			return storeError(err, "replay claims")
 		}
-		c, err := replayCase(id, []byte(facts), decidedAt, got, status, cb, refundFailed, genuine)
+		c, err := replayCase(id, facts, decidedAt, got, status, cb, refundFailed, genuine)
 		if err != nil {
 			return err
 		}
@@ -455,7 +457,7 @@ func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(p
 // parsed, what became of it.
 func replayCase(id string, facts []byte, decidedAt time.Time, got, status, cb string, refundFailed, genuine bool) (policylab.Case, error) {
 	var fj factsJSON
-	if err := json.Unmarshal(facts, &fj); err != nil {
+	if err := decodeFacts(facts, &fj); err != nil {
 		return policylab.Case{}, fmt.Errorf("claim %s facts: %w", id, err)
 	}
 	outcome, err := decision.ParseOutcome(got)
