@@ -419,8 +419,21 @@ const laterColumns = `c.status, coalesce(c.chargeback_status, ''),
 
 // streamCases runs q and hands each row's case to fn; columns after the
 // case's are fn's to scan from rows.Values (the shadow's).
+//
+// It runs in a read-only transaction without JIT: PostgreSQL estimates a
+// scan of a million claims dear enough to compile it (0.4 s before the
+// first row), and over 1,000,000 rows the backend then spent 3.8-4.1 s
+// of CPU against 3.5-3.6 s without.
 func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(policylab.Case, pgx.Rows) error) error {
-	rows, err := s.pool.Query(ctx, q, args...)
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return storeError(err, "replay claims")
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to keep
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		return storeError(err, "replay claims")
+	}
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return storeError(err, "replay claims")
 	}
