@@ -187,14 +187,19 @@ func (s *Service) runBacktest(ctx context.Context, id string) error {
 // Replay replays p over the decisions b covers and returns the report;
 // changed claims go to save in batches. Memory stays flat whatever the
 // number of claims: the cases stream in, and only the tallies and one
-// batch are held.
+// batch are held. It replays at most the Service's ReplayRate claims a
+// second; while it waits, so does the database's stream.
 func (s *Service) Replay(ctx context.Context, p decision.Policy, b Backtest, save func([]ChangedClaim) error) (*policylab.Report, error) {
 	rp, err := NewReplayer(p)
 	if err != nil {
 		return nil, err
 	}
 	batch := make([]ChangedClaim, 0, changedBatch)
+	pace := newPacer(s.replayRate)
 	err = s.store.ReplayCases(ctx, b.From, b.To, b.Filters, func(c policylab.Case) error {
+		if err := pace.wait(ctx); err != nil {
+			return err
+		}
 		cc, ok := rp.Add(c)
 		if !ok {
 			return nil
@@ -329,4 +334,41 @@ func ParseFilters(reasons, currencies []string, sellerID, decidedBy string) (Fil
 		f.Currencies = append(f.Currencies, cur)
 	}
 	return f, errors.Join(errs...)
+}
+
+// pacer holds a loop to a rate: every hundredth of a second's worth of
+// calls, wait sleeps until the call is due.
+type pacer struct {
+	rate  int
+	every int
+	n     int
+	start time.Time
+}
+
+func newPacer(rate int) *pacer { return &pacer{rate: rate, every: max(rate/100, 1)} }
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.rate <= 0 {
+		return nil
+	}
+	if p.n == 0 {
+		p.start = time.Now()
+	}
+	p.n++
+	if p.n%p.every != 0 {
+		return nil
+	}
+	// The first call is due at once, the nth at (n-1)/rate.
+	ahead := time.Until(p.start.Add(time.Duration(float64(p.n-1) / float64(p.rate) * float64(time.Second))))
+	if ahead <= 0 {
+		return nil
+	}
+	t := time.NewTimer(ahead)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
