@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/domain/claim"
@@ -24,9 +25,9 @@ import (
 // linked-account history, seller risk and standing), with what became of
 // it afterwards (refunds, some failed; charges made final, contested,
 // reversed, upheld or waived; reviews approved or rejected by a person).
-// Each decision is computed with decision.Decide and written as the
-// engine writes it (pgstore.DecisionJSON), so replaying that policy must
-// change none.
+// Each decision is decision.Decide's (a Decider's: the policy validated
+// once) and is written as the engine writes it (pgstore.DecisionJSON), so
+// replaying that policy must change none.
 
 // historySellers is how many sellers the history's claims are spread
 // over, apart from the sellers the open loop files against.
@@ -45,11 +46,12 @@ const historySpan = 365 * 24 * time.Hour
 
 // history generates the claims; it is deterministic for a given seed.
 type history struct {
-	prefix string
-	n      int
-	start  time.Time // the first decision
-	policy decision.Policy
-	rng    *rand.Rand
+	prefix  string
+	n       int
+	start   time.Time // the first decision
+	decider *decision.Decider
+	window  map[claim.Reason]int // the policy's claim windows
+	rng     *rand.Rand
 }
 
 // rows are one batch of rows for COPY, per table.
@@ -114,49 +116,67 @@ func loadHistory(ctx context.Context, url, prefix string, n int, policy decision
 		return fail(fmt.Errorf("copy history sellers: %w", err))
 	}
 
-	h := &history{prefix: prefix, n: n, start: now.Add(-historyEnd - historySpan), policy: policy,
-		rng: rand.New(rand.NewPCG(uint64(n), 23))}
-	// One goroutine generates the next batch while this one copies the
-	// last; counts is the generator's until it reports on genErr.
-	batches := make(chan rows, 1)
-	genErr := make(chan error, 1)
-	gctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		defer close(batches)
+	dc, err := decision.NewDecider(policy)
+	if err != nil {
+		return fail(err)
+	}
+	h := &history{prefix: prefix, n: n, start: now.Add(-historyEnd - historySpan), decider: dc,
+		window: policy.ClaimWindowDays, rng: rand.New(rand.NewPCG(uint64(n), 23))}
+	// One goroutine generates batches; each table's rows are copied on a
+	// connection of its own, so the three tables load at once. counts is
+	// the generator's until the group is done.
+	tables := []struct {
+		name string
+		cols []string
+		rows chan [][]any
+	}{{"orders", orderColumns, make(chan [][]any, 1)}, {"claims", claimColumns, make(chan [][]any, 1)},
+		{"claim_events", eventColumns, make(chan [][]any, 1)}}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer func() {
+			for _, t := range tables {
+				close(t.rows)
+			}
+		}()
 		for from := 0; from < n; from += historyBatch {
 			var b rows
 			for i := from; i < min(from+historyBatch, n); i++ {
 				if err := h.claim(i, &b, &counts); err != nil {
-					genErr <- err
-					return
+					return err
 				}
 			}
-			select {
-			case batches <- b:
-			case <-gctx.Done():
-				return
+			for i, r := range [][][]any{b.orders, b.claims, b.events} {
+				select {
+				case tables[i].rows <- r:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			if to := from + historyBatch; to%100_000 < historyBatch || to >= n {
+				logf("history: %d of %d claims generated (%s)", min(to, n), n, time.Since(started).Round(time.Second))
 			}
 		}
-		genErr <- nil
-	}()
-	done := 0
-	for b := range batches {
-		for _, t := range []struct {
-			table string
-			cols  []string
-			rows  [][]any
-		}{{"orders", orderColumns, b.orders}, {"claims", claimColumns, b.claims}, {"claim_events", eventColumns, b.events}} {
-			if _, err := conn.CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
-				return fail(fmt.Errorf("copy history %s: %w", t.table, err))
+		return nil
+	})
+	for _, t := range tables {
+		g.Go(func() error {
+			c, err := pgx.Connect(gctx, url)
+			if err != nil {
+				return err
 			}
-		}
-		done += len(b.claims)
-		if done%100_000 < historyBatch {
-			logf("history: %d of %d claims (%s)", done, n, time.Since(started).Round(time.Second))
-		}
+			defer func() { _ = c.Close(ctx) }()
+			if _, err := c.Exec(gctx, `SET session_replication_role = replica`); err != nil {
+				return err
+			}
+			for rows := range t.rows {
+				if _, err := c.CopyFrom(gctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromRows(rows)); err != nil {
+					return fmt.Errorf("copy history %s: %w", t.name, err)
+				}
+			}
+			return nil
+		})
 	}
-	if err := <-genErr; err != nil {
+	if err := g.Wait(); err != nil {
 		return fail(err)
 	}
 	counts.LoadSeconds = time.Since(started).Seconds()
@@ -253,7 +273,7 @@ func (h *history) facts(seller int, decidedAt time.Time) decision.Facts {
 	}
 	f.Amount, f.OrderAmount = money.Of(amount, c), money.Of(order, c)
 
-	window := h.policy.ClaimWindowDays[f.ClaimReason]
+	window := h.window[f.ClaimReason]
 	switch {
 	case f.ClaimReason == claim.ReasonNotReceived && r.IntN(10) < 7: // never delivered
 		waited := 7 + r.IntN(45)
@@ -357,7 +377,7 @@ func (h *history) claim(i int, b *rows, counts *historyCounts) error {
 	decidedAt := h.start.Add(time.Duration(float64(historySpan) * (float64(i) + r.Float64()) / float64(h.n))).UTC().Truncate(time.Microsecond)
 	seller := r.IntN(historySellers)
 	f := h.facts(seller, decidedAt)
-	d := decision.Decide(h.policy, f, decidedAt)
+	d := h.decider.Decide(f, decidedAt)
 	reasons, facts, err := pgstore.DecisionJSON(d, f)
 	if err != nil {
 		return err
