@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"sync"
 	"time"
@@ -29,8 +31,25 @@ type backtestResult struct {
 	// changed no outcome, as a replay must.
 	SelfChangedNone bool `json:"self_changed_none"`
 	// Memory says what the RSS figures are of.
-	Memory string       `json:"memory"`
-	Intake []intakeStep `json:"intake"`
+	Memory string `json:"memory"`
+	// Unpaced is the candidate's replay run in claimsbench's own process
+	// without the engine's pace (its changed claims counted, not
+	// written): what the replay and the database can do.
+	Unpaced inProcessRun `json:"unpaced_in_process"`
+	Intake  []intakeStep `json:"intake"`
+}
+
+// inProcessRun is a replay in claimsbench's process: its time and its
+// live Go heap (as the last collection found it, read every 50 ms)
+// before, at its peak and at each tenth of the run.
+type inProcessRun struct {
+	Claims       int64     `json:"claims"`
+	Changed      int64     `json:"changed"`
+	Seconds      float64   `json:"seconds"`
+	ClaimsPerS   float64   `json:"claims_per_s"`
+	HeapBeforeMB float64   `json:"go_heap_before_mb"`
+	HeapPeakMB   float64   `json:"go_heap_peak_mb"`
+	HeapTenthsMB []float64 `json:"go_heap_tenths_mb"`
 }
 
 // backtestRun is one backtest as the engine ran it.
@@ -199,6 +218,10 @@ func (b *bench) backtests(ctx context.Context, res *result) error {
 	if out.Candidate, err = b.backtest(ctx, l, cand.Version, from, to, nil); err != nil {
 		return err
 	}
+	b.logf("replay of the candidate in this process, unpaced")
+	if out.Unpaced, err = b.replayHere(ctx, l, cand, from, to); err != nil {
+		return err
+	}
 
 	for _, rate := range b.o.rates {
 		step := intakeStep{Rate: rate}
@@ -285,6 +308,61 @@ func (b *bench) backtest(ctx context.Context, l *lab, version string, from, to t
 	if bt.Status != policylab.BacktestCompleted {
 		return r, fmt.Errorf("backtest %s of %s %s: %s", bt.ID, version, bt.Status, bt.Error)
 	}
+	return r, nil
+}
+
+// replayHere replays v over [from, to) in this process, as fast as the
+// database streams, counting the changed claims instead of writing them.
+func (b *bench) replayHere(ctx context.Context, l *lab, v policyflow.Version, from, to time.Time) (inProcessRun, error) {
+	svc := policyflow.New(policyflow.Config{Store: l.st, Codec: policyfile.Codec{}, ReplayRate: -1})
+	var r inProcessRun
+	// The heap the last collection found live: what the replay holds,
+	// not the garbage it made since.
+	live := func() int64 {
+		m := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		metrics.Read(m)
+		return int64(m[0].Value.Uint64())
+	}
+	runtime.GC()
+	r.HeapBeforeMB = mb(live())
+	var mu sync.Mutex
+	var points []rssPoint
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				mu.Lock()
+				points = append(points, rssPoint{at: now, rss: live()})
+				mu.Unlock()
+			}
+		}
+	}()
+	start := time.Now()
+	report, err := svc.Replay(ctx, v.Policy, policyflow.Backtest{From: from, To: to}, func(cs []policyflow.ChangedClaim) error {
+		r.Changed += int64(len(cs))
+		return nil
+	})
+	end := time.Now()
+	close(done)
+	<-stopped
+	points = append(points, rssPoint{at: end, rss: live()})
+	if err != nil {
+		return r, fmt.Errorf("replay %s here: %w", v.Version, err)
+	}
+	r.Claims, r.Seconds = report.Replayed, end.Sub(start).Seconds()
+	r.ClaimsPerS = float64(r.Claims) / r.Seconds
+	for _, p := range points {
+		r.HeapPeakMB = max(r.HeapPeakMB, mb(p.rss))
+	}
+	r.HeapTenthsMB = tenths(points, start, end)
+	b.logf("replay here: %d claims in %.1f s (%.0f/s), %d changed, Go heap %.1f MB before, %.1f MB at most",
+		r.Claims, r.Seconds, r.ClaimsPerS, r.Changed, r.HeapBeforeMB, r.HeapPeakMB)
 	return r, nil
 }
 

@@ -210,7 +210,10 @@ func (bt *backtestResult) writeTable(w io.Writer) {
 			x.r.RSSBeforeMB, x.r.RSSPeakMB, x.r.EngineCPUCores)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\nself-backtest changed none: %v\n\n", bt.SelfChangedNone)
+	u := bt.Unpaced
+	fmt.Fprintf(w, "\nthe candidate unpaced, in claimsbench: %d claims in %.1f s (%.0f/s), %d changed; live Go heap %.1f MB before, %.1f MB at most\n",
+		u.Claims, u.Seconds, u.ClaimsPerS, u.Changed, u.HeapBeforeMB, u.HeapPeakMB)
+	fmt.Fprintf(w, "self-backtest changed none: %v\n\n", bt.SelfChangedNone)
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "rate/s\tbacktest\tsent\terrors\tachieved/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
 	for _, s := range bt.Intake {
