@@ -1,4 +1,4 @@
-.PHONY: run test test-race lint build bench bench-smoke fuzz chaos
+.PHONY: run test test-race lint build bench bench-smoke bench-backtest fuzz chaos
 
 run:
 	go run ./cmd/claimsd serve
@@ -27,6 +27,11 @@ bench:
 # A few seconds of it, with no thresholds, to keep it working.
 bench-smoke:
 	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 2s -rates 20 -concurrency 4 -check
+
+# Policy backtests over a year of a million decided claims, and the open
+# loop without and during one (docs/benchmarks.md, "Policy backtests").
+bench-backtest:
+	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 10s -rates 50,100 -backtest 1000000 -check
 
 # Each fuzz target for FUZZTIME (default 30s, or a count such as 500000x);
 # needs DATABASE_URL as TEST_DATABASE_URL for the API's. On Go 1.26 a

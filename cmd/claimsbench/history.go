@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -262,9 +263,8 @@ func (h *history) facts(seller int, decidedAt time.Time) decision.Facts {
 	default:
 		f.ClaimReason = claim.ReasonCounterfeit
 	}
-	cur := 0
-	for k := r.IntN(100); k >= historyCurrencies.weight[cur]; cur++ {
-	}
+	k := r.IntN(100)
+	cur := slices.IndexFunc(historyCurrencies.weight, func(w int) bool { return k < w })
 	c, scale := historyCurrencies.codes[cur], historyCurrencies.scale[cur]
 	amount := h.amount(scale)
 	order := amount

@@ -31,13 +31,13 @@ type Config struct {
 }
 
 // DefaultReplayRate paces a backtest at 25,000 claims a second: a year
-// of a million claims in about 41 s, within the minute a backtest of
-// that size may take, leaving most of the machine's CPU to the claims
-// filed meanwhile. Unpaced, the engine and its database replay a million
-// claims in 5-15 s, taking both cores of a two-core machine, and
-// decisions on claims filed at 100 a second meanwhile took 3-5 times as
-// long at the median and 2-5 times at the 99th percentile; paced, about
-// 1-1.7 times (docs/benchmarks.md, "Policy backtests").
+// of a million claims in 40 s, within the minute a backtest of that size
+// may take, leaving most of the machine's CPU to the claims filed
+// meanwhile. Unpaced, the engine and its database replay a million claims
+// in 4-6 s on a two-core machine and take both cores: decisions on claims
+// filed at 100 a second meanwhile took 3.5 times as long at the median
+// and 6 times at p99; paced, 1.2-1.4 times and 1.2-2.4 times
+// (docs/benchmarks.md, "Policy backtests").
 const DefaultReplayRate = 25_000
 
 // Service runs the policy lab's use cases.
