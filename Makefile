@@ -1,4 +1,4 @@
-.PHONY: run test test-race lint build bench bench-smoke fuzz chaos
+.PHONY: run test test-race lint build bench bench-smoke bench-backtest fuzz chaos
 
 run:
 	go run ./cmd/claimsd serve
@@ -28,6 +28,11 @@ bench:
 bench-smoke:
 	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 2s -rates 20 -concurrency 4 -check
 
+# Policy backtests over a year of a million decided claims, and the open
+# loop without and during one (docs/benchmarks.md, "Policy backtests").
+bench-backtest:
+	go run ./cmd/claimsbench -db "$$DATABASE_URL" -warmup 0s -duration 10s -rates 50,100 -backtest 1000000 -check
+
 # Each fuzz target for FUZZTIME (default 30s, or a count such as 500000x);
 # needs DATABASE_URL as TEST_DATABASE_URL for the API's. On Go 1.26 a
 # duration can end in a spurious "context deadline exceeded" with no
@@ -38,6 +43,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseCurrency$$' -fuzztime $(FUZZTIME) ./domain/money/
 	go test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./domain/decision/
 	TEST_DATABASE_URL="$$DATABASE_URL" go test -run '^$$' -fuzz '^FuzzWriteEndpoints$$' -fuzztime $(FUZZTIME) ./adapters/httpapi/
+	TEST_DATABASE_URL="$$DATABASE_URL" go test -run '^$$' -fuzz '^FuzzDecodeFacts$$' -fuzztime $(FUZZTIME) ./adapters/pgstore/
 
 # The fault suite: real processes killed, the database cut off and
 # restarted, the payment provider failing; then the money is checked.

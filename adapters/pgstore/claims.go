@@ -133,6 +133,26 @@ func (j factsJSON) domain() decision.Facts {
 	return f
 }
 
+// DecisionJSON returns a decision's reasons and the facts it weighed as a
+// claim's row keeps them (decision_reasons, decision_facts), for a tool
+// that writes recorded decisions in bulk and must write them exactly as
+// the engine does, so a backtest reads them back the same:
+//
+//	reasons, facts, err := pgstore.DecisionJSON(d, f)
+func DecisionJSON(d decision.Decision, f decision.Facts) (reasons, facts []byte, err error) {
+	rs := make([]reasonJSON, 0, len(d.Reasons))
+	for _, r := range d.Reasons {
+		rs = append(rs, reasonJSON{Code: r.Code, Message: r.Message, Staff: r.Staff})
+	}
+	if reasons, err = json.Marshal(rs); err != nil {
+		return nil, nil, err
+	}
+	if facts, err = json.Marshal(toFactsJSON(f)); err != nil {
+		return nil, nil, err
+	}
+	return reasons, facts, nil
+}
+
 func newClaimRow(r claimflow.Record) (claimRow, error) {
 	c := r.Claim
 	items := make([]claimItemJSON, 0, len(c.Items()))
@@ -143,16 +163,15 @@ func newClaimRow(r claimflow.Record) (claimRow, error) {
 	for _, ev := range c.Evidence() {
 		evidence = append(evidence, evidenceJSON{Kind: ev.Kind, URL: ev.URL})
 	}
-	reasons := make([]reasonJSON, 0, len(r.Decision.Reasons))
-	for _, rs := range r.Decision.Reasons {
-		reasons = append(reasons, reasonJSON{Code: rs.Code, Message: rs.Message, Staff: rs.Staff})
-	}
 	var b [4][]byte
 	var err error
-	for i, v := range []any{items, evidence, reasons, toFactsJSON(r.Facts)} {
+	for i, v := range []any{items, evidence} {
 		if b[i], err = json.Marshal(v); err != nil {
 			return claimRow{}, err
 		}
+	}
+	if b[2], b[3], err = DecisionJSON(r.Decision, r.Facts); err != nil {
+		return claimRow{}, err
 	}
 	return claimRow{
 		ID: c.ID(), OrderID: c.OrderID(), ShopperID: c.ShopperID(), SellerID: c.SellerID(),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
 	"github.com/claimsd/claimsd/domain/claim"
@@ -418,31 +419,43 @@ const laterColumns = `c.status, coalesce(c.chargeback_status, ''),
 
 // streamCases runs q and hands each row's case to fn; columns after the
 // case's are fn's to scan from rows.Values (the shadow's).
+//
+// It runs in a read-only transaction without JIT: PostgreSQL estimates a
+// scan of a million claims dear enough to compile it (0.4 s before the
+// first row), and over 1,000,000 rows the backend then spent 3.8-4.1 s
+// of CPU against 3.5-3.6 s without.
 func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(policylab.Case, pgx.Rows) error) error {
-	rows, err := s.pool.Query(ctx, q, args...)
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return storeError(err, "replay claims")
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to keep
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		return storeError(err, "replay claims")
+	}
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return storeError(err, "replay claims")
 	}
 	defer rows.Close()
 	var (
-		id, facts, got, status, cb string
-		decidedAt                  time.Time
-		refundFailed, genuine      bool
+		id, got, status, cb   string
+		facts                 pgtype.DriverBytes // read in place: decoded before the next row
+		decidedAt             time.Time
+		refundFailed, genuine bool
+		dest                  []any
 	)
 	for rows.Next() {
-		dest := []any{&id, &facts, &decidedAt, &got, &status, &cb, &refundFailed, &genuine}
-		if err := rows.Scan(append(dest, extraDest(rows)...)...); err != nil {
+		if dest == nil {
+			dest = append([]any{&id, &facts, &decidedAt, &got, &status, &cb, &refundFailed, &genuine}, extraDest(rows)...)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return storeError(err, "replay claims")
 		}
-		var fj factsJSON
-		if err := json.Unmarshal([]byte(facts), &fj); err != nil {
-			return fmt.Errorf("claim %s facts: %w", id, err)
-		}
-		outcome, err := decision.ParseOutcome(got)
+		c, err := replayCase(id, facts, decidedAt, got, status, cb, refundFailed, genuine)
 		if err != nil {
-			return fmt.Errorf("claim %s: %w", id, err)
+			return err
 		}
-		c := policylab.Case{ClaimID: id, Facts: fj.domain(), DecidedAt: decidedAt.UTC(), Got: outcome, Later: later(outcome, status, cb, refundFailed, genuine)}
 		if err := fn(c, rows); err != nil {
 			return err
 		}
@@ -451,6 +464,21 @@ func (s *Store) streamCases(ctx context.Context, q string, args []any, fn func(p
 		return storeError(err, "replay claims")
 	}
 	return nil
+}
+
+// replayCase is a replayed row's case: its facts decoded, its outcome
+// parsed, what became of it.
+func replayCase(id string, facts []byte, decidedAt time.Time, got, status, cb string, refundFailed, genuine bool) (policylab.Case, error) {
+	var fj factsJSON
+	if err := decodeFacts(facts, &fj); err != nil {
+		return policylab.Case{}, fmt.Errorf("claim %s facts: %w", id, err)
+	}
+	outcome, err := decision.ParseOutcome(got)
+	if err != nil {
+		return policylab.Case{}, fmt.Errorf("claim %s: %w", id, err)
+	}
+	return policylab.Case{ClaimID: id, Facts: fj.domain(), DecidedAt: decidedAt.UTC(), Got: outcome,
+		Later: later(outcome, status, cb, refundFailed, genuine)}, nil
 }
 
 // extraDest skips the columns after the case's: fn reads them itself

@@ -7,6 +7,7 @@
 //	claimsbench -db postgres://postgres@127.0.0.1:5432/postgres -floor      # start an engine on a fresh database
 //	claimsbench -target http://127.0.0.1:8080 -db $DATABASE_URL -json      # load a running engine
 //	claimsbench -db $DATABASE_URL -webhook -nats nats://127.0.0.1:4222       # with webhooks and the NATS stream
+//	claimsbench -db $DATABASE_URL -backtest 1000000 -rates 100 -json         # policy backtests over a year of claims
 //
 // Started engines get a database of their own on the -db server, dropped
 // afterwards; a running engine's tokens are minted from the same
@@ -56,6 +57,7 @@ type options struct {
 	floorDir    string
 	floorSecs   int
 	preload     int
+	backtest    int
 	json        bool
 	pprof       string
 	keep        bool
@@ -79,6 +81,7 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		fs.StringVar(&o.floorDir, "floor-dir", "../shared/bench", "folder of the SQL floor's run_floor.sh")
 		fs.IntVar(&o.floorSecs, "floor-seconds", 30, "length of the SQL floor's run")
 		fs.IntVar(&o.preload, "preload", 0, "after the first runs, load this many historical claims (with orders and events) and repeat the open loop")
+		fs.IntVar(&o.backtest, "backtest", 0, "instead of the closed loop, the SQL floor and -preload: load this many claims decided over a year (with their orders, timelines and what became of them), then time backtests over them of the active policy (which must change none) and of a stricter candidate, each alone, and run the open loop (-rates) without and during a backtest of the candidate")
 		fs.BoolVar(&o.json, "json", false, "print one JSON object instead of a table")
 		fs.StringVar(&o.pprof, "pprof", "", "started engine: serve its profiles on this address (CLAIMSD_PPROF_ADDR)")
 		fs.BoolVar(&o.keep, "keep", false, "started engine: keep its database afterwards")
@@ -118,6 +121,12 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		return o, config.Config{}, errors.New("-floor needs -db (or DATABASE_URL): the floor runs on a PostgreSQL server")
 	case o.preload > 0 && o.db == "":
 		return o, config.Config{}, errors.New("-preload needs -db (or DATABASE_URL)")
+	case o.backtest < 0:
+		return o, config.Config{}, errors.New("-backtest: must not be negative")
+	case o.backtest > 0 && o.db == "":
+		return o, config.Config{}, errors.New("-backtest needs -db (or DATABASE_URL): the history is loaded into the engine's database")
+	case o.backtest > 0 && (o.preload > 0 || o.floor):
+		return o, config.Config{}, errors.New("-backtest runs its own sequence: not with -preload or -floor")
 	case o.webhook && o.db == "":
 		return o, config.Config{}, errors.New("-webhook needs -db (or DATABASE_URL): the run's events are read from the database")
 	case o.nats != "" && o.db == "":

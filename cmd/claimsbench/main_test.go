@@ -32,6 +32,9 @@ func TestParse(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, o.webhook)
 	require.Equal(t, "nats://127.0.0.1:4222", o.nats)
+	o, _, err = parse([]string{"-db", "postgres://x/y", "-backtest", "2000"}, &bytes.Buffer{}, env(nil))
+	require.NoError(t, err)
+	require.Equal(t, 2000, o.backtest)
 
 	for _, give := range [][]string{
 		{"-rates", "fast"},
@@ -43,6 +46,10 @@ func TestParse(t *testing.T) {
 		{"-webhook"},
 		{"-nats", "nats://127.0.0.1:4222"},
 		{"-db", "postgres://x/y", "-nats", "127.0.0.1:4222"},
+		{"-backtest", "1000"},
+		{"-backtest", "-1", "-db", "postgres://x/y"},
+		{"-backtest", "1000", "-db", "postgres://x/y", "-preload", "10"},
+		{"-backtest", "1000", "-db", "postgres://x/y", "-floor"},
 		{"surplus"},
 	} {
 		_, _, err := parse(give, &bytes.Buffer{}, env(nil))
@@ -87,6 +94,35 @@ func TestSummaryPicksTheHeadlineRate(t *testing.T) {
 	out.Reset()
 	r.writeTable(&out)
 	require.True(t, strings.Contains(out.String(), "+1000"), out.String())
+}
+
+func TestBacktestReport(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	points := []rssPoint{{at, 40 << 20}, {at.Add(3 * time.Second), 50 << 20}, {at.Add(7 * time.Second), 45 << 20}}
+	require.Equal(t, []float64{40, 40, 40, 50, 50, 50, 50, 45, 45, 45, 45}, tenths(points, at, at.Add(10*time.Second)))
+	require.Nil(t, tenths(nil, at, at.Add(time.Second)))
+
+	r := &result{Backtest: &backtestResult{
+		Self:      backtestRun{Claims: 1000, Changed: 0, Status: "completed"},
+		Candidate: backtestRun{Claims: 1000, Changed: 120, Status: "completed"},
+		Intake: []intakeStep{{Rate: 100, Without: openStep{P50ms: 7, P99ms: 30}, During: openStep{P50ms: 9, P99ms: 41, Errors: 1},
+			Covered: true}},
+		SelfChangedNone: true,
+	}}
+	r.summarise()
+	require.Equal(t, 1, r.Errors, "errors during a backtest count")
+	require.Equal(t, 30.0, r.DecisionP99ms, "the headline is the open loop without a backtest")
+	require.ErrorContains(t, r.check(), "1 requests failed")
+	r.Errors = 0
+	require.NoError(t, r.check())
+	var out bytes.Buffer
+	r.writeTable(&out)
+	require.Contains(t, out.String(), "running (covered: true)")
+	require.Contains(t, out.String(), "self-backtest changed none: true")
+
+	r.Backtest.SelfChangedNone, r.Backtest.Self.Changed = false, 3
+	require.ErrorContains(t, r.check(), "changed 3 of 1000 claims")
 }
 
 func TestReceiverCountsDeliveriesByWebhookID(t *testing.T) {

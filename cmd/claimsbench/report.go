@@ -43,11 +43,14 @@ type result struct {
 	RelayLagP99ms  float64 `json:"relay_lag_p99_ms,omitempty"`
 	// With -webhook and -nats: what reached the receiver and the stream
 	// of every event of the run's claims (all loops).
-	Webhooks        *webhookResult `json:"webhooks,omitempty"`
-	NATS            *natsResult    `json:"nats,omitempty"`
-	FloorClaimsPerS float64        `json:"floor_claims_per_s,omitempty"`
-	E2EVsFloor      float64        `json:"e2e_vs_floor,omitempty"`
-	Errors          int            `json:"errors"`
+	Webhooks *webhookResult `json:"webhooks,omitempty"`
+	NATS     *natsResult    `json:"nats,omitempty"`
+	// With -backtest: the history, the backtests and the open loop
+	// without and during one.
+	Backtest        *backtestResult `json:"backtest,omitempty"`
+	FloorClaimsPerS float64         `json:"floor_claims_per_s,omitempty"`
+	E2EVsFloor      float64         `json:"e2e_vs_floor,omitempty"`
+	Errors          int             `json:"errors"`
 }
 
 // summarise picks the headline figures and counts every error.
@@ -68,6 +71,15 @@ func (r *result) summarise() {
 	for _, s := range r.Open {
 		r.Errors += s.Errors
 	}
+	if bt := r.Backtest; bt != nil {
+		for _, s := range bt.Intake {
+			r.Errors += s.Without.Errors + s.During.Errors
+		}
+		if len(bt.Intake) > 0 {
+			s := bt.Intake[0]
+			r.DecisionP50ms, r.DecisionP99ms = s.Without.P50ms, s.Without.P99ms
+		}
+	}
 	if s := pick(false); s != nil {
 		r.DecisionP50ms, r.DecisionP99ms = s.P50ms, s.P99ms
 	}
@@ -86,6 +98,9 @@ func (r *result) check() error {
 	switch {
 	case r.Errors > 0:
 		return fmt.Errorf("%d requests failed", r.Errors)
+	case r.Backtest != nil && !r.Backtest.SelfChangedNone:
+		return fmt.Errorf("the backtest of the active policy changed %d of %d claims: a replay of the policy that decided them must change none",
+			r.Backtest.Self.Changed, r.Backtest.Self.Claims)
 	case r.Concurrency > 0 && r.ClosedLoopClosed == 0:
 		return fmt.Errorf("the closed loop filed %d claims and closed none", r.ClosedLoopClaims)
 	case r.Webhooks != nil && (!r.Webhooks.AllDelivered || r.Webhooks.Events == 0):
@@ -112,6 +127,11 @@ func (r *result) writeJSON(w io.Writer) error {
 func (r *result) writeTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "claimsbench %s on %s, %s per step\n\n", r.Date, r.Machine, r.Duration)
+	if bt := r.Backtest; bt != nil {
+		bt.writeTable(w)
+		fmt.Fprintf(w, "\n%-20s %d\n", "errors", r.Errors)
+		return
+	}
 	fmt.Fprintln(tw, "rate/s\thistory\tsent\terrors\tachieved/s\tkept\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
 	for _, s := range r.Open {
 		hist := "empty"
@@ -166,4 +186,44 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%d cores%s, %s/%s", runtime.NumCPU(), mem, runtime.GOOS, runtime.GOARCH)
+}
+
+func (bt *backtestResult) writeTable(w io.Writer) {
+	h := bt.History
+	fmt.Fprintf(w, "history: %d claims decided by %s from %s to %s (%v), %d events, loaded in %.0f s, settled in %.0f s\n\n",
+		h.Outcomes["instant_refund"]+h.Outcomes["manual_review"]+h.Outcomes["rejected"], h.PolicyVersion,
+		h.DecidedFrom.Format("2006-01-02"), h.DecidedTo.Format("2006-01-02"), h.Outcomes, h.Events, h.LoadSeconds, h.SettleSeconds)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backtest\tclaims\tchanged\tseconds\tclaims/s\tRSS before MB\tpeak MB\tcores\t")
+	runs := []struct {
+		name string
+		r    backtestRun
+	}{{"active (self)", bt.Self}, {"candidate", bt.Candidate}}
+	for _, s := range bt.Intake {
+		runs = append(runs, struct {
+			name string
+			r    backtestRun
+		}{fmt.Sprintf("candidate, %d claims/s filed", s.Rate), s.Backtest})
+	}
+	for _, x := range runs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.0f\t%.0f\t%.0f\t%.2f\t\n", x.name, x.r.Claims, x.r.Changed, x.r.Seconds, x.r.ClaimsPerS,
+			x.r.RSSBeforeMB, x.r.RSSPeakMB, x.r.EngineCPUCores)
+	}
+	_ = tw.Flush()
+	u := bt.Unpaced
+	fmt.Fprintf(w, "\nthe candidate unpaced, in claimsbench: %d claims in %.1f s (%.0f/s), %d changed; live Go heap %.1f MB before, %.1f MB at most\n",
+		u.Claims, u.Seconds, u.ClaimsPerS, u.Changed, u.HeapBeforeMB, u.HeapPeakMB)
+	fmt.Fprintf(w, "self-backtest changed none: %v\n\n", bt.SelfChangedNone)
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "rate/s\tbacktest\tsent\terrors\tachieved/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\t")
+	for _, s := range bt.Intake {
+		for _, x := range []struct {
+			name string
+			o    openStep
+		}{{"none", s.Without}, {fmt.Sprintf("running (covered: %v)", s.Covered), s.During}} {
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%.1f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", s.Rate, x.name, x.o.Sent, x.o.Errors, x.o.Achieved,
+				x.o.P50ms, x.o.P95ms, x.o.P99ms, x.o.MaxMs)
+		}
+	}
+	_ = tw.Flush()
 }

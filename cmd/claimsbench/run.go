@@ -62,37 +62,15 @@ func (b *bench) run(ctx context.Context) (*result, error) {
 		}
 	}
 
-	steps, err := b.openLoops(ctx, false)
+	var err error
+	if b.o.backtest > 0 {
+		res.Concurrency = 0 // no closed loop is measured
+		err = b.backtests(ctx, res)
+	} else {
+		err = b.load(ctx, res)
+	}
 	if err != nil {
 		return nil, err
-	}
-	res.Open = append(res.Open, steps...)
-
-	if b.o.concurrency > 0 {
-		if err := b.closed(ctx, res); err != nil {
-			return nil, err
-		}
-	}
-	if b.o.floor {
-		floor, err := runFloor(ctx, b.o.floorDir, b.dbURL, b.o.floorSecs, b.logf)
-		if err != nil {
-			return nil, err
-		}
-		res.FloorClaimsPerS = floor
-		if floor > 0 {
-			res.E2EVsFloor = res.E2EClaimsPerS / floor
-		}
-	}
-	if b.o.preload > 0 {
-		if err := preload(ctx, b.dbURL, b.run_, b.o.preload, b.logf); err != nil {
-			return nil, err
-		}
-		res.Preloaded = b.o.preload
-		steps, err := b.openLoops(ctx, true)
-		if err != nil {
-			return nil, err
-		}
-		res.Open = append(res.Open, steps...)
 	}
 	// After the load, every event of the run's claims should reach the
 	// receiver and the stream; wait for each, however long it takes.
@@ -108,6 +86,44 @@ func (b *bench) run(ctx context.Context) (*result, error) {
 	}
 	res.summarise()
 	return res, nil
+}
+
+// load runs the open loops, the closed loop, the SQL floor and the
+// history's open loops, as the options ask.
+func (b *bench) load(ctx context.Context, res *result) error {
+	steps, err := b.openLoops(ctx, false)
+	if err != nil {
+		return err
+	}
+	res.Open = append(res.Open, steps...)
+
+	if b.o.concurrency > 0 {
+		if err := b.closed(ctx, res); err != nil {
+			return err
+		}
+	}
+	if b.o.floor {
+		floor, err := runFloor(ctx, b.o.floorDir, b.dbURL, b.o.floorSecs, b.logf)
+		if err != nil {
+			return err
+		}
+		res.FloorClaimsPerS = floor
+		if floor > 0 {
+			res.E2EVsFloor = res.E2EClaimsPerS / floor
+		}
+	}
+	if b.o.preload > 0 {
+		if err := preload(ctx, b.dbURL, b.run_, b.o.preload, b.logf); err != nil {
+			return err
+		}
+		res.Preloaded = b.o.preload
+		steps, err := b.openLoops(ctx, true)
+		if err != nil {
+			return err
+		}
+		res.Open = append(res.Open, steps...)
+	}
+	return nil
 }
 
 // perSecondCap bounds how many claims per second a closed loop may file,
@@ -215,12 +231,7 @@ func (b *bench) closed(ctx context.Context, res *result) error {
 // returned function is called, which gives the peak, the CPU time used
 // and the wall time. A running engine is read from its /metrics.
 func (b *bench) watchEngine(ctx context.Context) func() (int64, time.Duration, time.Duration) {
-	sample := func() (procSample, error) {
-		if b.engine != nil {
-			return sampleProc(b.engine.cmd.Process.Pid)
-		}
-		return b.scrapeProcess(ctx)
-	}
+	sample := func() (procSample, error) { return b.engineSample(ctx) }
 	start := time.Now()
 	first, _ := sample()
 	peak := first.rssBytes
@@ -252,6 +263,15 @@ func (b *bench) watchEngine(ctx context.Context) func() (int64, time.Duration, t
 		defer mu.Unlock()
 		return max(peak, last.rssBytes), last.cpu - first.cpu, time.Since(start)
 	}
+}
+
+// engineSample reads the engine's resident memory and CPU time: from
+// /proc for an engine claimsbench started, else from its /metrics.
+func (b *bench) engineSample(ctx context.Context) (procSample, error) {
+	if b.engine != nil {
+		return sampleProc(b.engine.cmd.Process.Pid)
+	}
+	return b.scrapeProcess(ctx)
 }
 
 // scrapeProcess reads the process figures a running engine publishes.

@@ -217,11 +217,40 @@ type Facts struct {
 // cannot rely on, and a policy that does not pass Validate, send the claim
 // to a person. See the package documentation for the rules.
 func Decide(p Policy, f Facts, now time.Time) Decision {
-	d := Decision{PolicyVersion: p.Version}
 	if err := p.Validate(); err != nil {
+		d := Decision{PolicyVersion: p.Version}
 		return d.with(OutcomeManualReview, []Reason{{Code: CodeInvalidPolicy, Message: "The claims policy in force is incomplete." + reviewSuffix}})
 	}
+	return decide(p, f, now)
+}
 
+// Decider decides with one policy, validated once when it is made: what
+// a replay of many recorded decisions uses, where Decide would validate
+// the policy again for each. Its decisions are Decide's.
+//
+//	dc, err := decision.NewDecider(p) // err: p does not pass Validate
+//	for _, c := range cases {
+//		d := dc.Decide(c.Facts, c.DecidedAt)
+//	}
+type Decider struct{ p Policy }
+
+// NewDecider validates p and returns a Decider that decides with a copy
+// of it, so later changes to p's maps and slices do not reach it. The
+// error is Validate's.
+func NewDecider(p Policy) (*Decider, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Decider{p: p.clone()}, nil
+}
+
+// Decide applies the Decider's policy to f at time now, as
+// Decide(policy, f, now) does.
+func (dc *Decider) Decide(f Facts, now time.Time) Decision { return decide(dc.p, f, now) }
+
+// decide is Decide for a policy that passed Validate.
+func decide(p Policy, f Facts, now time.Time) Decision {
+	d := Decision{PolicyVersion: p.Version}
 	dateProblems := checkDates(f, now)
 	if len(dateProblems) == 0 && f.ClaimReason != (claim.Reason{}) {
 		if r, ok := outsideWindow(p, f, now); ok {

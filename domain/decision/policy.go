@@ -3,6 +3,7 @@ package decision
 import (
 	"cmp"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -253,6 +254,21 @@ func isSnake(s string) bool {
 		}
 	}
 	return true
+}
+
+// clone returns a copy of p that shares no map or slice with it.
+func (p Policy) clone() Policy {
+	p.ClaimWindowDays = maps.Clone(p.ClaimWindowDays)
+	p.RecentRefundLimits = maps.Clone(p.RecentRefundLimits)
+	p.Review = maps.Clone(p.Review)
+	p.ProtectLevels = slices.Clone(p.ProtectLevels)
+	tiers := make([]Tier, len(p.Tiers))
+	for i, t := range p.Tiers {
+		t.InstantLimits, t.RaisedLimits = maps.Clone(t.InstantLimits), maps.Clone(t.RaisedLimits)
+		tiers[i] = t
+	}
+	p.Tiers = tiers
+	return p
 }
 
 // tierFor returns the tier of an account ageDays old. p must be valid.

@@ -187,19 +187,24 @@ func (s *Service) runBacktest(ctx context.Context, id string) error {
 // Replay replays p over the decisions b covers and returns the report;
 // changed claims go to save in batches. Memory stays flat whatever the
 // number of claims: the cases stream in, and only the tallies and one
-// batch are held.
+// batch are held. It replays at most the Service's ReplayRate claims a
+// second; while it waits, so does the database's stream.
 func (s *Service) Replay(ctx context.Context, p decision.Policy, b Backtest, save func([]ChangedClaim) error) (*policylab.Report, error) {
-	if err := p.Validate(); err != nil {
-		return nil, invalid(err)
+	rp, err := NewReplayer(p)
+	if err != nil {
+		return nil, err
 	}
-	report := policylab.NewReport()
 	batch := make([]ChangedClaim, 0, changedBatch)
-	err := s.store.ReplayCases(ctx, b.From, b.To, b.Filters, func(c policylab.Case) error {
-		d := decision.Decide(p, c.Facts, c.DecidedAt)
-		if !report.Add(c, d) {
+	pace := newPacer(s.replayRate)
+	err = s.store.ReplayCases(ctx, b.From, b.To, b.Filters, func(c policylab.Case) error {
+		if err := pace.wait(ctx); err != nil {
+			return err
+		}
+		cc, ok := rp.Add(c)
+		if !ok {
 			return nil
 		}
-		batch = append(batch, changed(c, d))
+		batch = append(batch, cc)
 		if len(batch) == changedBatch {
 			if err := save(batch); err != nil {
 				return err
@@ -216,8 +221,48 @@ func (s *Service) Replay(ctx context.Context, p decision.Policy, b Backtest, sav
 			return nil, err
 		}
 	}
-	return report, nil
+	return rp.Report(), nil
 }
+
+// Replayer replays recorded decisions under one policy and tallies them:
+// the loop of a backtest, apart from where the cases come from and where
+// the changed claims go. The policy is validated once, not for every
+// claim as decision.Decide does.
+//
+//	rp, err := policyflow.NewReplayer(candidate)
+//	for _, c := range cases {
+//		if cc, ok := rp.Add(c); ok {
+//			changed = append(changed, cc)
+//		}
+//	}
+//	report := rp.Report()
+type Replayer struct {
+	dc     *decision.Decider
+	report *policylab.Report
+}
+
+// NewReplayer returns a Replayer of p. Errors: *InvalidPolicyError.
+func NewReplayer(p decision.Policy) (*Replayer, error) {
+	dc, err := decision.NewDecider(p)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return &Replayer{dc: dc, report: policylab.NewReport()}, nil
+}
+
+// Add decides c's facts at the moment it was decided, tallies the
+// decision, and returns the claim as changed when the outcome differs
+// from the one it got.
+func (r *Replayer) Add(c policylab.Case) (ChangedClaim, bool) {
+	d := r.dc.Decide(c.Facts, c.DecidedAt)
+	if !r.report.Add(c, d) {
+		return ChangedClaim{}, false
+	}
+	return changed(c, d), true
+}
+
+// Report is the tally so far.
+func (r *Replayer) Report() *policylab.Report { return r.report }
 
 func changed(c policylab.Case, d decision.Decision) ChangedClaim {
 	codes := make([]string, len(d.Reasons))
@@ -289,4 +334,41 @@ func ParseFilters(reasons, currencies []string, sellerID, decidedBy string) (Fil
 		f.Currencies = append(f.Currencies, cur)
 	}
 	return f, errors.Join(errs...)
+}
+
+// pacer holds a loop to a rate: every hundredth of a second's worth of
+// calls, wait sleeps until the call is due.
+type pacer struct {
+	rate  int
+	every int
+	n     int
+	start time.Time
+}
+
+func newPacer(rate int) *pacer { return &pacer{rate: rate, every: max(rate/100, 1)} }
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.rate <= 0 {
+		return nil
+	}
+	if p.n == 0 {
+		p.start = time.Now()
+	}
+	p.n++
+	if p.n%p.every != 0 {
+		return nil
+	}
+	// The first call is due at once, the nth at (n-1)/rate.
+	ahead := time.Until(p.start.Add(time.Duration(float64(p.n-1) / float64(p.rate) * float64(time.Second))))
+	if ahead <= 0 {
+		return nil
+	}
+	t := time.NewTimer(ahead)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
