@@ -88,11 +88,14 @@ CREATE TABLE policy_shadow_decisions (
 CREATE INDEX policy_shadow_decisions_version_idx ON policy_shadow_decisions (version, decided_at);
 
 -- Every change of a version's status is an outbound event, written in
--- the change's own transaction.
+-- the change's own transaction. Its id holds the change's moment (in
+-- microseconds) beside its number: every database numbers its changes
+-- from 1 and seeds the same built-in version, and a stream that dedupes
+-- by id must not take one database's first change for another's.
 CREATE FUNCTION note_policy_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO events (id, type, subject_id, created_at, data)
-    VALUES ('evt_pol_' || NEW.id, 'policy.changed', NEW.version, NEW.at,
+    VALUES ('evt_pol_' || NEW.id || '_' || (extract(epoch FROM NEW.at) * 1000000)::bigint, 'policy.changed', NEW.version, NEW.at,
             jsonb_build_object('version', NEW.version, 'action', NEW.action, 'from', NEW.from_status, 'to', NEW.to_status,
                                'replaced', NEW.replaced, 'by', NEW.actor, 'at', NEW.at));
     RETURN NULL;

@@ -278,7 +278,7 @@ func TestActivationIsAtomicAndAudited(t *testing.T) {
 	require.Positive(t, activations)
 	var changes, events int
 	require.NoError(t, l.store.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM policy_changes),
-		(SELECT count(*) FROM events e JOIN policy_changes c ON e.id = 'evt_pol_' || c.id
+		(SELECT count(*) FROM events e JOIN policy_changes c ON e.id LIKE 'evt_pol_' || c.id || '\_%'
 		  WHERE e.type = 'policy.changed' AND e.subject_id = c.version AND e.data->>'action' = c.action)`).Scan(&changes, &events))
 	require.Equal(t, changes, events, "every change goes out as a policy.changed event")
 
