@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/claimsd/claimsd/adapters/pgstore"
@@ -325,32 +324,15 @@ func (b *bench) replayHere(ctx context.Context, l *lab, v policyflow.Version, fr
 	}
 	runtime.GC()
 	r.HeapBeforeMB = mb(live())
-	var mu sync.Mutex
 	var points []rssPoint
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				mu.Lock()
-				points = append(points, rssPoint{at: now, rss: live()})
-				mu.Unlock()
-			}
-		}
-	}()
+	stop := every(50*time.Millisecond, func(now time.Time) { points = append(points, rssPoint{at: now, rss: live()}) })
 	start := time.Now()
 	report, err := svc.Replay(ctx, v.Policy, policyflow.Backtest{From: from, To: to}, func(cs []policyflow.ChangedClaim) error {
 		r.Changed += int64(len(cs))
 		return nil
 	})
 	end := time.Now()
-	close(done)
-	<-stopped
+	stop()
 	points = append(points, rssPoint{at: end, rss: live()})
 	if err != nil {
 		return r, fmt.Errorf("replay %s here: %w", v.Version, err)
@@ -379,32 +361,15 @@ type rssPoint struct {
 // the engine used meanwhile.
 func (b *bench) watchSeries(ctx context.Context) func() ([]rssPoint, time.Duration) {
 	first, _ := b.engineSample(ctx)
-	var mu sync.Mutex
 	var points []rssPoint
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				if s, err := b.engineSample(ctx); err == nil {
-					mu.Lock()
-					points = append(points, rssPoint{at: now, rss: s.rssBytes})
-					mu.Unlock()
-				}
-			}
+	stop := every(100*time.Millisecond, func(now time.Time) {
+		if s, err := b.engineSample(ctx); err == nil {
+			points = append(points, rssPoint{at: now, rss: s.rssBytes})
 		}
-	}()
+	})
 	return func() ([]rssPoint, time.Duration) {
-		close(done)
-		<-stopped
+		stop()
 		last, _ := b.engineSample(ctx)
-		mu.Lock()
-		defer mu.Unlock()
 		return append(points, rssPoint{at: time.Now(), rss: last.rssBytes}), last.cpu - first.cpu
 	}
 }

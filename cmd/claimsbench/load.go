@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/claimsd/claimsd/adapters/auth"
-	"github.com/claimsd/claimsd/workflows/claimflow"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -15,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/claimsd/claimsd/adapters/auth"
+	"github.com/claimsd/claimsd/workflows/claimflow"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/jackc/pgx/v5"

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -235,33 +234,39 @@ func (b *bench) watchEngine(ctx context.Context) func() (int64, time.Duration, t
 	start := time.Now()
 	first, _ := sample()
 	peak := first.rssBytes
-	var mu sync.Mutex
-	done := make(chan struct{})
-	stopped := make(chan struct{})
+	stop := every(100*time.Millisecond, func(time.Time) {
+		if s, err := sample(); err == nil {
+			peak = max(peak, s.rssBytes)
+		}
+	})
+	return func() (int64, time.Duration, time.Duration) {
+		stop()
+		last, _ := sample()
+		return max(peak, last.rssBytes), last.cpu - first.cpu, time.Since(start)
+	}
+}
+
+// every calls f with the tick's time every d until the returned stop is
+// called; stop returns once f has run for the last time, so what f wrote
+// may then be read without a lock.
+func every(d time.Duration, f func(now time.Time)) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(100 * time.Millisecond)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
-			case <-t.C:
-				if s, err := sample(); err == nil {
-					mu.Lock()
-					peak = max(peak, s.rssBytes)
-					mu.Unlock()
-				}
+			case now := <-t.C:
+				f(now)
 			}
 		}
 	}()
-	return func() (int64, time.Duration, time.Duration) {
+	return func() {
 		close(done)
 		<-stopped
-		last, _ := sample()
-		mu.Lock()
-		defer mu.Unlock()
-		return max(peak, last.rssBytes), last.cpu - first.cpu, time.Since(start)
 	}
 }
 
