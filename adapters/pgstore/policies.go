@@ -146,9 +146,9 @@ func (s *Store) PolicyMark(ctx context.Context) (int64, error) {
 // partial unique indexes never see two active versions.
 func (s *Store) Transition(ctx context.Context, fn func([]policyflow.Version) ([]policyflow.Change, error)) error {
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-		if !ok {
-			return errors.New("policy transition: not in a transaction")
+		sqlTx, err := sqlTxOf(tx, "policy transition")
+		if err != nil {
+			return err
 		}
 		rows, err := sqlTx.QueryContext(ctx, `SELECT `+policyColumns+` FROM policies ORDER BY version FOR UPDATE`)
 		if err != nil {
@@ -275,9 +275,9 @@ func (s *Store) CreateBacktest(ctx context.Context, b policyflow.Backtest) error
 		if !ok {
 			return errors.New("no job queue configured for backtests")
 		}
-		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-		if !ok {
-			return errors.New("schedule backtest: not in a transaction")
+		sqlTx, err := sqlTxOf(tx, "schedule backtest")
+		if err != nil {
+			return err
 		}
 		return e.EnqueueBacktestTx(ctx, sqlTx, b.ID)
 	})

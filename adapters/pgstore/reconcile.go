@@ -124,9 +124,9 @@ func (s *Store) CreateRun(ctx context.Context, r financeflow.Run) (financeflow.R
 		if !ok {
 			return errors.New("no job queue configured for reconciliation runs")
 		}
-		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-		if !ok {
-			return errors.New("schedule reconciliation run: not in a transaction")
+		sqlTx, err := sqlTxOf(tx, "schedule reconciliation run")
+		if err != nil {
+			return err
 		}
 		return e.EnqueueReconciliationTx(ctx, sqlTx, r.ID)
 	})

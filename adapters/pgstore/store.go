@@ -143,6 +143,17 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(fn)
 }
 
+// sqlTxOf is the *sql.Tx under gorm's transaction tx, for what must join
+// it (a job inserted by River, a query gorm cannot scan); doing names the
+// work for the error when tx is not a transaction.
+func sqlTxOf(tx *gorm.DB, doing string) (*sql.Tx, error) {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, fmt.Errorf("%s: not in a transaction", doing)
+	}
+	return sqlTx, nil
+}
+
 // isUniqueViolation reports a unique_violation (23505) on the constraint.
 func isUniqueViolation(err error, constraint string) bool {
 	var pgErr *pgconn.PgError

@@ -37,9 +37,9 @@ func (s *Store) enqueue(ctx context.Context, tx *gorm.DB, claimID string, steps 
 	if s.enqueuer == nil {
 		return fmt.Errorf("schedule %v %v for claim %s: no job queue configured", steps, timers, claimID)
 	}
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return fmt.Errorf("schedule %v %v for claim %s: not in a transaction", steps, timers, claimID)
+	sqlTx, err := sqlTxOf(tx, "schedule a claim's steps")
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", claimID, err)
 	}
 	return s.enqueuer.EnqueueTx(ctx, sqlTx, claimID, steps, timers)
 }
