@@ -41,9 +41,12 @@ func uniq(prefix string) string {
 
 func stepsFor(t *testing.T, st *pgstore.Store, p *sandbox.Provider) queue.Steps {
 	t.Helper()
+	// As the engine runs them: the sandbox settles refunds at once, so the
+	// refund's step charges the seller too.
+	charge := &claimflow.ChargeSellerStep{Store: st, Now: time.Now}
 	return queue.Steps{
-		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{order.ProviderSandbox: p}, Now: time.Now},
-		ChargeSeller: &claimflow.ChargeSellerStep{Store: st, Now: time.Now},
+		Refund:       &claimflow.RefundStep{Store: st, Providers: claimflow.Providers{order.ProviderSandbox: p}, Now: time.Now, Charge: charge},
+		ChargeSeller: charge,
 		Deadlines:    &claimflow.DeadlineStep{Store: st, Now: time.Now},
 		Redrive:      redriveFor(t, st, time.Now),
 	}
@@ -193,6 +196,24 @@ func TestApprovedClaimReachesClosed(t *testing.T) {
 		types = append(types, ev.(map[string]any)["type"].(string))
 	}
 	require.Equal(t, []string{"submitted", "decided", "refunded", "seller_charged", "closed"}, types)
+
+	// One job settled it: the refund's, which charged the seller in its
+	// own transaction; the contest window's timer waits.
+	rows, err := store.DB().QueryContext(context.Background(),
+		`SELECT kind, state FROM river_job WHERE args->>'claim_id' = $1 ORDER BY id`, id)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, rows.Close()) }()
+	var jobs []string
+	for rows.Next() {
+		var kind, state string
+		require.NoError(t, rows.Scan(&kind, &state))
+		jobs = append(jobs, kind+":"+state)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, jobs, 2, "%v", jobs)
+	require.Contains(t, []string{"claim_refund:completed", "claim_refund:running"}, jobs[0],
+		"the refund's job (its completion is written in a batch soon after)")
+	require.Equal(t, "claim_contest_deadline:scheduled", jobs[1])
 }
 
 // TestDeclinedRefundWaitsForAnAgent: a permanent decline moves the claim to
@@ -303,7 +324,7 @@ func TestStepsRunTwice(t *testing.T) {
 	// The jobs the steps scheduled find nothing left to do.
 	var jobs int
 	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE args->>'claim_id' = $1`, id).Scan(&jobs))
-	require.Equal(t, 3, jobs, "refund and charge_seller, each scheduled once, and the contest window's timer")
+	require.Equal(t, 2, jobs, "refund, scheduled once, which charged the seller too, and the contest window's timer")
 }
 
 // TestClaimWithoutJobIsRedriven: a claim whose step gave up without

@@ -371,7 +371,10 @@ func steps(db *database, cfg config.Config, policies *policyflow.Source, p payme
 		}
 	}
 	return queue.Steps{
-		Refund:       &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log, Policy: policy, Policies: policies},
+		// A refund the provider settles at once is charged to the seller in
+		// the same transaction, unless the charge calls the provider too.
+		Refund: &claimflow.RefundStep{Store: db.Store, Providers: providers, Now: time.Now, Log: log, Policy: policy, Policies: policies,
+			Charge: charge},
 		ChargeSeller: charge,
 		Deadlines:    &claimflow.DeadlineStep{Store: db.Store, Policy: policy, Policies: policies, Now: time.Now, Log: log},
 		Redrive:      &claimflow.Redrive{Store: db.Store, Jobs: db.jobs, Now: time.Now, Log: log},

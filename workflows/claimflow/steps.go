@@ -86,6 +86,12 @@ type RefundStep struct {
 	// active one when set.
 	Policy   decision.Policy
 	Policies Policies
+	// Charge, if set, charges the seller in the refund's own transaction
+	// when the provider settles the refund at once and the charge needs
+	// no call of its own (see ChargeSellerStep): the refund, the charge and the
+	// ledger are one step, one job and one commit. Otherwise the refund
+	// schedules the charge as its own step, as without Charge.
+	Charge *ChargeSellerStep
 }
 
 // Run refunds claim id. attempt and maxAttempts come from the job: a
@@ -149,7 +155,8 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		return s.fail(ctx, id, claim.Failure{Code: claim.FailureAmountMismatch, Reason: fmt.Sprintf(
 			"The provider refunded %s (refund %s) but the claim is for %s.", ref.Amount, ref.ID, rec.Claim.Amount())})
 	}
-	return s.Store.UpdateClaim(ctx, id, func(c *claim.Claim) (Effects, error) {
+	return s.Store.UpdateRecord(ctx, id, func(rec Record) (Effects, error) {
+		c := rec.Claim
 		if c.Status() != claim.StatusApproved || c.RefundAttempt() != attempt0 {
 			return Effects{}, ErrNothingToDo
 		}
@@ -170,7 +177,15 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		if err != nil {
 			return Effects{}, err
 		}
-		return then(c, tx), nil
+		if s.Charge == nil || !s.Charge.inline() {
+			return then(c, tx), nil
+		}
+		eff, err := s.Charge.charge(rec, now)
+		if err != nil {
+			return Effects{}, err
+		}
+		eff.Ledger = append([]ledger.Transaction{tx}, eff.Ledger...)
+		return eff, nil
 	})
 }
 
@@ -289,74 +304,104 @@ const protectedNoRecovery = "The seller's standing is protected, but the refund 
 // more) is left alone. attempt and maxAttempts matter only with a
 // Recoverer, whose transient errors are retried.
 func (s *ChargeSellerStep) Run(ctx context.Context, id string, attempt, maxAttempts int) error {
-	// Taking the money back at the provider happens outside the claim's
-	// transaction, so it needs the claim first; charging in the ledger
-	// alone reads it under the lock, in one transaction.
-	var recovery, note string
-	if s.RecoveredWithRefund || s.Recoverer != nil {
-		rec, err := s.Store.GetClaim(ctx, id)
-		if err != nil {
-			return fmt.Errorf("charge seller step: %w", err)
-		}
-		if rec.Claim.Status() != claim.StatusRefunded {
-			return nil // charged already, or the refund failed
-		}
-		p := decidingPolicy(s.Policy, s.Policies, rec.Decision.PolicyVersion)
-		switch {
-		case Protected(p, rec.Facts) && s.RecoveredWithRefund:
-			recovery, note = "reversed_with_refund", protectedNoRecovery
-		case !Protected(p, rec.Facts):
-			if recovery, note, err = s.recover(ctx, rec, attempt, maxAttempts); err != nil {
-				return err
+	if s.inline() {
+		// Charging in the ledger alone reads the claim under its lock, in
+		// one transaction.
+		return s.Store.UpdateRecord(ctx, id, func(r Record) (Effects, error) {
+			if r.Claim.Status() != claim.StatusRefunded {
+				return Effects{}, ErrNothingToDo
 			}
+			return s.charge(r, s.Now().UTC())
+		})
+	}
+	// Taking the money back at the provider happens outside the claim's
+	// transaction, so it needs the claim first.
+	rec, err := s.Store.GetClaim(ctx, id)
+	if err != nil {
+		return fmt.Errorf("charge seller step: %w", err)
+	}
+	if rec.Claim.Status() != claim.StatusRefunded {
+		return nil // charged already, or the refund failed
+	}
+	var recovery, note string
+	if !Protected(decidingPolicy(s.Policy, s.Policies, rec.Decision.PolicyVersion), rec.Facts) {
+		if recovery, note, err = s.recover(ctx, rec, attempt, maxAttempts); err != nil {
+			return err
 		}
 	}
 	return s.Store.UpdateRecord(ctx, id, func(r Record) (Effects, error) {
-		c := r.Claim
-		if c.Status() != claim.StatusRefunded {
+		if r.Claim.Status() != claim.StatusRefunded {
 			return Effects{}, ErrNothingToDo
 		}
-		// With RecoveredWithRefund the provider already took the amount
-		// from the seller: the charge cannot be held back.
-		p := decidingPolicy(s.Policy, s.Policies, r.Decision.PolicyVersion)
-		protected := Protected(p, r.Facts) && !s.RecoveredWithRefund
-		now := s.Now().UTC()
-		n := c.RefundAttempt()
-		contestBy := now.Add(p.ContestWindowOrDefault())
-		if protected {
-			tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindProtectedCharge, ledger.ClaimsClearing, ledger.PlatformProtection, c.Amount())
-			if err != nil {
-				return Effects{}, err
-			}
-			if err := c.ChargeSellerProtected(now, "", contestBy); err != nil {
-				return Effects{}, err
-			}
-			if err := c.Close(now); err != nil {
-				return Effects{}, err
-			}
-			return then(c, tx), nil
+		return s.chargeRecovered(r, recovery, note, s.Now().UTC())
+	})
+}
+
+// inline reports whether the charge needs no call to the provider, so it
+// can be made in the transaction that finds the claim refunded: nothing
+// to recover, or the refund recovered it already.
+func (s *ChargeSellerStep) inline() bool { return s.Recoverer == nil || s.RecoveredWithRefund }
+
+// charge charges a refunded claim without calling the provider (inline):
+// with RecoveredWithRefund the refund already took the amount back from
+// the seller, which the ledger records with the charge.
+func (s *ChargeSellerStep) charge(r Record, now time.Time) (Effects, error) {
+	var recovery, note string
+	if s.RecoveredWithRefund {
+		recovery = "reversed_with_refund"
+		if Protected(decidingPolicy(s.Policy, s.Policies, r.Decision.PolicyVersion), r.Facts) {
+			note = protectedNoRecovery
 		}
-		receivable := ledger.SellerReceivable(c.SellerID())
-		tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindSellerCharge, ledger.ClaimsClearing, receivable, c.Amount())
+	}
+	return s.chargeRecovered(r, recovery, note, now)
+}
+
+// chargeRecovered charges r's claim, refunded, to its seller in the ledger
+// (or to platform_protection when its standing is protected) and closes
+// it. recovery says how the amount came back from the seller ("" when the
+// debt stays in the ledger), note why it did not when it could not.
+func (s *ChargeSellerStep) chargeRecovered(r Record, recovery, note string, now time.Time) (Effects, error) {
+	c := r.Claim
+	id := c.ID()
+	// With RecoveredWithRefund the provider already took the amount
+	// from the seller: the charge cannot be held back.
+	p := decidingPolicy(s.Policy, s.Policies, r.Decision.PolicyVersion)
+	protected := Protected(p, r.Facts) && !s.RecoveredWithRefund
+	n := c.RefundAttempt()
+	contestBy := now.Add(p.ContestWindowOrDefault())
+	if protected {
+		tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindProtectedCharge, ledger.ClaimsClearing, ledger.PlatformProtection, c.Amount())
 		if err != nil {
 			return Effects{}, err
 		}
-		txs := []ledger.Transaction{tx}
-		if recovery != "" {
-			rtx, err := ledger.Transfer(SellerRecoveryKey(id, n), ledger.KindSellerRecovery, receivable, ledger.ProviderCash(c.Refund().Provider), c.Amount())
-			if err != nil {
-				return Effects{}, err
-			}
-			txs = append(txs, rtx)
-		}
-		if err := c.ChargeSeller(now, recovery, note, contestBy); err != nil {
+		if err := c.ChargeSellerProtected(now, "", contestBy); err != nil {
 			return Effects{}, err
 		}
 		if err := c.Close(now); err != nil {
 			return Effects{}, err
 		}
-		return then(c, txs...), nil
-	})
+		return then(c, tx), nil
+	}
+	receivable := ledger.SellerReceivable(c.SellerID())
+	tx, err := ledger.Transfer(ChargeSellerKey(id, n), ledger.KindSellerCharge, ledger.ClaimsClearing, receivable, c.Amount())
+	if err != nil {
+		return Effects{}, err
+	}
+	txs := []ledger.Transaction{tx}
+	if recovery != "" {
+		rtx, err := ledger.Transfer(SellerRecoveryKey(id, n), ledger.KindSellerRecovery, receivable, ledger.ProviderCash(c.Refund().Provider), c.Amount())
+		if err != nil {
+			return Effects{}, err
+		}
+		txs = append(txs, rtx)
+	}
+	if err := c.ChargeSeller(now, recovery, note, contestBy); err != nil {
+		return Effects{}, err
+	}
+	if err := c.Close(now); err != nil {
+		return Effects{}, err
+	}
+	return then(c, txs...), nil
 }
 
 // Protected reports whether a claim decided on facts is charged to its

@@ -655,3 +655,87 @@ func TestRefundStepLastAttemptAsksTheProvider(t *testing.T) {
 		})
 	}
 }
+
+// TestRefundStepChargesInOneStep: with the charge step at hand, a refund
+// the provider settles at once is recorded, charged to the seller and
+// closed in one update: one ledger transaction each for the refund and
+// the charge, the contest timer, and no charge step left to run.
+func TestRefundStepChargesInOneStep(t *testing.T) {
+	t.Parallel()
+	b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(claimflow.RefundSucceeded))
+	b.refund.Charge = b.charge
+	ctx := context.Background()
+
+	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3))
+	require.NoError(t, b.refund.Run(ctx, stepClaimID, 1, 3), "a second run finds the claim closed")
+
+	require.Len(t, b.provider.calls, 1)
+	require.Equal(t, 1, b.store.Updates(), "one transaction")
+	c := b.store.Claim(t, stepClaimID)
+	require.Equal(t, claim.StatusClosed, c.Status())
+	require.Equal(t, claim.RefundRef{Provider: order.ProviderSandbox, ID: "re_1", At: stepNow}, c.Refund())
+	require.Equal(t, claim.Chargeback{Status: claim.ChargebackOpen, ChargedAt: stepNow, ContestBy: stepNow.Add(72 * time.Hour)}, c.Chargeback())
+	var types []string
+	for _, ev := range b.store.Events(stepClaimID) {
+		types = append(types, ev.Type)
+		require.Equal(t, stepNow, ev.At)
+	}
+	require.Equal(t, []string{"refunded", "seller_charged", "closed"}, types)
+
+	txs := b.store.Ledger()
+	require.Len(t, txs, 2)
+	require.Equal(t, claimflow.RefundKey(stepClaimID, 1), txs[0].Key())
+	require.Equal(t, claimflow.ChargeSellerKey(stepClaimID, 1), txs[1].Key())
+	require.Equal(t, int64(0), balance(t, b.store, ledger.ClaimsClearing), "the clearing account nets to zero")
+	require.Equal(t, int64(2500), balance(t, b.store, ledger.SellerReceivable(stepSellerID)))
+	require.Equal(t, int64(-2500), balance(t, b.store, ledger.ProviderCash(order.ProviderSandbox)))
+	require.Empty(t, b.store.Scheduled(stepClaimID).Steps, "no charge step")
+	require.Equal(t, []claimflow.Timer{{Step: claimflow.StepContestDeadline, At: stepNow.Add(72 * time.Hour)}}, b.store.Scheduled(stepClaimID).Timers)
+}
+
+// TestRefundStepChargesInOneStepOnlyWhenItCan: a refund left pending at
+// the provider waits for its word, and a charge that must call the
+// provider (a transfer reversal) stays a step of its own; with the
+// refund recovering from the seller, the charge records the recovery in
+// the same update.
+func TestRefundStepChargesInOneStepOnlyWhenItCan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		give       claimflow.RefundStatus
+		withRefund bool
+		recoverer  bool
+		wantStatus claim.Status
+		wantSteps  []claimflow.Step
+		wantTxs    []string
+	}{
+		{name: "pending at the provider", give: claimflow.RefundPending, wantStatus: claim.StatusRefundPending},
+		{name: "transfer reversal", give: claimflow.RefundSucceeded, recoverer: true, wantStatus: claim.StatusRefunded,
+			wantSteps: []claimflow.Step{claimflow.StepChargeSeller}, wantTxs: []string{claimflow.RefundKey(stepClaimID, 1)}},
+		{name: "reversed with the refund", give: claimflow.RefundSucceeded, withRefund: true, wantStatus: claim.StatusClosed,
+			wantTxs: []string{claimflow.RefundKey(stepClaimID, 1), claimflow.ChargeSellerKey(stepClaimID, 1), claimflow.SellerRecoveryKey(stepClaimID, 1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, claim.StatusApproved, succeeded(tt.give))
+			b.charge.RecoveredWithRefund = tt.withRefund
+			rec := &fakeRecoverer{}
+			if tt.recoverer {
+				b.charge.Recoverer, b.charge.Sellers = rec, fakeSellers{account: "acct_1"}
+			}
+			b.refund.Charge = b.charge
+
+			require.NoError(t, b.refund.Run(context.Background(), stepClaimID, 1, 3))
+
+			require.Equal(t, tt.wantStatus, b.store.Claim(t, stepClaimID).Status())
+			require.Equal(t, tt.wantSteps, b.store.Scheduled(stepClaimID).Steps)
+			var keys []string
+			for _, tx := range b.store.Ledger() {
+				keys = append(keys, tx.Key())
+			}
+			require.Equal(t, tt.wantTxs, keys)
+			require.Empty(t, rec.calls, "the provider is not asked to recover within the refund's step")
+		})
+	}
+}
