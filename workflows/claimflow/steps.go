@@ -37,6 +37,9 @@ type StepStore interface {
 	GetClaim(ctx context.Context, id string) (Record, error)
 	// GetOrder returns one order. Errors: *NotFoundError.
 	GetOrder(ctx context.Context, id string) (*order.Order, error)
+	// GetClaimOrder returns one claim and its order, read together.
+	// Errors: *NotFoundError (the claim's, or its order's).
+	GetClaimOrder(ctx context.Context, id string) (Record, *order.Order, error)
 	// UpdateClaim locks the claim, calls fn with it and, unless fn returns
 	// an error, writes the changed claim, its new events and fn's Effects
 	// in one transaction. fn returning ErrNothingToDo writes nothing and
@@ -98,16 +101,12 @@ type RefundStep struct {
 // transient error is returned for a retry, except on the last attempt,
 // when the claim is moved to refund_failed so it never waits silently.
 func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts int) error {
-	rec, err := s.Store.GetClaim(ctx, id)
+	rec, o, err := s.Store.GetClaimOrder(ctx, id)
 	if err != nil {
 		return fmt.Errorf("refund step: %w", err)
 	}
 	if rec.Claim.Status() != claim.StatusApproved {
 		return nil // already refunded, failed or moved on by an agent
-	}
-	o, err := s.Store.GetOrder(ctx, rec.Claim.OrderID())
-	if err != nil {
-		return fmt.Errorf("refund step: %w", err)
 	}
 	provider, ok := s.Providers[o.Payment().Provider]
 	if !ok {

@@ -30,6 +30,8 @@ func testMissingIsNotFound(t *testing.T, h Harness) {
 
 	_, err := f.st.GetClaim(f.ctx, id)
 	requireNotFound(t, err, "claim", id)
+	_, _, err = f.st.GetClaimOrder(f.ctx, id)
+	requireNotFound(t, err, "claim", id)
 	_, err = f.st.GetOrder(f.ctx, "ord_missing_"+f.suffix)
 	requireNotFound(t, err, "order", "ord_missing_"+f.suffix)
 	_, err = f.st.GetSeller(f.ctx, "sel_missing_"+f.suffix)
@@ -61,6 +63,14 @@ func testGetClaims(t *testing.T, h Harness) {
 	require.Len(t, got, 2)
 	requireRecord(t, f.stored(a.Claim.ID()), got[a.Claim.ID()])
 	requireRecord(t, f.stored(b.Claim.ID()), got[b.Claim.ID()])
+	// The claim read with its order is the claim read alone, and the order
+	// as stored.
+	rec, o2, err := f.st.GetClaimOrder(f.ctx, b.Claim.ID())
+	require.NoError(t, err)
+	requireRecord(t, f.stored(b.Claim.ID()), rec)
+	alone, err := f.st.GetOrder(f.ctx, o.ID())
+	require.NoError(t, err)
+	require.Equal(t, alone, o2)
 	none, err := f.st.GetClaims(f.ctx, nil)
 	require.NoError(t, err)
 	require.Empty(t, none)

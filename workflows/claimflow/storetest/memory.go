@@ -211,6 +211,19 @@ func (m *Memory) GetClaim(_ context.Context, id string) (claimflow.Record, error
 	return s.record(), nil
 }
 
+// GetClaimOrder implements claimflow.StepStore.
+func (m *Memory) GetClaimOrder(ctx context.Context, id string) (claimflow.Record, *order.Order, error) {
+	rec, err := m.GetClaim(ctx, id)
+	if err != nil {
+		return claimflow.Record{}, nil, err
+	}
+	o, err := m.GetOrder(ctx, rec.Claim.OrderID())
+	if err != nil {
+		return claimflow.Record{}, nil, err
+	}
+	return rec, o, nil
+}
+
 // GetClaims implements Store.
 func (m *Memory) GetClaims(ctx context.Context, ids []string) (map[string]claimflow.Record, error) {
 	out := make(map[string]claimflow.Record, len(ids))
