@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,25 +14,277 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// dbCounters are the database's cumulative commits and WAL position.
+// dbCounters are the engine database's cumulative commits, the WAL's
+// position and, where pg_stat_statements is at hand, the calls of each
+// statement run there.
 type dbCounters struct {
 	commits int64
-	walLSN  int64
+	// walLSN is the position up to which the WAL has reached the disk,
+	// as PostgreSQL writes it: pg_walinspect reads no further.
+	walLSN string
+	// statements are pg_stat_statements' top-level entries of the
+	// database; nil without it.
+	statements map[statementKey]statementCalls
 }
 
-// readCounters reads the engine database's commits (pg_stat_database) and
-// the WAL's position. Statistics reach pg_stat_database within a second
-// of a transaction's end, so callers wait that long after the load.
-func readCounters(ctx context.Context, url string) (dbCounters, error) {
+// statementKey tells pg_stat_statements' entries of one database apart.
+type statementKey struct {
+	user uint32
+	id   int64
+}
+
+// statementCalls is one entry of pg_stat_statements.
+type statementCalls struct {
+	query string
+	calls int64
+}
+
+// The two forms of readCounters' one statement. Neither holds a
+// constant, so pg_stat_statements keeps their text as written. It counts
+// as top-level the statements a deferred trigger runs at COMMIT (the
+// ledger's balance check), so those count as the engine's.
+const (
+	countersSQL = `SELECT xact_commit, pg_current_wal_flush_lsn()::text
+		FROM pg_stat_database WHERE datname = current_database()`
+	countersWithStatementsSQL = `SELECT d.xact_commit, pg_current_wal_flush_lsn()::text, s.userid, s.queryid, s.calls, s.query
+		FROM pg_stat_database d LEFT JOIN pg_stat_statements s ON s.dbid = d.datid AND s.toplevel
+		WHERE d.datname = current_database()`
+)
+
+// readCounters reads the engine database's commits (pg_stat_database),
+// the WAL's position and, with statements, pg_stat_statements' entries of
+// the database, on a connection of its own in one statement without a
+// prepared statement, so that what the first of two readings adds to
+// what the second sees is known (readStatements, readCommits).
+// Statistics reach pg_stat_database within a second of a transaction's
+// end, so callers wait that long after the load. Without
+// pg_stat_statements in the database (or its library not loaded),
+// reading statements fails.
+func readCounters(ctx context.Context, url string, statements bool) (dbCounters, error) {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return dbCounters{}, err
 	}
 	defer func() { _ = conn.Close(ctx) }()
 	var c dbCounters
-	err = conn.QueryRow(ctx, `SELECT xact_commit, pg_current_wal_lsn() - '0/0'::pg_lsn
-		FROM pg_stat_database WHERE datname = current_database()`).Scan(&c.commits, &c.walLSN)
-	return c, err
+	if !statements {
+		err = conn.QueryRow(ctx, countersSQL, pgx.QueryExecModeSimpleProtocol).Scan(&c.commits, &c.walLSN)
+		return c, err
+	}
+	rows, err := conn.Query(ctx, countersWithStatementsSQL, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		return dbCounters{}, err
+	}
+	c.statements = map[statementKey]statementCalls{}
+	for rows.Next() {
+		var (
+			user    *uint32
+			queryID *int64
+			calls   *int64
+			query   *string
+		)
+		if err := rows.Scan(&c.commits, &c.walLSN, &user, &queryID, &calls, &query); err != nil {
+			rows.Close()
+			return dbCounters{}, err
+		}
+		// A row of NULLs is the database without statements yet; a NULL
+		// query id is another user's statement, hidden from ours.
+		if user == nil || calls == nil {
+			continue
+		}
+		k := statementKey{user: *user}
+		if queryID != nil {
+			k.id = *queryID
+		}
+		e := c.statements[k]
+		e.calls += *calls
+		if query != nil && e.query == "" {
+			e.query = *query
+		}
+		c.statements[k] = e
+	}
+	rows.Close()
+	return c, rows.Err()
+}
+
+// What the first of two readCounters adds to what the second reads: its
+// statement, counted once it has ended, and two commits, that statement's
+// and the second reading's connection start, which reads the catalogue
+// in a transaction of its own.
+const (
+	readStatements = 1
+	readCommits    = 2
+)
+
+// ownWork is what claimsbench ran on the engine's database between two
+// readCounters besides the readings: connections opened, each of which
+// commits a transaction as it starts, and statements, each outside a
+// transaction and so a commit too.
+type ownWork struct {
+	connections, statements int
+}
+
+// dbCost is what the engine's database did between two readings, less
+// what claimsbench itself ran there.
+type dbCost struct {
+	commits  int64
+	walBytes int64
+	// With pg_stat_statements on both readings: the statements other
+	// than BEGIN, COMMIT and ROLLBACK, the COMMITs among them, and each
+	// statement's calls, most first.
+	statements, transactions int64
+	byStatement              []statementCost
+	hasStatements            bool
+}
+
+// statementCost is one statement's calls between two readings.
+type statementCost struct {
+	query string
+	calls int64
+}
+
+// costBetween compares two readings taken around the closed loop, less
+// claimsbench's own work there. pg_stat_database counts a read-only
+// statement outside a transaction as a commit just as it counts one that
+// wrote, and a connection's start as one more, so the watcher's polls and
+// the readings would otherwise pass for the engine's commits; its
+// statements would pass for the engine's in pg_stat_statements.
+func costBetween(before, after dbCounters, own ownWork) (dbCost, error) {
+	from, err := parseLSN(before.walLSN)
+	if err != nil {
+		return dbCost{}, err
+	}
+	to, err := parseLSN(after.walLSN)
+	if err != nil {
+		return dbCost{}, err
+	}
+	ownCommits := int64(own.connections+own.statements) + readCommits
+	c := dbCost{commits: after.commits - before.commits - ownCommits, walBytes: to - from}
+	if before.statements == nil || after.statements == nil {
+		return c, nil
+	}
+	c.hasStatements = true
+	ownCalls := map[string]int64{normaliseSQL(watchSQL): int64(own.statements), normaliseSQL(countersWithStatementsSQL): readStatements}
+	var all, control int64
+	for _, st := range callsBetween(before.statements, after.statements) {
+		all += st.calls
+		switch transactionControl(st.query) {
+		case "commit":
+			c.transactions += st.calls
+			control += st.calls
+		case "begin", "rollback":
+			control += st.calls
+		}
+		// The top list leaves claimsbench's statements out by their text;
+		// the totals by their number, which holds even if the engine ran
+		// the same statement.
+		st.calls -= ownCalls[normaliseSQL(st.query)]
+		if st.calls > 0 {
+			c.byStatement = append(c.byStatement, st)
+		}
+	}
+	c.statements = all - control - int64(own.statements) - readStatements
+	slices.SortFunc(c.byStatement, func(a, b statementCost) int {
+		return cmp.Or(cmp.Compare(b.calls, a.calls), strings.Compare(a.query, b.query))
+	})
+	return c, nil
+}
+
+// callsBetween returns the calls of each statement between two readings
+// of pg_stat_statements. An entry evicted and made anew in between counts
+// its new calls only, and one evicted for good is lost: figures of a
+// database with more statements than pg_stat_statements.max fall short.
+func callsBetween(before, after map[statementKey]statementCalls) []statementCost {
+	var out []statementCost
+	for k, a := range after {
+		calls := a.calls - before[k].calls
+		if calls < 0 {
+			calls = a.calls
+		}
+		if calls > 0 {
+			out = append(out, statementCost{query: a.query, calls: calls})
+		}
+	}
+	return out
+}
+
+// transactionControl tells a statement that begins ("begin"), commits
+// ("commit") or rolls back ("rollback") a transaction from the others
+// (""), as drivers send them: pg_stat_statements keeps each spelling
+// apart. Savepoints are statements like any other.
+func transactionControl(query string) string {
+	f := strings.Fields(strings.ToLower(strings.TrimRight(strings.TrimSpace(query), ";")))
+	if len(f) == 0 {
+		return ""
+	}
+	switch {
+	case f[0] == "begin" || f[0] == "start" && len(f) > 1 && f[1] == "transaction":
+		return "begin"
+	case (f[0] == "commit" || f[0] == "end") && (len(f) == 1 || f[1] == "work" || f[1] == "transaction" || f[1] == "and"):
+		return "commit"
+	case (f[0] == "rollback" || f[0] == "abort") && (len(f) == 1 || f[1] == "work" || f[1] == "transaction" || f[1] == "and"):
+		return "rollback"
+	}
+	return ""
+}
+
+// normaliseSQL collapses a statement's white space, to compare texts.
+func normaliseSQL(query string) string {
+	return strings.Join(strings.Fields(query), " ")
+}
+
+// parseLSN reads a WAL position as PostgreSQL writes it (hex, "16/B374D848")
+// as a byte offset.
+func parseLSN(lsn string) (int64, error) {
+	hi, lo, ok := strings.Cut(lsn, "/")
+	if !ok {
+		return 0, fmt.Errorf("WAL position %q: no slash", lsn)
+	}
+	h, err := strconv.ParseUint(hi, 16, 32)
+	if err != nil {
+		return 0, fmt.Errorf("WAL position %q: %w", lsn, err)
+	}
+	l, err := strconv.ParseUint(lo, 16, 32)
+	if err != nil {
+		return 0, fmt.Errorf("WAL position %q: %w", lsn, err)
+	}
+	return int64(h<<32 | l), nil
+}
+
+// walCommits counts the COMMIT records in the WAL from one position to
+// another, with pg_walinspect (PostgreSQL 15 or later, in the database
+// url names). A transaction writes one when it has written something (or
+// must tell other sessions to forget cached catalogue entries), and its
+// commit then waits for the WAL to reach the disk; a read-only one writes
+// none. The Transaction resource manager also logs aborts, prepared
+// transactions, subtransaction assignments and invalidations, hence the
+// count per record type. The WAL is the whole cluster's: other
+// databases' commits in that span count too.
+func walCommits(ctx context.Context, url, from, to string) (int64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var n int64
+	err = conn.QueryRow(ctx, `SELECT coalesce(sum(count), 0)::bigint FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true)
+		WHERE "resource_manager/record_type" = 'Transaction/COMMIT'`, from, to).Scan(&n)
+	return n, err
+}
+
+// addStatsExtensions adds pg_stat_statements and pg_walinspect to a
+// database claimsbench made for the engine. Both need a superuser; where
+// that fails, reading them later fails too and says why, and the figures
+// they give are left out.
+func addStatsExtensions(ctx context.Context, url string) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	for _, ext := range []string{"pg_stat_statements", "pg_walinspect"} {
+		_, _ = conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS "+ext)
+	}
 }
 
 // relayLag waits until the relay has numbered every outbound event of the

@@ -57,6 +57,7 @@ func startEngine(ctx context.Context, o options, logf func(string, ...any)) (*en
 			return nil, err
 		}
 		e.dbURL, e.drop = url, drop
+		addStatsExtensions(ctx, url)
 	}
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)

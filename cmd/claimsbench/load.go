@@ -253,12 +253,11 @@ func (b *bench) openLoop(ctx context.Context, rate int, orders []order) openStep
 // closedLoop runs c shoppers, each filing its next claim once the last
 // one has reached the end of the workflow (closed, or waiting for a
 // person), until d has passed or the orders run out; it returns the ids
-// of the claims filed and how many requests failed.
-func (b *bench) closedLoop(ctx context.Context, c int, d time.Duration, orders []order) ([]string, int) {
+// of the claims filed, how many requests failed and what the watcher ran
+// on the engine's database, which the database's figures leave out.
+func (b *bench) closedLoop(ctx context.Context, c int, d time.Duration, orders []order) (ids []string, failed int, own ownWork) {
 	w := b.newWatcher(ctx)
-	defer w.stop()
 	var mu sync.Mutex
-	var ids []string
 	var errs atomic.Int64
 	next := atomic.Int64{}
 	stop := time.Now().Add(d)
@@ -287,7 +286,7 @@ func (b *bench) closedLoop(ctx context.Context, c int, d time.Duration, orders [
 		}()
 	}
 	wg.Wait()
-	return ids, int(errs.Load())
+	return ids, int(errs.Load()), w.stop()
 }
 
 // settled are the statuses where the workflow stops on its own.
@@ -302,7 +301,16 @@ type watcher struct {
 	waiting map[string]chan struct{}
 	done    chan struct{}
 	conn    *pgx.Conn
+	// polled is closed when poll has returned; polls is how many of its
+	// queries completed, each one statement and one transaction.
+	polled chan struct{}
+	polls  int
 }
+
+// watchSQL is the watcher's query. It runs without a prepared statement,
+// so that each poll is one statement and one transaction on the server
+// and the database's figures can leave the watcher out exactly.
+const watchSQL = `SELECT id FROM claims WHERE id = ANY($1) AND status = ANY($2)`
 
 func (b *bench) newWatcher(ctx context.Context) *watcher {
 	w := &watcher{b: b, waiting: map[string]chan struct{}{}, done: make(chan struct{})}
@@ -314,12 +322,13 @@ func (b *bench) newWatcher(ctx context.Context) *watcher {
 		b.logf("watching claims through the API: %v", err)
 		return w
 	}
-	w.conn = conn
+	w.conn, w.polled = conn, make(chan struct{})
 	go w.poll(ctx)
 	return w
 }
 
 func (w *watcher) poll(ctx context.Context) {
+	defer close(w.polled)
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -337,7 +346,7 @@ func (w *watcher) poll(ctx context.Context) {
 		if len(ids) == 0 {
 			continue
 		}
-		rows, err := w.conn.Query(ctx, `SELECT id FROM claims WHERE id = ANY($1) AND status = ANY($2)`, ids, settled)
+		rows, err := w.conn.Query(ctx, watchSQL, pgx.QueryExecModeExec, ids, settled)
 		if err != nil {
 			continue
 		}
@@ -349,6 +358,9 @@ func (w *watcher) poll(ctx context.Context) {
 			}
 		}
 		rows.Close()
+		if rows.Err() == nil {
+			w.polls++
+		}
 		w.mu.Lock()
 		for _, id := range done {
 			if ch, ok := w.waiting[id]; ok {
@@ -400,11 +412,17 @@ func (w *watcher) wait(ctx context.Context, id, token string) bool {
 	return false
 }
 
-func (w *watcher) stop() {
+// stop ends the polling and returns what it ran on the database. The
+// connection is closed only once poll has returned, as a pgx.Conn is not
+// safe for use by two goroutines.
+func (w *watcher) stop() ownWork {
 	close(w.done)
-	if w.conn != nil {
-		_ = w.conn.Close(context.Background())
+	if w.conn == nil {
+		return ownWork{}
 	}
+	<-w.polled
+	_ = w.conn.Close(context.Background())
+	return ownWork{connections: 1, statements: w.polls}
 }
 
 // waiting reports whether any claim still waits for the workflow's next

@@ -64,6 +64,7 @@ type options struct {
 	check       bool
 	webhook     bool
 	nats        string
+	statements  int
 }
 
 func parse(args []string, stdout io.Writer, getenv func(string) string) (options, config.Config, error) {
@@ -72,7 +73,7 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 	fs := config.FlagSet("claimsbench", func(fs *flag.FlagSet) {
 		fs.StringVar(&o.target, "target", "", "URL of a running engine to load; empty starts one")
 		fs.StringVar(&o.claimsd, "claimsd", "", "claimsd binary to start; empty builds ./cmd/claimsd")
-		fs.StringVar(&o.db, "db", getenv("DATABASE_URL"), "PostgreSQL URL: with -target, the engine's database (for the database figures); otherwise the server on which a fresh database is made for the engine (empty: the engine's embedded database, without database figures)")
+		fs.StringVar(&o.db, "db", getenv("DATABASE_URL"), "PostgreSQL URL: with -target, the engine's database (for the database figures); otherwise the server on which a fresh database is made for the engine, with pg_stat_statements and pg_walinspect where a superuser may add them (empty: the engine's embedded database, without database figures). Statements per claim need pg_stat_statements in the engine's database and its library loaded (shared_preload_libraries); WAL commits per claim need pg_walinspect there, and, like WAL bytes, are the whole cluster's")
 		fs.StringVar(&rates, "rates", "50,100,200,400", "open-loop rates, claims per second, comma-separated; empty skips the open loop")
 		fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each open-loop step and of the closed loop")
 		fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "closed-loop load before anything is measured")
@@ -88,6 +89,7 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		fs.BoolVar(&o.check, "check", false, "exit non-zero when a request failed or the closed loop closed no claim (for a smoke run)")
 		fs.BoolVar(&o.webhook, "webhook", false, "receive webhooks in claimsbench (an endpoint on 127.0.0.1 for every event type, registered before the load; a running engine needs CLAIMSD_WEBHOOK_ALLOW_PRIVATE=true) and report their deliveries and lag once all the run's claims' events have arrived")
 		fs.StringVar(&o.nats, "nats", "", "NATS server (e.g. nats://127.0.0.1:4222): a started engine publishes to it (CLAIMSD_NATS_URL); report what stream "+stream.DefaultStreamName+" took of the run once all the run's claims' events are there")
+		fs.IntVar(&o.statements, "statements", 0, "print the N statements the engine's database ran most in the closed loop, with their calls per claim (pg_stat_statements), and put them in the JSON")
 	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -115,6 +117,8 @@ func parse(args []string, stdout io.Writer, getenv func(string) string) (options
 		return o, config.Config{}, errors.New("-duration: at least 1s")
 	case o.concurrency < 0:
 		return o, config.Config{}, errors.New("-concurrency: must not be negative")
+	case o.statements < 0:
+		return o, config.Config{}, errors.New("-statements: must not be negative")
 	case o.preload < 0:
 		return o, config.Config{}, errors.New("-preload: must not be negative")
 	case o.floor && o.db == "":

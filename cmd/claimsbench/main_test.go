@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 )
 
@@ -226,4 +227,226 @@ func TestSmokeWithOutbound(t *testing.T) {
 	} else {
 		require.Nil(t, res.NATS)
 	}
+}
+
+func TestParseLSN(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		give string
+		want int64
+	}{
+		{give: "0/0", want: 0},
+		{give: "0/16B3748", want: 0x16B3748},
+		{give: "16/B374D848", want: 0x16<<32 | 0xB374D848},
+	} {
+		got, err := parseLSN(tt.give)
+		require.NoError(t, err, tt.give)
+		require.Equal(t, tt.want, got, tt.give)
+	}
+	for _, give := range []string{"", "16", "x/1", "1/100000000"} {
+		_, err := parseLSN(give)
+		require.Error(t, err, give)
+	}
+}
+
+func TestTransactionControl(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		give, want string
+	}{
+		{give: "begin", want: "begin"},
+		{give: "BEGIN ISOLATION LEVEL SERIALIZABLE", want: "begin"},
+		{give: "start transaction read only", want: "begin"},
+		{give: "commit", want: "commit"},
+		{give: " COMMIT; ", want: "commit"},
+		{give: "end", want: "commit"},
+		{give: "rollback", want: "rollback"},
+		{give: "abort", want: "rollback"},
+		{give: "rollback to savepoint sp1", want: ""},
+		{give: "savepoint sp1", want: ""},
+		{give: "commit prepared 'x'", want: ""},
+		{give: "SELECT begin FROM t", want: ""},
+		{give: "", want: ""},
+	} {
+		require.Equal(t, tt.want, transactionControl(tt.give), tt.give)
+	}
+}
+
+func TestCostBetweenLeavesClaimsbenchOut(t *testing.T) {
+	t.Parallel()
+	read := normaliseSQL(countersWithStatementsSQL)
+	before := dbCounters{commits: 100, walLSN: "0/1000", statements: map[statementKey]statementCalls{
+		{10, 1}: {query: "begin", calls: 50},
+		{10, 2}: {query: "commit", calls: 48},
+		{10, 3}: {query: "INSERT INTO claims VALUES ($1)", calls: 40},
+		{10, 4}: {query: watchSQL, calls: 7},
+		{10, 5}: {query: read, calls: 1},
+	}}
+	after := dbCounters{commits: 100 + 23 + 30 + 1 + 2, walLSN: "0/3000", statements: map[statementKey]statementCalls{
+		{10, 1}: {query: "begin", calls: 70},
+		{10, 2}: {query: "commit", calls: 66},
+		{10, 3}: {query: "INSERT INTO claims VALUES ($1)", calls: 80},
+		{10, 4}: {query: watchSQL, calls: 37},
+		{10, 5}: {query: read, calls: 2},
+		{10, 6}: {query: "rollback", calls: 2},
+		{10, 7}: {query: "SELECT * FROM orders WHERE id = $1", calls: 20},
+		{11, 3}: {query: "INSERT INTO claims VALUES ($1)", calls: 3}, // another user: its own entry
+	}}
+	watched := ownWork{connections: 1, statements: 30}
+	got, err := costBetween(before, after, watched)
+	require.NoError(t, err)
+	require.Equal(t, int64(23), got.commits, "the watcher's connection and 30 polls, and the readings, are no commits of the engine")
+	require.Equal(t, int64(0x2000), got.walBytes)
+	require.True(t, got.hasStatements)
+	require.Equal(t, int64(18), got.transactions)
+	require.Equal(t, int64(40+20+3), got.statements, "no BEGIN, COMMIT, ROLLBACK, poll or reading")
+	require.Equal(t, []statementCost{
+		{query: "INSERT INTO claims VALUES ($1)", calls: 40},
+		{query: "SELECT * FROM orders WHERE id = $1", calls: 20},
+		{query: "begin", calls: 20},
+		{query: "commit", calls: 18},
+		{query: "INSERT INTO claims VALUES ($1)", calls: 3},
+		{query: "rollback", calls: 2},
+	}, got.byStatement, "most called first, then by text")
+
+	// An entry evicted and made anew counts its new calls.
+	after.statements[statementKey{10, 3}] = statementCalls{query: "INSERT INTO claims VALUES ($1)", calls: 5}
+	got, err = costBetween(before, after, watched)
+	require.NoError(t, err)
+	require.Equal(t, int64(5+20+3), got.statements)
+
+	// Without pg_stat_statements on either side, commits and WAL only.
+	before.statements = nil
+	got, err = costBetween(before, after, watched)
+	require.NoError(t, err)
+	require.False(t, got.hasStatements)
+	require.Equal(t, int64(23), got.commits)
+	require.Nil(t, got.byStatement)
+
+	_, err = costBetween(dbCounters{walLSN: "0/0"}, dbCounters{walLSN: "nowhere"}, ownWork{})
+	require.Error(t, err)
+}
+
+func TestTopStatements(t *testing.T) {
+	t.Parallel()
+	long := "SELECT " + strings.Repeat("a_column, ", 20) + "\n\t  last FROM t"
+	stmts := []statementCost{{query: long, calls: 200}, {query: "commit", calls: 100}, {query: "begin", calls: 100}}
+	require.Nil(t, topStatements(stmts, 0, 100))
+	require.Nil(t, topStatements(stmts, 3, 0))
+	got := topStatements(stmts, 2, 100)
+	require.Len(t, got, 2)
+	require.Equal(t, 2.0, got[0].CallsPerClaim)
+	require.Equal(t, int64(200), got[0].Calls)
+	require.Len(t, []rune(got[0].Query), 120)
+	require.True(t, strings.HasPrefix(got[0].Query, "SELECT a_column, a_column,"))
+	require.True(t, strings.HasSuffix(got[0].Query, "…"))
+	require.Equal(t, topStatement{Query: "commit", Calls: 100, CallsPerClaim: 1}, got[1])
+	require.Len(t, topStatements(stmts, 10, 100), 3)
+	require.Equal(t, "short", shorten("short", 120))
+}
+
+func TestReportShowsDatabaseFiguresMeasured(t *testing.T) {
+	t.Parallel()
+	r := &result{Concurrency: 8, EngineCPUmsPerClaim: 3.5, CommitsPerClaim: 6, WALBytesPerClaim: 9000}
+	var out bytes.Buffer
+	require.NoError(t, r.writeJSON(&out))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &m))
+	require.Equal(t, 3.5, m["engine_cpu_ms_per_claim"])
+	for _, k := range []string{"statements_per_claim", "transactions_per_claim", "wal_commits_per_claim", "top_statements"} {
+		require.NotContains(t, m, k, "left out when not measured")
+	}
+	out.Reset()
+	r.writeTable(&out)
+	require.Contains(t, out.String(), "3.50 ms of CPU")
+	require.Contains(t, out.String(), "6.00 commits, 9000 bytes of WAL")
+
+	r.WALCommitsPerClaim, r.StatementsPerClaim, r.TransactionsPerClaim = 4, 31.5, 5
+	r.TopStatements = []topStatement{{Query: "SELECT 1", Calls: 10, CallsPerClaim: 1}}
+	out.Reset()
+	require.NoError(t, r.writeJSON(&out))
+	require.Contains(t, out.String(), `"statements_per_claim": 31.5`)
+	require.Contains(t, out.String(), `"wal_commits_per_claim": 4`)
+	require.Contains(t, out.String(), `"calls_per_claim": 1`)
+	out.Reset()
+	r.writeTable(&out)
+	require.Contains(t, out.String(), "6.00 commits (4.00 that wrote), 31.5 statements in 5.00 transactions, 9000 bytes of WAL")
+}
+
+// TestCountersLeaveClaimsbenchOut reads the counters of a database of
+// its own on TEST_DATABASE_URL's server around what an engine would run
+// and the watcher's polls, and finds the engine's work alone.
+func TestCountersLeaveClaimsbenchOut(t *testing.T) {
+	t.Parallel()
+	server := os.Getenv("TEST_DATABASE_URL")
+	if server == "" {
+		t.Skip("needs TEST_DATABASE_URL")
+	}
+	ctx := t.Context()
+	url, drop, err := freshDatabase(ctx, server)
+	require.NoError(t, err)
+	t.Cleanup(drop)
+	addStatsExtensions(ctx, url)
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	// No autovacuum on the table, whose workers' commits would count.
+	_, err = conn.Exec(ctx, `CREATE TABLE claims (id text PRIMARY KEY, status text NOT NULL) WITH (autovacuum_enabled = false);
+		INSERT INTO claims VALUES ('clm_done', 'closed')`)
+	require.NoError(t, err)
+	require.NoError(t, conn.Close(ctx))
+	time.Sleep(1500 * time.Millisecond) // the setup's statistics land
+
+	before, err := readCounters(ctx, url, true)
+	if err != nil {
+		t.Skipf("no pg_stat_statements on the test server: %v", err)
+	}
+	require.NotNil(t, before.statements)
+
+	// What the engine would run: a transaction of two statements, and one
+	// statement alone.
+	eng, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	tx, err := eng.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `INSERT INTO claims VALUES ($1, 'submitted')`, "clm_new")
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `UPDATE claims SET status = 'closed' WHERE id = $1`, "clm_new")
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+	var n int
+	require.NoError(t, eng.QueryRow(ctx, `SELECT count(*) FROM claims`).Scan(&n))
+	require.NoError(t, eng.Close(ctx))
+
+	b := &bench{dbURL: url, logf: t.Logf}
+	w := b.newWatcher(ctx)
+	require.True(t, w.wait(ctx, "clm_done", ""))
+	time.Sleep(30 * time.Millisecond) // polls with nothing to wait for run no query
+	own := w.stop()
+	require.Equal(t, ownWork{connections: 1, statements: 1}, own)
+
+	time.Sleep(1500 * time.Millisecond) // the closed connections' statistics land
+	after, err := readCounters(ctx, url, true)
+	require.NoError(t, err)
+	cost, err := costBetween(before, after, own)
+	require.NoError(t, err)
+	// The connection's start, the transaction, and the statement alone,
+	// which pgx prepares in a transaction of its own first.
+	require.Equal(t, int64(4), cost.commits)
+	require.True(t, cost.hasStatements)
+	require.Equal(t, int64(3), cost.statements, "insert, update and count")
+	require.Equal(t, int64(1), cost.transactions)
+	require.Positive(t, cost.walBytes)
+	var queries []string
+	for _, st := range cost.byStatement {
+		queries = append(queries, st.query)
+	}
+	require.ElementsMatch(t, []string{"begin", "commit", `INSERT INTO claims VALUES ($1, $2)`,
+		`UPDATE claims SET status = $2 WHERE id = $1`, `SELECT count(*) FROM claims`}, queries)
+
+	commits, err := walCommits(ctx, url, before.walLSN, after.walLSN)
+	if err != nil {
+		t.Skipf("no pg_walinspect on the test server: %v", err)
+	}
+	// The WAL is the whole cluster's: other databases' commits count too.
+	require.GreaterOrEqual(t, commits, int64(1), "the transaction that wrote")
 }

@@ -34,8 +34,20 @@ type result struct {
 	E2EP99ms         float64 `json:"e2e_p99_ms"`
 	EngineRSSMB      float64 `json:"engine_rss_mb"`
 	EngineCPUCores   float64 `json:"engine_cpu_cores"`
-	CommitsPerClaim  float64 `json:"commits_per_claim"`
-	WALBytesPerClaim float64 `json:"wal_bytes_per_claim"`
+	// The engine's CPU time over the closed loop per claim closed.
+	EngineCPUmsPerClaim float64 `json:"engine_cpu_ms_per_claim"`
+	// The engine database's work over the closed loop per claim filed,
+	// without claimsbench's own queries. Commits include read-only
+	// transactions; WAL commits are those that wrote, and like the WAL
+	// bytes they are the whole cluster's. Statements (pg_stat_statements)
+	// leave out BEGIN, COMMIT and ROLLBACK; transactions are the COMMITs.
+	CommitsPerClaim      float64 `json:"commits_per_claim"`
+	WALBytesPerClaim     float64 `json:"wal_bytes_per_claim"`
+	WALCommitsPerClaim   float64 `json:"wal_commits_per_claim,omitempty"`
+	StatementsPerClaim   float64 `json:"statements_per_claim,omitempty"`
+	TransactionsPerClaim float64 `json:"transactions_per_claim,omitempty"`
+	// With -statements N: the N statements called most in the closed loop.
+	TopStatements []topStatement `json:"top_statements,omitempty"`
 	// The outbound events of the closed loop's claims: how many per
 	// claim, and how long each waited for the relay to number it.
 	EventsPerClaim float64 `json:"events_per_claim,omitempty"`
@@ -147,7 +159,8 @@ func (r *result) writeTable(w io.Writer) {
 		{"closed loop", fmt.Sprintf("%d shoppers: %d claims filed, %d closed", r.Concurrency, r.ClosedLoopClaims, r.ClosedLoopClosed)},
 		{"end to end", fmt.Sprintf("%.1f claims/s closed, p50 %.1f ms, p99 %.1f ms", r.E2EClaimsPerS, r.E2EP50ms, r.E2EP99ms)},
 		{"engine", fmt.Sprintf("peak RSS %.1f MB, %.2f cores", r.EngineRSSMB, r.EngineCPUCores)},
-		{"database per claim", fmt.Sprintf("%.2f commits, %.0f bytes of WAL", r.CommitsPerClaim, r.WALBytesPerClaim)},
+		{"engine per claim", fmt.Sprintf("%.2f ms of CPU", r.EngineCPUmsPerClaim)},
+		{"database per claim", r.databaseLine()},
 	}
 	if r.EventsPerClaim > 0 {
 		lines = append(lines, [2]string{"outbound events", fmt.Sprintf("%.1f per claim; relay lag p50 %.1f ms, p99 %.1f ms",
@@ -170,6 +183,61 @@ func (r *result) writeTable(w io.Writer) {
 	lines = append(lines, [2]string{"errors", fmt.Sprint(r.Errors)})
 	for _, l := range lines {
 		fmt.Fprintf(w, "%-20s %s\n", l[0], l[1])
+	}
+}
+
+// databaseLine is the closed loop's database figures per claim, those
+// measured.
+func (r *result) databaseLine() string {
+	s := fmt.Sprintf("%.2f commits", r.CommitsPerClaim)
+	if r.WALCommitsPerClaim > 0 {
+		s += fmt.Sprintf(" (%.2f that wrote)", r.WALCommitsPerClaim)
+	}
+	if r.StatementsPerClaim > 0 {
+		s += fmt.Sprintf(", %.1f statements in %.2f transactions", r.StatementsPerClaim, r.TransactionsPerClaim)
+	}
+	return s + fmt.Sprintf(", %.0f bytes of WAL", r.WALBytesPerClaim)
+}
+
+// topStatement is one of the statements called most in the closed loop.
+type topStatement struct {
+	Query         string  `json:"query"`
+	Calls         int64   `json:"calls"`
+	CallsPerClaim float64 `json:"calls_per_claim"`
+}
+
+// topStatements are the first n of statements (most called first) per
+// claim of filed, with their text on one line and cut short.
+func topStatements(statements []statementCost, n, filed int) []topStatement {
+	if n <= 0 || filed <= 0 {
+		return nil
+	}
+	out := make([]topStatement, 0, min(n, len(statements)))
+	for _, st := range statements[:min(n, len(statements))] {
+		out = append(out, topStatement{Query: shorten(normaliseSQL(st.query), 120), Calls: st.calls,
+			CallsPerClaim: float64(st.calls) / float64(filed)})
+	}
+	return out
+}
+
+// shorten cuts s to at most n characters, marking the cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// logTopStatements writes the top statements to the log, where they are
+// read beside the table or the JSON.
+func (b *bench) logTopStatements(top []topStatement) {
+	if len(top) == 0 {
+		return
+	}
+	b.logf("statements called most in the closed loop (calls per claim):")
+	for _, st := range top {
+		b.logf("%8.2f  %s", st.CallsPerClaim, st.Query)
 	}
 }
 

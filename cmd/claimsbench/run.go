@@ -55,7 +55,7 @@ func (b *bench) run(ctx context.Context) (*result, error) {
 			return nil, err
 		}
 		b.logf("warming up for %s", b.o.warmup)
-		b.closedLoop(ctx, b.o.concurrency, b.o.warmup, orders)
+		_, _, _ = b.closedLoop(ctx, b.o.concurrency, b.o.warmup, orders)
 		if err := b.drain(ctx); err != nil {
 			return nil, err
 		}
@@ -165,13 +165,16 @@ func (b *bench) closed(ctx context.Context, res *result) error {
 	time.Sleep(1500 * time.Millisecond) // let statistics of earlier work land
 	var before dbCounters
 	if b.dbURL != "" {
-		if before, err = readCounters(ctx, b.dbURL); err != nil {
-			return err
+		if before, err = readCounters(ctx, b.dbURL, true); err != nil {
+			b.logf("statements per claim left out: %v", err)
+			if before, err = readCounters(ctx, b.dbURL, false); err != nil {
+				return err
+			}
 		}
 	}
 	mem := b.watchEngine(ctx)
 	b.logf("closed loop with %d shoppers for %s", b.o.concurrency, b.o.duration)
-	ids, errs := b.closedLoop(ctx, b.o.concurrency, b.o.duration, orders)
+	ids, errs, own := b.closedLoop(ctx, b.o.concurrency, b.o.duration, orders)
 	if err := b.drain(ctx); err != nil {
 		return err
 	}
@@ -183,13 +186,30 @@ func (b *bench) closed(ctx context.Context, res *result) error {
 	}
 	if b.dbURL != "" {
 		time.Sleep(1500 * time.Millisecond)
-		after, err := readCounters(ctx, b.dbURL)
+		after, err := readCounters(ctx, b.dbURL, before.statements != nil)
 		if err != nil {
 			return err
 		}
+		cost, err := costBetween(before, after, own)
+		if err != nil {
+			return err
+		}
+		walCommits, walErr := walCommits(ctx, b.dbURL, before.walLSN, after.walLSN)
+		if walErr != nil {
+			b.logf("WAL commits per claim left out: %v", walErr)
+		}
 		if len(ids) > 0 {
-			res.CommitsPerClaim = float64(after.commits-before.commits) / float64(len(ids))
-			res.WALBytesPerClaim = float64(after.walLSN-before.walLSN) / float64(len(ids))
+			filed := float64(len(ids))
+			res.CommitsPerClaim = float64(cost.commits) / filed
+			res.WALBytesPerClaim = float64(cost.walBytes) / filed
+			if walErr == nil {
+				res.WALCommitsPerClaim = float64(walCommits) / filed
+			}
+			if cost.hasStatements {
+				res.StatementsPerClaim, res.TransactionsPerClaim = float64(cost.statements)/filed, float64(cost.transactions)/filed
+				res.TopStatements = topStatements(cost.byStatement, b.o.statements, len(ids))
+				b.logTopStatements(res.TopStatements)
+			}
 			n, p50, p99, err := relayLag(ctx, b.dbURL, ids)
 			if err != nil {
 				return fmt.Errorf("relay lag: %w", err)
@@ -218,6 +238,9 @@ func (b *bench) closed(ctx context.Context, res *result) error {
 		_ = h.RecordValue(j.closed.Sub(j.submitted).Microseconds())
 	}
 	res.ClosedLoopClaims, res.ClosedLoopClosed = len(ids), closed
+	if closed > 0 {
+		res.EngineCPUmsPerClaim = float64(cpu.Microseconds()) / 1000 / float64(closed)
+	}
 	if closed > 0 && last.After(first) {
 		res.E2EClaimsPerS = float64(closed) / last.Sub(first).Seconds()
 		res.E2EP50ms = float64(h.ValueAtQuantile(50)) / 1000
