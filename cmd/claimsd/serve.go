@@ -178,7 +178,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	var stripeWebhook http.Handler
 	if cfg.Payments == "stripe" && cfg.StripeWebhookSecret != "" {
 		stripeWebhook = &stripe.Webhook{Secret: cfg.StripeWebhookSecret, Events: db.Store, Log: log,
-			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy, Policies: policies}}
+			Settler: &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy, Policies: policies,
+				Charge: chargeStep(db, cfg, policies, pay)}}
 	} else if cfg.Payments == "stripe" {
 		log.Warn("STRIPE_WEBHOOK_SECRET is not set: refunds Stripe leaves pending, or fails later, are not settled")
 	}
@@ -340,15 +341,10 @@ func identityProviderKeys(ctx context.Context, cfg config.Config, log *slog.Logg
 	return jwks
 }
 
-// steps builds the workflow steps on the store and the configured payment
-// provider. Only that provider is registered: an order paid through another
-// fails its refund with a clear reason rather than refunding through the
-// wrong one.
-func steps(db *database, cfg config.Config, policies *policyflow.Source, p paymentProvider, fin *financeflow.Service,
-	standings *standingflow.Service, log *slog.Logger) queue.Steps {
-	providers := claimflow.Providers{p.Name(): p}
-	policy := policies.Active()
-	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now, Policy: policy, Policies: policies}
+// chargeStep is the charge-seller step as the platform's set-up has it:
+// how the amount comes back from the seller.
+func chargeStep(db *database, cfg config.Config, policies *policyflow.Source, p paymentProvider) *claimflow.ChargeSellerStep {
+	charge := &claimflow.ChargeSellerStep{Store: db.Store, Now: time.Now, Policy: policies.Active(), Policies: policies}
 	if sp, ok := p.(*stripe.Provider); ok {
 		switch cfg.StripeSellerCharge {
 		case "connect_destination":
@@ -357,7 +353,19 @@ func steps(db *database, cfg config.Config, policies *policyflow.Source, p payme
 			charge.Recoverer, charge.Sellers = sp, db.Store
 		}
 	}
-	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy, Policies: policies}
+	return charge
+}
+
+// steps builds the workflow steps on the store and the configured payment
+// provider. Only that provider is registered: an order paid through another
+// fails its refund with a clear reason rather than refunding through the
+// wrong one.
+func steps(db *database, cfg config.Config, policies *policyflow.Source, p paymentProvider, fin *financeflow.Service,
+	standings *standingflow.Service, log *slog.Logger) queue.Steps {
+	providers := claimflow.Providers{p.Name(): p}
+	policy := policies.Active()
+	charge := chargeStep(db, cfg, policies, p)
+	settler := &claimflow.Settler{Store: db.Store, Now: time.Now, Log: log, Policy: policy, Policies: policies, Charge: charge}
 	var prune func(ctx context.Context) (int, error)
 	if cfg.EventsKeep > 0 {
 		prune = func(ctx context.Context) (int, error) {

@@ -31,6 +31,10 @@ type Settler struct {
 	// active one when set.
 	Policy   decision.Policy
 	Policies Policies
+	// Charge, if set, charges the seller in the transaction that records
+	// a pending refund's success, where the charge needs no call of its
+	// own (see RefundStep.Charge); otherwise the charge is scheduled.
+	Charge *ChargeSellerStep
 }
 
 // RefundReversalKey is the key of the ledger transaction that undoes a
@@ -72,7 +76,8 @@ func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
 	if u.ClaimID == "" || u.RefundID == "" {
 		return nil // not a refund this engine made
 	}
-	err := s.Store.UpdateClaim(ctx, u.ClaimID, func(c *claim.Claim) (Effects, error) {
+	err := s.Store.UpdateRecord(ctx, u.ClaimID, func(rec Record) (Effects, error) {
+		c := rec.Claim
 		if c.Refund().ID != u.RefundID {
 			if c.Status() == claim.StatusApproved {
 				// The refund step has asked but not yet recorded the
@@ -96,7 +101,15 @@ func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
 			if err != nil {
 				return Effects{}, err
 			}
-			return then(c, tx), nil
+			if s.Charge == nil || !s.Charge.inline() {
+				return then(c, tx), nil
+			}
+			eff, err := s.Charge.charge(rec, now)
+			if err != nil {
+				return Effects{}, err
+			}
+			eff.Ledger = append([]ledger.Transaction{tx}, eff.Ledger...)
+			return eff, nil
 		case "failed", "canceled":
 			return s.reverse(c, u, now)
 		}

@@ -739,3 +739,42 @@ func TestRefundStepChargesInOneStepOnlyWhenItCan(t *testing.T) {
 		})
 	}
 }
+
+// TestSettleChargesInOneStep: the provider's later word that a pending
+// refund succeeded records the refund and, with the charge step at hand,
+// charges the seller and closes the claim in the same update; without it
+// the charge is scheduled.
+func TestSettleChargesInOneStep(t *testing.T) {
+	t.Parallel()
+	for _, inline := range []bool{true, false} {
+		t.Run(map[bool]string{true: "inline", false: "scheduled"}[inline], func(t *testing.T) {
+			t.Parallel()
+			b := setupSteps(t, order.ProviderSandbox, claim.StatusRefundPending)
+			settler := &claimflow.Settler{Store: b.store, Now: func() time.Time { return stepNow }}
+			if inline {
+				settler.Charge = b.charge
+			}
+			u := claimflow.RefundUpdate{Provider: order.ProviderSandbox, RefundID: "re_old", ClaimID: stepClaimID, Status: "succeeded"}
+
+			require.NoError(t, settler.Settle(context.Background(), u))
+			require.NoError(t, settler.Settle(context.Background(), u), "a repeated word changes nothing")
+
+			require.Equal(t, 1, b.store.Updates())
+			var keys []string
+			for _, tx := range b.store.Ledger() {
+				keys = append(keys, tx.Key())
+			}
+			if !inline {
+				require.Equal(t, claim.StatusRefunded, b.store.Claim(t, stepClaimID).Status())
+				require.Equal(t, []string{claimflow.RefundKey(stepClaimID, 1)}, keys)
+				require.Equal(t, []claimflow.Step{claimflow.StepChargeSeller}, b.store.Scheduled(stepClaimID).Steps)
+				return
+			}
+			require.Equal(t, claim.StatusClosed, b.store.Claim(t, stepClaimID).Status())
+			require.Equal(t, []string{claimflow.RefundKey(stepClaimID, 1), claimflow.ChargeSellerKey(stepClaimID, 1)}, keys)
+			require.Empty(t, b.store.Scheduled(stepClaimID).Steps)
+			require.Equal(t, int64(2500), balance(t, b.store, ledger.SellerReceivable(stepSellerID)))
+			require.Equal(t, int64(0), balance(t, b.store, ledger.ClaimsClearing))
+		})
+	}
+}
