@@ -263,12 +263,30 @@ func appendEvents(tx *gorm.DB, claimID string, events []claim.Event) error {
 		return nil
 	}
 	var q strings.Builder
-	args := []any{claimID}
+	args, err := insertEvents(&q, nil, claimID, events, "")
+	if err != nil {
+		return err
+	}
+	return tx.Exec(q.String(), args...).Error
+}
+
+// insertEvents writes to q the INSERT of a claim's pending events after
+// its last sequence number, and returns args with its values added. With
+// gate, the name of a CTE of the same statement, the events are inserted
+// only if gate returned a row, so a claim update that matched nothing
+// writes no timeline either. Every part of one statement reads the same
+// snapshot, so the statement must write no other event of the claim.
+func insertEvents(q *strings.Builder, args []any, claimID string, events []claim.Event, gate string) ([]any, error) {
+	args = append(args, claimID, claimID)
 	q.WriteString(`INSERT INTO claim_events (claim_id, seq, type, from_status, to_status, actor_kind, actor_id, note, data, created_at)
 		SELECT ?, (SELECT coalesce(max(seq), 0) FROM claim_events WHERE claim_id = ?) + v.n,
 		       v.type, v.from_status, v.to_status, v.actor_kind, v.actor_id, v.note, v.data, v.created_at
-		  FROM (VALUES `)
-	args = append(args, claimID)
+		  FROM `)
+	if gate != "" {
+		q.WriteString(gate)
+		q.WriteString(", ")
+	}
+	q.WriteString("(VALUES ")
 	for i, ev := range events {
 		if i > 0 {
 			q.WriteString(", ")
@@ -278,7 +296,7 @@ func appendEvents(tx *gorm.DB, claimID string, events []claim.Event) error {
 		if ev.Data != nil {
 			b, err := json.Marshal(ev.Data)
 			if err != nil {
-				return fmt.Errorf("event data: %w", err)
+				return nil, fmt.Errorf("event data: %w", err)
 			}
 			d := string(b)
 			data = &d
@@ -286,7 +304,7 @@ func appendEvents(tx *gorm.DB, claimID string, events []claim.Event) error {
 		args = append(args, i+1, ev.Type, nonEmpty(ev.From.String()), ev.To.String(), ev.Actor.Kind, ev.Actor.ID, ev.Note, data, ev.At)
 	}
 	q.WriteString(") v(n, type, from_status, to_status, actor_kind, actor_id, note, data, created_at)")
-	return tx.Exec(q.String(), args...).Error
+	return args, nil
 }
 
 // SubmitClaim implements claimflow.Store. The order row is locked FOR

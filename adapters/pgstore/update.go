@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -138,7 +139,9 @@ func lockClaim(tx *gorm.DB, id string) (claimRow, claimflow.Record, error) {
 }
 
 // writeClaim writes a changed claim read as row, its new events and
-// eff, in tx.
+// eff, in tx. The claim's row, its events and its ledger transactions go
+// in one statement, so a step costs one round trip for them however much
+// it writes; the job queue's insert follows it.
 func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *claim.Claim, eff claimflow.Effects) error {
 	id := c.ID()
 	events := c.PopEvents()
@@ -160,35 +163,102 @@ func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *cl
 			updates["charged_at"] = ev.At
 		}
 	}
-	res := tx.Model(&claimRow{}).Where("id = ? AND version = ?", id, row.Version).Updates(updates)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return fmt.Errorf("claim %s changed under us (version %d)", id, row.Version)
-	}
-	if err := appendEvents(tx, id, events); err != nil {
-		return err
-	}
 	for _, lt := range eff.Ledger {
-		if err := writeLedger(tx, lt, id, c.UpdatedAt()); err != nil {
+		if err := lockLoweredReceivables(tx, lt); err != nil {
 			return err
 		}
+	}
+	txs := firstOfEachKey(eff.Ledger)
+
+	// Every insert reads the update's one row, so an update that matched
+	// nothing writes nothing, and the count says so.
+	var q strings.Builder
+	q.Grow(4096)
+	args := make([]any, 0, len(updates)+4+9*len(events)+16*len(txs))
+	q.WriteString("WITH u AS (")
+	args = updateClaim(&q, args, id, row.Version, updates)
+	q.WriteString(")")
+	if len(events) > 0 {
+		q.WriteString(", ev AS (")
+		if args, err = insertEvents(&q, args, id, events, "u"); err != nil {
+			return err
+		}
+		q.WriteString(")")
+	}
+	if len(txs) > 0 {
+		q.WriteString(", ")
+		args = insertLedger(&q, args, txs, id, "", c.UpdatedAt(), "u")
+	}
+	q.WriteString(" SELECT count(*) FROM u")
+	var n int64
+	if err := tx.Raw(q.String(), args...).Row().Scan(&n); err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("claim %s changed under us (version %d)", id, row.Version)
 	}
 	return s.enqueue(ctx, tx, id, eff.Next, eff.Timers)
 }
 
-// writeLedger writes a transaction and its postings once per key: a key
-// already written is left as it is.
-func writeLedger(tx *gorm.DB, lt ledger.Transaction, claimID string, at time.Time) error {
-	return writeLedgerDescribed(tx, lt, claimID, "", at)
+// updateClaim writes to q the UPDATE of claim id at version to the
+// columns cols, returning 1 for the row it changed, and returns args with
+// its values added. The columns go in name order, so one set of columns
+// is always the same statement text and the driver's cache of prepared
+// statements holds it once.
+func updateClaim(q *strings.Builder, args []any, id string, version int64, cols map[string]any) []any {
+	names := make([]string, 0, len(cols))
+	for k := range cols {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	q.WriteString("UPDATE claims SET ")
+	for i, k := range names {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(k)
+		q.WriteString(" = ?")
+		args = append(args, cols[k])
+	}
+	q.WriteString(" WHERE id = ? AND version = ? RETURNING 1")
+	return append(args, id, version)
 }
 
-// writeLedgerDescribed is writeLedger with a description; claimID may be
-// "" for a transaction of no claim. A transaction that lowers a seller's
-// receivable first takes the lock recoveries check the seller's debt
-// under.
+// firstOfEachKey drops a transaction whose key an earlier one of txs has:
+// written one after the other, the later one would find its key taken and
+// write nothing.
+func firstOfEachKey(txs []ledger.Transaction) []ledger.Transaction {
+	out := make([]ledger.Transaction, 0, len(txs))
+	for _, lt := range txs {
+		if !slices.ContainsFunc(out, func(o ledger.Transaction) bool { return o.Key() == lt.Key() }) {
+			out = append(out, lt)
+		}
+	}
+	return out
+}
+
+// writeLedgerDescribed writes a transaction and its postings once per
+// key, with a description: a key already written is left as it is.
+// claimID may be "" for a transaction of no claim. A transaction that
+// lowers a seller's receivable first takes the lock recoveries check the
+// seller's debt under.
 func writeLedgerDescribed(tx *gorm.DB, lt ledger.Transaction, claimID, description string, at time.Time) error {
+	if err := lockLoweredReceivables(tx, lt); err != nil {
+		return err
+	}
+	var q strings.Builder
+	q.WriteString("WITH ")
+	args := insertLedger(&q, nil, []ledger.Transaction{lt}, claimID, description, at, "")
+	q.WriteString(" SELECT 1")
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("ledger %s: %w", lt.Key(), err)
+	}
+	return nil
+}
+
+// lockLoweredReceivables takes, for a transaction that lowers a seller's
+// receivable, the lock recoveries check the seller's debt under.
+func lockLoweredReceivables(tx *gorm.DB, lt ledger.Transaction) error {
 	for _, p := range lt.Postings() {
 		if p.Amount.Amount() < 0 && strings.HasPrefix(string(p.Account), string(ledger.SellerReceivable(""))) {
 			if err := lockReceivable(tx, p.Account); err != nil {
@@ -196,26 +266,49 @@ func writeLedgerDescribed(tx *gorm.DB, lt ledger.Transaction, claimID, descripti
 			}
 		}
 	}
-	// One statement: the transaction row, then its postings only if the
-	// row was new (a key written before inserts nothing).
-	var q strings.Builder
-	args := []any{lt.Key(), string(lt.Kind()), nonEmpty(claimID), description, at}
-	q.WriteString(`WITH t AS (INSERT INTO ledger_transactions (key, kind, claim_id, description, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (key) DO NOTHING RETURNING id)
-		INSERT INTO ledger_postings (transaction_id, account, amount, currency)
-		SELECT t.id, v.account, v.amount, v.currency FROM t, (VALUES `)
-	for i, p := range lt.Postings() {
+	return nil
+}
+
+// insertLedger writes to q two CTEs, lt and lp: the insert of the
+// transactions txs (their keys distinct), and of the postings of those
+// whose key was new (a key written before inserts nothing). It returns
+// args with their values added. Rows go in in the order of txs and of
+// their postings, so their ids number them as writing them one by one
+// would. With gate, the name of an earlier CTE, nothing is inserted
+// unless gate returned a row.
+func insertLedger(q *strings.Builder, args []any, txs []ledger.Transaction, claimID, description string, at time.Time, gate string) []any {
+	args = append(args, nonEmpty(claimID), description, at)
+	q.WriteString(`lt AS (INSERT INTO ledger_transactions (key, kind, claim_id, description, created_at)
+		SELECT v.key, v.kind, ?::text, ?::text, ?::timestamptz FROM `)
+	if gate != "" {
+		q.WriteString(gate)
+		q.WriteString(", ")
+	}
+	q.WriteString("(VALUES ")
+	for i, lt := range txs {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?::text, ?::bigint, ?::char(3))")
-		args = append(args, string(p.Account), p.Amount.Amount(), p.Amount.Currency().String())
+		q.WriteString("(?::int, ?::text, ?::text)")
+		args = append(args, i, lt.Key(), string(lt.Kind()))
 	}
-	q.WriteString(") v(account, amount, currency)")
-	if err := tx.Exec(q.String(), args...).Error; err != nil {
-		return fmt.Errorf("ledger %s: %w", lt.Key(), err)
+	q.WriteString(`) v(n, key, kind) ORDER BY v.n
+		ON CONFLICT (key) DO NOTHING RETURNING id, key),
+		lp AS (INSERT INTO ledger_postings (transaction_id, account, amount, currency)
+		SELECT lt.id, v.account, v.amount, v.currency FROM lt JOIN (VALUES `)
+	n := 0
+	for _, lt := range txs {
+		for _, p := range lt.Postings() {
+			if n > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?::int, ?::text, ?::text, ?::bigint, ?::char(3))")
+			args = append(args, n, lt.Key(), string(p.Account), p.Amount.Amount(), p.Amount.Currency().String())
+			n++
+		}
 	}
-	return nil
+	q.WriteString(") v(n, key, account, amount, currency) ON v.key = lt.key ORDER BY v.n)")
+	return args
 }
 
 // Balances implements claimflow.LedgerReader: an account's balance per
