@@ -1,0 +1,138 @@
+package pgstore_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
+	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/order"
+	"github.com/claimsd/claimsd/domain/seller"
+	"github.com/claimsd/claimsd/workflows/claimflow"
+)
+
+// seedOn stores a seller and an order of a new buyer's for 3000 EUR on st,
+// for tests that need a database of their own.
+func seedOn(t *testing.T, st *pgstore.Store) *order.Order {
+	t.Helper()
+	ctx := context.Background()
+	s, err := seller.New(seller.Params{ID: uniq("sel"), Name: "S", RiskScore: 30})
+	require.NoError(t, err)
+	_, err = st.UpsertSeller(ctx, s, now)
+	require.NoError(t, err)
+	paid := now.Add(-48 * time.Hour)
+	o, err := order.New(order.Params{
+		ID: uniq("ord"), BuyerID: uniq("shp"), SellerID: s.ID(), Currency: "EUR", Amount: 3000,
+		Items:   []order.Item{{SKU: "a", Name: "A", Quantity: 3, UnitAmount: 1000}},
+		Payment: order.Payment{Provider: order.ProviderSandbox, Reference: "pay"}, PaidAt: &paid,
+	})
+	require.NoError(t, err)
+	_, err = st.UpsertOrder(ctx, o, now)
+	require.NoError(t, err)
+	return o
+}
+
+// filed is a claim of amount on o sent to review, decided with a version
+// in shadow beside it and a refund step to schedule, as the claims that
+// cost intake the most statements are.
+func filed(t *testing.T, in claimflow.Intake, o *order.Order, amount int64) (claimflow.Record, error) {
+	t.Helper()
+	rec, err := newRecord(t, in, o, amount, func(c *claim.Claim) error {
+		return c.SendToReview(claim.SystemActor, "", map[string]any{"k": "v"}, now.Add(24*time.Hour), now)
+	})
+	if err != nil {
+		return rec, err
+	}
+	rec.Shadow = &decision.Decision{Outcome: decision.OutcomeRejected, PolicyVersion: "candidate", Tier: "new",
+		Reasons: []decision.Reason{{Code: "shadow", Message: "in shadow"}}}
+	rec.Next = []claimflow.Step{claimflow.StepRefund}
+	return rec, nil
+}
+
+// statements is how many times the server has run each statement in st's
+// database.
+func statements(t *testing.T, st *pgstore.Store) map[string]int64 {
+	t.Helper()
+	rows, err := st.DB().QueryContext(context.Background(), `SELECT query, sum(calls)::bigint
+		FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		GROUP BY query`)
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var q string
+		var n int64
+		require.NoError(t, rows.Scan(&q, &n))
+		out[q] = n
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// TestIntakeStatements counts the statements filing a claim costs, with
+// and without an idempotency key, on a database of its own so nothing
+// else is counted. It needs pg_stat_statements loaded by the server and
+// is skipped where it is not.
+func TestIntakeStatements(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := pgtest.Store(t, "intake_statements")
+	if _, err := st.DB().ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+		t.Skipf("no pg_stat_statements: %v", err)
+	}
+	var one int
+	if err := st.DB().QueryRowContext(ctx, `SELECT 1 FROM pg_stat_statements LIMIT 1`).Scan(&one); err != nil {
+		t.Skipf("pg_stat_statements not loaded: %v", err)
+	}
+	const claims = 5
+	// count files a claim on each of claims new orders and returns the
+	// statements that ran once for each. The job queue's occasional
+	// statements (a notice to its workers, sent at most so often, and a
+	// look at the server's version) are logged, not counted.
+	count := func(name string, file func(o *order.Order)) int64 {
+		orders := make([]*order.Order, claims)
+		for i := range orders {
+			orders[i] = seedOn(t, st)
+		}
+		before := statements(t, st)
+		for _, o := range orders {
+			file(o)
+		}
+		after := statements(t, st)
+		var each int64
+		for q, n := range after {
+			d := n - before[q]
+			if d <= 0 || strings.Contains(q, "pg_stat_statements") {
+				continue
+			}
+			q = strings.Join(strings.Fields(q), " ")
+			if strings.Contains(q, "name: PGNotifyMany") || strings.Contains(q, "name: PGGetProductAndVersion") {
+				t.Logf("%s, not counted: %d in all: %.100s", name, d, q)
+				continue
+			}
+			require.Zero(t, d%claims, "%s: %d× %s", name, d, q)
+			each += d / claims
+			t.Logf("%s: %d× %.100s", name, d/claims, q)
+		}
+		return each
+	}
+	plain := count("without a key", func(o *order.Order) {
+		_, err := st.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
+			func(in claimflow.Intake) (claimflow.Record, error) { return filed(t, in, o, 500) })
+		require.NoError(t, err)
+	})
+	keyed := count("with a key", func(o *order.Order) {
+		_, _, err := st.ClaimOnce(ctx, uniq("shopper"), uniq("key"), []byte("h"), func(tx claimflow.Store) (claimflow.Record, error) {
+			return tx.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
+				func(in claimflow.Intake) (claimflow.Record, error) { return filed(t, in, o, 500) })
+		})
+		require.NoError(t, err)
+	})
+	t.Logf("statements per claim filed: %d without a key, %d with one", plain, keyed)
+}
