@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/decision"
+	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/domain/seller"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -135,4 +137,60 @@ func TestIntakeStatements(t *testing.T) {
 		require.NoError(t, err)
 	})
 	t.Logf("statements per claim filed: %d without a key, %d with one", plain, keyed)
+}
+
+// TestIntakeSeesTheClaimItWaitedFor: a claim whose intake waits on the
+// order's lock reads, once it has the lock, the claim the lock's holder
+// committed, so the two are never decided as if the other did not exist.
+func TestIntakeSeesTheClaimItWaitedFor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := pgtest.Store(t, "intake_lock") // alone, so the only lock waited on here is ours
+	o := seedOn(t, st)
+	since := now.Add(-claimflow.HistoryWindow)
+
+	deciding, release := make(chan struct{}), make(chan struct{})
+	let := sync.OnceFunc(func() { close(release) })
+	defer let() // a failed test still lets the first claim's transaction end
+	var first claimflow.Record
+	firstDone := make(chan error, 1)
+	go func() {
+		var err error
+		first, err = st.SubmitClaim(ctx, o.ID(), o.BuyerID(), since, func(in claimflow.Intake) (claimflow.Record, error) {
+			close(deciding)
+			<-release
+			return filed(t, in, o, 1000)
+		})
+		firstDone <- err
+	}()
+	select {
+	case <-deciding:
+	case err := <-firstDone:
+		t.Fatalf("the first claim ended before its decision: %v", err)
+	}
+
+	var seen claimflow.Intake
+	secondDone := make(chan error, 1)
+	go func() {
+		_, err := st.SubmitClaim(ctx, o.ID(), o.BuyerID(), since, func(in claimflow.Intake) (claimflow.Record, error) {
+			seen = in
+			return claimflow.Record{}, errPeek
+		})
+		secondDone <- err
+	}()
+	require.Eventually(t, func() bool {
+		var waiting int
+		err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
+		return err == nil && waiting == 1
+	}, 10*time.Second, 5*time.Millisecond, "the second intake waits on the order's lock")
+	let()
+	require.NoError(t, <-firstDone)
+	require.ErrorIs(t, <-secondDone, errPeek)
+
+	require.Len(t, seen.LiveClaims, 1)
+	require.Equal(t, first.Claim.ID(), seen.LiveClaims[0].ID)
+	require.Equal(t, money.Of(1000, o.Currency()), seen.LiveClaims[0].Amount)
+	require.Equal(t, 1, seen.ShopperClaims)
+	require.Equal(t, int64(1000), seen.ShopperClaimed)
 }
