@@ -3,11 +3,13 @@ package pgstore
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/claimsd/claimsd/domain/claim"
+	"github.com/claimsd/claimsd/domain/decision"
 	"github.com/claimsd/claimsd/domain/money"
 	"github.com/claimsd/claimsd/domain/standing"
 	"github.com/claimsd/claimsd/workflows/claimflow"
@@ -108,4 +110,68 @@ func readIntake(tx *gorm.DB, orow orderRow, buyerID string, since time.Time) (cl
 	in.LinkedShoppers, in.LinkedClaims, in.LinkedClaimed, in.LinkedSignals =
 		r.Linked.Shoppers, r.Linked.Claims, r.Linked.Claimed, r.Linked.kinds()
 	return in, nil
+}
+
+// claimColumns are the columns a new claim's row is written with, in
+// the order insertClaimSQL gives their values.
+const claimColumns = `id, order_id, shopper_id, seller_id, reason, status, amount, currency, items, description,
+	evidence, decision_outcome, decision_reasons, decision_policy_version, decision_tier, decision_facts,
+	decided_at, version, created_at, updated_at, refund_id, refund_provider, refunded_at, failure_code,
+	failure_reason, charged_at, refund_attempt, review_deadline, escalated_at, rejection_code,
+	chargeback_status, contest_by, chargeback, chargeback_protected`
+
+// insertClaimSQL returns one statement that writes a new claim's row, its
+// events and, when there is one, what the version in shadow decided
+// (decided at), and returns the row as stored. The events and the shadow
+// decision name the claim by its id: the foreign keys to it are checked
+// when the statement ends, after every part of it has run, and the
+// triggers on both tables fire as they do for separate inserts.
+func insertClaimSQL(row claimRow, events []claim.Event, shadow *decision.Decision, at time.Time) (string, []any, error) {
+	var q strings.Builder
+	q.WriteString("WITH c AS (\n\tINSERT INTO claims (" + claimColumns + ")\n\tVALUES (")
+	args := []any{
+		row.ID, row.OrderID, row.ShopperID, row.SellerID, row.Reason, row.Status, row.Amount, row.Currency, row.Items, row.Description,
+		row.Evidence, row.DecisionOutcome, row.DecisionReasons, row.DecisionPolicyVersion, row.DecisionTier, row.DecisionFacts,
+		row.DecidedAt, row.Version, row.CreatedAt, row.UpdatedAt, row.RefundID, row.RefundProvider, row.RefundedAt, row.FailureCode,
+		row.FailureReason, row.ChargedAt, row.RefundAttempt, row.ReviewDeadline, row.EscalatedAt, row.RejectionCode,
+		row.ChargebackStatus, row.ContestBy, row.Chargeback, row.ChargebackProtected,
+	}
+	q.WriteString(placeholders(len(args)))
+	q.WriteString(")\n\tRETURNING *\n)")
+	if len(events) > 0 {
+		q.WriteString(", e AS (\n\tINSERT INTO claim_events (claim_id, seq, type, from_status, to_status, actor_kind, actor_id, note, data, created_at)\n\tVALUES ")
+		for i, ev := range events {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(10) + ")")
+			var data *string
+			if ev.Data != nil {
+				b, err := json.Marshal(ev.Data)
+				if err != nil {
+					return "", nil, fmt.Errorf("event data: %w", err)
+				}
+				d := string(b)
+				data = &d
+			}
+			// A new claim has no events yet, so its events number from 1.
+			args = append(args, row.ID, i+1, ev.Type, nonEmpty(ev.From.String()), ev.To.String(), ev.Actor.Kind, ev.Actor.ID, ev.Note, data, ev.At)
+		}
+		q.WriteString("\n)")
+	}
+	if shadow != nil {
+		codes := make([]string, len(shadow.Reasons))
+		for i, r := range shadow.Reasons {
+			codes[i] = r.Code
+		}
+		q.WriteString(", sd AS (\n\tINSERT INTO policy_shadow_decisions (claim_id, version, outcome, reasons, tier, decided_at)\n\tVALUES (" + placeholders(6) + ")\n)")
+		args = append(args, row.ID, shadow.PolicyVersion, shadow.Outcome.String(), textArray(codes), shadow.Tier, at)
+	}
+	q.WriteString("\nSELECT * FROM c")
+	return q.String(), args, nil
+}
+
+// placeholders is n comma-separated placeholders.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

@@ -137,6 +137,126 @@ func TestIntakeStatements(t *testing.T) {
 		require.NoError(t, err)
 	})
 	t.Logf("statements per claim filed: %d without a key, %d with one", plain, keyed)
+	// begin, the order's lock, the intake's read, the claim's write, the
+	// job, commit; and with a key, the key's insert and its result.
+	require.LessOrEqual(t, plain, int64(6))
+	require.LessOrEqual(t, keyed, int64(8))
+}
+
+// keptResult is what the key (scope, key) keeps as its answer.
+func keptResult(t *testing.T, scope, key string) []byte {
+	t.Helper()
+	var kept []byte
+	require.NoError(t, store.DB().QueryRowContext(context.Background(),
+		`SELECT result FROM idempotency_keys WHERE scope = $1 AND key = $2`, scope, key).Scan(&kept))
+	return kept
+}
+
+// TestClaimOnceKeepsTheRowAsStored: the row a filing keeps for its key is
+// byte for byte the row read afresh, and a claim changed after it was
+// filed, in the same transaction, is kept as changed.
+func TestClaimOnceKeepsTheRowAsStored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("Filed", func(t *testing.T) {
+		t.Parallel()
+		_, o := seed(t)
+		scope, key := uniq("shopper"), uniq("key")
+		first, replayed, err := store.ClaimOnce(ctx, scope, key, []byte("h"), func(tx claimflow.Store) (claimflow.Record, error) {
+			return tx.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
+				func(in claimflow.Intake) (claimflow.Record, error) { return filed(t, in, o, 700) })
+		})
+		require.NoError(t, err)
+		require.False(t, replayed)
+		fresh, err := store.ClaimRowJSON(ctx, first.Claim.ID())
+		require.NoError(t, err)
+		require.Equal(t, string(fresh), string(keptResult(t, scope, key)))
+
+		again, replayed, err := store.ClaimOnce(ctx, scope, key, []byte("h"), func(claimflow.Store) (claimflow.Record, error) {
+			t.Fatal("a replay runs nothing")
+			return claimflow.Record{}, nil
+		})
+		require.NoError(t, err)
+		require.True(t, replayed)
+		require.Equal(t, first, again)
+	})
+
+	t.Run("ChangedAfter", func(t *testing.T) {
+		t.Parallel()
+		_, o := seed(t)
+		scope, key := uniq("shopper"), uniq("key")
+		rec, _, err := store.ClaimOnce(ctx, scope, key, []byte("h"), func(tx claimflow.Store) (claimflow.Record, error) {
+			rec, err := tx.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
+				func(in claimflow.Intake) (claimflow.Record, error) { return filed(t, in, o, 700) })
+			if err != nil {
+				return rec, err
+			}
+			_, err = tx.AmendClaim(ctx, rec.Claim.ID(), func(c *claim.Claim, _ money.Money) (claimflow.Effects, error) {
+				return claimflow.Effects{}, c.OverrideReject(claim.Actor{Kind: "agent", ID: "ana"}, claim.RejectDuplicate, "dup", now)
+			})
+			return rec, err
+		})
+		require.NoError(t, err)
+		require.Equal(t, claim.StatusRejected, rec.Claim.Status(), "the answer is the claim as the transaction left it")
+		fresh, err := store.ClaimRowJSON(ctx, rec.Claim.ID())
+		require.NoError(t, err)
+		require.Equal(t, string(fresh), string(keptResult(t, scope, key)))
+	})
+}
+
+// TestSubmitClaimWritesEverythingInOne: the claim, its events (and the
+// outbound events their trigger writes), the note that the seller's
+// standing changed and the shadow decision are all written.
+func TestSubmitClaimWritesEverythingInOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, o := seed(t)
+	rec, err := store.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow),
+		func(in claimflow.Intake) (claimflow.Record, error) { return filed(t, in, o, 800) })
+	require.NoError(t, err)
+	id := rec.Claim.ID()
+
+	events, err := store.ClaimEvents(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	require.Equal(t, claim.StatusSubmitted, events[0].To)
+	require.Equal(t, claim.StatusInReview, events[1].To)
+	require.Equal(t, "v", events[1].Data["k"])
+
+	db := store.DB()
+	var outbound []string
+	rows, err := db.QueryContext(ctx, `SELECT id FROM events WHERE claim_id = $1 ORDER BY sequence`, id)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		outbound = append(outbound, s)
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	require.Equal(t, []string{"evt_" + id + "_1", "evt_" + id + "_2"}, outbound)
+
+	var noted int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM seller_standing_changes WHERE seller_id = $1`,
+		o.SellerID()).Scan(&noted))
+	require.Positive(t, noted)
+
+	var version, outcome, reasons, tier string
+	var decidedAt time.Time
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT version, outcome, reasons::text, tier, decided_at
+		FROM policy_shadow_decisions WHERE claim_id = $1`, id).Scan(&version, &outcome, &reasons, &tier, &decidedAt))
+	require.Equal(t, []string{"candidate", "rejected", "{shadow}", "new"}, []string{version, outcome, reasons, tier})
+	require.True(t, rec.DecidedAt.Equal(decidedAt))
+
+	// Without a version in shadow, none is written.
+	_, o2 := seed(t)
+	plain, err := submit(ctx, t, o2, 500, func(*claim.Claim) error { return nil })
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM policy_shadow_decisions WHERE claim_id = $1`,
+		plain.Claim.ID()).Scan(&n))
+	require.Zero(t, n)
 }
 
 // TestIntakeSeesTheClaimItWaitedFor: a claim whose intake waits on the

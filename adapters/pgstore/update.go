@@ -140,6 +140,8 @@ func lockClaim(tx *gorm.DB, id string) (claimRow, claimflow.Record, error) {
 // writeClaim writes a changed claim read as row, its new events and
 // eff, in tx.
 func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *claim.Claim, eff claimflow.Effects) error {
+	// A claim filed in this transaction is no longer as it was filed.
+	s.keep(nil)
 	id := c.ID()
 	events := c.PopEvents()
 	ref, f := c.Refund(), c.Failure()
