@@ -21,7 +21,7 @@ import (
 
 // seedOn stores a seller and an order of a new buyer's for 3000 EUR on st,
 // for tests that need a database of their own.
-func seedOn(t *testing.T, st *pgstore.Store) *order.Order {
+func seedOn(t testing.TB, st *pgstore.Store) *order.Order {
 	t.Helper()
 	ctx := context.Background()
 	s, err := seller.New(seller.Params{ID: uniq("sel"), Name: "S", RiskScore: 30})
@@ -313,4 +313,44 @@ func TestIntakeSeesTheClaimItWaitedFor(t *testing.T) {
 	require.Equal(t, money.Of(1000, o.Currency()), seen.LiveClaims[0].Amount)
 	require.Equal(t, 1, seen.ShopperClaims)
 	require.Equal(t, int64(1000), seen.ShopperClaimed)
+}
+
+// BenchmarkSubmitClaim files one claim per iteration, each on an order of
+// its own, with events, a shadow decision and a job, on a database of its
+// own.
+//
+//	go test -run '^$' -bench SubmitClaim -benchtime 300x ./adapters/pgstore/
+func BenchmarkSubmitClaim(b *testing.B) {
+	ctx := context.Background()
+	st := pgtest.Store(b, "intake_bench")
+	orders := make([]*order.Order, b.N)
+	for i := range orders {
+		orders[i] = seedOn(b, st)
+	}
+	amount := int64(500)
+	b.ResetTimer()
+	for i := range b.N {
+		o := orders[i]
+		_, err := st.SubmitClaim(ctx, o.ID(), o.BuyerID(), now.Add(-claimflow.HistoryWindow), func(in claimflow.Intake) (claimflow.Record, error) {
+			id, err := claim.NewID(now, nil)
+			if err != nil {
+				return claimflow.Record{}, err
+			}
+			c, err := claim.New(id, in.Order, claim.Request{ShopperID: o.BuyerID(), Reason: "damaged", Description: "d",
+				Amount: &amount, Items: []claim.Item{{SKU: "a", Quantity: 1}}}, in.Order.Amount(), now)
+			if err != nil {
+				return claimflow.Record{}, err
+			}
+			if err := c.SendToReview(claim.SystemActor, "", map[string]any{"k": "v"}, now.Add(24*time.Hour), now); err != nil {
+				return claimflow.Record{}, err
+			}
+			d := decision.Decision{Outcome: decision.OutcomeManualReview, PolicyVersion: "test", Tier: "new",
+				Reasons: []decision.Reason{{Code: "test", Message: "a test"}}}
+			return claimflow.Record{Claim: c, Decision: d, DecidedAt: now, Next: []claimflow.Step{claimflow.StepRefund},
+				Shadow: &decision.Decision{Outcome: decision.OutcomeRejected, PolicyVersion: "candidate", Tier: "new"}}, nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
