@@ -309,7 +309,11 @@ func insertEvents(q *strings.Builder, args []any, claimID string, events []claim
 
 // SubmitClaim implements claimflow.Store. The order row is locked FOR
 // UPDATE for the whole transaction, so two claims on one order are checked
-// one after the other and can never together exceed what was paid.
+// one after the other and can never together exceed what was paid. A
+// claim costs three statements besides its jobs', as it sits on the
+// decision's path: the lock, one read of all else the decision weighs
+// (readIntake) and one write of the claim, its events and its shadow
+// decision (insertClaimSQL).
 func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since time.Time,
 	decide func(claimflow.Intake) (claimflow.Record, error)) (claimflow.Record, error) {
 	var rec claimflow.Record
@@ -323,80 +327,10 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		if err != nil {
 			return err
 		}
-		o, err := orow.domain()
+		in, err := readIntake(tx, orow, buyerID, since)
 		if err != nil {
 			return err
 		}
-		in := claimflow.Intake{Order: o}
-		var srow sellerRow
-		if err := tx.Where("id = ?", orow.SellerID).Take(&srow).Error; err != nil {
-			return fmt.Errorf("seller %s: %w", orow.SellerID, err)
-		}
-		in.Seller = srow.domain()
-
-		var live []struct {
-			ID     string
-			Items  string
-			Amount int64
-		}
-		if err := tx.Table("claims").Select("id, items, amount").
-			Where("order_id = ? AND status <> ?", orderID, claim.StatusRejected.String()).Scan(&live).Error; err != nil {
-			return err
-		}
-		for _, l := range live {
-			var items []claimItemJSON
-			if err := json.Unmarshal([]byte(l.Items), &items); err != nil {
-				return fmt.Errorf("claim %s items: %w", l.ID, err)
-			}
-			lc := claimflow.LiveClaim{ID: l.ID, Amount: money.Of(l.Amount, o.Currency())}
-			for _, it := range items {
-				lc.Items = append(lc.Items, claim.Item{SKU: it.SKU, Quantity: it.Quantity})
-			}
-			in.LiveClaims = append(in.LiveClaims, lc)
-		}
-
-		var hist struct {
-			FirstOrderAt *time.Time
-			Claims       int
-			Claimed      int64
-			Counterfeit  int
-			Standing     *string
-			Score        *int
-		}
-		err = tx.Raw(`
-			SELECT (SELECT min(paid_at) FROM orders WHERE buyer_id = @buyer AND paid_at IS NOT NULL) AS first_order_at,
-			       (SELECT count(*) FROM claims WHERE shopper_id = @buyer AND created_at >= @since) AS claims,
-			       (SELECT coalesce(sum(amount), 0)::bigint FROM claims WHERE shopper_id = @buyer AND created_at >= @since
-			            AND status <> @rejected AND currency = @currency) AS claimed,
-			       (SELECT count(*) FROM claims WHERE seller_id = @seller AND created_at >= @since
-			            AND reason = @counterfeit AND status <> @rejected) AS counterfeit,
-			       st.level AS standing, st.score AS score
-			  FROM (SELECT 1) one LEFT JOIN seller_standing st ON st.seller_id = @seller`,
-			map[string]any{
-				"buyer": buyerID, "since": since, "rejected": claim.StatusRejected.String(),
-				"currency": orow.Currency, "seller": orow.SellerID, "counterfeit": claim.ReasonCounterfeit.String(),
-			}).Scan(&hist).Error
-		if err != nil {
-			return fmt.Errorf("history of %s: %w", buyerID, err)
-		}
-		if hist.FirstOrderAt != nil {
-			in.ShopperFirstOrderAt = hist.FirstOrderAt.UTC()
-		}
-		in.ShopperClaims, in.ShopperClaimed, in.SellerCounterfeitClaims = hist.Claims, hist.Claimed, hist.Counterfeit
-		in.SellerStanding, in.SellerStandingScore = standing.LevelStandard, standing.NoHistoryScore
-		if hist.Standing != nil && hist.Score != nil {
-			if in.SellerStanding, err = standing.ParseLevel(*hist.Standing); err != nil {
-				return fmt.Errorf("standing of %s: %w", orow.SellerID, err)
-			}
-			in.SellerStandingScore = *hist.Score
-		}
-		linked, err := readLinked(tx, buyerID, orow.Currency, since)
-		if err != nil {
-			return err
-		}
-		in.LinkedShoppers, in.LinkedClaims, in.LinkedClaimed, in.LinkedSignals =
-			linked.Shoppers, linked.Claims, linked.Claimed, linked.kinds()
-
 		rec, err = decide(in)
 		if err != nil {
 			return err
@@ -405,17 +339,15 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 		if err != nil {
 			return err
 		}
-		if err := tx.Create(&row).Error; err != nil {
+		q, args, err := insertClaimSQL(row, rec.Claim.PopEvents(), rec.Shadow, rec.DecidedAt)
+		if err != nil {
 			return err
 		}
-		if err := appendEvents(tx, row.ID, rec.Claim.PopEvents()); err != nil {
+		var stored claimRow
+		if err := tx.Raw(q, args...).Scan(&stored).Error; err != nil {
 			return err
 		}
-		if rec.Shadow != nil {
-			if err := insertShadow(tx, row.ID, rec.Shadow, rec.DecidedAt); err != nil {
-				return err
-			}
-		}
+		s.keep(&stored)
 		return s.enqueue(ctx, tx, row.ID, rec.Next, rec.Timers)
 	})
 	if err != nil {

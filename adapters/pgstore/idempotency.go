@@ -59,14 +59,18 @@ func (s *Store) once(ctx context.Context, scope, key string, hash []byte, run fu
 }
 
 // ClaimOnce implements claimflow.Store. It keeps the claim's row as fn
-// left it, read back in fn's transaction, and answers the first call and
-// every replay from it, so they answer alike.
+// left it and answers the first call and every replay from it, so they
+// answer alike: the row SubmitClaim stored when fn filed the claim and
+// changed it no more, else the row read back in fn's transaction.
 func (s *Store) ClaimOnce(ctx context.Context, scope, key string, hash []byte,
 	fn func(tx claimflow.Store) (claimflow.Record, error)) (claimflow.Record, bool, error) {
 	kept, replayed, err := s.once(ctx, scope, key, hash, func(tx *Store) ([]byte, error) {
 		rec, err := fn(tx)
 		if err != nil {
 			return nil, err
+		}
+		if tx.filed != nil && tx.filed.ID == rec.Claim.ID() {
+			return json.Marshal(*tx.filed)
 		}
 		var row claimRow
 		if err := tx.tx.Where("id = ?", rec.Claim.ID()).Take(&row).Error; err != nil {

@@ -616,14 +616,3 @@ func (s *Store) ShadowChangedClaims(ctx context.Context, version string, q polic
 		FROM policy_shadow_decisions sd JOIN claims c ON c.id = sd.claim_id
 		WHERE `+where+fmt.Sprintf(` ORDER BY sd.claim_id LIMIT $%d`, len(args)), args)
 }
-
-// insertShadow writes what the version in shadow decided for a claim,
-// in the claim's own transaction.
-func insertShadow(tx *gorm.DB, claimID string, d *decision.Decision, at time.Time) error {
-	codes := make([]string, len(d.Reasons))
-	for i, r := range d.Reasons {
-		codes[i] = r.Code
-	}
-	return tx.Exec(`INSERT INTO policy_shadow_decisions (claim_id, version, outcome, reasons, tier, decided_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		claimID, d.PolicyVersion, d.Outcome.String(), textArray(codes), d.Tier, at).Error
-}

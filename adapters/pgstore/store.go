@@ -53,6 +53,9 @@ type Store struct {
 	// tx, when set, is the transaction every method runs in: the store a
 	// keyed request's use case works on (see once).
 	tx *gorm.DB
+	// filed, on a bound store, is the row of the claim it last filed, as
+	// stored: ClaimOnce keeps it without reading it back.
+	filed *claimRow
 
 	enqueuer Enqueuer
 }
@@ -123,8 +126,17 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // bound returns the store working in tx: every method runs in it.
 func (s *Store) bound(tx *gorm.DB) *Store {
 	b := *s
-	b.tx = tx
+	b.tx, b.filed = tx, nil
 	return &b
+}
+
+// keep remembers row as the claim a bound store last filed, or forgets it
+// (nil) once a claim was changed after. An unbound store is shared by
+// concurrent callers and keeps nothing.
+func (s *Store) keep(row *claimRow) {
+	if s.tx != nil {
+		s.filed = row
+	}
 }
 
 // conn returns the store's transaction, or the pool.

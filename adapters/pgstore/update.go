@@ -143,6 +143,8 @@ func lockClaim(tx *gorm.DB, id string) (claimRow, claimflow.Record, error) {
 // in one statement, so a step costs one round trip for them however much
 // it writes; the job queue's insert follows it.
 func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *claim.Claim, eff claimflow.Effects) error {
+	// A claim filed in this transaction is no longer as it was filed.
+	s.keep(nil)
 	id := c.ID()
 	events := c.PopEvents()
 	ref, f := c.Refund(), c.Failure()
