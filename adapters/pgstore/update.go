@@ -74,6 +74,34 @@ func (s *Store) UpdateRecord(ctx context.Context, id string, fn func(r claimflow
 	return nil
 }
 
+// errChangedUnderUs is writeClaim's error when the claim is no longer at
+// the version it was read at.
+var errChangedUnderUs = errors.New("changed under us")
+
+// UpdateSeen implements claimflow.StepStore: fn's change to the record
+// read before is written without reading the claim again, guarded by the
+// version it was read at (the update takes the row's lock); when the claim
+// changed since, or fn finds nothing to do with what was read, it is
+// UpdateRecord.
+func (s *Store) UpdateSeen(ctx context.Context, seen claimflow.Record, fn func(r claimflow.Record) (claimflow.Effects, error)) error {
+	id := seen.Claim.ID()
+	read := claimRow{ID: id, Version: seen.Claim.Version()}
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		eff, err := fn(seen)
+		if err != nil {
+			return err
+		}
+		return s.writeClaim(ctx, tx, read, seen.Claim, eff)
+	})
+	if errors.Is(err, errChangedUnderUs) || errors.Is(err, claimflow.ErrNothingToDo) {
+		return s.UpdateRecord(ctx, id, fn)
+	}
+	if err != nil {
+		return storeError(err, "update claim %s", id)
+	}
+	return nil
+}
+
 // AmendClaim implements claimflow.Store. It locks the claim's order before
 // the claim, in the order a new claim's intake locks them, so an agent
 // granting a claim again is serialised with new claims on the order.
@@ -197,7 +225,7 @@ func (s *Store) writeClaim(ctx context.Context, tx *gorm.DB, row claimRow, c *cl
 		return err
 	}
 	if n != 1 {
-		return fmt.Errorf("claim %s changed under us (version %d)", id, row.Version)
+		return fmt.Errorf("claim %s %w (version %d)", id, errChangedUnderUs, row.Version)
 	}
 	return s.enqueue(ctx, tx, id, eff.Next, eff.Timers)
 }

@@ -48,6 +48,13 @@ type StepStore interface {
 	// UpdateRecord is UpdateClaim handing fn the claim's whole record (its
 	// decision and the facts it was decided on), read under the same lock.
 	UpdateRecord(ctx context.Context, id string, fn func(r Record) (Effects, error)) error
+	// UpdateSeen is UpdateRecord for a record read earlier (GetClaim,
+	// GetClaimOrder): fn is called with seen, and its change written only
+	// if the claim is still as seen (its version). Otherwise, or when fn
+	// returns ErrNothingToDo, it is UpdateRecord: fn is called again with
+	// the claim read under its lock. It saves the second read of a step
+	// that read the claim before calling a provider.
+	UpdateSeen(ctx context.Context, seen Record, fn func(r Record) (Effects, error)) error
 }
 
 // Providers are the payment providers by the name orders record.
@@ -154,7 +161,7 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		return s.fail(ctx, id, claim.Failure{Code: claim.FailureAmountMismatch, Reason: fmt.Sprintf(
 			"The provider refunded %s (refund %s) but the claim is for %s.", ref.Amount, ref.ID, rec.Claim.Amount())})
 	}
-	return s.Store.UpdateRecord(ctx, id, func(rec Record) (Effects, error) {
+	return s.Store.UpdateSeen(ctx, rec, func(rec Record) (Effects, error) {
 		c := rec.Claim
 		if c.Status() != claim.StatusApproved || c.RefundAttempt() != attempt0 {
 			return Effects{}, ErrNothingToDo

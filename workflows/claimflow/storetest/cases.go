@@ -295,6 +295,62 @@ func testUpdateClaimWrites(t *testing.T, h Harness) {
 	}, events[2:])
 }
 
+// testUpdateSeen: a change to a record read earlier is written as
+// UpdateRecord writes it when the claim is still as read; when it changed
+// since, fn is called with the claim as it is, and a change made to what
+// was read earlier is never written.
+func testUpdateSeen(t *testing.T, h Harness) {
+	f := newFixture(t, h, h.New(t))
+	o := f.order(3, base.Add(-48*time.Hour))
+	refund := func(id string, at time.Time, calls *[]int64) func(r claimflow.Record) (claimflow.Effects, error) {
+		return func(r claimflow.Record) (claimflow.Effects, error) {
+			*calls = append(*calls, r.Claim.Version())
+			if r.Claim.Status() != claim.StatusApproved {
+				return claimflow.Effects{}, claimflow.ErrNothingToDo
+			}
+			ref := claim.RefundRef{Provider: f.provider(), ID: "re_" + id, At: at}
+			if err := r.Claim.MarkRefunded(ref, at); err != nil {
+				return claimflow.Effects{}, err
+			}
+			return claimflow.Effects{Ledger: []ledger.Transaction{f.refundTx(id, unit)}, Next: []claimflow.Step{claimflow.StepChargeSeller}}, nil
+		}
+	}
+
+	// Still as read: written once, from what was read.
+	a := f.file(o, filing{units: 1, outcome: decision.OutcomeInstantRefund, at: base}).Claim.ID()
+	seen, err := f.st.GetClaim(f.ctx, a)
+	require.NoError(t, err)
+	var calls []int64
+	readAt := seen.Claim.Version()
+	require.NoError(t, f.st.UpdateSeen(f.ctx, seen, refund(a, base.Add(time.Minute), &calls)))
+	require.Equal(t, []int64{readAt}, calls, "called once, with what was read")
+	stored := f.stored(a).Claim
+	require.Equal(t, claim.StatusRefunded, stored.Status())
+	require.Equal(t, readAt+1, stored.Version())
+	require.Equal(t, int64(-unit), f.balance(ledger.ProviderCash(f.provider())))
+
+	// Changed since it was read (its refund failed meanwhile): fn sees the
+	// claim as it is, finds nothing to do, and nothing is written.
+	b := f.file(o, filing{units: 1, outcome: decision.OutcomeInstantRefund, at: base.Add(time.Second)}).Claim.ID()
+	seen, err = f.st.GetClaim(f.ctx, b)
+	require.NoError(t, err)
+	readAt = seen.Claim.Version()
+	f.update(b, func(c *claim.Claim) error {
+		return c.FailRefund(claim.Failure{Code: "card_declined", Reason: "declined"}, base.Add(24*time.Hour), base.Add(2*time.Minute))
+	})
+	rejected, events := f.stored(b), f.events(b)
+	calls = nil
+	require.NoError(t, f.st.UpdateSeen(f.ctx, seen, refund(b, base.Add(3*time.Minute), &calls)))
+	// Whether fn is first called with what was read is the store's
+	// choice; its last call sees the claim as it is.
+	require.NotEmpty(t, calls)
+	require.Equal(t, rejected.Claim.Version(), calls[len(calls)-1], "called last with the claim as it is")
+	require.Subset(t, []int64{readAt, rejected.Claim.Version()}, calls)
+	requireRecord(t, rejected, f.stored(b))
+	require.Equal(t, events, f.events(b))
+	require.Equal(t, int64(-unit), f.balance(ledger.ProviderCash(f.provider())), "only the first claim's refund")
+}
+
 // testUpdateClaimNothingToDo: fn returning claimflow.ErrNothingToDo is a
 // success that writes nothing, whatever fn changed or asked for.
 func testUpdateClaimNothingToDo(t *testing.T, h Harness) {

@@ -339,6 +339,32 @@ func (m *Memory) UpdateRecord(_ context.Context, id string, fn func(r claimflow.
 	return nil
 }
 
+// UpdateSeen implements StepStore: fn's change to seen is written if the
+// claim is still at seen's version, else (or when fn finds nothing to do)
+// it is UpdateRecord.
+func (m *Memory) UpdateSeen(ctx context.Context, seen claimflow.Record, fn func(r claimflow.Record) (claimflow.Effects, error)) error {
+	id := seen.Claim.ID()
+	m.mu.Lock()
+	s, ok := m.claims[id]
+	if !ok || s.fields.Version != seen.Claim.Version() {
+		m.mu.Unlock()
+		return m.UpdateRecord(ctx, id, fn)
+	}
+	eff, err := fn(seen)
+	if errors.Is(err, claimflow.ErrNothingToDo) {
+		m.mu.Unlock()
+		return m.UpdateRecord(ctx, id, fn)
+	}
+	defer m.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("update claim %s: %w", id, err)
+	}
+	if err := m.write(s, seen.Claim, eff); err != nil {
+		return fmt.Errorf("update claim %s: %w", id, err)
+	}
+	return nil
+}
+
 // AmendClaim implements Store.
 func (m *Memory) AmendClaim(_ context.Context, id string,
 	fn func(c *claim.Claim, refundable money.Money) (claimflow.Effects, error)) (claimflow.Record, error) {

@@ -92,6 +92,7 @@ func Run(t *testing.T, h Harness) {
 		{"UpdateClaimNothingToDoWritesNothing", testUpdateClaimNothingToDo},
 		{"UpdateClaimErrorWritesNothing", testUpdateClaimError},
 		{"UpdateClaimSerialised", testUpdateClaimSerialised},
+		{"UpdateSeenWritesOnlyWhatIsCurrent", testUpdateSeen},
 		{"LedgerKeyWrittenOnce", testLedgerKeyOnce},
 		{"ClaimReadsBackAsWritten", testClaimRoundTrip},
 		{"AmendClaimRefundable", testAmendClaimRefundable},
