@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/claimsd/claimsd/adapters/pgstore"
 	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
 	"github.com/claimsd/claimsd/adapters/policyfile"
+	"github.com/claimsd/claimsd/domain/claim"
 	"github.com/claimsd/claimsd/domain/order"
 	"github.com/claimsd/claimsd/workflows/claimflow"
 	"github.com/claimsd/claimsd/workflows/eventflow"
@@ -208,4 +210,38 @@ func queryIDs(t *testing.T, st *pgstore.Store, q string) []string {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+// TestEventsOfARefundFailedAfterTheCharge: a refund that fails after the
+// seller was charged voids the charge, and the timeline's one entry
+// becomes two outbound events: the failure and the charge's settlement.
+func TestEventsOfARefundFailedAfterTheCharge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc := claimflow.NewService(store, policyfile.Default(), func() time.Time { return now })
+	sel := intelSeller(t, svc, nil)
+	id := counterfeitClaim(t, svc, sel, []order.Item{{SKU: "a", Name: "A", Quantity: 1, UnitAmount: 1500}}, nil, nil, true)
+	rec, err := store.GetClaim(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, claim.StatusClosed, rec.Claim.Status())
+
+	settler := &claimflow.Settler{Store: store, Policy: policyfile.Default(), Now: func() time.Time { return now.Add(time.Hour) }}
+	require.NoError(t, settler.Settle(ctx, claimflow.RefundUpdate{Provider: rec.Claim.Refund().Provider,
+		RefundID: rec.Claim.Refund().ID, ClaimID: id, Status: "failed", FailureReason: "lost_or_stolen_card"}))
+
+	rows, err := store.DB().QueryContext(ctx, `SELECT e.id, e.type FROM events e
+		JOIN claim_events t ON t.claim_id = e.claim_id AND t.seq = e.sequence
+		WHERE e.claim_id = $1 AND t.type = 'refund_failed' ORDER BY e.id`, id)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, rows.Close()) }()
+	var got []string
+	for rows.Next() {
+		var eid, typ string
+		require.NoError(t, rows.Scan(&eid, &typ))
+		got = append(got, strings.TrimPrefix(eid, "evt_"+id+"_")+" "+typ)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, 2, "%v", got)
+	require.Regexp(t, `^\d+ claim\.refund_failed$`, got[0])
+	require.Regexp(t, `^\d+_chargeback chargeback\.settled$`, got[1])
 }
