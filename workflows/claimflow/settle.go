@@ -101,15 +101,7 @@ func (s *Settler) Settle(ctx context.Context, u RefundUpdate) error {
 			if err != nil {
 				return Effects{}, err
 			}
-			if s.Charge == nil || !s.Charge.inline() {
-				return then(c, tx), nil
-			}
-			eff, err := s.Charge.charge(rec, now)
-			if err != nil {
-				return Effects{}, err
-			}
-			eff.Ledger = append([]ledger.Transaction{tx}, eff.Ledger...)
-			return eff, nil
+			return afterRefund(s.Charge, rec, tx, now)
 		case "failed", "canceled":
 			return s.reverse(c, u, now)
 		}

@@ -183,16 +183,24 @@ func (s *RefundStep) Run(ctx context.Context, id string, attempt, maxAttempts in
 		if err != nil {
 			return Effects{}, err
 		}
-		if s.Charge == nil || !s.Charge.inline() {
-			return then(c, tx), nil
-		}
-		eff, err := s.Charge.charge(rec, now)
-		if err != nil {
-			return Effects{}, err
-		}
-		eff.Ledger = append([]ledger.Transaction{tx}, eff.Ledger...)
-		return eff, nil
+		return afterRefund(s.Charge, rec, tx, now)
 	})
+}
+
+// afterRefund is what follows a refund recorded (its ledger transaction
+// tx) on rec's claim: with a charge step that needs no call of its own,
+// the charge and the claim's close, in the same update; otherwise the
+// charge step, scheduled.
+func afterRefund(charge *ChargeSellerStep, rec Record, tx ledger.Transaction, now time.Time) (Effects, error) {
+	if charge == nil || !charge.inline() {
+		return then(rec.Claim, tx), nil
+	}
+	eff, err := charge.charge(rec, now)
+	if err != nil {
+		return Effects{}, err
+	}
+	eff.Ledger = append([]ledger.Transaction{tx}, eff.Ledger...)
+	return eff, nil
 }
 
 // RefundFinder is implemented by providers that can find the refund made
