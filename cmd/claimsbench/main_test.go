@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -15,6 +16,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/claimsd/claimsd/adapters/pgstore"
+	"github.com/claimsd/claimsd/adapters/pgstore/pgtest"
+	"github.com/claimsd/claimsd/adapters/queue"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -449,4 +454,32 @@ func TestCountersLeaveClaimsbenchOut(t *testing.T) {
 	}
 	// The WAL is the whole cluster's: other databases' commits count too.
 	require.GreaterOrEqual(t, commits, int64(1), "the transaction that wrote")
+}
+
+// TestPreloadLeavesNothingBehind: the history is loaded as a restore
+// would: the claims are there, and neither the relay's queue nor the
+// standing job's notes hold anything of it.
+func TestPreloadLeavesNothingBehind(t *testing.T) {
+	if os.Getenv("TEST_DATABASE_URL") == "" {
+		t.Skip("needs TEST_DATABASE_URL")
+	}
+	ctx := t.Context()
+	url, cleanup, err := pgtest.Database(ctx, "claimsbench_preload")
+	require.NoError(t, err)
+	t.Cleanup(cleanup)
+	st, err := pgstore.Open(ctx, url, pgstore.PoolConfig{MaxConns: 2})
+	require.NoError(t, err)
+	t.Cleanup(st.Close)
+	_, err = st.Migrate(ctx, func(ctx context.Context) ([]string, error) { return queue.Migrate(ctx, st.Pool()) })
+	require.NoError(t, err)
+
+	require.NoError(t, preload(ctx, url, "pre", 25, t.Logf))
+
+	var claims, timeline, events, notes int
+	require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM claims), (SELECT count(*) FROM claim_events),
+		(SELECT count(*) FROM events), (SELECT count(*) FROM seller_standing_changes)`).Scan(&claims, &timeline, &events, &notes))
+	require.Equal(t, 25, claims)
+	require.Equal(t, 50, timeline)
+	require.Zero(t, events, "no old event waits for the relay")
+	require.Zero(t, notes, "no old claim waits for the standing job")
 }
