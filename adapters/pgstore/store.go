@@ -88,12 +88,13 @@ func Open(ctx context.Context, url string, pc PoolConfig) (*Store, error) {
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	gl := logger.Discard
 	if pc.Logger != nil {
-		gl = logger.NewSlogLogger(pc.Logger, logger.Config{
-			SlowThreshold:             500 * time.Millisecond,
+		const slow = 500 * time.Millisecond
+		gl = quietLogger{Interface: logger.NewSlogLogger(pc.Logger, logger.Config{
+			SlowThreshold:             slow,
 			LogLevel:                  logger.Warn,
 			IgnoreRecordNotFoundError: true,
 			ParameterizedQueries:      true, // log SQL without its values: they hold shoppers' words
-		})
+		}), slow: slow}
 	}
 	db, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 gl,
