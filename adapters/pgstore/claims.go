@@ -344,7 +344,7 @@ func (s *Store) SubmitClaim(ctx context.Context, orderID, buyerID string, since 
 			return err
 		}
 		var stored claimRow
-		if err := tx.Raw(q, args...).Scan(&stored).Error; err != nil {
+		if err := tx.Raw(q, args...).Find(&stored).Error; err != nil {
 			return err
 		}
 		s.keep(&stored)

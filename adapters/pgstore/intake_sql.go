@@ -67,7 +67,7 @@ func readIntake(tx *gorm.DB, orow orderRow, buyerID string, since time.Time) (cl
 		"order": orow.ID, "buyer": buyerID, "since": since, "rejected": claim.StatusRejected.String(),
 		"currency": orow.Currency, "seller": orow.SellerID, "counterfeit": claim.ReasonCounterfeit.String(),
 		"max": maxLinks,
-	}).Scan(&r)
+	}).Find(&r)
 	if res.Error != nil {
 		return claimflow.Intake{}, fmt.Errorf("intake of %s on %s: %w", buyerID, orow.ID, res.Error)
 	}

@@ -23,7 +23,7 @@ func (s *Store) GetClaimOrder(ctx context.Context, id string) (claimflow.Record,
 		       o.payment_reference AS o_payment_reference, o.paid_at AS o_paid_at, o.delivered_at AS o_delivered_at,
 		       o.created_at AS o_created_at, o.updated_at AS o_updated_at
 		  FROM claims c JOIN orders o ON o.id = c.order_id
-		 WHERE c.id = ?`, id).Scan(&rows).Error
+		 WHERE c.id = ?`, id).Find(&rows).Error
 	if err != nil {
 		return claimflow.Record{}, nil, storeError(err, "get claim %s with its order", id)
 	}
